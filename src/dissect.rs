@@ -1,1 +1,630 @@
-//! placeholder
+//! Bytes → [`Dissection`]: one struct per layer, plus notes saying where and why parsing
+//! stopped.
+//!
+//! etherparse's lax slicer walks the link and network layers (Ethernet, VLAN tags, ARP,
+//! IPv4) and tells us where each header starts and, when a packet is cut short, which
+//! length ran out. The transport layer is dispatched here so that a first fragment or a
+//! truncated segment still shows what it has. The protocol files in [`crate::proto`] turn
+//! each header into a struct with meanings.
+
+use std::net::Ipv4Addr;
+
+use etherparse::err::{Layer, LenError, packet::SliceError};
+use etherparse::{LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LenSource};
+use serde::Serialize;
+
+use crate::capture::{Frame, LinkType, Timestamp};
+use crate::proto::arp::Arp;
+use crate::proto::ethernet::{self, EtherType, Ethernet};
+use crate::proto::icmp::{self, Icmp, Quoted};
+use crate::proto::ipv4::{IpProto, Ipv4};
+use crate::proto::tcp::{self, Tcp};
+use crate::proto::udp::{self, Udp};
+use crate::proto::vlan::Vlan;
+
+/// A protocol wirelens names but does not decode (IPv6, LLDP, IGMP…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Other {
+    /// Which number names it: `"ethertype"` or `"ip_proto"`.
+    pub by: &'static str,
+    /// The EtherType or IP protocol number.
+    pub number: u16,
+    /// Its name, when known.
+    pub name: Option<&'static str>,
+    /// Offset of its first byte in the frame.
+    #[serde(skip)]
+    pub offset: usize,
+    /// How many of its bytes were captured.
+    pub bytes: usize,
+}
+
+/// A byte range in the frame, for marking the hex dump.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    /// First byte, as an offset in the frame.
+    pub offset: usize,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+/// Everything wirelens learned from one frame.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Dissection {
+    /// Frame number, from 1.
+    pub n: u64,
+    /// Capture time.
+    #[serde(serialize_with = "ser_ts")]
+    pub ts: Timestamp,
+    /// Bytes captured.
+    pub caplen: u32,
+    /// Bytes on the wire.
+    pub len: u32,
+    /// Ethernet II header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eth: Option<Ethernet>,
+    /// VLAN tags, outermost first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vlan: Vec<Vlan>,
+    /// ARP packet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arp: Option<Arp>,
+    /// IPv4 header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<Ipv4>,
+    /// TCP header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<Tcp>,
+    /// UDP header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub udp: Option<Udp>,
+    /// ICMP message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<Icmp>,
+    /// A protocol named but not decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<Other>,
+    /// Application data carried by TCP or UDP, as captured.
+    #[serde(skip)]
+    pub payload: Option<Span>,
+    /// Bytes after the IP datagram: Ethernet padding up to the 60-byte minimum.
+    #[serde(skip)]
+    pub trailer: Option<Span>,
+    /// Plain-language notes: truncation, bad checksums, fragments.
+    pub notes: Vec<String>,
+}
+
+fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ts.to_rfc3339_micros())
+}
+
+impl Dissection {
+    /// The name of the highest layer decoded, e.g. "TCP" or "ARP".
+    pub fn top_protocol(&self) -> &'static str {
+        if self.tcp.is_some() {
+            "TCP"
+        } else if self.udp.is_some() {
+            "UDP"
+        } else if self.icmp.is_some() {
+            "ICMP"
+        } else if self.arp.is_some() {
+            "ARP"
+        } else if let Some(o) = &self.other {
+            o.name.unwrap_or(if o.by == "ethertype" {
+                "unknown EtherType"
+            } else {
+                "unknown IP protocol"
+            })
+        } else if self.ipv4.is_some() {
+            "IPv4"
+        } else if !self.vlan.is_empty() {
+            "802.1Q"
+        } else if self.eth.is_some() {
+            "Ethernet"
+        } else {
+            "?"
+        }
+    }
+}
+
+/// Offset of `part` within `base`, both slices of the same frame.
+fn offset_in(base: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(base.as_ptr() as usize)
+}
+
+/// Dissects one frame. `n` is its number in the capture, from 1.
+pub fn dissect(n: u64, frame: &Frame<'_>) -> Dissection {
+    let mut d = Dissection {
+        n,
+        ts: frame.ts,
+        caplen: frame.caplen,
+        len: frame.len,
+        ..Dissection::default()
+    };
+    if frame.link != LinkType::ETHERNET {
+        d.notes.push(format!(
+            "Link type {} ({}) is not supported yet: wirelens decodes Ethernet frames (link type 1).",
+            frame.link.0,
+            frame.link.name()
+        ));
+        return d;
+    }
+    dissect_ethernet(&mut d, frame.bytes);
+    d
+}
+
+fn dissect_ethernet(d: &mut Dissection, bytes: &[u8]) {
+    let sliced = match LaxSlicedPacket::from_ethernet(bytes) {
+        Ok(s) => s,
+        Err(_) => {
+            d.notes.push(format!(
+                "The frame is only {} bytes long: an Ethernet header needs {}.",
+                bytes.len(),
+                ethernet::HEADER_LEN
+            ));
+            return;
+        }
+    };
+    d.eth = Ethernet::parse(bytes);
+    let Some(eth) = &d.eth else { return };
+    let mut tpid = eth.ethertype;
+    // Where the payload of the last header parsed begins, and its EtherType.
+    let mut next = ethernet::HEADER_LEN;
+    let mut next_type = eth.ethertype;
+    for ext in &sliced.link_exts {
+        match ext {
+            LaxLinkExtSlice::Vlan(v) => {
+                let off = offset_in(bytes, v.slice());
+                if let Some(tag) = Vlan::parse(v.slice(), off, tpid) {
+                    tpid = tag.ethertype;
+                    next = off + crate::proto::vlan::TAG_LEN;
+                    next_type = tag.ethertype;
+                    d.vlan.push(tag);
+                }
+            }
+            LaxLinkExtSlice::Macsec(m) => {
+                next = offset_in(bytes, m.header.slice());
+                next_type = EtherType::MACSEC.0;
+                break;
+            }
+        }
+    }
+    if EtherType(next_type).is_vlan_tag() && sliced.stop_err.is_none() && sliced.net.is_none() {
+        d.notes.push(format!(
+            "More than {} VLAN tags: the rest of the frame is not decoded.",
+            LaxSlicedPacket::LINK_EXTS_CAP
+        ));
+    }
+    match &sliced.net {
+        Some(LaxNetSlice::Arp(a)) => {
+            let off = offset_in(bytes, a.slice());
+            d.arp = Arp::parse(a.slice(), off);
+            next = off + a.slice().len();
+            d.trailer = trailer(bytes, next);
+        }
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let hdr = ip.header();
+            let off = offset_in(bytes, hdr.slice());
+            let payload = ip.payload();
+            dissect_ipv4_payload(d, bytes, off, hdr.slice(), payload.payload, false);
+            if payload.len_source == LenSource::Ipv4HeaderTotalLen {
+                d.trailer = trailer(
+                    bytes,
+                    offset_in(bytes, payload.payload) + payload.payload.len(),
+                );
+            }
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let off = offset_in(bytes, ip.header().slice());
+            d.other = Some(Other {
+                by: "ethertype",
+                number: EtherType::IPV6.0,
+                name: Some("IPv6"),
+                offset: off,
+                bytes: bytes.len().saturating_sub(off),
+            });
+        }
+        None => match &sliced.stop_err {
+            Some((err, layer)) => {
+                d.notes.push(describe_stop(err, *layer));
+                // A broken IPv4 header still shows the fields it has.
+                if next_type == EtherType::IPV4.0
+                    && let Some(rest) = bytes.get(next..)
+                {
+                    d.ipv4 = Ipv4::parse(rest, next);
+                }
+            }
+            None if EtherType(next_type).is_length() => {
+                d.other = Some(Other {
+                    by: "ethertype",
+                    number: next_type,
+                    name: Some("IEEE 802.3 LLC"),
+                    offset: next,
+                    bytes: bytes.len().saturating_sub(next),
+                });
+            }
+            None => {
+                d.other = Some(Other {
+                    by: "ethertype",
+                    number: next_type,
+                    name: EtherType(next_type).name(),
+                    offset: next,
+                    bytes: bytes.len().saturating_sub(next),
+                });
+            }
+        },
+    }
+    // A stop after the network layer (e.g. IPv4 options cut short) is still worth saying.
+    if sliced.net.is_some()
+        && let Some((err, layer)) = &sliced.stop_err
+    {
+        d.notes.push(describe_stop(err, *layer));
+    }
+}
+
+/// The bytes after the end of the network layer, if any: Ethernet padding.
+fn trailer(bytes: &[u8], end: usize) -> Option<Span> {
+    (end < bytes.len()).then(|| Span {
+        offset: end,
+        len: bytes.len() - end,
+    })
+}
+
+/// Decodes an IPv4 header at `off` and what it carries. `quoted` is true inside an ICMP
+/// error, where the quoted datagram is cut short by design and not itself dissected
+/// further into another ICMP error's quote.
+fn dissect_ipv4_payload(
+    d: &mut Dissection,
+    frame: &[u8],
+    off: usize,
+    header: &[u8],
+    payload: &[u8],
+    quoted: bool,
+) {
+    let Some(ip) = Ipv4::parse(header, off) else {
+        return;
+    };
+    let t = decode_transport(&ip, frame, payload, quoted, &mut d.notes);
+    if !quoted {
+        if usize::from(ip.total_len) > frame.len().saturating_sub(off) {
+            d.notes.push(format!(
+                "The IPv4 total length says {} bytes but only {} were captured from offset {off}.",
+                ip.total_len,
+                frame.len().saturating_sub(off)
+            ));
+        }
+        if ip.checksum_ok == Some(false) {
+            d.notes.push(format!(
+                "The IPv4 header checksum 0x{:04x} is wrong.",
+                ip.checksum
+            ));
+        }
+    }
+    d.tcp = t.tcp;
+    d.udp = t.udp;
+    d.icmp = t.icmp;
+    d.payload = t.payload;
+    if let Some(o) = t.other {
+        d.other = Some(o);
+    }
+    d.ipv4 = Some(ip);
+}
+
+/// The transport layer of one IPv4 datagram.
+#[derive(Default)]
+struct Transport {
+    tcp: Option<Tcp>,
+    udp: Option<Udp>,
+    icmp: Option<Icmp>,
+    other: Option<Other>,
+    payload: Option<Span>,
+}
+
+fn decode_transport(
+    ip: &Ipv4,
+    frame: &[u8],
+    payload: &[u8],
+    quoted: bool,
+    notes: &mut Vec<String>,
+) -> Transport {
+    let mut t = Transport::default();
+    let off = offset_in(frame, payload);
+    let proto = ip.protocol();
+    let name = proto.name().unwrap_or("the payload");
+    if ip.frag_offset > 0 {
+        if !quoted {
+            notes.push(format!(
+                "IPv4 fragment: bytes {}–{} of datagram ID 0x{:04x}{}; the {name} header is in the first fragment.",
+                ip.frag_offset,
+                usize::from(ip.frag_offset) + ip.payload_len().saturating_sub(1),
+                ip.id,
+                if ip.mf { ", more follow" } else { " (the last one)" }
+            ));
+        }
+        return t;
+    }
+    let first_fragment = ip.mf;
+    if first_fragment && !quoted {
+        notes.push(format!(
+            "IPv4 fragment: bytes 0–{} of datagram ID 0x{:04x}, more follow; the {name} header is decoded, but its checksum covers the whole datagram.",
+            ip.payload_len().saturating_sub(1),
+            ip.id
+        ));
+    }
+    // Length of the transport message per the IP header (the captured slice may be shorter).
+    let msg_len = if usize::from(ip.total_len) >= usize::from(ip.ihl) {
+        ip.payload_len()
+    } else {
+        payload.len()
+    };
+    let verifiable = !first_fragment && !quoted;
+    let truncated = |what: &str, need: usize| {
+        format!(
+            "The {what} header is cut short: it needs {need} bytes from offset {off} but only {} were captured.",
+            payload.len()
+        )
+    };
+    match proto {
+        IpProto::TCP => match Tcp::parse(payload, off, ip.src, ip.dst, msg_len) {
+            Some(mut tcp) => {
+                if !verifiable {
+                    tcp.checksum_ok = None;
+                }
+                let hl = usize::from(tcp.header_len);
+                if hl < tcp::MIN_HEADER_LEN {
+                    notes.push(format!(
+                        "The TCP header length field says {hl} bytes, less than the 20-byte minimum."
+                    ));
+                } else if payload.len() < hl && !quoted {
+                    notes.push(truncated("TCP", hl));
+                } else if payload.len() > hl {
+                    t.payload = Some(Span {
+                        offset: off + hl,
+                        len: payload.len() - hl,
+                    });
+                }
+                if tcp.checksum_ok == Some(false) {
+                    notes.push(format!("The TCP checksum 0x{:04x} is wrong.", tcp.checksum));
+                }
+                t.tcp = Some(tcp);
+            }
+            None if !quoted => notes.push(truncated("TCP", tcp::MIN_HEADER_LEN)),
+            None => {}
+        },
+        IpProto::UDP => match Udp::parse(payload, off, ip.src, ip.dst) {
+            Some(mut udp) => {
+                if !verifiable {
+                    udp.checksum_ok = None;
+                }
+                let end = usize::from(udp.length).min(payload.len());
+                if end > udp::HEADER_LEN {
+                    t.payload = Some(Span {
+                        offset: off + udp::HEADER_LEN,
+                        len: end - udp::HEADER_LEN,
+                    });
+                }
+                if !quoted {
+                    if udp.checksum == 0 {
+                        notes.push(
+                            "The UDP checksum is zero: the sender did not compute one (allowed over IPv4)."
+                                .into(),
+                        );
+                    } else if udp.checksum_ok == Some(false) {
+                        notes.push(format!("The UDP checksum 0x{:04x} is wrong.", udp.checksum));
+                    }
+                    if usize::from(udp.length) < udp::HEADER_LEN {
+                        notes.push(format!(
+                            "The UDP length field says {} bytes, less than its own 8-byte header.",
+                            udp.length
+                        ));
+                    } else if !first_fragment && usize::from(udp.length) > msg_len {
+                        notes.push(format!(
+                            "The UDP length field says {} bytes but the IP datagram carries only {msg_len}.",
+                            udp.length
+                        ));
+                    }
+                }
+                t.udp = Some(udp);
+            }
+            None if !quoted => notes.push(truncated("UDP", udp::HEADER_LEN)),
+            None => {}
+        },
+        IpProto::ICMP => match Icmp::parse(payload, off, msg_len) {
+            Some(mut ic) => {
+                if !verifiable {
+                    ic.checksum_ok = None;
+                }
+                if ic.checksum_ok == Some(false) {
+                    notes.push(format!("The ICMP checksum 0x{:04x} is wrong.", ic.checksum));
+                }
+                if ic.is_error() && !quoted {
+                    ic.quoted = payload
+                        .get(icmp::HEADER_LEN..)
+                        .map(|q| Box::new(dissect_quoted(frame, q, notes)));
+                }
+                t.icmp = Some(ic);
+            }
+            None if !quoted => notes.push(truncated("ICMP", icmp::HEADER_LEN)),
+            None => {}
+        },
+        other => {
+            t.other = Some(Other {
+                by: "ip_proto",
+                number: u16::from(other.0),
+                name: other.name(),
+                offset: off,
+                bytes: payload.len(),
+            });
+        }
+    }
+    t
+}
+
+/// Decodes the datagram an ICMP error quotes: its IPv4 header and the start of its
+/// transport header.
+fn dissect_quoted(frame: &[u8], quoted: &[u8], notes: &mut Vec<String>) -> Quoted {
+    let mut q = Quoted::default();
+    match LaxIpSlice::from_slice(quoted) {
+        Ok((LaxIpSlice::Ipv4(ip), _)) => {
+            let hdr = ip.header();
+            let off = offset_in(frame, hdr.slice());
+            if let Some(ipv4) = Ipv4::parse(hdr.slice(), off) {
+                let t = decode_transport(&ipv4, frame, ip.payload().payload, true, notes);
+                q.tcp = t.tcp;
+                q.udp = t.udp;
+                q.icmp = t.icmp.map(Box::new);
+                q.ipv4 = Some(ipv4);
+            }
+        }
+        Ok(_) => notes.push("The ICMP error quotes a datagram that is not IPv4.".into()),
+        Err(_) => notes.push(format!(
+            "The ICMP error quotes {} bytes, too few for the IPv4 header of the datagram that caused it.",
+            quoted.len()
+        )),
+    }
+    q
+}
+
+fn layer_name(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Ethernet2Header => "Ethernet header",
+        Layer::VlanHeader => "802.1Q VLAN tag",
+        Layer::MacsecHeader | Layer::MacsecPacket => "MACsec header",
+        Layer::IpHeader | Layer::Ipv4Header => "IPv4 header",
+        Layer::Ipv4Packet => "IPv4 datagram",
+        Layer::IpAuthHeader => "IPsec authentication header",
+        Layer::Ipv6Header | Layer::Ipv6Packet | Layer::Ipv6ExtHeader => "IPv6 header",
+        Layer::UdpHeader | Layer::UdpPayload => "UDP header",
+        Layer::TcpHeader => "TCP header",
+        Layer::Icmpv4 | Layer::Icmpv4Timestamp | Layer::Icmpv4TimestampReply => "ICMP header",
+        Layer::Arp => "ARP packet",
+        _ => "header",
+    }
+}
+
+fn describe_len(e: &LenError) -> String {
+    let what = layer_name(e.layer);
+    let source = match e.len_source {
+        LenSource::Slice => "were captured",
+        LenSource::Ipv4HeaderTotalLen => "are left inside the IPv4 total length",
+        LenSource::ArpAddrLengths => "were captured (the address sizes ask for more)",
+        LenSource::UdpHeaderLen => "are left inside the UDP length",
+        LenSource::TcpHeaderLen => "are left inside the TCP header length",
+        _ => "are available",
+    };
+    format!(
+        "The {what} is cut short: it needs {} bytes from offset {} but only {} {source}.",
+        e.required_len, e.layer_start_offset, e.len
+    )
+}
+
+fn describe_stop(err: &SliceError, layer: Layer) -> String {
+    match err {
+        SliceError::Len(l) => describe_len(l),
+        other => format!("The {} is malformed: {other}.", layer_name(layer)),
+    }
+}
+
+/// The source and destination addresses of the highest addressed layer, for the
+/// summary line: IP addresses with ports when there are ports, else MACs.
+pub fn endpoints(d: &Dissection) -> Option<(Ipv4Addr, Option<u16>, Ipv4Addr, Option<u16>)> {
+    let ip = d.ipv4.as_ref()?;
+    let (sp, dp) = if let Some(t) = &d.tcp {
+        (Some(t.src_port), Some(t.dst_port))
+    } else if let Some(u) = &d.udp {
+        (Some(u.src_port), Some(u.dst_port))
+    } else {
+        (None, None)
+    };
+    Some((ip.src, sp, ip.dst, dp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(bytes: &[u8]) -> Frame<'_> {
+        Frame {
+            ts: Timestamp::default(),
+            caplen: bytes.len() as u32,
+            len: bytes.len() as u32,
+            link: LinkType::ETHERNET,
+            bytes,
+        }
+    }
+
+    /// A UDP datagram in an 802.1Q-tagged frame (checksums computed by `tagged_udp`).
+    const TAGGED_UDP: [u8; 48] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // destination MAC: broadcast
+        0x02, 0x77, 0x00, 0x00, 0x00, 0x01, // source MAC
+        0x81, 0x00, // EtherType: 802.1Q
+        0xa0, 0x64, // PCP 5, DEI 0, VID 100
+        0x08, 0x00, // EtherType: IPv4
+        0x45, 0x00, 0x00, 0x1e, // IPv4, IHL 5, total length 30
+        0x00, 0x01, 0x00, 0x00, // ID 1, no flags
+        0x40, 0x11, 0x00, 0x00, // TTL 64, UDP, checksum
+        0x0a, 0x4d, 0x00, 0x01, // 10.77.0.1
+        0x0a, 0x4d, 0x00, 0xff, // 10.77.0.255
+        0xc3, 0x50, 0x27, 0x10, // ports 50000 → 10000
+        0x00, 0x0a, 0x00, 0x00, // length 10, checksum
+        b'h', b'i', // payload
+    ];
+
+    fn tagged_udp() -> Vec<u8> {
+        use crate::proto::checksum::Sum;
+        let mut b = TAGGED_UDP.to_vec();
+        let c = Sum::default().add(&b[18..38]).checksum();
+        b[28..30].copy_from_slice(&c.to_be_bytes());
+        let c = Sum::default()
+            .add_pseudo_header(
+                Ipv4Addr::new(10, 77, 0, 1),
+                Ipv4Addr::new(10, 77, 0, 255),
+                17,
+                10,
+            )
+            .add(&b[38..48])
+            .checksum();
+        b[44..46].copy_from_slice(&c.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn tagged_udp_dissects_fully() {
+        let b = tagged_udp();
+        let d = dissect(1, &frame(&b));
+        assert_eq!(d.eth.as_ref().map(|e| e.ethertype), Some(0x8100));
+        assert_eq!(d.vlan.len(), 1);
+        assert_eq!(d.vlan[0].id, 100);
+        assert_eq!(d.vlan[0].offset, 14);
+        let ip = d.ipv4.as_ref().expect("ipv4");
+        assert_eq!((ip.offset, ip.checksum_ok), (18, Some(true)));
+        let u = d.udp.as_ref().expect("udp");
+        assert_eq!((u.offset, u.checksum_ok), (38, Some(true)));
+        assert_eq!(d.payload, Some(Span { offset: 46, len: 2 }));
+        assert!(d.notes.is_empty(), "{:?}", d.notes);
+    }
+
+    #[test]
+    fn every_prefix_gives_a_note_and_never_panics() {
+        let b = tagged_udp();
+        for n in 0..b.len() {
+            let d = dissect(1, &frame(&b[..n]));
+            assert!(!d.notes.is_empty(), "prefix {n} gave no note: {d:?}");
+            let _ = serde_json::to_string(&d);
+        }
+    }
+
+    #[test]
+    fn other_link_types_are_named_not_misparsed() {
+        let b = tagged_udp();
+        let mut f = frame(&b);
+        f.link = LinkType::LINUX_SLL;
+        let d = dissect(1, &f);
+        assert!(d.eth.is_none());
+        assert!(
+            d.notes[0].contains("link type 113 (Linux cooked) is not supported yet")
+                || d.notes[0].contains("Link type 113"),
+            "{:?}",
+            d.notes
+        );
+    }
+}

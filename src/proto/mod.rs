@@ -1,1 +1,239 @@
-//! placeholder
+//! One file per protocol: what each header field is, where it sits and what it means.
+//!
+//! Nothing here does I/O, knows about the command line or draws tables. Each layer is a
+//! plain struct (serialised to JSON with the names the README documents) that records the
+//! byte offset of its header in the frame, and can list its fields as [`Field`]s — the one
+//! field model that the table, the hex-dump colouring and the notes are all built from.
+
+pub mod arp;
+pub mod checksum;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
+pub mod tcp;
+pub mod udp;
+pub mod vlan;
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// One header field, as the `table` format shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Offset of the field's first byte in the frame, in bytes.
+    pub offset: usize,
+    /// Length of the bytes that hold the field, in bytes (a bit field names its whole byte).
+    pub len: usize,
+    /// For a bit field, the bits it uses within `len` bytes, drawn like `.1.. ....`.
+    pub bits: Option<String>,
+    /// The field's name, e.g. "Time to live".
+    pub name: &'static str,
+    /// The field's value as printed, e.g. "64".
+    pub value: String,
+    /// What the value means, in plain words; may be empty.
+    pub meaning: String,
+}
+
+impl Field {
+    /// A field that fills whole bytes.
+    pub fn new(
+        offset: usize,
+        len: usize,
+        name: &'static str,
+        value: impl Into<String>,
+        meaning: impl Into<String>,
+    ) -> Field {
+        Field {
+            offset,
+            len,
+            bits: None,
+            name,
+            value: value.into(),
+            meaning: meaning.into(),
+        }
+    }
+
+    /// A bit field: `mask` selects its bits within the `len` bytes at `offset`, which
+    /// hold `raw` (big-endian).
+    pub fn bits(
+        offset: usize,
+        len: usize,
+        mask: u32,
+        raw: u32,
+        name: &'static str,
+        value: impl Into<String>,
+        meaning: impl Into<String>,
+    ) -> Field {
+        Field {
+            offset,
+            len,
+            bits: Some(draw_bits(len, mask, raw)),
+            name,
+            value: value.into(),
+            meaning: meaning.into(),
+        }
+    }
+}
+
+/// Draws the bits of `raw` selected by `mask` as Wireshark does: `0100 ....`.
+fn draw_bits(len: usize, mask: u32, raw: u32) -> String {
+    let nbits = (len.min(4) * 8) as u32;
+    let mut s = String::with_capacity(nbits as usize + nbits as usize / 4);
+    for i in (0..nbits).rev() {
+        let bit = 1u32 << i;
+        s.push(if mask & bit == 0 {
+            '.'
+        } else if raw & bit != 0 {
+            '1'
+        } else {
+            '0'
+        });
+        if i % 4 == 0 && i != 0 {
+            s.push(' ');
+        }
+    }
+    s
+}
+
+/// An Ethernet MAC address (EUI-48).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl MacAddr {
+    /// ff:ff:ff:ff:ff:ff, the address every station on the LAN receives.
+    pub const BROADCAST: MacAddr = MacAddr([0xff; 6]);
+    /// 00:00:00:00:00:00, used in an ARP request for the unknown target address.
+    pub const ZERO: MacAddr = MacAddr([0; 6]);
+
+    /// Reads a MAC address from six bytes; `None` when fewer are given.
+    pub fn from_slice(b: &[u8]) -> Option<MacAddr> {
+        let arr: [u8; 6] = b.get(..6)?.try_into().ok()?;
+        Some(MacAddr(arr))
+    }
+
+    /// True for ff:ff:ff:ff:ff:ff.
+    pub fn is_broadcast(&self) -> bool {
+        *self == Self::BROADCAST
+    }
+
+    /// True when the I/G bit (lowest bit of the first byte) is set: a group address.
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 0x01 != 0
+    }
+
+    /// True when the U/L bit (second-lowest bit of the first byte) is set: the address
+    /// was assigned locally (by software), not burned in by the maker.
+    pub fn is_local(&self) -> bool {
+        self.0[0] & 0x02 != 0
+    }
+
+    /// A short description: broadcast, multicast or unicast, and who assigned it.
+    pub fn describe(&self) -> String {
+        let cast = if self.is_broadcast() {
+            "broadcast: every station on the LAN receives it"
+        } else if self.is_multicast() {
+            "multicast: stations that joined the group receive it"
+        } else {
+            "unicast: one station"
+        };
+        let admin = if self.is_local() {
+            "locally administered (set by software, no maker)".to_string()
+        } else {
+            match crate::lookup::oui_vendor(self.0) {
+                Some(v) => format!("globally unique, made by {v}"),
+                None if self.is_multicast() => "group address".to_string(),
+                None => "globally unique, maker not in our list".to_string(),
+            }
+        };
+        format!("{cast}; {admin}")
+    }
+}
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl Serialize for MacAddr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Reads one byte at `at`, or 0 past the end (callers check lengths first; this only
+/// guarantees that no input can make a getter panic).
+pub(crate) fn be8(b: &[u8], at: usize) -> u8 {
+    b.get(at).copied().unwrap_or(0)
+}
+
+/// Reads a big-endian u16 at `at`, or 0 past the end.
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
+    take::<2>(b, at).map_or(0, u16::from_be_bytes)
+}
+
+/// Reads a big-endian u32 at `at`, or 0 past the end.
+pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
+    take::<4>(b, at).map_or(0, u32::from_be_bytes)
+}
+
+/// The `N` bytes at `at`, if all of them are there.
+pub(crate) fn take<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+    b.get(at..at.checked_add(N)?)?.try_into().ok()
+}
+
+/// Reads an IPv4 address at `at`, or 0.0.0.0 past the end.
+pub(crate) fn ipv4_at(b: &[u8], at: usize) -> std::net::Ipv4Addr {
+    std::net::Ipv4Addr::from(be32(b, at))
+}
+
+/// Formats bytes as lower-case hex pairs separated by spaces.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_kinds() {
+        assert!(MacAddr::BROADCAST.is_broadcast());
+        assert!(MacAddr::BROADCAST.is_multicast());
+        let m = MacAddr([0x02, 0x77, 0, 0, 0, 1]);
+        assert!(m.is_local() && !m.is_multicast());
+        assert_eq!(m.to_string(), "02:77:00:00:00:01");
+        assert!(m.describe().contains("locally administered"));
+    }
+
+    #[test]
+    fn bits_are_drawn_like_wireshark() {
+        assert_eq!(draw_bits(1, 0xf0, 0x45), "0100 ....");
+        assert_eq!(draw_bits(2, 0x4000, 0x4000), ".1.. .... .... ....");
+    }
+
+    #[test]
+    fn getters_never_panic_past_the_end() {
+        let b = [1u8, 2, 3];
+        assert_eq!(be16(&b, 2), 0);
+        assert_eq!(be32(&b, 0), 0);
+        assert_eq!(be8(&b, 9), 0);
+        assert_eq!(be16(&b, usize::MAX - 1), 0);
+    }
+}

@@ -1,0 +1,324 @@
+//! ARP (RFC 826): how a host finds the MAC address that goes with an IPv4 address. A
+//! request is broadcast ("who has 10.77.0.2? tell 10.77.0.1"); the owner answers with a
+//! unicast reply ("10.77.0.2 is at …").
+
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::ethernet::EtherType;
+use super::{Field, MacAddr, be8, be16, ipv4_at};
+
+/// Byte ranges of the fixed part of an ARP packet, relative to its start.
+pub mod field {
+    use std::ops::Range;
+    /// Hardware type (1 = Ethernet).
+    pub const HTYPE: Range<usize> = 0..2;
+    /// Protocol type (an EtherType; 0x0800 = IPv4).
+    pub const PTYPE: Range<usize> = 2..4;
+    /// Hardware address length, in bytes.
+    pub const HLEN: usize = 4;
+    /// Protocol address length, in bytes.
+    pub const PLEN: usize = 5;
+    /// Operation (1 = request, 2 = reply).
+    pub const OPER: Range<usize> = 6..8;
+    /// Where the addresses start: SHA, SPA, THA, TPA follow in that order.
+    pub const ADDRS: usize = 8;
+}
+
+/// Length of the fixed part (before the addresses), in bytes.
+pub const FIXED_LEN: usize = 8;
+/// Length of an Ethernet/IPv4 ARP packet, in bytes: 8 + 6 + 4 + 6 + 4.
+pub const ETH_IPV4_LEN: usize = 28;
+/// Hardware type of Ethernet.
+pub const HTYPE_ETHERNET: u16 = 1;
+/// Operation: request.
+pub const OP_REQUEST: u16 = 1;
+/// Operation: reply.
+pub const OP_REPLY: u16 = 2;
+
+/// What an ARP packet is for, judged from its addresses (RFC 826, RFC 5227).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArpKind {
+    /// Asks who has the target IP.
+    Request,
+    /// Answers a request: the sender IP is at the sender MAC.
+    Reply,
+    /// Sender IP = target IP: a host announces (or defends) its own address.
+    Gratuitous,
+    /// Sender IP 0.0.0.0: a host checks whether an address is free before using it.
+    Probe,
+    /// Another operation (RARP, InARP…).
+    Other,
+}
+
+/// An ARP packet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Arp {
+    /// Offset of the packet in the frame, in bytes.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Hardware type (1 = Ethernet).
+    pub htype: u16,
+    /// Protocol type (0x0800 = IPv4).
+    pub ptype: u16,
+    /// Hardware address length, in bytes.
+    pub hlen: u8,
+    /// Protocol address length, in bytes.
+    pub plen: u8,
+    /// Operation: 1 request, 2 reply.
+    pub op: u16,
+    /// Sender hardware address (only for 6-byte hardware addresses).
+    pub sha: Option<MacAddr>,
+    /// Sender protocol address (only for 4-byte protocol addresses).
+    pub spa: Option<Ipv4Addr>,
+    /// Target hardware address.
+    pub tha: Option<MacAddr>,
+    /// Target protocol address.
+    pub tpa: Option<Ipv4Addr>,
+    /// Request, reply, gratuitous or probe.
+    pub kind: ArpKind,
+}
+
+impl Arp {
+    /// Reads an ARP packet from the start of `b`: `None` when the fixed part or the
+    /// addresses it announces are not all there.
+    pub fn parse(b: &[u8], offset: usize) -> Option<Arp> {
+        if b.len() < FIXED_LEN {
+            return None;
+        }
+        let hlen = be8(b, field::HLEN);
+        let plen = be8(b, field::PLEN);
+        let (h, p) = (usize::from(hlen), usize::from(plen));
+        if b.len() < FIXED_LEN + 2 * h + 2 * p {
+            return None;
+        }
+        let sha_at = field::ADDRS;
+        let spa_at = sha_at + h;
+        let tha_at = spa_at + p;
+        let tpa_at = tha_at + h;
+        let mac = |at: usize| {
+            if h == 6 {
+                b.get(at..at + 6).and_then(MacAddr::from_slice)
+            } else {
+                None
+            }
+        };
+        let ip = |at: usize| (p == 4).then(|| ipv4_at(b, at));
+        let op = be16(b, field::OPER.start);
+        let spa = ip(spa_at);
+        let tpa = ip(tpa_at);
+        let kind = match op {
+            OP_REQUEST | OP_REPLY if spa.is_some() && spa == tpa => ArpKind::Gratuitous,
+            OP_REQUEST if spa == Some(Ipv4Addr::UNSPECIFIED) => ArpKind::Probe,
+            OP_REQUEST => ArpKind::Request,
+            OP_REPLY => ArpKind::Reply,
+            _ => ArpKind::Other,
+        };
+        Some(Arp {
+            offset,
+            htype: be16(b, field::HTYPE.start),
+            ptype: be16(b, field::PTYPE.start),
+            hlen,
+            plen,
+            op,
+            sha: mac(sha_at),
+            spa,
+            tha: mac(tha_at),
+            tpa,
+            kind,
+        })
+    }
+
+    /// Length of this packet on the wire, in bytes.
+    pub fn len(&self) -> usize {
+        FIXED_LEN + 2 * usize::from(self.hlen) + 2 * usize::from(self.plen)
+    }
+
+    /// Always false: an ARP packet has at least its 8-byte fixed part.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// One sentence saying what the packet asks or tells.
+    pub fn explain(&self) -> String {
+        let ip = |a: Option<Ipv4Addr>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
+        let mac = |a: Option<MacAddr>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
+        match self.kind {
+            ArpKind::Request => format!("Who has {}? Tell {}", ip(self.tpa), ip(self.spa)),
+            ArpKind::Probe => format!(
+                "Probe: is {} in use? (sender IP 0.0.0.0: the asker has no address yet)",
+                ip(self.tpa)
+            ),
+            ArpKind::Reply => format!("{} is at {}", ip(self.spa), mac(self.sha)),
+            ArpKind::Gratuitous => format!(
+                "Gratuitous ARP: {} announces it is at {} (sender IP = target IP)",
+                ip(self.spa),
+                mac(self.sha)
+            ),
+            ArpKind::Other => format!("ARP operation {}", self.op),
+        }
+    }
+
+    /// The packet's fields, with their meanings.
+    pub fn fields(&self) -> Vec<Field> {
+        let o = self.offset;
+        let (h, p) = (usize::from(self.hlen), usize::from(self.plen));
+        let mut v = vec![
+            Field::new(
+                o + field::HTYPE.start,
+                2,
+                "Hardware type",
+                self.htype.to_string(),
+                if self.htype == HTYPE_ETHERNET {
+                    "Ethernet"
+                } else {
+                    "not Ethernet"
+                },
+            ),
+            Field::new(
+                o + field::PTYPE.start,
+                2,
+                "Protocol type",
+                format!("0x{:04x}", self.ptype),
+                EtherType(self.ptype).describe(),
+            ),
+            Field::new(
+                o + field::HLEN,
+                1,
+                "Hardware size",
+                self.hlen.to_string(),
+                "bytes in a hardware (MAC) address",
+            ),
+            Field::new(
+                o + field::PLEN,
+                1,
+                "Protocol size",
+                self.plen.to_string(),
+                "bytes in a protocol (IPv4) address",
+            ),
+            Field::new(
+                o + field::OPER.start,
+                2,
+                "Opcode",
+                self.op.to_string(),
+                match self.op {
+                    OP_REQUEST => "request: who has the target IP?",
+                    OP_REPLY => "reply: the sender IP is at the sender MAC",
+                    3 => "RARP request",
+                    4 => "RARP reply",
+                    8 => "InARP request",
+                    9 => "InARP reply",
+                    _ => "unknown operation",
+                },
+            ),
+        ];
+        let mut at = o + field::ADDRS;
+        let show_mac =
+            |a: Option<MacAddr>| a.map_or_else(|| "(not a MAC)".into(), |m| m.to_string());
+        let show_ip =
+            |a: Option<Ipv4Addr>| a.map_or_else(|| "(not IPv4)".into(), |m| m.to_string());
+        v.push(Field::new(
+            at,
+            h,
+            "Sender MAC",
+            show_mac(self.sha),
+            "the MAC address of the host sending this packet",
+        ));
+        at += h;
+        v.push(Field::new(
+            at,
+            p,
+            "Sender IP",
+            show_ip(self.spa),
+            if self.kind == ArpKind::Probe {
+                "0.0.0.0: the sender has no address yet (a probe)"
+            } else {
+                "the IPv4 address of the sender; receivers may cache sender IP → sender MAC"
+            },
+        ));
+        at += p;
+        v.push(Field::new(
+            at,
+            h,
+            "Target MAC",
+            show_mac(self.tha),
+            if self.kind == ArpKind::Request && self.tha.is_some_and(|m| m == MacAddr::ZERO) {
+                "unknown yet: this is what the request asks for"
+            } else {
+                "the MAC address of the host the packet is for"
+            },
+        ));
+        at += h;
+        v.push(Field::new(
+            at,
+            p,
+            "Target IP",
+            show_ip(self.tpa),
+            match self.kind {
+                ArpKind::Gratuitous => "the sender's own address: an announcement",
+                ArpKind::Request | ArpKind::Probe => "the address whose MAC is wanted",
+                _ => "the IPv4 address of the host the packet is for",
+            },
+        ));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUEST: [u8; 28] = [
+        0x00, 0x01, // hardware type: Ethernet
+        0x08, 0x00, // protocol type: IPv4
+        0x06, // hardware size
+        0x04, // protocol size
+        0x00, 0x01, // opcode: request
+        0x02, 0x77, 0x00, 0x00, 0x00, 0x01, // sender MAC
+        0x0a, 0x4d, 0x00, 0x01, // sender IP 10.77.0.1
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // target MAC: unknown
+        0x0a, 0x4d, 0x00, 0x02, // target IP 10.77.0.2
+    ];
+
+    #[test]
+    fn parses_request() {
+        let a = Arp::parse(&REQUEST, 14).expect("28 bytes parse");
+        assert_eq!(a.kind, ArpKind::Request);
+        assert_eq!(a.spa, Some(Ipv4Addr::new(10, 77, 0, 1)));
+        assert_eq!(a.explain(), "Who has 10.77.0.2? Tell 10.77.0.1");
+        let f = a.fields();
+        assert_eq!(f.last().map(|f| f.offset), Some(14 + 24));
+        assert_eq!(a.len(), 28);
+    }
+
+    #[test]
+    fn gratuitous_and_probe() {
+        let mut g = REQUEST;
+        g[24..28].copy_from_slice(&[10, 77, 0, 1]);
+        assert_eq!(Arp::parse(&g, 0).map(|a| a.kind), Some(ArpKind::Gratuitous));
+        let mut p = REQUEST;
+        p[14..18].copy_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(Arp::parse(&p, 0).map(|a| a.kind), Some(ArpKind::Probe));
+    }
+
+    #[test]
+    fn every_prefix_is_rejected_without_panic() {
+        for n in 0..REQUEST.len() {
+            assert!(Arp::parse(&REQUEST[..n], 0).is_none(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn odd_sizes_do_not_panic() {
+        let mut odd = REQUEST.to_vec();
+        odd[4] = 0xff;
+        odd[5] = 0xff;
+        assert!(Arp::parse(&odd, 0).is_none());
+        odd.resize(8 + 4 * 255, 0);
+        let a = Arp::parse(&odd, 0).expect("long enough");
+        assert_eq!((a.sha, a.spa), (None, None));
+        assert_eq!(a.fields().len(), 9);
+    }
+}

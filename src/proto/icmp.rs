@@ -1,0 +1,327 @@
+//! ICMP (RFC 792): IP's messenger — echo request/reply (ping) and error reports such as
+//! "port unreachable" or "time exceeded", which quote the header of the datagram that
+//! caused them.
+
+use serde::Serialize;
+
+use super::checksum::Sum;
+use super::ipv4::Ipv4;
+use super::tcp::Tcp;
+use super::udp::Udp;
+use super::{Field, be8, be16};
+
+/// Byte ranges of the ICMP header, relative to its start.
+pub mod field {
+    use std::ops::Range;
+    /// Message type.
+    pub const TYPE: usize = 0;
+    /// Code: the detail within the type.
+    pub const CODE: usize = 1;
+    /// Checksum over the whole ICMP message.
+    pub const CHECKSUM: Range<usize> = 2..4;
+    /// Echo/timestamp identifier.
+    pub const ID: Range<usize> = 4..6;
+    /// Echo/timestamp sequence number.
+    pub const SEQ: Range<usize> = 6..8;
+    /// Next-hop MTU in a "fragmentation needed" message.
+    pub const MTU: Range<usize> = 6..8;
+    /// Where the quoted datagram of an error message starts.
+    pub const QUOTED: usize = 8;
+}
+
+/// Length of the ICMP header, in bytes.
+pub const HEADER_LEN: usize = 8;
+
+/// ICMP message types.
+pub mod types {
+    /// Echo reply (ping answer).
+    pub const ECHO_REPLY: u8 = 0;
+    /// Destination unreachable.
+    pub const DEST_UNREACHABLE: u8 = 3;
+    /// Source quench (deprecated).
+    pub const SOURCE_QUENCH: u8 = 4;
+    /// Redirect.
+    pub const REDIRECT: u8 = 5;
+    /// Echo request (ping).
+    pub const ECHO_REQUEST: u8 = 8;
+    /// Router advertisement.
+    pub const ROUTER_ADVERTISEMENT: u8 = 9;
+    /// Router solicitation.
+    pub const ROUTER_SOLICITATION: u8 = 10;
+    /// Time exceeded.
+    pub const TIME_EXCEEDED: u8 = 11;
+    /// Parameter problem.
+    pub const PARAMETER_PROBLEM: u8 = 12;
+    /// Timestamp request.
+    pub const TIMESTAMP: u8 = 13;
+    /// Timestamp reply.
+    pub const TIMESTAMP_REPLY: u8 = 14;
+}
+
+/// The headers an ICMP error quotes from the datagram that caused it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Quoted {
+    /// The quoted IPv4 header.
+    pub ipv4: Option<Ipv4>,
+    /// The quoted TCP header (often only its first 8 bytes are quoted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<Tcp>,
+    /// The quoted UDP header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub udp: Option<Udp>,
+    /// The quoted ICMP header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<Box<Icmp>>,
+}
+
+/// An ICMP message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Icmp {
+    /// Offset of the header in the frame, in bytes.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Message type.
+    #[serde(rename = "type")]
+    pub icmp_type: u8,
+    /// Code.
+    pub code: u8,
+    /// Checksum as sent.
+    pub checksum: u16,
+    /// Whether the checksum verifies; `None` when the message was not all captured.
+    pub checksum_ok: Option<bool>,
+    /// Identifier of an echo or timestamp message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u16>,
+    /// Sequence number of an echo or timestamp message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u16>,
+    /// For an error message, the headers it quotes (filled in by the dissector).
+    pub quoted: Option<Box<Quoted>>,
+}
+
+impl Icmp {
+    /// Reads an ICMP header from the start of `msg` (the IP payload as captured): `None`
+    /// under 8 bytes. `msg_len` is the message length per the IP header; the checksum is
+    /// verified when that many bytes were captured.
+    pub fn parse(msg: &[u8], offset: usize, msg_len: usize) -> Option<Icmp> {
+        if msg.len() < HEADER_LEN {
+            return None;
+        }
+        let icmp_type = be8(msg, field::TYPE);
+        let echo_like = matches!(
+            icmp_type,
+            types::ECHO_REPLY | types::ECHO_REQUEST | types::TIMESTAMP | types::TIMESTAMP_REPLY
+        );
+        Some(Icmp {
+            offset,
+            icmp_type,
+            code: be8(msg, field::CODE),
+            checksum: be16(msg, field::CHECKSUM.start),
+            checksum_ok: msg
+                .get(..msg_len)
+                .map(|whole| Sum::default().add(whole).verifies()),
+            id: echo_like.then(|| be16(msg, field::ID.start)),
+            seq: echo_like.then(|| be16(msg, field::SEQ.start)),
+            quoted: None,
+        })
+    }
+
+    /// True for the error messages that quote the offending datagram.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self.icmp_type,
+            types::DEST_UNREACHABLE
+                | types::SOURCE_QUENCH
+                | types::REDIRECT
+                | types::TIME_EXCEEDED
+                | types::PARAMETER_PROBLEM
+        )
+    }
+
+    /// The type's name, e.g. "Destination unreachable".
+    pub fn type_name(&self) -> &'static str {
+        type_name(self.icmp_type)
+    }
+
+    /// The code's meaning within the type, if it has one.
+    pub fn code_name(&self) -> Option<&'static str> {
+        code_name(self.icmp_type, self.code)
+    }
+
+    /// One sentence for the summary line.
+    pub fn explain(&self) -> String {
+        match (self.icmp_type, self.code_name()) {
+            (types::ECHO_REQUEST, _) => format!(
+                "ping: echo request id={} seq={}",
+                self.id.unwrap_or(0),
+                self.seq.unwrap_or(0)
+            ),
+            (types::ECHO_REPLY, _) => format!(
+                "ping answered: echo reply id={} seq={}",
+                self.id.unwrap_or(0),
+                self.seq.unwrap_or(0)
+            ),
+            (_, Some(c)) => format!("{}: {c}", self.type_name()),
+            _ => format!("{} (code {})", self.type_name(), self.code),
+        }
+    }
+
+    /// The header's fields, with their meanings.
+    pub fn fields(&self) -> Vec<Field> {
+        let o = self.offset;
+        let mut v = vec![
+            Field::new(
+                o + field::TYPE,
+                1,
+                "Type",
+                self.icmp_type.to_string(),
+                self.type_name(),
+            ),
+            Field::new(
+                o + field::CODE,
+                1,
+                "Code",
+                self.code.to_string(),
+                self.code_name().unwrap_or(""),
+            ),
+            Field::new(
+                o + field::CHECKSUM.start,
+                2,
+                "Checksum",
+                format!("0x{:04x}", self.checksum),
+                match self.checksum_ok {
+                    Some(true) => "correct: covers the whole ICMP message",
+                    Some(false) => "WRONG: the message was damaged",
+                    None => "not verified: the message was not all captured",
+                },
+            ),
+        ];
+        if let (Some(id), Some(seq)) = (self.id, self.seq) {
+            v.push(Field::new(
+                o + field::ID.start,
+                2,
+                "Identifier",
+                id.to_string(),
+                "matches a reply to its request (often the pinging process's ID)",
+            ));
+            v.push(Field::new(
+                o + field::SEQ.start,
+                2,
+                "Sequence number",
+                seq.to_string(),
+                "counts the pings: 1, 2, 3…",
+            ));
+        } else if self.is_error() {
+            v.push(Field::new(
+                o + 4,
+                4,
+                if self.icmp_type == types::DEST_UNREACHABLE && self.code == 4 {
+                    "Unused / next-hop MTU"
+                } else {
+                    "Unused"
+                },
+                String::new(),
+                "the quoted IP header and the first bytes of its payload follow",
+            ));
+        }
+        v
+    }
+}
+
+fn type_name(t: u8) -> &'static str {
+    match t {
+        types::ECHO_REPLY => "Echo reply",
+        types::DEST_UNREACHABLE => "Destination unreachable",
+        types::SOURCE_QUENCH => "Source quench",
+        types::REDIRECT => "Redirect",
+        types::ECHO_REQUEST => "Echo request",
+        types::ROUTER_ADVERTISEMENT => "Router advertisement",
+        types::ROUTER_SOLICITATION => "Router solicitation",
+        types::TIME_EXCEEDED => "Time exceeded",
+        types::PARAMETER_PROBLEM => "Parameter problem",
+        types::TIMESTAMP => "Timestamp request",
+        types::TIMESTAMP_REPLY => "Timestamp reply",
+        15 => "Information request",
+        16 => "Information reply",
+        17 => "Address mask request",
+        18 => "Address mask reply",
+        _ => "unknown type",
+    }
+}
+
+fn code_name(t: u8, c: u8) -> Option<&'static str> {
+    Some(match (t, c) {
+        (types::DEST_UNREACHABLE, 0) => "network unreachable",
+        (types::DEST_UNREACHABLE, 1) => "host unreachable",
+        (types::DEST_UNREACHABLE, 2) => "protocol unreachable",
+        (types::DEST_UNREACHABLE, 3) => "port unreachable: nothing listens on that port",
+        (types::DEST_UNREACHABLE, 4) => "fragmentation needed but DF set",
+        (types::DEST_UNREACHABLE, 5) => "source route failed",
+        (types::DEST_UNREACHABLE, 6) => "destination network unknown",
+        (types::DEST_UNREACHABLE, 7) => "destination host unknown",
+        (types::DEST_UNREACHABLE, 9) => "network administratively prohibited",
+        (types::DEST_UNREACHABLE, 10) => "host administratively prohibited",
+        (types::DEST_UNREACHABLE, 13) => "communication administratively prohibited",
+        (types::REDIRECT, 0) => "redirect for the network",
+        (types::REDIRECT, 1) => "redirect for the host",
+        (types::TIME_EXCEEDED, 0) => "TTL reached 0 in transit",
+        (types::TIME_EXCEEDED, 1) => "fragment reassembly time exceeded",
+        (types::PARAMETER_PROBLEM, 0) => "pointer indicates the error",
+        (types::ECHO_REPLY | types::ECHO_REQUEST, 0) => return None,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ECHO: [u8; 12] = [
+        0x08, // type: echo request
+        0x00, // code 0
+        0x00, 0x00, // checksum (filled in by `fixture`)
+        0x12, 0x34, // identifier
+        0x00, 0x01, // sequence number 1
+        b'p', b'i', b'n', b'g', // data
+    ];
+
+    fn fixture() -> [u8; 12] {
+        let mut b = ECHO;
+        let c = Sum::default().add(&b).checksum();
+        b[2..4].copy_from_slice(&c.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn parses_echo() {
+        let i = Icmp::parse(&fixture(), 34, 12).expect("parses");
+        assert_eq!(
+            (i.icmp_type, i.code, i.id, i.seq),
+            (8, 0, Some(0x1234), Some(1))
+        );
+        assert_eq!(i.checksum_ok, Some(true));
+        assert!(!i.is_error());
+        assert_eq!(i.fields().len(), 5);
+    }
+
+    #[test]
+    fn every_prefix_parses_or_is_rejected_without_panic() {
+        let b = fixture();
+        for n in 0..b.len() {
+            let i = Icmp::parse(&b[..n], 0, 12);
+            assert_eq!(i.is_some(), n >= HEADER_LEN);
+            assert_eq!(i.and_then(|i| i.checksum_ok), None);
+        }
+    }
+
+    #[test]
+    fn error_names() {
+        let mut b = fixture();
+        b[0] = 3;
+        b[1] = 3;
+        let i = Icmp::parse(&b, 0, 12).expect("parses");
+        assert!(i.is_error());
+        assert!(i.explain().contains("port unreachable"));
+        assert_eq!((i.id, i.seq), (None, None));
+    }
+}

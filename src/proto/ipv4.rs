@@ -1,0 +1,569 @@
+//! IPv4 (RFC 791): addresses, time to live, the protocol inside, and fragmentation — how a
+//! datagram bigger than the link's MTU is cut into pieces that each fit a frame.
+
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::checksum::Sum;
+use super::{Field, be8, be16, ipv4_at};
+
+/// Byte ranges of the IPv4 header, relative to its start.
+pub mod field {
+    use std::ops::Range;
+    /// Version (high 4 bits) and IHL (low 4 bits, in 4-byte units).
+    pub const VER_IHL: usize = 0;
+    /// DSCP (high 6 bits) and ECN (low 2 bits).
+    pub const DSCP_ECN: usize = 1;
+    /// Total length of the datagram (header + payload), in bytes.
+    pub const TOTAL_LEN: Range<usize> = 2..4;
+    /// Identification: the same for every fragment of one datagram.
+    pub const ID: Range<usize> = 4..6;
+    /// Flags (3 bits) and fragment offset (13 bits, in 8-byte units).
+    pub const FLAGS_FRAG: Range<usize> = 6..8;
+    /// Time to live.
+    pub const TTL: usize = 8;
+    /// Protocol of the payload.
+    pub const PROTOCOL: usize = 9;
+    /// Header checksum.
+    pub const CHECKSUM: Range<usize> = 10..12;
+    /// Source address.
+    pub const SRC: Range<usize> = 12..16;
+    /// Destination address.
+    pub const DST: Range<usize> = 16..20;
+    /// Where options start, if IHL > 5.
+    pub const OPTIONS: usize = 20;
+    /// Reserved ("evil") bit within the flags/offset word.
+    pub const RESERVED_BIT: u16 = 0x8000;
+    /// Don't Fragment bit within the flags/offset word.
+    pub const DF_BIT: u16 = 0x4000;
+    /// More Fragments bit within the flags/offset word.
+    pub const MF_BIT: u16 = 0x2000;
+    /// Fragment offset bits within the flags/offset word.
+    pub const OFFSET_MASK: u16 = 0x1fff;
+}
+
+/// Length of a header without options, in bytes.
+pub const MIN_HEADER_LEN: usize = 20;
+
+/// An IP protocol number: which protocol an IPv4 payload belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpProto(pub u8);
+
+impl IpProto {
+    /// Internet Control Message Protocol.
+    pub const ICMP: IpProto = IpProto(1);
+    /// Internet Group Management Protocol.
+    pub const IGMP: IpProto = IpProto(2);
+    /// IPv4 encapsulated in IPv4.
+    pub const IPIP: IpProto = IpProto(4);
+    /// Transmission Control Protocol.
+    pub const TCP: IpProto = IpProto(6);
+    /// User Datagram Protocol.
+    pub const UDP: IpProto = IpProto(17);
+    /// IPv6 encapsulated in IPv4.
+    pub const IPV6: IpProto = IpProto(41);
+    /// Generic Routing Encapsulation.
+    pub const GRE: IpProto = IpProto(47);
+    /// IPsec Encapsulating Security Payload.
+    pub const ESP: IpProto = IpProto(50);
+    /// IPsec Authentication Header.
+    pub const AH: IpProto = IpProto(51);
+    /// ICMP for IPv6.
+    pub const ICMPV6: IpProto = IpProto(58);
+    /// Open Shortest Path First.
+    pub const OSPF: IpProto = IpProto(89);
+    /// Virtual Router Redundancy Protocol.
+    pub const VRRP: IpProto = IpProto(112);
+    /// Stream Control Transmission Protocol.
+    pub const SCTP: IpProto = IpProto(132);
+
+    /// The protocol's short name, if we know it.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::ICMP => "ICMP",
+            Self::IGMP => "IGMP",
+            Self::IPIP => "IP-in-IP",
+            Self::TCP => "TCP",
+            Self::UDP => "UDP",
+            Self::IPV6 => "IPv6-in-IPv4",
+            Self::GRE => "GRE",
+            Self::ESP => "ESP",
+            Self::AH => "AH",
+            Self::ICMPV6 => "ICMPv6",
+            Self::OSPF => "OSPF",
+            Self::VRRP => "VRRP",
+            Self::SCTP => "SCTP",
+            _ => return None,
+        })
+    }
+}
+
+/// One IPv4 option.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ipv4Option {
+    /// Option type byte (copied flag, class and number).
+    #[serde(rename = "type")]
+    pub kind: u8,
+    /// The option's name.
+    pub name: &'static str,
+    /// Its length in bytes, type byte included.
+    pub len: u8,
+    /// Offset of the option in the frame, in bytes.
+    #[serde(skip)]
+    pub offset: usize,
+}
+
+fn option_name(kind: u8) -> &'static str {
+    match kind {
+        0 => "End of Options List",
+        1 => "No-Operation",
+        7 => "Record Route",
+        68 => "Timestamp",
+        130 => "Security",
+        131 => "Loose Source Route",
+        136 => "Stream ID",
+        137 => "Strict Source Route",
+        148 => "Router Alert",
+        _ => "unknown option",
+    }
+}
+
+/// An IPv4 header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ipv4 {
+    /// Offset of the header in the frame, in bytes.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Version: 4.
+    pub version: u8,
+    /// Header length, in bytes (the IHL field times 4).
+    pub ihl: u8,
+    /// Differentiated services code point (quality-of-service class).
+    pub dscp: u8,
+    /// Explicit congestion notification.
+    pub ecn: u8,
+    /// Total length of the datagram, header included, in bytes.
+    pub total_len: u16,
+    /// Identification; every fragment of one datagram shares it.
+    pub id: u16,
+    /// The reserved flag bit (must be zero).
+    #[serde(skip)]
+    pub reserved_flag: bool,
+    /// Don't Fragment.
+    pub df: bool,
+    /// More Fragments: more pieces of this datagram follow.
+    pub mf: bool,
+    /// Where this fragment's payload goes in the datagram, in bytes.
+    pub frag_offset: u16,
+    /// Time to live: routers decrement it and drop the datagram at 0.
+    pub ttl: u8,
+    /// Protocol number of the payload.
+    pub proto: u8,
+    /// Header checksum as sent.
+    pub checksum: u16,
+    /// Whether the header checksum verifies; `None` when the header was not all captured.
+    pub checksum_ok: Option<bool>,
+    /// Source address.
+    pub src: Ipv4Addr,
+    /// Destination address.
+    pub dst: Ipv4Addr,
+    /// Options, if IHL > 5.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Ipv4Option>,
+}
+
+impl Ipv4 {
+    /// Reads the header from the start of `b`: `None` under 20 bytes. Options are read
+    /// as far as they were captured; the checksum is verified only if the whole header
+    /// (IHL × 4 bytes) is present.
+    pub fn parse(b: &[u8], offset: usize) -> Option<Ipv4> {
+        if b.len() < MIN_HEADER_LEN {
+            return None;
+        }
+        let ver_ihl = be8(b, field::VER_IHL);
+        let ihl = (ver_ihl & 0x0f) * 4;
+        let tos = be8(b, field::DSCP_ECN);
+        let ff = be16(b, field::FLAGS_FRAG.start);
+        let hlen = usize::from(ihl);
+        let checksum_ok = (hlen >= MIN_HEADER_LEN)
+            .then(|| b.get(..hlen))
+            .flatten()
+            .map(|h| Sum::default().add(h).verifies());
+        let options = match b.get(MIN_HEADER_LEN..hlen.min(b.len())) {
+            Some(opts) => parse_options(opts, offset + MIN_HEADER_LEN),
+            None => Vec::new(),
+        };
+        Some(Ipv4 {
+            offset,
+            version: ver_ihl >> 4,
+            ihl,
+            dscp: tos >> 2,
+            ecn: tos & 0x03,
+            total_len: be16(b, field::TOTAL_LEN.start),
+            id: be16(b, field::ID.start),
+            reserved_flag: ff & field::RESERVED_BIT != 0,
+            df: ff & field::DF_BIT != 0,
+            mf: ff & field::MF_BIT != 0,
+            frag_offset: (ff & field::OFFSET_MASK) * 8,
+            ttl: be8(b, field::TTL),
+            proto: be8(b, field::PROTOCOL),
+            checksum: be16(b, field::CHECKSUM.start),
+            checksum_ok,
+            src: ipv4_at(b, field::SRC.start),
+            dst: ipv4_at(b, field::DST.start),
+            options,
+        })
+    }
+
+    /// True when this packet is one piece of a fragmented datagram.
+    pub fn is_fragment(&self) -> bool {
+        self.mf || self.frag_offset > 0
+    }
+
+    /// Payload length per the header (total length − header length), in bytes.
+    pub fn payload_len(&self) -> usize {
+        usize::from(self.total_len).saturating_sub(usize::from(self.ihl))
+    }
+
+    /// The protocol of the payload.
+    pub fn protocol(&self) -> IpProto {
+        IpProto(self.proto)
+    }
+
+    fn flags_word(&self) -> u32 {
+        let mut w = self.frag_offset / 8;
+        if self.reserved_flag {
+            w |= field::RESERVED_BIT;
+        }
+        if self.df {
+            w |= field::DF_BIT;
+        }
+        if self.mf {
+            w |= field::MF_BIT;
+        }
+        u32::from(w)
+    }
+
+    /// The header's fields, with their meanings.
+    pub fn fields(&self) -> Vec<Field> {
+        let o = self.offset;
+        let ver_ihl = u32::from(self.version << 4 | (self.ihl / 4));
+        let tos = u32::from(self.dscp << 2 | self.ecn);
+        let ff = self.flags_word();
+        let mut v = vec![
+            Field::bits(
+                o,
+                1,
+                0xf0,
+                ver_ihl,
+                "Version",
+                self.version.to_string(),
+                if self.version == 4 {
+                    "IPv4"
+                } else {
+                    "not 4: this is not a valid IPv4 header"
+                },
+            ),
+            Field::bits(
+                o,
+                1,
+                0x0f,
+                ver_ihl,
+                "Header length (IHL)",
+                format!("{} bytes", self.ihl),
+                format!(
+                    "{} × 4 bytes{}",
+                    self.ihl / 4,
+                    if usize::from(self.ihl) > MIN_HEADER_LEN {
+                        "; more than 20, so options follow"
+                    } else {
+                        ": no options"
+                    }
+                ),
+            ),
+            Field::bits(
+                o + field::DSCP_ECN,
+                1,
+                0xfc,
+                tos,
+                "DSCP",
+                self.dscp.to_string(),
+                dscp_name(self.dscp),
+            ),
+            Field::bits(
+                o + field::DSCP_ECN,
+                1,
+                0x03,
+                tos,
+                "ECN",
+                self.ecn.to_string(),
+                match self.ecn {
+                    0 => "not ECN-capable",
+                    1 | 2 => "ECN-capable transport",
+                    _ => "congestion experienced: a router marked it instead of dropping it",
+                },
+            ),
+            Field::new(
+                o + field::TOTAL_LEN.start,
+                2,
+                "Total length",
+                self.total_len.to_string(),
+                format!(
+                    "bytes in this datagram: {}-byte header + {}-byte payload",
+                    self.ihl,
+                    self.payload_len()
+                ),
+            ),
+            Field::new(
+                o + field::ID.start,
+                2,
+                "Identification",
+                format!("0x{:04x} ({})", self.id, self.id),
+                "all fragments of one datagram carry the same ID",
+            ),
+            Field::bits(
+                o + field::FLAGS_FRAG.start,
+                2,
+                u32::from(field::RESERVED_BIT),
+                ff,
+                "Reserved flag",
+                u8::from(self.reserved_flag).to_string(),
+                if self.reserved_flag {
+                    "must be zero, but is set"
+                } else {
+                    "must be zero"
+                },
+            ),
+            Field::bits(
+                o + field::FLAGS_FRAG.start,
+                2,
+                u32::from(field::DF_BIT),
+                ff,
+                "Don't fragment (DF)",
+                u8::from(self.df).to_string(),
+                if self.df {
+                    "routers must not fragment it; if it is too big they drop it and send ICMP \"fragmentation needed\""
+                } else {
+                    "routers may fragment it"
+                },
+            ),
+            Field::bits(
+                o + field::FLAGS_FRAG.start,
+                2,
+                u32::from(field::MF_BIT),
+                ff,
+                "More fragments (MF)",
+                u8::from(self.mf).to_string(),
+                if self.mf {
+                    "more fragments of this datagram follow"
+                } else if self.frag_offset > 0 {
+                    "this is the last fragment"
+                } else {
+                    "not fragmented: this is the whole datagram"
+                },
+            ),
+            Field::bits(
+                o + field::FLAGS_FRAG.start,
+                2,
+                u32::from(field::OFFSET_MASK),
+                ff,
+                "Fragment offset",
+                format!("{} bytes", self.frag_offset),
+                format!(
+                    "{} × 8 bytes: where this piece's payload goes in the datagram",
+                    self.frag_offset / 8
+                ),
+            ),
+            Field::new(
+                o + field::TTL,
+                1,
+                "Time to live",
+                self.ttl.to_string(),
+                format!(
+                    "each router subtracts 1 and drops the datagram at 0{}",
+                    match self.ttl {
+                        64 => " (64: Linux/macOS default)",
+                        128 => " (128: Windows default)",
+                        255 => " (255: the maximum)",
+                        1 => " (1: dies at the first router)",
+                        _ => "",
+                    }
+                ),
+            ),
+            Field::new(
+                o + field::PROTOCOL,
+                1,
+                "Protocol",
+                self.proto.to_string(),
+                match self.protocol().name() {
+                    Some(n) => format!("the payload is {n}"),
+                    None => "a protocol wirelens does not know".to_string(),
+                },
+            ),
+            Field::new(
+                o + field::CHECKSUM.start,
+                2,
+                "Header checksum",
+                format!("0x{:04x}", self.checksum),
+                match self.checksum_ok {
+                    Some(true) => "correct: covers the header only",
+                    Some(false) => {
+                        "WRONG: the header was damaged, or the sender's NIC fills it in after capture"
+                    }
+                    None => "not verified: the header was not all captured",
+                },
+            ),
+            Field::new(
+                o + field::SRC.start,
+                4,
+                "Source address",
+                self.src.to_string(),
+                describe_addr(self.src),
+            ),
+            Field::new(
+                o + field::DST.start,
+                4,
+                "Destination address",
+                self.dst.to_string(),
+                describe_addr(self.dst),
+            ),
+        ];
+        for opt in &self.options {
+            v.push(Field::new(
+                opt.offset,
+                usize::from(opt.len),
+                "Option",
+                format!("{} ({})", opt.name, opt.kind),
+                format!("{} bytes", opt.len),
+            ));
+        }
+        v
+    }
+}
+
+fn parse_options(opts: &[u8], offset: usize) -> Vec<Ipv4Option> {
+    let mut out = Vec::new();
+    let mut i = 0usize;
+    while let Some(&kind) = opts.get(i) {
+        let len = match kind {
+            0 | 1 => 1,
+            _ => match opts.get(i + 1) {
+                Some(&l) if l >= 2 => l,
+                _ => break, // malformed or cut short: stop, never loop forever
+            },
+        };
+        out.push(Ipv4Option {
+            kind,
+            name: option_name(kind),
+            len,
+            offset: offset + i,
+        });
+        if kind == 0 {
+            break;
+        }
+        i += usize::from(len);
+    }
+    out
+}
+
+/// What kind of address this is, the way a networking course sorts them.
+pub fn describe_addr(a: Ipv4Addr) -> &'static str {
+    if a.is_broadcast() {
+        "limited broadcast: every host on this link, never routed"
+    } else if a.is_unspecified() {
+        "0.0.0.0: \"this host\", used before it has an address"
+    } else if a.is_loopback() {
+        "loopback: this host itself"
+    } else if a.is_multicast() {
+        "multicast group"
+    } else if a.is_link_local() {
+        "link-local (169.254/16): self-assigned, never routed"
+    } else if a.is_private() {
+        "private (RFC 1918): used inside a network, not routed on the Internet"
+    } else if a.octets()[3] == 255 {
+        "ends in .255: a subnet broadcast address if the prefix is /24"
+    } else {
+        "unicast"
+    }
+}
+
+fn dscp_name(dscp: u8) -> &'static str {
+    match dscp {
+        0 => "default (best effort)",
+        46 => "expedited forwarding (voice)",
+        8 => "CS1 (low priority)",
+        48 => "CS6 (network control)",
+        10 | 12 | 14 | 18 | 20 | 22 | 26 | 28 | 30 | 34 | 36 | 38 => "assured forwarding",
+        _ => "class selector or local use",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: [u8; 24] = [
+        0x46, // version 4, IHL 6 (24 bytes)
+        0x00, // DSCP 0, ECN 0
+        0x00, 0x20, // total length 32
+        0x12, 0x34, // identification
+        0x20, 0xb9, // MF set, fragment offset 185 × 8 = 1480 bytes
+        0x40, // TTL 64
+        0x11, // protocol UDP
+        0x00, 0x00, // checksum (filled in by the test)
+        0x0a, 0x4d, 0x00, 0x01, // source 10.77.0.1
+        0x0a, 0x4d, 0x00, 0xff, // destination 10.77.0.255
+        0x94, 0x04, 0x00, 0x00, // option: Router Alert, 4 bytes
+    ];
+
+    fn fixture() -> [u8; 24] {
+        let mut b = FIXTURE;
+        let c = Sum::default().add(&b).checksum();
+        b[10..12].copy_from_slice(&c.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn parses_fixture() {
+        let b = fixture();
+        let ip = Ipv4::parse(&b, 14).expect("24 bytes parse");
+        assert_eq!((ip.version, ip.ihl, ip.total_len), (4, 24, 32));
+        assert!(ip.mf && !ip.df);
+        assert_eq!(ip.frag_offset, 1480);
+        assert_eq!(ip.checksum_ok, Some(true));
+        assert_eq!(ip.options.len(), 1);
+        assert_eq!(ip.options[0].name, "Router Alert");
+        assert_eq!(ip.options[0].offset, 14 + 20);
+        assert_eq!(ip.flags_word(), 0x20b9);
+        assert!(ip.fields().iter().any(|f| f.name == "Option"));
+    }
+
+    #[test]
+    fn bad_checksum_is_reported() {
+        let mut b = fixture();
+        b[8] = 63;
+        assert_eq!(Ipv4::parse(&b, 0).and_then(|i| i.checksum_ok), Some(false));
+    }
+
+    #[test]
+    fn every_prefix_parses_or_is_rejected_without_panic() {
+        let b = fixture();
+        for n in 0..b.len() {
+            let ip = Ipv4::parse(&b[..n], 0);
+            if n < MIN_HEADER_LEN {
+                assert!(ip.is_none());
+            } else {
+                // Header cut inside its options: fields kept, checksum unverifiable.
+                assert_eq!(ip.and_then(|i| i.checksum_ok), None, "prefix {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn option_walk_terminates_on_garbage() {
+        assert_eq!(parse_options(&[7, 0, 7, 1], 0).len(), 0);
+        assert_eq!(parse_options(&[1, 1, 1, 0, 9, 9], 0).len(), 4);
+        assert_eq!(parse_options(&[7, 40], 0).len(), 1);
+    }
+}

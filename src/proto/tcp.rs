@@ -1,0 +1,593 @@
+//! TCP (RFC 9293): ports, sequence and acknowledgement numbers, the flags that open
+//! (SYN), close (FIN) and abort (RST) a connection, the receive window, and options.
+
+use std::net::Ipv4Addr;
+
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
+
+use super::checksum::Sum;
+use super::{Field, be8, be16, be32};
+use crate::lookup::{self, Transport};
+
+/// Byte ranges of the TCP header, relative to its start.
+pub mod field {
+    use std::ops::Range;
+    /// Source port.
+    pub const SRC_PORT: Range<usize> = 0..2;
+    /// Destination port.
+    pub const DST_PORT: Range<usize> = 2..4;
+    /// Sequence number.
+    pub const SEQ: Range<usize> = 4..8;
+    /// Acknowledgement number.
+    pub const ACK: Range<usize> = 8..12;
+    /// Data offset (high 4 bits, in 4-byte units), reserved bits and the AE flag.
+    pub const DATA_OFF: usize = 12;
+    /// The eight classic flags, CWR to FIN.
+    pub const FLAGS: usize = 13;
+    /// Receive window, in bytes (before window scaling).
+    pub const WINDOW: Range<usize> = 14..16;
+    /// Checksum over the pseudo-header, header and payload.
+    pub const CHECKSUM: Range<usize> = 16..18;
+    /// Urgent pointer.
+    pub const URGENT: Range<usize> = 18..20;
+    /// Where options start, if the data offset is more than 5.
+    pub const OPTIONS: usize = 20;
+}
+
+/// Length of a header without options, in bytes.
+pub const MIN_HEADER_LEN: usize = 20;
+
+/// The TCP flag bits (the 12-bit word formed by the low 4 bits of byte 12 and byte 13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct TcpFlags(pub u16);
+
+impl TcpFlags {
+    /// No more data from the sender.
+    pub const FIN: u16 = 0x001;
+    /// Synchronise sequence numbers: opens a connection.
+    pub const SYN: u16 = 0x002;
+    /// Reset: abort the connection.
+    pub const RST: u16 = 0x004;
+    /// Push: hand the data to the application now.
+    pub const PSH: u16 = 0x008;
+    /// The acknowledgement number is valid.
+    pub const ACK: u16 = 0x010;
+    /// The urgent pointer is valid.
+    pub const URG: u16 = 0x020;
+    /// ECN echo: the receiver saw congestion (or, on a SYN, the sender supports ECN).
+    pub const ECE: u16 = 0x040;
+    /// Congestion window reduced: the sender reacted to ECE.
+    pub const CWR: u16 = 0x080;
+    /// Accurate ECN (formerly NS, the nonce sum).
+    pub const AE: u16 = 0x100;
+
+    /// Every flag with its name, lowest bit first.
+    pub const ALL: [(u16, &'static str); 9] = [
+        (Self::FIN, "FIN"),
+        (Self::SYN, "SYN"),
+        (Self::RST, "RST"),
+        (Self::PSH, "PSH"),
+        (Self::ACK, "ACK"),
+        (Self::URG, "URG"),
+        (Self::ECE, "ECE"),
+        (Self::CWR, "CWR"),
+        (Self::AE, "AE"),
+    ];
+
+    /// True when every bit of `mask` is set.
+    pub fn has(self, mask: u16) -> bool {
+        self.0 & mask == mask
+    }
+
+    /// The names of the set flags, lowest bit first, e.g. `["SYN", "ACK"]`.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::ALL
+            .into_iter()
+            .filter(move |(bit, _)| self.0 & bit != 0)
+            .map(|(_, n)| n)
+    }
+}
+
+impl Serialize for TcpFlags {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for n in self.names() {
+            seq.serialize_element(n)?;
+        }
+        seq.end()
+    }
+}
+
+/// One TCP option.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TcpOption {
+    /// End of option list (kind 0).
+    Eol,
+    /// No-operation padding (kind 1).
+    Nop,
+    /// Maximum segment size (kind 2), in bytes.
+    Mss {
+        /// The largest payload the sender wants to receive, in bytes.
+        value: u16,
+    },
+    /// Window scale (kind 3).
+    WindowScale {
+        /// Shift count: windows from this host are multiplied by 2^shift.
+        shift: u8,
+    },
+    /// SACK permitted (kind 4).
+    SackPermitted,
+    /// Selective acknowledgement (kind 5): blocks received beyond the ack number.
+    Sack {
+        /// (left edge, right edge) pairs of raw sequence numbers.
+        blocks: Vec<(u32, u32)>,
+    },
+    /// Timestamps (kind 8), for RTT measurement and PAWS.
+    Timestamps {
+        /// The sender's timestamp clock.
+        tsval: u32,
+        /// The latest timestamp received from the peer.
+        tsecr: u32,
+    },
+    /// Any other option.
+    Unknown {
+        /// Option kind.
+        number: u8,
+        /// Option length, in bytes.
+        len: u8,
+    },
+}
+
+/// An option with its place in the frame, for the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlacedOption {
+    /// Offset of the option in the frame, in bytes.
+    pub offset: usize,
+    /// Its length, in bytes.
+    pub len: usize,
+    /// The option.
+    pub option: TcpOption,
+}
+
+/// A TCP header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tcp {
+    /// Offset of the header in the frame, in bytes.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number as sent (raw).
+    pub seq: u32,
+    /// Acknowledgement number as sent (raw).
+    pub ack: u32,
+    /// Flags set, by name.
+    pub flags: TcpFlags,
+    /// Receive window as sent, in bytes (before scaling).
+    pub window: u16,
+    /// Header length, options included, in bytes (data offset × 4).
+    pub header_len: u8,
+    /// Payload length, in bytes, per the IP header (as tshark's `tcp.len`).
+    pub payload_len: u32,
+    /// Checksum as sent.
+    pub checksum: u16,
+    /// Whether the checksum verifies; `None` when the segment was not all captured.
+    pub checksum_ok: Option<bool>,
+    /// Urgent pointer.
+    pub urgent: u16,
+    /// Options, in order.
+    pub options: Vec<TcpOption>,
+    /// Options with their offsets (same order as `options`).
+    #[serde(skip)]
+    pub placed_options: Vec<PlacedOption>,
+}
+
+impl Tcp {
+    /// Reads a TCP header from the start of `segment` (the IP payload as captured):
+    /// `None` under 20 bytes. `seg_len` is the segment length per the IP header, in
+    /// bytes; the checksum is verified over the pseudo-header when `seg_len` bytes were
+    /// captured.
+    pub fn parse(
+        segment: &[u8],
+        offset: usize,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        seg_len: usize,
+    ) -> Option<Tcp> {
+        if segment.len() < MIN_HEADER_LEN {
+            return None;
+        }
+        let header_len = (be8(segment, field::DATA_OFF) >> 4) * 4;
+        let flags = TcpFlags(be16(segment, field::DATA_OFF) & 0x01ff);
+        let hlen = usize::from(header_len);
+        let checksum_ok = match (segment.get(..seg_len), u16::try_from(seg_len)) {
+            (Some(whole), Ok(len)) if hlen >= MIN_HEADER_LEN => Some(
+                Sum::default()
+                    .add_pseudo_header(src, dst, super::ipv4::IpProto::TCP.0, len)
+                    .add(whole)
+                    .verifies(),
+            ),
+            _ => None,
+        };
+        let placed_options = match segment.get(MIN_HEADER_LEN..hlen.min(segment.len())) {
+            Some(opts) => parse_options(opts, offset + MIN_HEADER_LEN),
+            None => Vec::new(),
+        };
+        Some(Tcp {
+            offset,
+            src_port: be16(segment, field::SRC_PORT.start),
+            dst_port: be16(segment, field::DST_PORT.start),
+            seq: be32(segment, field::SEQ.start),
+            ack: be32(segment, field::ACK.start),
+            flags,
+            window: be16(segment, field::WINDOW.start),
+            header_len,
+            payload_len: u32::try_from(seg_len.saturating_sub(hlen)).unwrap_or(u32::MAX),
+            checksum: be16(segment, field::CHECKSUM.start),
+            checksum_ok,
+            urgent: be16(segment, field::URGENT.start),
+            options: placed_options.iter().map(|p| p.option.clone()).collect(),
+            placed_options,
+        })
+    }
+
+    /// Flag names joined for display, e.g. "SYN, ACK"; "none" when no flag is set.
+    pub fn flag_string(&self) -> String {
+        let v: Vec<&str> = self.flags.names().collect();
+        if v.is_empty() {
+            "none".into()
+        } else {
+            v.join(", ")
+        }
+    }
+
+    /// The header's fields, with their meanings.
+    pub fn fields(&self) -> Vec<Field> {
+        let o = self.offset;
+        let f = self.flags;
+        let word = u32::from(u16::from(self.header_len / 4) << 12 | f.0);
+        let port = |p: u16| match lookup::service(p, Transport::Tcp) {
+            Some(s) => format!("{} ({})", s.name, s.description),
+            None if p >= 49152 => {
+                "ephemeral port: picked by the client's OS for this connection".into()
+            }
+            None => "no well-known service".into(),
+        };
+        let mut v = vec![
+            Field::new(
+                o + field::SRC_PORT.start,
+                2,
+                "Source port",
+                self.src_port.to_string(),
+                port(self.src_port),
+            ),
+            Field::new(
+                o + field::DST_PORT.start,
+                2,
+                "Destination port",
+                self.dst_port.to_string(),
+                port(self.dst_port),
+            ),
+            Field::new(
+                o + field::SEQ.start,
+                4,
+                "Sequence number",
+                self.seq.to_string(),
+                if f.has(TcpFlags::SYN) {
+                    "the initial sequence number (ISN), chosen at random; the SYN itself uses one number"
+                } else {
+                    "number of the first payload byte in this segment"
+                },
+            ),
+            Field::new(
+                o + field::ACK.start,
+                4,
+                "Acknowledgment number",
+                self.ack.to_string(),
+                if f.has(TcpFlags::ACK) {
+                    "the next byte expected from the other side: everything before it arrived"
+                } else {
+                    "not valid: the ACK flag is not set"
+                },
+            ),
+            Field::bits(
+                o + field::DATA_OFF,
+                2,
+                0xf000,
+                word,
+                "Header length",
+                format!("{} bytes", self.header_len),
+                format!(
+                    "{} × 4 bytes{}",
+                    self.header_len / 4,
+                    if usize::from(self.header_len) > MIN_HEADER_LEN {
+                        "; options follow the 20 fixed bytes"
+                    } else {
+                        ": no options"
+                    }
+                ),
+            ),
+        ];
+        for (bit, name) in TcpFlags::ALL.into_iter().rev() {
+            v.push(Field::bits(
+                o + field::DATA_OFF,
+                2,
+                u32::from(bit),
+                word,
+                flag_field_name(bit),
+                u8::from(f.has(bit)).to_string(),
+                if f.has(bit) {
+                    flag_meaning(bit).to_string()
+                } else {
+                    format!("{name} not set")
+                },
+            ));
+        }
+        v.push(Field::new(
+            o + field::WINDOW.start,
+            2,
+            "Window",
+            self.window.to_string(),
+            if self.window == 0 && !f.has(TcpFlags::RST) {
+                "zero window: the receiver's buffer is full, the sender must wait".to_string()
+            } else {
+                "bytes the sender of this segment can still receive (times the scale agreed in the SYNs)".to_string()
+            },
+        ));
+        v.push(Field::new(
+            o + field::CHECKSUM.start,
+            2,
+            "Checksum",
+            format!("0x{:04x}", self.checksum),
+            match self.checksum_ok {
+                Some(true) => "correct: covers a pseudo-header (IPs, protocol, length), the header and the data",
+                Some(false) => "WRONG: damaged, or filled in by the network card after capture (checksum offload)",
+                None => "not verified: the segment was not all captured",
+            },
+        ));
+        v.push(Field::new(
+            o + field::URGENT.start,
+            2,
+            "Urgent pointer",
+            self.urgent.to_string(),
+            if f.has(TcpFlags::URG) {
+                "urgent data ends this many bytes into the payload"
+            } else {
+                "unused: URG not set"
+            },
+        ));
+        for p in &self.placed_options {
+            let (name, value, meaning) = describe_option(&p.option);
+            v.push(Field::new(p.offset, p.len, name, value, meaning));
+        }
+        v
+    }
+}
+
+fn flag_field_name(bit: u16) -> &'static str {
+    match bit {
+        TcpFlags::FIN => "FIN",
+        TcpFlags::SYN => "SYN",
+        TcpFlags::RST => "RST",
+        TcpFlags::PSH => "PSH",
+        TcpFlags::ACK => "ACK",
+        TcpFlags::URG => "URG",
+        TcpFlags::ECE => "ECE",
+        TcpFlags::CWR => "CWR",
+        _ => "AE",
+    }
+}
+
+fn flag_meaning(bit: u16) -> &'static str {
+    match bit {
+        TcpFlags::FIN => "finish: the sender has no more data to send",
+        TcpFlags::SYN => "synchronise: opens a connection, carries the initial sequence number",
+        TcpFlags::RST => "reset: abort the connection at once",
+        TcpFlags::PSH => "push: deliver the data to the application now",
+        TcpFlags::ACK => "the acknowledgment number is valid",
+        TcpFlags::URG => "the urgent pointer is valid",
+        TcpFlags::ECE => "ECN echo: congestion was seen (on a SYN: ECN supported)",
+        TcpFlags::CWR => "congestion window reduced",
+        _ => "accurate ECN",
+    }
+}
+
+fn describe_option(opt: &TcpOption) -> (&'static str, String, String) {
+    match opt {
+        TcpOption::Eol => ("Option: end of list", String::new(), "no more options".into()),
+        TcpOption::Nop => ("Option: NOP", String::new(), "padding to align the next option".into()),
+        TcpOption::Mss { value } => (
+            "Option: MSS",
+            value.to_string(),
+            format!("the largest segment payload this host wants, in bytes (1460 = 1500 MTU − 20 IP − 20 TCP); here {value}"),
+        ),
+        TcpOption::WindowScale { shift } => (
+            "Option: window scale",
+            shift.to_string(),
+            format!(
+                "this host's windows are multiplied by 2^{shift} = {}",
+                1u64 << u32::from((*shift).min(30))
+            ),
+        ),
+        TcpOption::SackPermitted => (
+            "Option: SACK permitted",
+            String::new(),
+            "this host understands selective acknowledgements".into(),
+        ),
+        TcpOption::Sack { blocks } => (
+            "Option: SACK",
+            blocks
+                .iter()
+                .map(|(l, r)| format!("{l}–{r}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            "these byte ranges arrived even though earlier bytes are missing".into(),
+        ),
+        TcpOption::Timestamps { tsval, tsecr } => (
+            "Option: timestamps",
+            format!("TSval {tsval}, TSecr {tsecr}"),
+            "the sender's clock and the last clock value it received: used to measure round-trip time".into(),
+        ),
+        TcpOption::Unknown { number, len } => (
+            "Option: unknown",
+            format!("kind {number}"),
+            format!("{len} bytes"),
+        ),
+    }
+}
+
+fn parse_options(opts: &[u8], offset: usize) -> Vec<PlacedOption> {
+    let mut out = Vec::new();
+    let mut i = 0usize;
+    while let Some(&kind) = opts.get(i) {
+        let (option, len) = match kind {
+            0 => (TcpOption::Eol, 1),
+            1 => (TcpOption::Nop, 1),
+            _ => {
+                let Some(&len) = opts.get(i + 1) else { break };
+                let len = usize::from(len);
+                let Some(body) = opts.get(i + 2..i + len.max(2)) else {
+                    break; // cut short by the header length or the capture
+                };
+                if len < 2 {
+                    break; // a length under 2 would never advance
+                }
+                let opt = match (kind, body.len()) {
+                    (2, 2) => TcpOption::Mss {
+                        value: be16(body, 0),
+                    },
+                    (3, 1) => TcpOption::WindowScale {
+                        shift: be8(body, 0),
+                    },
+                    (4, 0) => TcpOption::SackPermitted,
+                    (5, n) if n % 8 == 0 => TcpOption::Sack {
+                        blocks: body
+                            .chunks_exact(8)
+                            .map(|c| (be32(c, 0), be32(c, 4)))
+                            .collect(),
+                    },
+                    (8, 8) => TcpOption::Timestamps {
+                        tsval: be32(body, 0),
+                        tsecr: be32(body, 4),
+                    },
+                    _ => TcpOption::Unknown {
+                        number: kind,
+                        len: len as u8,
+                    },
+                };
+                (opt, len)
+            }
+        };
+        let eol = option == TcpOption::Eol;
+        out.push(PlacedOption {
+            offset: offset + i,
+            len,
+            option,
+        });
+        if eol {
+            break;
+        }
+        i += len;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+    const DST: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
+
+    /// A Linux SYN (checksum filled in by `fixture`).
+    const SYN: [u8; 40] = [
+        0xb2, 0x6e, // source port 45678
+        0x1f, 0x9a, // destination port 8090
+        0x54, 0x79, 0x2e, 0x40, // sequence number 1417227840
+        0x00, 0x00, 0x00, 0x00, // acknowledgment number 0
+        0xa0, // data offset 10 (40 bytes)
+        0x02, // flags: SYN
+        0xfa, 0xf0, // window 64240
+        0x00, 0x00, // checksum
+        0x00, 0x00, // urgent pointer
+        0x02, 0x04, 0x05, 0xb4, // MSS 1460
+        0x04, 0x02, // SACK permitted
+        0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // timestamps 1, 0
+        0x01, // NOP
+        0x03, 0x03, 0x07, // window scale 7
+    ];
+
+    fn fixture() -> [u8; 40] {
+        let mut b = SYN;
+        let c = Sum::default()
+            .add_pseudo_header(SRC, DST, 6, 40)
+            .add(&b)
+            .checksum();
+        b[16..18].copy_from_slice(&c.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn parses_syn_with_options() {
+        let b = fixture();
+        let t = Tcp::parse(&b, 34, SRC, DST, 40).expect("40 bytes parse");
+        assert_eq!((t.src_port, t.dst_port, t.header_len), (45678, 8090, 40));
+        assert_eq!(t.flags.names().collect::<Vec<_>>(), vec!["SYN"]);
+        assert_eq!(t.checksum_ok, Some(true));
+        assert_eq!(t.payload_len, 0);
+        assert_eq!(
+            t.options,
+            vec![
+                TcpOption::Mss { value: 1460 },
+                TcpOption::SackPermitted,
+                TcpOption::Timestamps { tsval: 1, tsecr: 0 },
+                TcpOption::Nop,
+                TcpOption::WindowScale { shift: 7 },
+            ]
+        );
+        assert_eq!(t.placed_options[4].offset, 34 + 37);
+        let json = serde_json::to_string(&t).unwrap_or_default();
+        assert!(json.contains(r#""flags":["SYN"]"#), "{json}");
+        assert!(json.contains(r#"{"kind":"mss","value":1460}"#), "{json}");
+    }
+
+    #[test]
+    fn wrong_checksum_and_unverifiable() {
+        let mut b = fixture();
+        b[15] ^= 1;
+        let t = Tcp::parse(&b, 0, SRC, DST, 40);
+        assert_eq!(t.and_then(|t| t.checksum_ok), Some(false));
+        let t = Tcp::parse(&b[..30], 0, SRC, DST, 40);
+        assert_eq!(t.and_then(|t| t.checksum_ok), None);
+    }
+
+    #[test]
+    fn every_prefix_parses_or_is_rejected_without_panic() {
+        let b = fixture();
+        for n in 0..b.len() {
+            let t = Tcp::parse(&b[..n], 0, SRC, DST, 40);
+            assert_eq!(t.is_some(), n >= MIN_HEADER_LEN, "prefix {n}");
+            if let Some(t) = t {
+                assert_eq!(t.checksum_ok, None);
+                let _ = t.fields();
+            }
+        }
+    }
+
+    #[test]
+    fn option_walk_terminates_on_garbage() {
+        assert!(parse_options(&[2, 0, 2, 0], 0).is_empty());
+        assert!(parse_options(&[5, 200], 0).is_empty());
+        assert_eq!(parse_options(&[1, 1, 0, 2], 0).len(), 3);
+        assert_eq!(
+            parse_options(&[5, 10, 0, 0, 0, 1, 0, 0, 0, 2], 0)[0].option,
+            TcpOption::Sack {
+                blocks: vec![(1, 2)]
+            }
+        );
+    }
+}

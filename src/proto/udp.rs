@@ -1,0 +1,181 @@
+//! UDP (RFC 768): connectionless datagrams — ports, a length and an optional checksum,
+//! eight bytes in all. No handshake, no acknowledgement, and broadcast is allowed.
+
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::checksum::Sum;
+use super::{Field, be16};
+use crate::lookup::{self, Transport};
+
+/// Byte ranges of the UDP header, relative to its start.
+pub mod field {
+    use std::ops::Range;
+    /// Source port.
+    pub const SRC_PORT: Range<usize> = 0..2;
+    /// Destination port.
+    pub const DST_PORT: Range<usize> = 2..4;
+    /// Length of header + payload, in bytes.
+    pub const LENGTH: Range<usize> = 4..6;
+    /// Checksum over the pseudo-header, header and payload (0 = none).
+    pub const CHECKSUM: Range<usize> = 6..8;
+}
+
+/// Length of the UDP header, in bytes.
+pub const HEADER_LEN: usize = 8;
+
+/// A UDP header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Udp {
+    /// Offset of the header in the frame, in bytes.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// The length field: header + payload, in bytes.
+    pub length: u16,
+    /// Checksum as sent (0 means the sender did not compute one).
+    pub checksum: u16,
+    /// Whether the checksum verifies; `None` when it is zero (not used) or the datagram
+    /// was not all captured.
+    pub checksum_ok: Option<bool>,
+}
+
+impl Udp {
+    /// Reads a UDP header from the start of `datagram` (the IP payload as captured):
+    /// `None` under 8 bytes. The checksum is verified when the whole datagram (per its
+    /// length field) was captured and the checksum is not zero.
+    pub fn parse(datagram: &[u8], offset: usize, src: Ipv4Addr, dst: Ipv4Addr) -> Option<Udp> {
+        if datagram.len() < HEADER_LEN {
+            return None;
+        }
+        let length = be16(datagram, field::LENGTH.start);
+        let checksum = be16(datagram, field::CHECKSUM.start);
+        let checksum_ok = match datagram.get(..usize::from(length)) {
+            Some(whole) if checksum != 0 && usize::from(length) >= HEADER_LEN => Some(
+                Sum::default()
+                    .add_pseudo_header(src, dst, super::ipv4::IpProto::UDP.0, length)
+                    .add(whole)
+                    .verifies(),
+            ),
+            _ => None,
+        };
+        Some(Udp {
+            offset,
+            src_port: be16(datagram, field::SRC_PORT.start),
+            dst_port: be16(datagram, field::DST_PORT.start),
+            length,
+            checksum,
+            checksum_ok,
+        })
+    }
+
+    /// Payload length per the length field, in bytes.
+    pub fn payload_len(&self) -> usize {
+        usize::from(self.length).saturating_sub(HEADER_LEN)
+    }
+
+    /// The header's fields, with their meanings.
+    pub fn fields(&self) -> Vec<Field> {
+        let o = self.offset;
+        let port = |p: u16| match lookup::service(p, Transport::Udp) {
+            Some(s) => format!("{} ({})", s.name, s.description),
+            None if p >= 32768 => "ephemeral port: picked by the sender's OS".into(),
+            None => "no well-known service".into(),
+        };
+        vec![
+            Field::new(
+                o + field::SRC_PORT.start,
+                2,
+                "Source port",
+                self.src_port.to_string(),
+                port(self.src_port),
+            ),
+            Field::new(
+                o + field::DST_PORT.start,
+                2,
+                "Destination port",
+                self.dst_port.to_string(),
+                port(self.dst_port),
+            ),
+            Field::new(
+                o + field::LENGTH.start,
+                2,
+                "Length",
+                self.length.to_string(),
+                format!("8-byte header + {} bytes of data", self.payload_len()),
+            ),
+            Field::new(
+                o + field::CHECKSUM.start,
+                2,
+                "Checksum",
+                format!("0x{:04x}", self.checksum),
+                match (self.checksum, self.checksum_ok) {
+                    (0, _) => "zero: the sender did not compute one (allowed for UDP over IPv4)",
+                    (_, Some(true)) => {
+                        "correct: covers a pseudo-header (IPs, protocol, length), the header and the data"
+                    }
+                    (_, Some(false)) => {
+                        "WRONG: damaged, or filled in by the network card after capture (checksum offload)"
+                    }
+                    (_, None) => "not verified: the datagram was not all captured",
+                },
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+    const DST: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 255);
+
+    const FIXTURE: [u8; 10] = [
+        0xc3, 0x50, // source port 50000
+        0x27, 0x10, // destination port 10000
+        0x00, 0x0a, // length 10
+        0x00, 0x00, // checksum (filled in by `fixture`)
+        b'h', b'i', // payload
+    ];
+
+    fn fixture() -> [u8; 10] {
+        let mut b = FIXTURE;
+        let c = Sum::default()
+            .add_pseudo_header(SRC, DST, 17, 10)
+            .add(&b)
+            .checksum();
+        b[6..8].copy_from_slice(&c.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn parses_and_verifies() {
+        let u = Udp::parse(&fixture(), 34, SRC, DST).expect("10 bytes parse");
+        assert_eq!((u.src_port, u.dst_port, u.length), (50000, 10000, 10));
+        assert_eq!(u.checksum_ok, Some(true));
+        assert_eq!(u.payload_len(), 2);
+        assert_eq!(u.fields()[3].offset, 40);
+    }
+
+    #[test]
+    fn zero_checksum_is_not_verified() {
+        let u = Udp::parse(&FIXTURE, 0, SRC, DST).expect("parses");
+        assert_eq!(u.checksum_ok, None);
+        assert!(u.fields()[3].meaning.contains("did not compute"));
+    }
+
+    #[test]
+    fn every_prefix_parses_or_is_rejected_without_panic() {
+        let b = fixture();
+        for n in 0..b.len() {
+            let u = Udp::parse(&b[..n], 0, SRC, DST);
+            assert_eq!(u.is_some(), n >= HEADER_LEN, "prefix {n}");
+            assert_eq!(u.and_then(|u| u.checksum_ok), None);
+        }
+    }
+}
