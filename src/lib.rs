@@ -13,5 +13,6 @@
 pub mod capture;
 pub mod dissect;
 pub mod lookup;
+pub mod pipeline;
 pub mod proto;
 pub mod render;

@@ -1,1 +1,50 @@
-fn main() {}
+//! The `wirelens` binary: parse the command line, call the library, map errors to exit
+//! codes (0 ok, 2 usage error or unreadable input).
+
+mod cli;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use wirelens::pipeline::{self, ReadOptions, RunError};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Read(args) => {
+            let opts = ReadOptions {
+                format: args.format.into(),
+                count: args.count,
+                width: args.width.unwrap_or_else(terminal_width),
+            };
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let result = pipeline::read_path(&args.file, &opts, &mut out);
+            let flushed = out.flush();
+            finish(result.and(flushed.map_err(RunError::Output)))
+        }
+    }
+}
+
+/// Maps the outcome of a run to an exit code; a closed pipe (`| head`) is not an error.
+fn finish(result: Result<(), RunError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wirelens: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// The terminal's width in columns, probed once; 100 when stdout is not a terminal.
+fn terminal_width() -> u16 {
+    let t = comfy_table::Table::new();
+    if t.is_tty() {
+        t.width().unwrap_or(100)
+    } else {
+        100
+    }
+}

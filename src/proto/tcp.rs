@@ -245,6 +245,27 @@ impl Tcp {
         }
     }
 
+    /// What the flags say this segment does, in one phrase (before any connection
+    /// tracking, which knows more).
+    pub fn explain(&self) -> &'static str {
+        let f = self.flags;
+        if f.has(TcpFlags::RST) {
+            "reset: the sender aborts the connection"
+        } else if f.has(TcpFlags::SYN | TcpFlags::ACK) {
+            "the server agrees to open the connection"
+        } else if f.has(TcpFlags::SYN) {
+            "the client asks to open a connection"
+        } else if f.has(TcpFlags::FIN) {
+            "the sender has no more data to send"
+        } else if self.payload_len > 0 {
+            "data"
+        } else if f.has(TcpFlags::ACK) {
+            "acknowledgement"
+        } else {
+            "no flags set"
+        }
+    }
+
     /// The header's fields, with their meanings.
     pub fn fields(&self) -> Vec<Field> {
         let o = self.offset;

@@ -78,6 +78,27 @@ impl Udp {
         usize::from(self.length).saturating_sub(HEADER_LEN)
     }
 
+    /// One phrase about the datagram: its size and the service its ports name.
+    pub fn explain(&self, dst: Ipv4Addr) -> String {
+        let service = lookup::service(self.dst_port, Transport::Udp)
+            .or_else(|| lookup::service(self.src_port, Transport::Udp))
+            .map(|s| format!(" ({})", s.name))
+            .unwrap_or_default();
+        let cast = if dst.is_broadcast() {
+            "; limited broadcast: every host on this link receives it"
+        } else if dst.is_multicast() {
+            "; multicast"
+        } else if dst.octets()[3] == 255 {
+            "; subnet broadcast: every host on the subnet receives it"
+        } else {
+            ""
+        };
+        format!(
+            "{} bytes of data{service}, no connection needed{cast}",
+            self.payload_len()
+        )
+    }
+
     /// The header's fields, with their meanings.
     pub fn fields(&self) -> Vec<Field> {
         let o = self.offset;

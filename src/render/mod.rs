@@ -1,1 +1,207 @@
-//! placeholder
+//! Renderers: they only format a [`Dissection`](crate::dissect::Dissection); they never
+//! parse bytes and never decide what a packet means.
+//!
+//! * [`summary`]: one line per packet, like tcpdump but readable;
+//! * [`table`]: one table per layer (offset, bytes, field, value, meaning), the Ethernet
+//!   framing arithmetic, and a hex dump whose bytes are marked with their layer;
+//! * [`json`]: JSON Lines, one object per packet, with the keys the README documents.
+
+pub mod hexdump;
+pub mod json;
+pub mod summary;
+pub mod table;
+
+use std::io::{self, Write};
+
+use crate::capture::Timestamp;
+use crate::dissect::Dissection;
+
+/// The output forms of `wirelens read`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// One line per packet.
+    #[default]
+    Summary,
+    /// Per packet, one table per layer and a hex dump.
+    Table,
+    /// JSON Lines.
+    Json,
+}
+
+/// What every renderer may need besides the packet itself.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Time of the first packet, for relative times.
+    pub first_ts: Option<Timestamp>,
+    /// Terminal width for tables, in columns.
+    pub width: u16,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            first_ts: None,
+            width: 100,
+        }
+    }
+}
+
+impl Context {
+    /// Seconds since the first packet (0 for the first one itself).
+    pub fn relative(&mut self, ts: Timestamp) -> f64 {
+        let first = *self.first_ts.get_or_insert(ts);
+        ts.as_secs_f64() - first.as_secs_f64()
+    }
+}
+
+/// Writes one packet in the chosen format. `bytes` are the frame's captured bytes.
+pub fn write_packet(
+    out: &mut dyn Write,
+    format: Format,
+    ctx: &mut Context,
+    d: &Dissection,
+    bytes: &[u8],
+) -> io::Result<()> {
+    match format {
+        Format::Summary => summary::write(out, ctx, d),
+        Format::Table => table::write(out, ctx, d, bytes),
+        Format::Json => json::write(out, d),
+    }
+}
+
+use crate::dissect::Span;
+use crate::proto::Field;
+
+/// One layer of a packet as the table and the hex dump show it: a heading, the byte
+/// range it covers, the letter that marks its bytes in the dump, and its fields.
+#[derive(Clone, Debug)]
+pub struct Section {
+    /// Heading, e.g. "IPv4".
+    pub title: String,
+    /// The letter marking this layer's bytes in the hex dump.
+    pub mark: char,
+    /// The bytes it covers.
+    pub span: Span,
+    /// Its fields (empty for payload and padding).
+    pub fields: Vec<Field>,
+}
+
+/// The sections of a packet, outermost first — the one list the table and the hex dump
+/// are both built from, so they never disagree.
+pub fn sections(d: &Dissection) -> Vec<Section> {
+    let mut v = Vec::new();
+    let mut push = |title: String, mark: char, offset: usize, len: usize, fields: Vec<Field>| {
+        v.push(Section {
+            title,
+            mark,
+            span: Span { offset, len },
+            fields,
+        })
+    };
+    if let Some(e) = &d.eth {
+        push("Ethernet II".into(), 'E', e.offset, 14, e.fields());
+    }
+    for (i, t) in d.vlan.iter().enumerate() {
+        let title = if d.vlan.len() > 1 {
+            format!(
+                "802.1Q VLAN tag {} of {} (TPID 0x{:04x})",
+                i + 1,
+                d.vlan.len(),
+                t.tpid
+            )
+        } else {
+            format!("802.1Q VLAN tag (TPID 0x{:04x})", t.tpid)
+        };
+        push(
+            title,
+            'Q',
+            t.offset,
+            crate::proto::vlan::TAG_LEN,
+            t.fields(),
+        );
+    }
+    if let Some(a) = &d.arp {
+        push("ARP".into(), 'A', a.offset, a.len(), a.fields());
+    }
+    if let Some(ip) = &d.ipv4 {
+        push(
+            "IPv4".into(),
+            'I',
+            ip.offset,
+            usize::from(ip.ihl),
+            ip.fields(),
+        );
+    }
+    if let Some(t) = &d.tcp {
+        push(
+            "TCP".into(),
+            'T',
+            t.offset,
+            usize::from(t.header_len),
+            t.fields(),
+        );
+    }
+    if let Some(u) = &d.udp {
+        push(
+            "UDP".into(),
+            'U',
+            u.offset,
+            crate::proto::udp::HEADER_LEN,
+            u.fields(),
+        );
+    }
+    if let Some(ic) = &d.icmp {
+        push(
+            "ICMP".into(),
+            'C',
+            ic.offset,
+            crate::proto::icmp::HEADER_LEN,
+            ic.fields(),
+        );
+        if let Some(q) = &ic.quoted {
+            if let Some(ip) = &q.ipv4 {
+                push(
+                    "Quoted IPv4 header (of the datagram that caused this error)".into(),
+                    'i',
+                    ip.offset,
+                    usize::from(ip.ihl),
+                    ip.fields(),
+                );
+            }
+            if let Some(t) = &q.tcp {
+                push(
+                    "Quoted TCP header".into(),
+                    't',
+                    t.offset,
+                    usize::from(t.header_len),
+                    t.fields(),
+                );
+            }
+            if let Some(u) = &q.udp {
+                push(
+                    "Quoted UDP header".into(),
+                    'u',
+                    u.offset,
+                    crate::proto::udp::HEADER_LEN,
+                    u.fields(),
+                );
+            }
+        }
+    }
+    if let Some(o) = &d.other {
+        push(
+            format!("{} (not decoded)", o.name.unwrap_or("Unknown protocol")),
+            'O',
+            o.offset,
+            o.bytes,
+            Vec::new(),
+        );
+    }
+    if let Some(p) = d.payload {
+        push("Data".into(), 'P', p.offset, p.len, Vec::new());
+    }
+    if let Some(p) = d.trailer {
+        push("Ethernet padding".into(), '-', p.offset, p.len, Vec::new());
+    }
+    v
+}

@@ -1,0 +1,61 @@
+//! Command-line types. Parsing only validates; `main` turns the result into library calls.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use wirelens::render::Format;
+
+/// wirelens: see every header field of every packet, explained.
+#[derive(Debug, Parser)]
+#[command(name = "wirelens", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read a saved capture (pcap or pcapng) and explain every packet.
+    ///
+    /// Example: wirelens read captures/tcp-echo.pcap --format table -c 3
+    Read(ReadArgs),
+}
+
+/// Arguments of `wirelens read`.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// The capture file, or - for standard input.
+    pub file: PathBuf,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = FormatArg::Summary)]
+    pub format: FormatArg,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+}
+
+/// `--format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// One line per packet.
+    Summary,
+    /// One table per layer, the framing arithmetic and a marked hex dump.
+    Table,
+    /// JSON Lines, one object per packet.
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Summary => Format::Summary,
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
