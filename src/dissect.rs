@@ -572,7 +572,7 @@ mod tests {
     fn tagged_udp() -> Vec<u8> {
         use crate::proto::checksum::Sum;
         let mut b = TAGGED_UDP.to_vec();
-        let c = Sum::default().add(&b[18..38]).checksum();
+        let c = Sum::default().add_bytes(&b[18..38]).checksum();
         b[28..30].copy_from_slice(&c.to_be_bytes());
         let c = Sum::default()
             .add_pseudo_header(
@@ -581,7 +581,7 @@ mod tests {
                 17,
                 10,
             )
-            .add(&b[38..48])
+            .add_bytes(&b[38..48])
             .checksum();
         b[44..46].copy_from_slice(&c.to_be_bytes());
         b

@@ -10,6 +10,7 @@
 //! The protocol code in [`proto`] knows nothing about files, terminals or the command line.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod capture;
 pub mod dissect;
 pub mod lookup;

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::analysis::Analyzer;
 use crate::capture::LinkType;
 use crate::capture::file::{CaptureError, FileSource};
 use crate::dissect::dissect;
@@ -78,15 +79,17 @@ pub fn read_source(
         first_ts: None,
         width: opts.width,
     };
+    let mut analyzer = Analyzer::default();
     let mut n = 0u64;
     let mut source_notes = Vec::new();
     while opts.count.is_none_or(|c| n < c) {
-        let frame = match source.next_frame_into(&mut source_notes)? {
+        let frame = match source.next_frame_with_notes(&mut source_notes)? {
             Some(f) => f,
             None => break,
         };
         n += 1;
         let mut d = dissect(n, &frame);
+        analyzer.analyse(&mut d);
         let bytes = frame.bytes;
         if !source_notes.is_empty() {
             d.notes.splice(0..0, source_notes.drain(..));

@@ -32,7 +32,7 @@ pub mod file {
         pub fn link_type(&self) -> Option<LinkType> {
             Some(LinkType::ETHERNET)
         }
-        pub fn next_frame_into(
+        pub fn next_frame_with_notes(
             &mut self,
             notes: &mut Vec<String>,
         ) -> Result<Option<Frame<'_>>, CaptureError> {

@@ -11,8 +11,8 @@ pub struct Sum(u64);
 
 impl Sum {
     /// Adds bytes as big-endian 16-bit words; an odd last byte is padded with a zero.
-    /// `add` must only be given an odd-length slice as its last piece.
-    pub fn add(mut self, bytes: &[u8]) -> Sum {
+    /// `add_bytes` must only be given an odd-length slice as its last piece.
+    pub fn add_bytes(mut self, bytes: &[u8]) -> Sum {
         let mut chunks = bytes.chunks_exact(2);
         for c in &mut chunks {
             if let &[hi, lo] = c {
@@ -34,8 +34,8 @@ impl Sum {
     /// Adds the IPv4 pseudo-header used by TCP and UDP: addresses, protocol and the
     /// transport length in bytes.
     pub fn add_pseudo_header(self, src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16) -> Sum {
-        self.add(&src.octets())
-            .add(&dst.octets())
+        self.add_bytes(&src.octets())
+            .add_bytes(&dst.octets())
             .add_u16(u16::from(proto))
             .add_u16(len)
     }
@@ -69,7 +69,7 @@ mod tests {
     fn rfc1071_example() {
         // The example words from RFC 1071 section 3: sum 0xddf2.
         let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-        assert_eq!(Sum::default().add(&data).fold(), 0xddf2);
+        assert_eq!(Sum::default().add_bytes(&data).fold(), 0xddf2);
     }
 
     #[test]
@@ -82,15 +82,15 @@ mod tests {
             0x0a, 0x4d, 0x00, 0x01, // 10.77.0.1
             0x0a, 0x4d, 0x00, 0x02, // 10.77.0.2
         ];
-        assert!(Sum::default().add(&hdr).verifies());
+        assert!(Sum::default().add_bytes(&hdr).verifies());
         let mut zeroed = hdr;
         zeroed[10] = 0;
         zeroed[11] = 0;
-        assert_eq!(Sum::default().add(&zeroed).checksum(), 0x260d);
+        assert_eq!(Sum::default().add_bytes(&zeroed).checksum(), 0x260d);
     }
 
     #[test]
     fn odd_length_is_padded() {
-        assert_eq!(Sum::default().add(&[0xab]).fold(), 0xab00);
+        assert_eq!(Sum::default().add_bytes(&[0xab]).fold(), 0xab00);
     }
 }

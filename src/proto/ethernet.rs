@@ -220,7 +220,7 @@ pub fn framing_lines(caplen: usize, len: usize, tags: usize) -> Vec<String> {
         ));
     } else {
         lines.push(format!(
-            "On the wire: {len} captured-as-sent bytes + {FCS_LEN}-byte FCS = {on_wire} bytes."
+            "On the wire: {len} bytes + {FCS_LEN}-byte FCS = {on_wire} bytes."
         ));
     }
     if caplen < len {

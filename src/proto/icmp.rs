@@ -119,7 +119,7 @@ impl Icmp {
             checksum: be16(msg, field::CHECKSUM.start),
             checksum_ok: msg
                 .get(..msg_len)
-                .map(|whole| Sum::default().add(whole).verifies()),
+                .map(|whole| Sum::default().add_bytes(whole).verifies()),
             id: echo_like.then(|| be16(msg, field::ID.start)),
             seq: echo_like.then(|| be16(msg, field::SEQ.start)),
             quoted: None,
@@ -287,7 +287,7 @@ mod tests {
 
     fn fixture() -> [u8; 12] {
         let mut b = ECHO;
-        let c = Sum::default().add(&b).checksum();
+        let c = Sum::default().add_bytes(&b).checksum();
         b[2..4].copy_from_slice(&c.to_be_bytes());
         b
     }

@@ -189,7 +189,7 @@ impl Ipv4 {
         let checksum_ok = (hlen >= MIN_HEADER_LEN)
             .then(|| b.get(..hlen))
             .flatten()
-            .map(|h| Sum::default().add(h).verifies());
+            .map(|h| Sum::default().add_bytes(h).verifies());
         let options = match b.get(MIN_HEADER_LEN..hlen.min(b.len())) {
             Some(opts) => parse_options(opts, offset + MIN_HEADER_LEN),
             None => Vec::new(),
@@ -519,7 +519,7 @@ mod tests {
 
     fn fixture() -> [u8; 24] {
         let mut b = FIXTURE;
-        let c = Sum::default().add(&b).checksum();
+        let c = Sum::default().add_bytes(&b).checksum();
         b[10..12].copy_from_slice(&c.to_be_bytes());
         b
     }

@@ -184,6 +184,10 @@ pub struct Tcp {
     /// Options with their offsets (same order as `options`).
     #[serde(skip)]
     pub placed_options: Vec<PlacedOption>,
+    /// What the connection tracker adds: stage, stream, relative seq/ack (flattened into
+    /// the JSON object).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<crate::analysis::tcp::TcpConv>,
 }
 
 impl Tcp {
@@ -208,7 +212,7 @@ impl Tcp {
             (Some(whole), Ok(len)) if hlen >= MIN_HEADER_LEN => Some(
                 Sum::default()
                     .add_pseudo_header(src, dst, super::ipv4::IpProto::TCP.0, len)
-                    .add(whole)
+                    .add_bytes(whole)
                     .verifies(),
             ),
             _ => None,
@@ -232,6 +236,7 @@ impl Tcp {
             urgent: be16(segment, field::URGENT.start),
             options: placed_options.iter().map(|p| p.option.clone()).collect(),
             placed_options,
+            conv: None,
         })
     }
 
@@ -546,7 +551,7 @@ mod tests {
         let mut b = SYN;
         let c = Sum::default()
             .add_pseudo_header(SRC, DST, 6, 40)
-            .add(&b)
+            .add_bytes(&b)
             .checksum();
         b[16..18].copy_from_slice(&c.to_be_bytes());
         b

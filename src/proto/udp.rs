@@ -58,7 +58,7 @@ impl Udp {
             Some(whole) if checksum != 0 && usize::from(length) >= HEADER_LEN => Some(
                 Sum::default()
                     .add_pseudo_header(src, dst, super::ipv4::IpProto::UDP.0, length)
-                    .add(whole)
+                    .add_bytes(whole)
                     .verifies(),
             ),
             _ => None,
@@ -168,7 +168,7 @@ mod tests {
         let mut b = FIXTURE;
         let c = Sum::default()
             .add_pseudo_header(SRC, DST, 17, 10)
-            .add(&b)
+            .add_bytes(&b)
             .checksum();
         b[6..8].copy_from_slice(&c.to_be_bytes());
         b

@@ -50,15 +50,31 @@ fn write_detail(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
             }
             out.write_all(n.as_bytes())?;
         }
-        write!(
-            out,
-            "] seq={} ack={} win={} len={} · {}",
-            t.seq,
-            t.ack,
-            t.window,
-            t.payload_len,
-            t.explain()
-        )
+        match &t.conv {
+            Some(c) => {
+                write!(out, "] seq={}", c.rel_seq)?;
+                if let Some(a) = c.rel_ack {
+                    write!(out, " ack={a}")?;
+                }
+                write!(
+                    out,
+                    " win={} len={} · {}: {}",
+                    t.window,
+                    t.payload_len,
+                    c.stage,
+                    c.explain(t)
+                )
+            }
+            None => write!(
+                out,
+                "] seq={} ack={} win={} len={} · {}",
+                t.seq,
+                t.ack,
+                t.window,
+                t.payload_len,
+                t.explain()
+            ),
+        }
     } else if let (Some(u), Some(ip)) = (&d.udp, &d.ipv4) {
         write!(out, "len={} · {}", u.payload_len(), u.explain(ip.dst))
     } else if let Some(i) = &d.icmp {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
+use comfy_table::{ContentArrangement, Table};
 
 use super::{Context, hexdump, sections};
 use crate::dissect::Dissection;
@@ -91,12 +91,5 @@ fn new_table(width: u16) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width)
         .set_header(vec!["offset", "bytes (hex)", "field", "value", "meaning"]);
-    t.set_constraints(vec![
-        ColumnConstraint::LowerBoundary(Width::Fixed(6)),
-        ColumnConstraint::LowerBoundary(Width::Fixed(11)),
-        ColumnConstraint::LowerBoundary(Width::Fixed(10)),
-        ColumnConstraint::LowerBoundary(Width::Fixed(8)),
-        ColumnConstraint::LowerBoundary(Width::Fixed(20)),
-    ]);
     t
 }

@@ -1,0 +1,1059 @@
+//! TCP connection tracking: which step of a connection's life each segment is, told as
+//! it arrives — the three-way handshake, data and acknowledgements, the four-way (or
+//! three-segment) teardown, resets, retransmissions.
+//!
+//! Connections are keyed by their 4-tuple. The client is the side that sent the first
+//! SYN (or the first segment's sender when the SYN was not captured). Memory is bounded:
+//! connections idle for [`TrackerConfig::idle_timeout`] seconds of capture time, or
+//! closed for [`TrackerConfig::closed_timeout`], are retired, and at most
+//! [`TrackerConfig::max_connections`] are tracked at once; when that cap forces
+//! connections out early, the packet that caused it says so (once per run).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use serde::{Serialize, Serializer};
+
+use crate::capture::Timestamp;
+use crate::proto::tcp::{Tcp, TcpFlags};
+
+/// One end of a connection.
+pub type Endpoint = (Ipv4Addr, u16);
+
+/// Limits of the tracker, in capture time.
+#[derive(Clone, Copy, Debug)]
+pub struct TrackerConfig {
+    /// Most connections tracked at once.
+    pub max_connections: usize,
+    /// Seconds of capture time after which an idle open connection is retired.
+    pub idle_timeout: f64,
+    /// Seconds of capture time after which a closed connection is retired.
+    pub closed_timeout: f64,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            max_connections: 65_536,
+            idle_timeout: 300.0,
+            closed_timeout: 60.0,
+        }
+    }
+}
+
+/// The step of a connection's life a segment is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Handshake step k of 3: SYN, SYN-ACK, the client's ACK.
+    Handshake(u8),
+    /// Teardown step k of n (n = 4, or 3 when a FIN and the ACK of the other FIN share
+    /// one segment).
+    Teardown(u8, u8),
+    /// A segment carrying new data.
+    Data,
+    /// A pure acknowledgement.
+    Ack,
+    /// A reset.
+    Reset,
+    /// A keep-alive probe.
+    KeepAlive,
+    /// Bytes sent again.
+    Retransmission,
+    /// Bytes that arrive after later ones, filling a gap.
+    OutOfOrder,
+    /// The receiver advertises a zero window.
+    ZeroWindow,
+    /// The first segment seen of a connection whose handshake was not captured.
+    MidStream,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::Handshake(k) => write!(f, "handshake {k}/3"),
+            Stage::Teardown(k, n) => write!(f, "teardown {k}/{n}"),
+            Stage::Data => f.write_str("data"),
+            Stage::Ack => f.write_str("ack"),
+            Stage::Reset => f.write_str("reset"),
+            Stage::KeepAlive => f.write_str("keep-alive"),
+            Stage::Retransmission => f.write_str("retransmission"),
+            Stage::OutOfOrder => f.write_str("out-of-order"),
+            Stage::ZeroWindow => f.write_str("zero window"),
+            Stage::MidStream => f.write_str("mid-stream"),
+        }
+    }
+}
+
+impl Serialize for Stage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A connection's state as seen from the wire (RFC 9293 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum State {
+    /// The client sent a SYN.
+    SynSent,
+    /// The server answered with SYN-ACK.
+    SynReceived,
+    /// The handshake completed (or the capture began mid-stream).
+    Established,
+    /// One side sent a FIN that is not yet acknowledged.
+    FinWait,
+    /// One side's FIN was acknowledged; the other side may still send.
+    CloseWait,
+    /// Both sides sent a FIN; not both are acknowledged.
+    Closing,
+    /// Both FINs were acknowledged: the side that closed first waits 2×MSL.
+    TimeWait,
+    /// Reset.
+    Closed,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::SynSent => "SYN_SENT",
+            State::SynReceived => "SYN_RECEIVED",
+            State::Established => "ESTABLISHED",
+            State::FinWait => "FIN_WAIT",
+            State::CloseWait => "CLOSE_WAIT",
+            State::Closing => "CLOSING",
+            State::TimeWait => "TIME_WAIT",
+            State::Closed => "CLOSED",
+        })
+    }
+}
+
+/// What the tracker adds to a TCP segment (serialised inside the JSON `tcp` object).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TcpConv {
+    /// The segment's step: `handshake 1/3`, `data`, `teardown 2/4`…
+    pub stage: Stage,
+    /// Connection number, from 0, in order of first appearance.
+    pub stream: u64,
+    /// Sequence number relative to the sender's initial sequence number.
+    pub rel_seq: u32,
+    /// Acknowledgement number relative to the peer's initial sequence number (null when
+    /// the ACK flag is not set).
+    pub rel_ack: Option<u32>,
+    /// True when the client sent this segment.
+    #[serde(skip)]
+    pub from_client: bool,
+    /// The connection's state after this segment.
+    #[serde(skip)]
+    pub state: State,
+    /// The sender's initial sequence number, when its SYN was seen.
+    #[serde(skip)]
+    pub isn: Option<u32>,
+    /// The peer's initial sequence number, when its SYN was seen.
+    #[serde(skip)]
+    pub peer_isn: Option<u32>,
+}
+
+impl TcpConv {
+    /// One sentence saying what this segment does in the conversation and why its
+    /// numbers are what they are.
+    pub fn explain(&self, tcp: &Tcp) -> String {
+        let (me, peer) = if self.from_client {
+            ("client", "server")
+        } else {
+            ("server", "client")
+        };
+        let n = tcp.payload_len;
+        match self.stage {
+            Stage::Handshake(1) => format!(
+                "{me} asks to open a connection; its initial sequence number is {} (relative 0)",
+                tcp.seq
+            ),
+            Stage::Handshake(2) => format!(
+                "{me} agrees: ack = {peer} ISN + 1 because a SYN consumes one sequence number; its own ISN is {} (relative 0)",
+                tcp.seq
+            ),
+            Stage::Handshake(_) => {
+                format!("{me} acknowledges the {peer}'s SYN: connection ESTABLISHED")
+            }
+            Stage::Teardown(k, n) => self.explain_teardown(tcp, k, n, me, peer),
+            Stage::Reset if self.state_was_refused(tcp) => format!(
+                "connection refused: RST answers the SYN (nothing listens on port {})",
+                tcp.src_port
+            ),
+            Stage::Reset => format!("{me} aborts the connection (RST): no goodbye, buffers are thrown away"),
+            Stage::Data => format!(
+                "{me} sends {n} bytes (relative seq {} to {})",
+                self.rel_seq,
+                self.rel_seq.wrapping_add(n)
+            ),
+            Stage::Ack => format!(
+                "{me} acknowledges every byte before relative {}",
+                self.rel_ack.unwrap_or(0)
+            ),
+            Stage::Retransmission => format!(
+                "{me} sends bytes again (relative seq {}): the first copy or its acknowledgement was lost",
+                self.rel_seq
+            ),
+            Stage::OutOfOrder => format!(
+                "these bytes (relative seq {}) arrive after later ones and fill the gap",
+                self.rel_seq
+            ),
+            Stage::KeepAlive => format!(
+                "keep-alive: {me} resends one old byte to check that the {peer} is still there"
+            ),
+            Stage::ZeroWindow => format!(
+                "window 0: {me}'s receive buffer is full; the {peer} must wait before sending more"
+            ),
+            Stage::MidStream => "the capture started after this connection's handshake; seq/ack are relative to the first segment seen".to_string(),
+        }
+    }
+
+    fn explain_teardown(&self, tcp: &Tcp, k: u8, n: u8, me: &str, peer: &str) -> String {
+        let fin = tcp.flags.has(TcpFlags::FIN);
+        match (k, fin) {
+            (1, _) => {
+                format!("{me} has no more data to send (FIN); the {peer} must still acknowledge")
+            }
+            (2, true) if n == 3 => format!(
+                "{me} acknowledges the FIN and closes its side too, both in one segment (FIN+ACK)"
+            ),
+            (2, true) => format!(
+                "{me} sends its own FIN before the first one is acknowledged: a simultaneous close"
+            ),
+            (2, false) => format!(
+                "{me} acknowledges the FIN (ack = the FIN's seq + 1); it may still send data: the connection is half-closed"
+            ),
+            (_, true) => format!("{me} has no more data either (FIN)"),
+            (_, false) if k == n => format!(
+                "{me} acknowledges the last FIN: the connection is closed (the side that closed first waits in TIME_WAIT)"
+            ),
+            (_, false) => format!("{me} acknowledges the {peer}'s FIN"),
+        }
+    }
+
+    fn state_was_refused(&self, tcp: &Tcp) -> bool {
+        // A RST+ACK from the server that acknowledges the SYN and nothing more.
+        !self.from_client
+            && tcp.flags.has(TcpFlags::ACK)
+            && self
+                .peer_isn
+                .is_some_and(|isn| tcp.ack == isn.wrapping_add(1))
+            && self.isn.is_none()
+    }
+}
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedBy {
+    /// FIN exchange.
+    Fin,
+    /// Reset.
+    Rst,
+}
+
+/// Per-direction counters and sequence tracking.
+#[derive(Clone, Debug, Default)]
+struct Side {
+    /// Base for relative sequence numbers (the ISN, or first seq − 1 mid-stream).
+    base: Option<u32>,
+    /// The ISN when the SYN was seen.
+    isn: Option<u32>,
+    /// One past the highest sequence number sent.
+    next_seq: Option<u32>,
+    /// Sequence number of this side's FIN.
+    fin_seq: Option<u32>,
+    /// Whether the peer acknowledged that FIN.
+    fin_acked: bool,
+    /// A gap seen in this direction (start, end), filled by an out-of-order segment.
+    hole: Option<(u32, u32)>,
+    packets: u64,
+    bytes: u64,
+    payload_bytes: u64,
+    /// History letters already recorded for this direction (bit per letter).
+    letters: u16,
+}
+
+/// A tracked connection.
+#[derive(Clone, Debug)]
+struct Conn {
+    stream: u64,
+    client: Endpoint,
+    server: Endpoint,
+    state: State,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+    sides: [Side; 2],
+    syn_seen: bool,
+    synack_seen: bool,
+    handshake_done: bool,
+    mid_stream: bool,
+    first_fin_from: Option<usize>,
+    teardown_steps: u8,
+    teardown_of: u8,
+    closed_by: Option<ClosedBy>,
+    rst_from: Option<usize>,
+    history: String,
+}
+
+/// A finished (or still open, at the end of the capture) conversation, as `wirelens
+/// flows` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConnSummary {
+    /// Always "tcp".
+    pub proto: &'static str,
+    /// Connection number.
+    pub stream: u64,
+    /// The client, `ip:port`.
+    pub client: String,
+    /// The server, `ip:port`.
+    pub server: String,
+    /// Service name of the server port, when known.
+    pub service: Option<&'static str>,
+    /// Packets client → server and server → client.
+    pub packets: [u64; 2],
+    /// Frame bytes client → server and server → client.
+    pub bytes: [u64; 2],
+    /// Payload bytes client → server and server → client.
+    pub payload_bytes: [u64; 2],
+    /// Capture time of the first packet.
+    #[serde(serialize_with = "ser_ts")]
+    pub start: Timestamp,
+    /// Seconds from the first to the last packet.
+    pub duration: f64,
+    /// `complete` when all three handshake steps were seen.
+    pub handshake: &'static str,
+    /// How it ended: `fin`, `rst` or null.
+    pub closed_by: Option<ClosedBy>,
+    /// Final state.
+    pub state: State,
+    /// Zeek's connection state code (S0, S1, SF, REJ, RSTO, RSTR, OTH…).
+    pub conn_state: &'static str,
+    /// Zeek-style history: one letter per event kind and direction (upper case from the
+    /// client), e.g. `ShADadFf`.
+    pub history: String,
+}
+
+fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ts.to_rfc3339_micros())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+struct Key(Endpoint, Endpoint);
+
+impl Key {
+    fn new(a: Endpoint, b: Endpoint) -> Key {
+        if a <= b { Key(a, b) } else { Key(b, a) }
+    }
+}
+
+/// `a` is before `b` in sequence space (RFC 1982 serial arithmetic).
+fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+/// Tracks TCP connections across a capture.
+#[derive(Debug)]
+pub struct TcpTracker {
+    cfg: TrackerConfig,
+    conns: HashMap<Key, Conn>,
+    next_stream: u64,
+    retired: Vec<ConnSummary>,
+    keep_retired: bool,
+    evictions_said: bool,
+    /// Connections retired early because the table was full.
+    pub evicted: u64,
+    last_sweep: f64,
+}
+
+impl Default for TcpTracker {
+    fn default() -> Self {
+        TcpTracker::new(TrackerConfig::default())
+    }
+}
+
+impl TcpTracker {
+    /// A tracker with the given limits.
+    pub fn new(cfg: TrackerConfig) -> TcpTracker {
+        TcpTracker {
+            cfg,
+            conns: HashMap::new(),
+            next_stream: 0,
+            retired: Vec::new(),
+            keep_retired: false,
+            evictions_said: false,
+            evicted: 0,
+            last_sweep: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Keep summaries of retired connections for [`TcpTracker::take_retired`] (for
+    /// `wirelens flows`); off by default so that plain reading stays flat in memory.
+    pub fn keep_retired(&mut self, keep: bool) {
+        self.keep_retired = keep;
+    }
+
+    /// Summaries of the connections retired since the last call.
+    pub fn take_retired(&mut self) -> Vec<ConnSummary> {
+        std::mem::take(&mut self.retired)
+    }
+
+    /// Retires every connection still open (at the end of a capture) and returns all
+    /// summaries not yet taken, in stream order.
+    pub fn finish(&mut self) -> Vec<ConnSummary> {
+        let drained: Vec<Conn> = self.conns.drain().map(|(_, c)| c).collect();
+        for c in drained {
+            if self.keep_retired {
+                self.retired.push(summarise(&c));
+            }
+        }
+        let mut v = self.take_retired();
+        v.sort_by_key(|s| s.stream);
+        v
+    }
+
+    /// Number of connections tracked right now.
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// True when no connection is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+
+    fn retire(&mut self, key: &Key) {
+        if let Some(c) = self.conns.remove(key)
+            && self.keep_retired
+        {
+            self.retired.push(summarise(&c));
+        }
+    }
+
+    /// Retires idle and closed connections; if the table is still full, the least
+    /// recently seen eighth. Returns true when connections were forced out early.
+    fn make_room(&mut self, now: f64) -> bool {
+        let (idle, closed) = (self.cfg.idle_timeout, self.cfg.closed_timeout);
+        let stale: Vec<Key> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                let age = now - c.last_ts.as_secs_f64();
+                age > idle || (matches!(c.state, State::TimeWait | State::Closed) && age > closed)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &stale {
+            self.retire(k);
+        }
+        if self.conns.len() < self.cfg.max_connections {
+            return false;
+        }
+        let mut by_age: Vec<(Timestamp, Key)> =
+            self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
+        let n = (by_age.len() / 8).max(1);
+        by_age.select_nth_unstable_by_key(n - 1, |(ts, _)| *ts);
+        for (_, k) in by_age.iter().take(n) {
+            self.retire(k);
+            self.evicted += 1;
+        }
+        true
+    }
+
+    /// Follows one segment: returns what it is in its connection, and a note when the
+    /// tracker had to retire connections early to make room (said once per run).
+    pub fn track(
+        &mut self,
+        ts: Timestamp,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &Tcp,
+        frame_len: u32,
+    ) -> (TcpConv, Option<String>) {
+        let now = ts.as_secs_f64();
+        let mut note = None;
+        // Sweep timeouts every few seconds of capture time, and when the table is full.
+        if self.conns.len() >= self.cfg.max_connections || now - self.last_sweep > 5.0 {
+            self.last_sweep = now;
+            if self.make_room(now) && !self.evictions_said {
+                self.evictions_said = true;
+                note = Some(format!(
+                    "The connection table is full ({} connections): the least recently active ones were retired early, so later packets of theirs show as mid-stream.",
+                    self.cfg.max_connections
+                ));
+            }
+        }
+        let a: Endpoint = (src, tcp.src_port);
+        let b: Endpoint = (dst, tcp.dst_port);
+        let key = Key::new(a, b);
+        let f = tcp.flags;
+        let is_syn = f.has(TcpFlags::SYN) && !f.has(TcpFlags::ACK);
+        let reuse = match self.conns.get(&key) {
+            Some(c) if is_syn => {
+                let same_syn = c.client == a && c.sides[0].isn == Some(tcp.seq);
+                !same_syn
+                    && (matches!(c.state, State::TimeWait | State::Closed)
+                        || c.sides[0].isn.is_some())
+            }
+            _ => false,
+        };
+        if reuse {
+            self.retire(&key);
+        }
+        let next_stream = &mut self.next_stream;
+        let conn = self.conns.entry(key).or_insert_with(|| {
+            let synack = f.has(TcpFlags::SYN | TcpFlags::ACK);
+            let (client, server) = if synack { (b, a) } else { (a, b) };
+            let stream = *next_stream;
+            *next_stream += 1;
+            Conn {
+                stream,
+                client,
+                server,
+                state: State::Established,
+                first_ts: ts,
+                last_ts: ts,
+                sides: Default::default(),
+                syn_seen: false,
+                synack_seen: false,
+                handshake_done: false,
+                mid_stream: !f.has(TcpFlags::SYN),
+                first_fin_from: None,
+                teardown_steps: 0,
+                teardown_of: 4,
+                closed_by: None,
+                rst_from: None,
+                history: String::new(),
+            }
+        });
+        let conv = conn.step(ts, a, tcp, frame_len);
+        (conv, note)
+    }
+}
+
+impl Conn {
+    fn step(&mut self, ts: Timestamp, from: Endpoint, tcp: &Tcp, frame_len: u32) -> TcpConv {
+        let dir = usize::from(from != self.client);
+        let peer = 1 - dir;
+        let f = tcp.flags;
+        let (syn, ack, fin, rst) = (
+            f.has(TcpFlags::SYN),
+            f.has(TcpFlags::ACK),
+            f.has(TcpFlags::FIN),
+            f.has(TcpFlags::RST),
+        );
+        let first_packet = self.sides[0].packets + self.sides[1].packets == 0;
+        self.last_ts = ts;
+        {
+            let s = &mut self.sides[dir];
+            s.packets += 1;
+            s.bytes += u64::from(frame_len);
+            s.payload_bytes += u64::from(tcp.payload_len);
+        }
+        if syn {
+            self.sides[dir].isn = Some(tcp.seq);
+            self.sides[dir].base = Some(tcp.seq);
+        } else if self.sides[dir].base.is_none() {
+            self.sides[dir].base = Some(tcp.seq.wrapping_sub(1));
+        }
+        if ack && self.sides[peer].base.is_none() {
+            self.sides[peer].base = Some(tcp.ack.wrapping_sub(1));
+        }
+        let seg_len = tcp
+            .payload_len
+            .wrapping_add(u32::from(syn))
+            .wrapping_add(u32::from(fin));
+        let seq_end = tcp.seq.wrapping_add(seg_len);
+        let prev_next = self.sides[dir].next_seq;
+        // Does this segment acknowledge the peer's FIN for the first time?
+        let acks_peer_fin = ack
+            && !self.sides[peer].fin_acked
+            && self.sides[peer]
+                .fin_seq
+                .is_some_and(|fs| !seq_lt(tcp.ack, fs.wrapping_add(1)));
+
+        let stage = if rst {
+            self.state = State::Closed;
+            self.closed_by = Some(ClosedBy::Rst);
+            self.rst_from.get_or_insert(dir);
+            Stage::Reset
+        } else if syn && !ack {
+            self.syn_seen = true;
+            self.state = State::SynSent;
+            Stage::Handshake(1)
+        } else if syn && ack {
+            let again = self.synack_seen;
+            self.synack_seen = true;
+            if self.state == State::SynSent {
+                self.state = State::SynReceived;
+            }
+            if again {
+                Stage::Retransmission
+            } else {
+                Stage::Handshake(2)
+            }
+        } else if !self.handshake_done
+            && self.synack_seen
+            && dir == 0
+            && ack
+            && self.sides[1]
+                .isn
+                .is_some_and(|i| tcp.ack == i.wrapping_add(1))
+        {
+            self.handshake_done = true;
+            self.state = State::Established;
+            Stage::Handshake(3)
+        } else if seg_len > 0 && prev_next.is_some_and(|n| seq_lt(tcp.seq, n)) {
+            let hole = self.sides[dir].hole;
+            match hole {
+                Some((hs, he)) if !seq_lt(tcp.seq, hs) && !seq_lt(he, seq_end) => {
+                    self.sides[dir].hole = None;
+                    Stage::OutOfOrder
+                }
+                _ => {
+                    let keepalive = tcp.payload_len <= 1
+                        && !fin
+                        && prev_next.is_some_and(|n| tcp.seq == n.wrapping_sub(1));
+                    if keepalive {
+                        Stage::KeepAlive
+                    } else {
+                        Stage::Retransmission
+                    }
+                }
+            }
+        } else if fin && self.sides[dir].fin_seq.is_some() {
+            Stage::Retransmission
+        } else if fin || (acks_peer_fin && tcp.payload_len == 0) {
+            // Teardown steps are numbered in the order they cross the wire: FIN, ACK,
+            // FIN, ACK — or FIN, FIN+ACK, ACK (3 steps) — or, in a simultaneous close,
+            // FIN, FIN, ACK, ACK.
+            if fin {
+                self.sides[dir].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
+                if self.first_fin_from.is_none() {
+                    self.first_fin_from = Some(dir);
+                }
+                if acks_peer_fin && self.teardown_steps == 1 {
+                    self.teardown_of = 3;
+                }
+            }
+            self.teardown_steps = self.teardown_steps.saturating_add(1);
+            self.state = match (self.sides[dir].fin_seq, self.sides[peer].fin_seq) {
+                (Some(_), Some(_)) => State::Closing,
+                (None, Some(_)) => State::CloseWait,
+                _ => State::FinWait,
+            };
+            Stage::Teardown(self.teardown_steps.min(self.teardown_of), self.teardown_of)
+        } else if tcp.window == 0 {
+            Stage::ZeroWindow
+        } else if first_packet && self.mid_stream {
+            Stage::MidStream
+        } else if tcp.payload_len > 0 {
+            Stage::Data
+        } else {
+            Stage::Ack
+        };
+
+        if acks_peer_fin {
+            self.sides[peer].fin_acked = true;
+            if self
+                .sides
+                .iter()
+                .all(|s| s.fin_seq.is_some() && s.fin_acked)
+            {
+                self.state = State::TimeWait;
+                self.closed_by.get_or_insert(ClosedBy::Fin);
+            }
+        }
+        // Track the highest sequence number sent, and a gap before this segment.
+        let s = &mut self.sides[dir];
+        match s.next_seq {
+            Some(n) if seq_lt(n, tcp.seq) && tcp.payload_len > 0 => {
+                s.hole = Some((n, tcp.seq));
+                s.next_seq = Some(seq_end);
+            }
+            Some(n) if seq_lt(n, seq_end) => s.next_seq = Some(seq_end),
+            None => s.next_seq = Some(seq_end),
+            _ => {}
+        }
+        self.record_history(dir, tcp, stage);
+        let rel = |v: u32, base: Option<u32>| v.wrapping_sub(base.unwrap_or(v));
+        TcpConv {
+            stage,
+            stream: self.stream,
+            rel_seq: rel(tcp.seq, self.sides[dir].base),
+            rel_ack: ack.then(|| rel(tcp.ack, self.sides[peer].base)),
+            from_client: dir == 0,
+            state: self.state,
+            isn: self.sides[dir].isn,
+            peer_isn: self.sides[peer].isn,
+        }
+    }
+
+    /// Zeek's history letters: each recorded once per direction, upper case from the
+    /// client.
+    fn record_history(&mut self, dir: usize, tcp: &Tcp, stage: Stage) {
+        let f = tcp.flags;
+        let add = |letter: char, bit: u16, sides: &mut [Side; 2], h: &mut String| {
+            if sides[dir].letters & bit == 0 {
+                sides[dir].letters |= bit;
+                h.push(if dir == 0 {
+                    letter
+                } else {
+                    letter.to_ascii_lowercase()
+                });
+            }
+        };
+        let (sides, h) = (&mut self.sides, &mut self.history);
+        if f.has(TcpFlags::SYN) {
+            let l = if f.has(TcpFlags::ACK) { 'H' } else { 'S' };
+            add(l, 1 << 0, sides, h);
+        }
+        if f.has(TcpFlags::FIN) {
+            add('F', 1 << 1, sides, h);
+        }
+        if f.has(TcpFlags::RST) {
+            add('R', 1 << 2, sides, h);
+        }
+        if tcp.payload_len > 0 {
+            add('D', 1 << 3, sides, h);
+        }
+        if f.0 & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) == 0
+            && f.has(TcpFlags::ACK)
+            && tcp.payload_len == 0
+        {
+            add('A', 1 << 4, sides, h);
+        }
+        if stage == Stage::Retransmission {
+            add('T', 1 << 5, sides, h);
+        }
+    }
+}
+
+/// Rows the tracker adds to the TCP table: stream, stage and relative numbers. They
+/// have no bytes of their own (length 0): they come from context, not from the header.
+pub fn fields(c: &TcpConv, tcp: &Tcp) -> Vec<crate::proto::Field> {
+    use crate::proto::Field;
+    let o = tcp.offset;
+    let mut v = vec![
+        Field::new(
+            o,
+            0,
+            "Stream",
+            c.stream.to_string(),
+            "connection number in this capture, from 0",
+        ),
+        Field::new(o, 0, "Stage", c.stage.to_string(), c.explain(tcp)),
+        Field::new(
+            o,
+            0,
+            "Relative seq",
+            c.rel_seq.to_string(),
+            "sequence number minus the sender's initial sequence number",
+        ),
+    ];
+    if let Some(a) = c.rel_ack {
+        v.push(Field::new(
+            o,
+            0,
+            "Relative ack",
+            a.to_string(),
+            "acknowledgment number minus the peer's initial sequence number",
+        ));
+    }
+    v.push(Field::new(
+        o,
+        0,
+        "State",
+        c.state.to_string(),
+        "the connection's state after this segment",
+    ));
+    v
+}
+
+fn summarise(c: &Conn) -> ConnSummary {
+    let resp_synack = c.synack_seen;
+    let rst_o = c.rst_from == Some(0);
+    let rst_r = c.rst_from == Some(1);
+    let fin_o = c.sides[0].fin_seq.is_some();
+    let fin_r = c.sides[1].fin_seq.is_some();
+    let established = c.syn_seen && resp_synack;
+    let conn_state = if !c.syn_seen && !resp_synack {
+        "OTH"
+    } else if c.syn_seen && !resp_synack {
+        if rst_r {
+            "REJ"
+        } else if rst_o {
+            "RSTOS0"
+        } else if fin_o {
+            "SH"
+        } else {
+            "S0"
+        }
+    } else if !c.syn_seen {
+        if rst_r {
+            "RSTRH"
+        } else if fin_r {
+            "SHR"
+        } else {
+            "OTH"
+        }
+    } else if rst_o {
+        "RSTO"
+    } else if rst_r {
+        "RSTR"
+    } else if fin_o && fin_r {
+        "SF"
+    } else if fin_o {
+        "S2"
+    } else if fin_r {
+        "S3"
+    } else if established {
+        "S1"
+    } else {
+        "OTH"
+    };
+    let ep = |e: &Endpoint| format!("{}:{}", e.0, e.1);
+    ConnSummary {
+        proto: "tcp",
+        stream: c.stream,
+        client: ep(&c.client),
+        server: ep(&c.server),
+        service: crate::lookup::service(c.server.1, crate::lookup::Transport::Tcp).map(|s| s.name),
+        packets: [c.sides[0].packets, c.sides[1].packets],
+        bytes: [c.sides[0].bytes, c.sides[1].bytes],
+        payload_bytes: [c.sides[0].payload_bytes, c.sides[1].payload_bytes],
+        start: c.first_ts,
+        duration: (c.last_ts.as_secs_f64() - c.first_ts.as_secs_f64()).max(0.0),
+        handshake: if c.handshake_done {
+            "complete"
+        } else {
+            "incomplete"
+        },
+        closed_by: c
+            .closed_by
+            .or_else(|| (fin_o || fin_r).then_some(ClosedBy::Fin)),
+        state: c.state,
+        conn_state,
+        history: c.history.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+    const S: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
+
+    fn seg(
+        from_client: bool,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        len: u32,
+    ) -> (Ipv4Addr, Ipv4Addr, Tcp) {
+        let (sp, dp, src, dst) = if from_client {
+            (40000, 8090, C, S)
+        } else {
+            (8090, 40000, S, C)
+        };
+        let t = Tcp {
+            offset: 34,
+            src_port: sp,
+            dst_port: dp,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: 500,
+            header_len: 20,
+            payload_len: len,
+            checksum: 0,
+            checksum_ok: None,
+            urgent: 0,
+            options: Vec::new(),
+            placed_options: Vec::new(),
+            conv: None,
+        };
+        (src, dst, t)
+    }
+
+    const SYN: u16 = TcpFlags::SYN;
+    const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
+    const A: u16 = TcpFlags::ACK;
+    const PA: u16 = TcpFlags::PSH | TcpFlags::ACK;
+    const FA: u16 = TcpFlags::FIN | TcpFlags::ACK;
+    const RA: u16 = TcpFlags::RST | TcpFlags::ACK;
+
+    fn run(t: &mut TcpTracker, segs: &[(bool, u16, u32, u32, u32)]) -> Vec<String> {
+        segs.iter()
+            .enumerate()
+            .map(|(i, &(c, f, s, a, l))| {
+                let (src, dst, tcp) = seg(c, f, s, a, l);
+                let ts = Timestamp {
+                    secs: 1000 + i as i64,
+                    nanos: 0,
+                };
+                t.track(ts, src, dst, &tcp, 66).0.stage.to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tutorial_exchange_with_three_segment_teardown() {
+        let mut t = TcpTracker::default();
+        t.keep_retired(true);
+        let stages = run(
+            &mut t,
+            &[
+                (true, SYN, 100, 0, 0),
+                (false, SA, 500, 101, 0),
+                (true, A, 101, 501, 0),
+                (true, PA, 101, 501, 5),
+                (false, A, 501, 106, 0),
+                (false, PA, 501, 106, 5),
+                (true, A, 106, 506, 0),
+                (true, FA, 106, 506, 0),
+                (false, FA, 506, 107, 0),
+                (true, A, 107, 507, 0),
+            ],
+        );
+        assert_eq!(
+            stages,
+            [
+                "handshake 1/3",
+                "handshake 2/3",
+                "handshake 3/3",
+                "data",
+                "ack",
+                "data",
+                "ack",
+                "teardown 1/4",
+                "teardown 2/3",
+                "teardown 3/3"
+            ]
+        );
+        let s = t.finish();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].conn_state, "SF");
+        assert_eq!(s[0].history, "ShADadFf");
+        assert_eq!(s[0].handshake, "complete");
+        assert_eq!(s[0].closed_by, Some(ClosedBy::Fin));
+        assert_eq!(s[0].state, State::TimeWait);
+        assert_eq!(s[0].packets, [6, 4]);
+    }
+
+    #[test]
+    fn four_segment_teardown() {
+        let mut t = TcpTracker::default();
+        let stages = run(
+            &mut t,
+            &[
+                (true, SYN, 100, 0, 0),
+                (false, SA, 500, 101, 0),
+                (true, A, 101, 501, 0),
+                (true, FA, 101, 501, 0),
+                (false, A, 501, 102, 0),
+                (false, FA, 501, 102, 0),
+                (true, A, 102, 502, 0),
+            ],
+        );
+        assert_eq!(
+            &stages[3..],
+            [
+                "teardown 1/4",
+                "teardown 2/4",
+                "teardown 3/4",
+                "teardown 4/4"
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_connection() {
+        let mut t = TcpTracker::default();
+        t.keep_retired(true);
+        let (src, dst, syn) = seg(true, SYN, 100, 0, 0);
+        let ts = Timestamp::default();
+        t.track(ts, src, dst, &syn, 66);
+        let (src, dst, rst) = seg(false, RA, 0, 101, 0);
+        let (conv, _) = t.track(ts, src, dst, &rst, 54);
+        assert_eq!(conv.stage, Stage::Reset);
+        assert!(
+            conv.explain(&rst).contains("connection refused"),
+            "{}",
+            conv.explain(&rst)
+        );
+        let s = t.finish();
+        assert_eq!((s[0].conn_state, s[0].history.as_str()), ("REJ", "Sr"));
+    }
+
+    #[test]
+    fn mid_stream_retransmission_and_out_of_order() {
+        let mut t = TcpTracker::default();
+        let stages = run(
+            &mut t,
+            &[
+                (true, PA, 1000, 9000, 100),
+                (false, A, 9000, 1100, 0),
+                (true, PA, 1100, 9000, 100),
+                (true, PA, 1100, 9000, 100),
+                (true, PA, 1300, 9000, 100),
+                (true, PA, 1200, 9000, 100),
+            ],
+        );
+        assert_eq!(
+            stages,
+            [
+                "mid-stream",
+                "ack",
+                "data",
+                "retransmission",
+                "data",
+                "out-of-order"
+            ]
+        );
+        let (src, dst, tcp) = seg(true, PA, 1000, 9000, 100);
+        let (conv, _) = t.track(Timestamp::default(), src, dst, &tcp, 66);
+        assert_eq!(conv.rel_seq, 1);
+    }
+
+    #[test]
+    fn relative_numbers_start_at_zero_on_the_syn() {
+        let mut t = TcpTracker::default();
+        let (src, dst, syn) = seg(true, SYN, u32::MAX - 1, 0, 0);
+        let (c, _) = t.track(Timestamp::default(), src, dst, &syn, 66);
+        assert_eq!((c.rel_seq, c.rel_ack), (0, None));
+        let (src, dst, sa) = seg(false, SA, 7, u32::MAX, 0);
+        let (c, _) = t.track(Timestamp::default(), src, dst, &sa, 66);
+        assert_eq!((c.rel_seq, c.rel_ack), (0, Some(1)));
+    }
+
+    #[test]
+    fn a_new_syn_on_a_closed_tuple_starts_a_new_stream() {
+        let mut t = TcpTracker::default();
+        run(&mut t, &[(true, SYN, 100, 0, 0), (false, RA, 0, 101, 0)]);
+        let (src, dst, syn) = seg(true, SYN, 5000, 0, 0);
+        let (c, _) = t.track(Timestamp::default(), src, dst, &syn, 66);
+        assert_eq!(c.stream, 1);
+    }
+
+    #[test]
+    fn memory_is_bounded_and_eviction_is_said_once() {
+        let mut t = TcpTracker::new(TrackerConfig {
+            max_connections: 64,
+            ..TrackerConfig::default()
+        });
+        let mut notes = 0;
+        for i in 0..10_000u32 {
+            let (_, dst, mut syn) = seg(true, SYN, i, 0, 0);
+            syn.src_port = (i % 60_000) as u16;
+            let src = Ipv4Addr::from(0x0a00_0000 + i);
+            let (_, note) = t.track(Timestamp::default(), src, dst, &syn, 66);
+            notes += usize::from(note.is_some());
+            assert!(t.len() <= 64);
+        }
+        assert_eq!(notes, 1);
+        assert!(t.evicted > 9_000);
+    }
+}
