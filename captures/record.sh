@@ -1,0 +1,500 @@
+#!/usr/bin/env bash
+# Records the real Linux-kernel captures in captures/ (see captures/README.md).
+#
+#   sudo bash captures/record.sh          # from the repository root
+#
+# Needs root, iproute2, ethtool, nftables (nft), tcpdump, dumpcap, iputils
+# ping/arping, tshark/capinfos (for the final check), python3 with scapy:
+#   apt-get install -y ethtool nftables iputils-arping tshark tcpdump
+#   pip install scapy
+#
+# NETWORK SAFETY: every packet is sent inside network namespaces this script
+# creates (wlrec-a, wlrec-b and, for icmp-errors only, wlrec-c), over veth
+# pairs that exist only between them. Nothing is sent on the host's own
+# interfaces. The namespaces (and with them the veths) are removed on exit,
+# also on failure (trap cleanup EXIT).
+#
+# Topology
+#   wlrec-a  va 02:77:00:00:00:01 10.77.0.1/24  <-veth->  vb 02:77:00:00:00:02 10.77.0.2/24  wlrec-b
+#   (icmp-errors only)  wlrec-b vr 02:77:00:00:01:01 10.78.0.1/24 <-veth-> vc 02:77:00:00:01:02 10.78.0.2/24 wlrec-c
+#
+# Every capture is taken inside a namespace with tcpdump (or dumpcap for the
+# pcapng file) on one veth end, started before the traffic and stopped with
+# SIGINT after it. Checksum offload is off on every veth end (so checksums in
+# the files are the real ones) except in offload-partial-checksums.pcap.
+# IPv6 is disabled except in ipv6-noise.pcap. Neighbour entries are static
+# (nud permanent) except in arp.pcap, so no ARP appears anywhere else.
+
+set -euo pipefail
+
+if [[ $EUID -ne 0 ]]; then
+    echo "record.sh: must be run as root (network namespaces, tcpdump)" >&2
+    exit 1
+fi
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=$HERE
+TOOLS=$HERE/tools
+
+NS_A=wlrec-a
+NS_B=wlrec-b
+NS_C=wlrec-c
+MAC_A=02:77:00:00:00:01
+MAC_B=02:77:00:00:00:02
+MAC_BR=02:77:00:00:01:01
+MAC_C=02:77:00:00:01:02
+IP_A=10.77.0.1
+IP_B=10.77.0.2
+IP_BR=10.78.0.1
+IP_C=10.78.0.2
+
+for tool in ip ethtool nft tcpdump dumpcap ping arping capinfos tshark python3; do
+    command -v "$tool" >/dev/null || { echo "record.sh: missing $tool" >&2; exit 1; }
+done
+PY=$(python3 -c 'import sys; print(sys.executable)')
+"$PY" -c 'import scapy' 2>/dev/null || { echo "record.sh: pip install scapy" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/wlrec.XXXXXX)
+BGPIDS=()
+CAP_PID=
+
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${BGPIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null
+    done
+    for pid in "${BGPIDS[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    for ns in "$NS_C" "$NS_B" "$NS_A"; do
+        ip netns del "$ns" 2>/dev/null
+    done
+    rm -rf "$WORK"
+    if [[ $rc -ne 0 ]]; then
+        echo "record.sh: FAILED (exit $rc); namespaces removed" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '\n== %s\n' "$*"; }
+ina() { ip netns exec "$NS_A" "$@"; }
+inb() { ip netns exec "$NS_B" "$@"; }
+inc() { ip netns exec "$NS_C" "$@"; }
+# Background jobs are started with a bare `ip netns exec ... &` (never through
+# these functions), so that $! is the PID of the program itself and cleanup
+# can end it.
+
+wait_file() { # path [timeout-seconds]
+    local i
+    for ((i = 0; i < ${2:-10} * 50; i++)); do
+        [[ -e $1 ]] && return 0
+        sleep 0.02
+    done
+    echo "record.sh: timed out waiting for $1" >&2
+    return 1
+}
+
+wait_grep() { # file pattern
+    local i
+    for ((i = 0; i < 500; i++)); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.02
+    done
+    echo "record.sh: capture did not start:" >&2
+    cat "$1" >&2
+    return 1
+}
+
+# --- capture control ---------------------------------------------------------
+
+# cap_start NS IFACE FILE [tcpdump options...]
+cap_start() {
+    local ns=$1 ifc=$2 file=$3
+    shift 3
+    : >"$WORK/cap.err"
+    ip netns exec "$ns" tcpdump -U -n -Z root -i "$ifc" -w "$OUT/$file" "$@" \
+        2>"$WORK/cap.err" &
+    CAP_PID=$!
+    BGPIDS+=("$CAP_PID")
+    wait_grep "$WORK/cap.err" "listening on"
+    sleep 0.3
+}
+
+# cap_start_dumpcap NS IFACE FILE  (native pcapng writer)
+cap_start_dumpcap() {
+    local ns=$1 ifc=$2 file=$3
+    : >"$WORK/cap.err"
+    ip netns exec "$ns" dumpcap -n -i "$ifc" -w "$OUT/$file" 2>"$WORK/cap.err" &
+    CAP_PID=$!
+    BGPIDS+=("$CAP_PID")
+    wait_grep "$WORK/cap.err" "Capturing on"
+    sleep 0.5
+}
+
+cap_stop() {
+    sleep 0.7 # let the last packets arrive
+    kill -INT "$CAP_PID"
+    wait "$CAP_PID" || true
+    CAP_PID=
+    grep -E "captured|Packets" "$WORK/cap.err" || true
+    chmod 644 "$OUT"/*.pcap* # dumpcap creates its file 0600
+}
+
+# --- topology ------------------------------------------------------------------
+
+mkns() {
+    ip netns add "$1"
+    # IPv6 off before any link exists or comes up: no ND/MLD noise
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 net.ipv4.icmp_ratelimit=0
+    ip -n "$1" link set lo up
+}
+
+offload() { # on|off
+    ina ethtool -K va tx "$1" rx "$1" >/dev/null
+    inb ethtool -K vb tx "$1" rx "$1" >/dev/null
+}
+
+static_neigh() {
+    ip -n "$NS_A" neigh replace "$IP_B" lladdr "$MAC_B" dev va nud permanent
+    ip -n "$NS_B" neigh replace "$IP_A" lladdr "$MAC_A" dev vb nud permanent
+}
+
+wait_up() { # ns ifc
+    local i
+    for ((i = 0; i < 250; i++)); do
+        ip -n "$1" link show "$2" | grep -q "LOWER_UP" && return 0
+        sleep 0.02
+    done
+    echo "record.sh: $2 in $1 did not come up" >&2
+    return 1
+}
+
+setup() {
+    log "setting up $NS_A <-> $NS_B"
+    for ns in "$NS_C" "$NS_B" "$NS_A"; do # leftovers of an interrupted run
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    mkns "$NS_A"
+    mkns "$NS_B"
+    # both veth ends are created directly inside the namespaces
+    ip link add va netns "$NS_A" address "$MAC_A" type veth \
+        peer name vb netns "$NS_B" address "$MAC_B"
+    ip -n "$NS_A" addr add "$IP_A/24" dev va
+    ip -n "$NS_B" addr add "$IP_B/24" dev vb
+    offload off
+    ip -n "$NS_A" link set va up
+    ip -n "$NS_B" link set vb up
+    wait_up "$NS_A" va
+    wait_up "$NS_B" vb
+    static_neigh
+    sleep 1
+}
+
+# --- traffic helpers -----------------------------------------------------------
+
+# tcp_echo PORT SPORT [client args...]   (server: SERVER_OPTS array)
+SERVER_OPTS=()
+tcp_echo() {
+    local port=$1 sport=$2
+    shift 2
+    rm -f "$WORK/ready"
+    ip netns exec "$NS_B" "$PY" "$TOOLS/tcpapp.py" server "$IP_B" "$port" --ready "$WORK/ready" \
+        ${SERVER_OPTS[@]+"${SERVER_OPTS[@]}"} &
+    local spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    ina "$PY" "$TOOLS/tcpapp.py" client "$IP_B" "$port" --sport "$sport" "$@"
+    wait "$spid"
+}
+
+# nft_drop_once TABLE RULE-MATCH: in wlrec-b, drop the first packet matching
+# RULE-MATCH at prerouting (after tcpdump on vb has already seen it)
+nft_drop_once() {
+    inb nft -f - <<EOF
+table inet $1 {
+    chain pre {
+        type filter hook prerouting priority raw; policy accept;
+        $2 limit rate 1/hour burst 1 packets counter drop
+    }
+}
+EOF
+}
+
+# --- the captures (one function per file) --------------------------------------
+
+rec_tcp_echo() {
+    log "tcp-echo.pcap"
+    cap_start "$NS_B" vb tcp-echo.pcap
+    tcp_echo 8090 40090 --msg hello
+    cap_stop
+}
+
+rec_tcp_echo_pcapng() {
+    log "tcp-echo.pcapng (dumpcap, native pcapng)"
+    cap_start_dumpcap "$NS_B" vb tcp-echo.pcapng
+    tcp_echo 8090 40091 --msg hello
+    cap_stop
+}
+
+rec_tcp_echo_ns() {
+    log "tcp-echo-ns.pcap (nanosecond pcap)"
+    cap_start "$NS_B" vb tcp-echo-ns.pcap --time-stamp-precision=nano
+    tcp_echo 8090 40092 --msg hello
+    cap_stop
+}
+
+rec_snaplen_64() {
+    log "snaplen-64.pcap"
+    cap_start "$NS_B" vb snaplen-64.pcap -s 64
+    tcp_echo 8090 40093 --msg "hello, this line is longer than the 64-byte snapshot length"
+    cap_stop
+}
+
+rec_tcp_refused() {
+    log "tcp-refused.pcap"
+    cap_start "$NS_B" vb tcp-refused.pcap
+    ina "$PY" "$TOOLS/tcpapp.py" refused "$IP_B" 9 --sport 40094
+    cap_stop
+}
+
+rec_arp() {
+    log "arp.pcap"
+    ip -n "$NS_A" neigh del "$IP_B" dev va
+    ip -n "$NS_B" neigh del "$IP_A" dev vb
+    cap_start "$NS_B" vb arp.pcap
+    ina ping -n -c 1 -W 1 "$IP_B" >/dev/null        # ARP who-has/is-at + ICMP echo
+    sleep 0.3
+    ina arping -q -U -c 1 -I va "$IP_A" || true      # gratuitous ARP request
+    sleep 0.3
+    ina arping -q -A -c 1 -I va "$IP_A" || true      # gratuitous ARP reply
+    cap_stop
+    static_neigh
+}
+
+rec_udp() {
+    log "udp.pcap"
+    rm -f "$WORK/ready"
+    ip netns exec "$NS_B" "$PY" "$TOOLS/udpapp.py" sink 0.0.0.0 10000 --count 4 --reply --timeout 10 \
+        --ready "$WORK/ready" &
+    local spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    cap_start "$NS_B" vb udp.pcap
+    ina "$PY" "$TOOLS/udpapp.py" send "$IP_B" 10000 "ping unicast" --sport 40000 --expect-reply
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send 10.77.0.255 10000 "subnet broadcast" --sport 40000 --broadcast
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send 255.255.255.255 10000 "limited broadcast" --sport 40000 \
+        --broadcast --bind-dev va
+    sleep 0.2
+    ina "$PY" "$TOOLS/craft.py" udp0 --iface va                 # checksum 0
+    wait "$spid"
+    cap_stop
+}
+
+rec_fragments() {
+    log "fragments.pcap"
+    rm -f "$WORK/ready"
+    ip netns exec "$NS_B" "$PY" "$TOOLS/udpapp.py" sink "$IP_B" 10001 --count 2 --timeout 10 \
+        --ready "$WORK/ready" &
+    local spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    cap_start "$NS_B" vb fragments.pcap
+    ina "$PY" "$TOOLS/udpapp.py" send "$IP_B" 10001 --size 4000 --sport 40001 --no-df
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send "$IP_B" 10001 --size 1473 --sport 40001 --no-df
+    wait "$spid"
+    cap_stop
+}
+
+rec_icmp_errors() {
+    log "icmp-errors.pcap (wlrec-b routes to wlrec-c)"
+    mkns "$NS_C"
+    ip link add vr netns "$NS_B" address "$MAC_BR" mtu 1280 type veth \
+        peer name vc netns "$NS_C" address "$MAC_C" mtu 1280
+    ip -n "$NS_B" addr add "$IP_BR/24" dev vr
+    ip -n "$NS_C" addr add "$IP_C/24" dev vc
+    inb ethtool -K vr tx off rx off >/dev/null
+    inc ethtool -K vc tx off rx off >/dev/null
+    ip -n "$NS_B" link set vr up
+    ip -n "$NS_C" link set vc up
+    wait_up "$NS_B" vr
+    wait_up "$NS_C" vc
+    ip -n "$NS_B" neigh replace "$IP_C" lladdr "$MAC_C" dev vr nud permanent
+    ip -n "$NS_C" neigh replace "$IP_BR" lladdr "$MAC_BR" dev vc nud permanent
+    ip -n "$NS_C" route add 10.77.0.0/24 via "$IP_BR"
+    ip -n "$NS_A" route add 10.78.0.0/24 via "$IP_B"
+    inb sysctl -qw net.ipv4.ip_forward=1
+    sleep 0.5
+
+    cap_start "$NS_B" vb icmp-errors.pcap
+    ina ping -n -c 1 -W 1 "$IP_B" >/dev/null                    # echo request/reply
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send "$IP_B" 9 "closed port" --sport 40300  # 3/3
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" rawip "$IP_B" 253 "unknown protocol"         # 3/2
+    sleep 0.2
+    ina ping -n -c 1 -W 1 -t 1 "$IP_C" >/dev/null || true       # 11/0 from the router
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send "$IP_C" 9 --size 1400 --df --sport 40301  # 3/4 mtu 1280
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send "$IP_C" 9 "closed port, far side" --sport 40302  # 3/3 from c
+    sleep 0.2
+    ina "$PY" "$TOOLS/udpapp.py" send 10.78.0.99 9 "nobody home" --sport 40303  # 3/1 after ARP fails
+    sleep 3.5
+    cap_stop
+
+    inb sysctl -qw net.ipv4.ip_forward=0
+    ip -n "$NS_A" route del 10.78.0.0/24
+    ip netns del "$NS_C" # takes the vr/vc pair with it
+}
+
+rec_vlan() {
+    log "vlan.pcap"
+    cap_start "$NS_B" vb vlan.pcap
+    ina "$PY" "$TOOLS/craft.py" vlan --iface va
+    cap_stop
+}
+
+rec_crafted() {
+    log "crafted.pcap"
+    # wlrec-b's netfilter drops the crafted TCP/UDP (after the capture point) so
+    # its kernel does not answer them with RSTs / ICMP port unreachables
+    inb nft -f - <<EOF
+table inet wlrec_crafted {
+    chain pre {
+        type filter hook prerouting priority raw; policy accept;
+        ip saddr $IP_A meta l4proto { tcp, udp } counter drop
+    }
+}
+EOF
+    cap_start "$NS_B" vb crafted.pcap
+    ina "$PY" "$TOOLS/craft.py" crafted --iface va
+    cap_stop
+    inb nft delete table inet wlrec_crafted
+}
+
+rec_tcp_midstream() {
+    log "tcp-midstream.pcap"
+    rm -f "$WORK/ready" "$WORK/go"
+    ip netns exec "$NS_B" "$PY" "$TOOLS/tcpapp.py" server "$IP_B" 8091 --loop --ready "$WORK/ready" &
+    local spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    ip netns exec "$NS_A" "$PY" "$TOOLS/tcpapp.py" client "$IP_B" 8091 --sport 40096 --go "$WORK/go" \
+        --msg hello --msg "still there?" --msg bye &
+    local cpid=$!
+    BGPIDS+=("$cpid")
+    sleep 1.5 # handshake done long before the capture starts
+    cap_start "$NS_B" vb tcp-midstream.pcap
+    touch "$WORK/go"
+    wait "$cpid"
+    wait "$spid"
+    cap_stop
+}
+
+rec_tcp_retransmission() {
+    log "tcp-retransmission.pcap"
+    nft_drop_once wlrec_retx "ip saddr $IP_A tcp dport 8092 tcp flags & psh == psh"
+    cap_start "$NS_B" vb tcp-retransmission.pcap
+    tcp_echo 8092 40097 --msg hello
+    cap_stop
+    inb nft delete table inet wlrec_retx
+}
+
+rec_tcp_simultaneous_close() {
+    log "tcp-simultaneous-close.pcap"
+    nft_drop_once wlrec_simclose "ip saddr $IP_A tcp dport 8093 tcp flags & fin == fin"
+    cap_start "$NS_B" vb tcp-simultaneous-close.pcap
+    SERVER_OPTS=(--close-delay 0.1)
+    tcp_echo 8093 40098 --msg hello --shutdown
+    SERVER_OPTS=()
+    cap_stop
+    inb nft delete table inet wlrec_simclose
+}
+
+rec_tcp_reset() {
+    log "tcp-reset.pcap"
+    cap_start "$NS_B" vb tcp-reset.pcap
+    SERVER_OPTS=(--loop)
+    tcp_echo 8094 40099 --msg hello --linger0
+    SERVER_OPTS=()
+    cap_stop
+}
+
+rec_offload_partial() {
+    log "offload-partial-checksums.pcap (offload ON, captured on the sender va)"
+    offload on
+    cap_start "$NS_A" va offload-partial-checksums.pcap
+    tcp_echo 8090 40095 --msg hello
+    cap_stop
+    offload off
+}
+
+rec_ipv6_noise() {
+    log "ipv6-noise.pcap (IPv6 enabled for this one)"
+    cap_start "$NS_B" vb ipv6-noise.pcap
+    ina sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.va.disable_ipv6=0
+    inb sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.vb.disable_ipv6=0
+    ip -n "$NS_A" addr add fd77::1/64 dev va nodad
+    ip -n "$NS_B" addr add fd77::2/64 dev vb nodad
+    sleep 2.5 # link-local DAD, MLD reports, router solicitation
+    ina ping -n -6 -c 2 -i 0.2 -W 1 fd77::2 >/dev/null
+    sleep 0.5
+    cap_stop
+    ina sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    inb sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+
+make_truncated() {
+    log "truncated.pcap (tcp-echo.pcap cut in the middle of its last record)"
+    local n
+    n=$("$PY" "$TOOLS/pcaptool.py" cut-offset "$OUT/tcp-echo.pcap")
+    head -c "$n" "$OUT/tcp-echo.pcap" >"$OUT/truncated.pcap"
+}
+
+make_corrupt() {
+    log "corrupt.pcap (record 3's caplen = 0xFFFFFFF0)"
+    "$PY" "$TOOLS/pcaptool.py" set-caplen "$OUT/tcp-echo.pcap" "$OUT/corrupt.pcap" 3 0xFFFFFFF0
+}
+
+summary() {
+    log "summary"
+    local f
+    for f in "$OUT"/*.pcap "$OUT"/*.pcapng; do
+        case $(basename "$f") in truncated.pcap | corrupt.pcap) continue ;; esac
+        printf '%-34s %4s packets\n' "$(basename "$f")" \
+            "$(tshark -r "$f" 2>/dev/null | wc -l)"
+    done
+}
+
+main() {
+    setup
+    rec_tcp_echo
+    rec_tcp_echo_pcapng
+    rec_tcp_echo_ns
+    rec_snaplen_64
+    rec_tcp_refused
+    rec_arp
+    rec_udp
+    rec_fragments
+    rec_icmp_errors
+    rec_vlan
+    rec_crafted
+    rec_tcp_midstream
+    rec_tcp_retransmission
+    rec_tcp_simultaneous_close
+    rec_tcp_reset
+    rec_offload_partial
+    rec_ipv6_noise
+    make_truncated
+    make_corrupt
+    summary
+}
+
+main "$@"

@@ -1,0 +1,1825 @@
+//! Saved captures: classic pcap and pcapng files, read by our own parser.
+//!
+//! Why not libpcap's savefile reader? It cannot tell a user at which byte offset a file is
+//! damaged, and it costs about twice as much as a plain buffered walk. So wirelens parses
+//! both formats itself, and uses libpcap only for live capture and BPF.
+//!
+//! [`FileSource`] reads through one large buffer and hands out [`Frame`]s that borrow from
+//! it: no packet is copied and nothing is allocated per packet. Every length in the file is
+//! checked before it is used, so no input can make the reader panic, hang or allocate
+//! without bound (see [`MAX_CAPLEN`] and [`MAX_BLOCK_LEN`]).
+//!
+//! Formats, in brief (all integers in the byte order the file's magic number shows):
+//!
+//! * pcap: a 24-byte file header (magic, version 2.4, zone, sigfigs, snaplen, link type),
+//!   then records of a 16-byte header (seconds, micro- or nanoseconds, caplen, len) and
+//!   caplen bytes of packet.
+//! * pcapng: a sequence of blocks, each `type, total length, body, total length again`. A
+//!   Section Header Block starts each section and fixes its byte order; Interface
+//!   Description Blocks give each interface's link type and clock resolution; packets come
+//!   in Enhanced, Simple or (obsolete) Packet Blocks.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::{Frame, LinkType, Timestamp};
+
+/// The most bytes one packet record may claim to hold (libpcap's own maximum snaplen).
+///
+/// A larger caplen means the file is damaged; refusing it keeps a record that claims 4 GB
+/// from ever being allocated or waited for.
+pub const MAX_CAPLEN: u32 = 262_144;
+
+/// The longest pcapng block accepted, in bytes. Longer blocks are reported as damage.
+pub const MAX_BLOCK_LEN: u32 = 16 * 1024 * 1024;
+
+/// Size of the read buffer, in bytes. It grows (up to [`MAX_BLOCK_LEN`], and only as far
+/// as the file really has the bytes) only for a pcapng packet or interface block longer
+/// than this.
+const BUFFER_LEN: usize = 1024 * 1024;
+
+/// At most this many notes are kept per call of [`FileSource::next_frame`]; the rest are
+/// counted, so a file full of odd blocks cannot fill memory with remarks.
+const MAX_NOTES: usize = 16;
+
+/// At most this many interfaces per pcapng section (a real capture has a handful).
+const MAX_INTERFACES: usize = 65_536;
+
+/// Magic numbers, as read in the byte order they identify.
+mod magic {
+    /// pcap with microsecond timestamps.
+    pub const PCAP_MICROS: u32 = 0xa1b2_c3d4;
+    /// pcap with nanosecond timestamps.
+    pub const PCAP_NANOS: u32 = 0xa1b2_3c4d;
+    /// The unsupported "modified pcap" of old Red Hat tcpdump patches.
+    pub const PCAP_MODIFIED: u32 = 0xa1b2_cd34;
+    /// pcapng Section Header Block type; the same in both byte orders.
+    pub const PCAPNG: u32 = 0x0a0d_0d0a;
+    /// pcapng byte-order magic, inside the Section Header Block.
+    pub const BYTE_ORDER: u32 = 0x1a2b_3c4d;
+    /// The first two bytes of a gzip file.
+    pub const GZIP: [u8; 2] = [0x1f, 0x8b];
+}
+
+/// Byte offsets in a classic pcap file.
+mod pcap {
+    /// Length of the file header, in bytes.
+    pub const FILE_HEADER_LEN: usize = 24;
+    /// File header: major version (u16).
+    pub const VERSION_MAJOR: usize = 4;
+    /// File header: minor version (u16).
+    pub const VERSION_MINOR: usize = 6;
+    /// File header: snapshot length, the most bytes kept per packet (u32).
+    pub const SNAPLEN: usize = 16;
+    /// File header: link type in the low 16 bits; FCS flags above (u32).
+    pub const LINKTYPE: usize = 20;
+    /// Mask for the link type in the header's link-type field (libpcap's `LT_LINKTYPE`).
+    pub const LINKTYPE_MASK: u32 = 0xffff;
+    /// The only major version there is.
+    pub const SUPPORTED_MAJOR: u16 = 2;
+
+    /// Length of a record header, in bytes.
+    pub const RECORD_HEADER_LEN: usize = 16;
+    /// Record header: seconds since the epoch (u32).
+    pub const TS_SEC: usize = 0;
+    /// Record header: micro- or nanoseconds after `TS_SEC` (u32).
+    pub const TS_FRAC: usize = 4;
+    /// Record header: bytes captured (u32).
+    pub const CAPLEN: usize = 8;
+    /// Record header: bytes on the wire (u32).
+    pub const LEN: usize = 12;
+}
+
+/// pcapng block types, and offsets measured from the start of a block.
+mod block {
+    /// Section Header Block.
+    pub const SHB: u32 = super::magic::PCAPNG;
+    /// Interface Description Block.
+    pub const IDB: u32 = 0x0000_0001;
+    /// Packet Block (obsolete, still written by old tools).
+    pub const PB: u32 = 0x0000_0002;
+    /// Simple Packet Block.
+    pub const SPB: u32 = 0x0000_0003;
+    /// Name Resolution Block.
+    pub const NRB: u32 = 0x0000_0004;
+    /// Interface Statistics Block.
+    pub const ISB: u32 = 0x0000_0005;
+    /// Enhanced Packet Block.
+    pub const EPB: u32 = 0x0000_0006;
+    /// systemd Journal Export Block.
+    pub const JOURNAL: u32 = 0x0000_0009;
+    /// Decryption Secrets Block.
+    pub const DSB: u32 = 0x0000_000a;
+    /// Custom Block that may be copied.
+    pub const CUSTOM: u32 = 0x0000_0bad;
+    /// Custom Block that must not be copied.
+    pub const CUSTOM_NO_COPY: u32 = 0x4000_0bad;
+
+    /// Every block: type (u32).
+    pub const TYPE: usize = 0;
+    /// Every block: total length, header and trailer included (u32).
+    pub const TOTAL_LEN: usize = 4;
+    /// Length of type + total length, in bytes.
+    pub const HEADER_LEN: usize = 8;
+    /// Length of the trailing copy of the total length, in bytes.
+    pub const TRAILER_LEN: usize = 4;
+    /// The shortest possible block: header and trailer, empty body.
+    pub const MIN_LEN: u32 = 12;
+
+    /// Section Header Block offsets.
+    pub mod shb {
+        /// Byte-order magic (u32).
+        pub const BYTE_ORDER: usize = 8;
+        /// Major version (u16).
+        pub const MAJOR: usize = 12;
+        /// Minor version (u16).
+        pub const MINOR: usize = 14;
+        /// Shortest Section Header Block: fields up to the section length, and the trailer.
+        pub const MIN_LEN: u32 = 28;
+        /// The only major version there is.
+        pub const SUPPORTED_MAJOR: u16 = 1;
+    }
+
+    /// Interface Description Block offsets.
+    pub mod idb {
+        /// Link type (u16).
+        pub const LINKTYPE: usize = 8;
+        /// Snapshot length; 0 means no limit (u32).
+        pub const SNAPLEN: usize = 12;
+        /// First option.
+        pub const OPTIONS: usize = 16;
+        /// Shortest Interface Description Block.
+        pub const MIN_LEN: u32 = 20;
+    }
+
+    /// Enhanced Packet Block offsets; the obsolete Packet Block has the same layout except
+    /// that its interface id is a u16 followed by a u16 drop count.
+    pub mod epb {
+        /// Interface id (u32 in EPB, u16 in PB).
+        pub const INTERFACE: usize = 8;
+        /// Upper 32 bits of the timestamp (u32).
+        pub const TS_HIGH: usize = 12;
+        /// Lower 32 bits of the timestamp (u32).
+        pub const TS_LOW: usize = 16;
+        /// Bytes captured (u32).
+        pub const CAPLEN: usize = 20;
+        /// Bytes on the wire (u32).
+        pub const LEN: usize = 24;
+        /// First packet byte.
+        pub const DATA: usize = 28;
+        /// Shortest Enhanced Packet Block.
+        pub const MIN_LEN: u32 = 32;
+    }
+
+    /// Simple Packet Block offsets.
+    pub mod spb {
+        /// Bytes on the wire (u32).
+        pub const LEN: usize = 8;
+        /// First packet byte.
+        pub const DATA: usize = 12;
+        /// Shortest Simple Packet Block.
+        pub const MIN_LEN: u32 = 16;
+    }
+}
+
+/// pcapng option codes used here, and option layout.
+mod option {
+    /// End of options.
+    pub const END: u16 = 0;
+    /// `if_tsresol`: one byte of timestamp resolution.
+    pub const IF_TSRESOL: u16 = 9;
+    /// `if_tsoffset`: signed 64-bit seconds to add to every timestamp.
+    pub const IF_TSOFFSET: u16 = 14;
+    /// Option header: code (u16) and value length (u16), in bytes.
+    pub const HEADER_LEN: usize = 4;
+    /// `if_tsresol` bit saying the rest is a power of two, not of ten.
+    pub const TSRESOL_BASE2: u8 = 0x80;
+    /// Default clock resolution: microseconds (units per second).
+    pub const DEFAULT_UNITS_PER_SEC: u128 = 1_000_000;
+}
+
+/// Byte order of a file or pcapng section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    /// The u16 at `at`, or `None` if `bytes` is too short.
+    fn u16(self, bytes: &[u8], at: usize) -> Option<u16> {
+        let raw: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u16::from_le_bytes(raw),
+            Endian::Big => u16::from_be_bytes(raw),
+        })
+    }
+
+    /// The u32 at `at`, or `None` if `bytes` is too short.
+    fn u32(self, bytes: &[u8], at: usize) -> Option<u32> {
+        let raw: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u32::from_le_bytes(raw),
+            Endian::Big => u32::from_be_bytes(raw),
+        })
+    }
+
+    /// The i64 at `at`, or `None` if `bytes` is too short.
+    fn i64(self, bytes: &[u8], at: usize) -> Option<i64> {
+        let raw: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => i64::from_le_bytes(raw),
+            Endian::Big => i64::from_be_bytes(raw),
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Endian::Little => "little-endian",
+            Endian::Big => "big-endian",
+        }
+    }
+}
+
+/// Which kind of capture file a [`FileSource`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    /// Classic libpcap format.
+    Pcap {
+        /// Timestamps are in nanoseconds (magic a1b23c4d), not microseconds (a1b2c3d4).
+        nanos: bool,
+        /// The file was written big-endian.
+        big_endian: bool,
+        /// Version from the file header, normally (2, 4).
+        version: (u16, u16),
+    },
+    /// pcapng; byte order and clock resolution may change per section and interface.
+    Pcapng,
+}
+
+impl CaptureFormat {
+    /// A description for humans, e.g. "pcap 2.4, microsecond timestamps, little-endian".
+    pub fn describe(&self) -> String {
+        match *self {
+            CaptureFormat::Pcap {
+                nanos,
+                big_endian,
+                version: (major, minor),
+            } => {
+                let unit = if nanos { "nanosecond" } else { "microsecond" };
+                let order = if big_endian {
+                    Endian::Big
+                } else {
+                    Endian::Little
+                };
+                format!(
+                    "pcap {major}.{minor}, {unit} timestamps, {}",
+                    order.describe()
+                )
+            }
+            CaptureFormat::Pcapng => "pcapng".to_string(),
+        }
+    }
+}
+
+/// Why a capture file could not be opened or read further.
+///
+/// Every message is a full sentence naming the file and, where it applies, the record
+/// (frame) number and the byte offset in the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The file could not be opened.
+    #[error("{}: cannot open the capture file: {}.", path.display(), io_reason(source))]
+    Open {
+        /// The path as given.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The file has no bytes at all.
+    #[error("{file}: the file is empty, so there are no packets to read.")]
+    Empty {
+        /// The file's name.
+        file: String,
+    },
+    /// The file ends before its first header is complete.
+    #[error(
+        "{file}: the file is only {got} bytes long, too short for {what}, which needs {wanted} bytes."
+    )]
+    ShortFile {
+        /// The file's name.
+        file: String,
+        /// What did not fit, e.g. "a pcap file header".
+        what: &'static str,
+        /// Bytes needed.
+        wanted: u64,
+        /// Bytes the file has.
+        got: u64,
+    },
+    /// The first four bytes are no capture magic number.
+    #[error(
+        "{file}: this is not a capture file: the first four bytes are {}, not a pcap or pcapng magic number.{}",
+        hex_bytes(magic),
+        magic_hint(magic)
+    )]
+    BadMagic {
+        /// The file's name.
+        file: String,
+        /// The first four bytes of the file.
+        magic: [u8; 4],
+    },
+    /// The file or section header has a version this reader does not know.
+    #[error(
+        "{file}: the {format} header at byte {offset} says version {major}.{minor}, but wirelens reads only version {supported}.x."
+    )]
+    BadVersion {
+        /// The file's name.
+        file: String,
+        /// Byte offset of the header in the file.
+        offset: u64,
+        /// "pcap" or "pcapng section".
+        format: &'static str,
+        /// Major version found.
+        major: u16,
+        /// Minor version found.
+        minor: u16,
+        /// The major version supported.
+        supported: u16,
+    },
+    /// The file ends inside a pcap record header.
+    #[error(
+        "{file}: record {frame} at byte {offset} is truncated: a record header is {wanted} bytes long but the file ends after {got}."
+    )]
+    TruncatedHeader {
+        /// The file's name.
+        file: String,
+        /// Record number, from 1.
+        frame: u64,
+        /// Byte offset of the record in the file.
+        offset: u64,
+        /// Bytes a record header needs.
+        wanted: u64,
+        /// Bytes the file still had.
+        got: u64,
+    },
+    /// The file ends inside a pcap record's packet bytes.
+    #[error(
+        "{file}: record {frame} at byte {offset} is truncated: its header says {wanted} bytes were captured but the file ends after {got} ({} bytes are missing).",
+        wanted.saturating_sub(*got)
+    )]
+    Truncated {
+        /// The file's name.
+        file: String,
+        /// Record number, from 1.
+        frame: u64,
+        /// Byte offset of the record (its header) in the file.
+        offset: u64,
+        /// Packet bytes the record header announces.
+        wanted: u64,
+        /// Packet bytes the file still had.
+        got: u64,
+    },
+    /// The file ends inside a pcapng block.
+    #[error(
+        "{file}: the {what} at byte {offset} is truncated: it needs {wanted} bytes but the file ends after {got} ({} bytes are missing).",
+        wanted.saturating_sub(*got)
+    )]
+    TruncatedBlock {
+        /// The file's name.
+        file: String,
+        /// Which block, e.g. "Enhanced Packet Block (record 5)".
+        what: String,
+        /// The record number when the block holds a packet.
+        frame: Option<u64>,
+        /// Byte offset of the block in the file.
+        offset: u64,
+        /// Bytes the block needs.
+        wanted: u64,
+        /// Bytes the file still had.
+        got: u64,
+    },
+    /// A record claims more captured bytes than any real capture holds.
+    #[error(
+        "{file}: record {frame} at byte {offset} claims {caplen} captured bytes, more than the {max} bytes wirelens accepts for one packet; the file is probably damaged here.",
+        max = MAX_CAPLEN
+    )]
+    RecordTooLong {
+        /// The file's name.
+        file: String,
+        /// Record number, from 1.
+        frame: u64,
+        /// Byte offset of the record in the file.
+        offset: u64,
+        /// The captured length the record claims.
+        caplen: u32,
+    },
+    /// A pcapng block breaks the format's rules.
+    #[error("{file}: the pcapng block at byte {offset} is damaged: {why}.")]
+    BadBlock {
+        /// The file's name.
+        file: String,
+        /// Byte offset of the block in the file.
+        offset: u64,
+        /// The record number when the block holds a packet.
+        frame: Option<u64>,
+        /// What is wrong, as the end of a sentence.
+        why: String,
+    },
+    /// Reading failed.
+    #[error("{file}: reading failed at byte {offset}: {}.", io_reason(source))]
+    Io {
+        /// The file's name.
+        file: String,
+        /// Byte offset where the read was attempted.
+        offset: u64,
+        /// What the operating system said.
+        source: io::Error,
+    },
+}
+
+impl CaptureError {
+    /// The byte offset in the file where the problem is, if there is one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            CaptureError::Open { .. } | CaptureError::Empty { .. } => None,
+            CaptureError::ShortFile { .. } | CaptureError::BadMagic { .. } => Some(0),
+            CaptureError::BadVersion { offset, .. }
+            | CaptureError::TruncatedHeader { offset, .. }
+            | CaptureError::Truncated { offset, .. }
+            | CaptureError::TruncatedBlock { offset, .. }
+            | CaptureError::RecordTooLong { offset, .. }
+            | CaptureError::BadBlock { offset, .. }
+            | CaptureError::Io { offset, .. } => Some(*offset),
+        }
+    }
+
+    /// The number (from 1) of the packet record the problem is in, if it is in one.
+    pub fn frame(&self) -> Option<u64> {
+        match self {
+            CaptureError::TruncatedHeader { frame, .. }
+            | CaptureError::Truncated { frame, .. }
+            | CaptureError::RecordTooLong { frame, .. } => Some(*frame),
+            CaptureError::TruncatedBlock { frame, .. } | CaptureError::BadBlock { frame, .. } => {
+                *frame
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The operating system's reason in words a student knows, for the common cases.
+fn io_reason(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "there is no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission was denied".to_string(),
+        io::ErrorKind::IsADirectory => "it is a directory, not a file".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+/// "7f 45 4c 46".
+fn hex_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, byte) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// An extra sentence for magic numbers we can recognise but not read.
+fn magic_hint(magic: &[u8; 4]) -> &'static str {
+    let le = u32::from_le_bytes(*magic);
+    let be = u32::from_be_bytes(*magic);
+    if magic.starts_with(&magic::GZIP) {
+        " It looks gzip-compressed: decompress it first (gunzip)."
+    } else if le == magic::PCAP_MODIFIED || be == magic::PCAP_MODIFIED {
+        " It is the old \"modified pcap\" format, which wirelens does not read: convert it with editcap."
+    } else {
+        ""
+    }
+}
+
+/// The name of a pcapng block type, for messages.
+fn block_name(block_type: u32) -> &'static str {
+    match block_type {
+        block::SHB => "Section Header Block",
+        block::IDB => "Interface Description Block",
+        block::PB => "Packet Block",
+        block::SPB => "Simple Packet Block",
+        block::NRB => "Name Resolution Block",
+        block::ISB => "Interface Statistics Block",
+        block::EPB => "Enhanced Packet Block",
+        block::JOURNAL => "systemd Journal Export Block",
+        block::DSB => "Decryption Secrets Block",
+        block::CUSTOM | block::CUSTOM_NO_COPY => "Custom Block",
+        _ => "block of unknown type",
+    }
+}
+
+/// Does this block type carry a packet?
+fn is_packet_block(block_type: u32) -> bool {
+    matches!(block_type, block::EPB | block::SPB | block::PB)
+}
+
+/// "0.5 s", "12.000001 s": a non-negative span of nanoseconds, without trailing zeros.
+fn format_span(nanos: u128) -> String {
+    let secs = nanos / u128::from(super::NANOS_PER_SEC);
+    let frac = nanos % u128::from(super::NANOS_PER_SEC);
+    if frac == 0 {
+        return format!("{secs} s");
+    }
+    let digits = format!("{frac:09}");
+    format!("{secs}.{} s", digits.trim_end_matches('0'))
+}
+
+/// Whole nanoseconds of a timestamp, for differences.
+fn total_nanos(ts: Timestamp) -> i128 {
+    i128::from(ts.secs) * i128::from(super::NANOS_PER_SEC) + i128::from(ts.nanos)
+}
+
+/// Our own buffered reader: it knows the file offset of every byte, can make a whole
+/// record contiguous for zero-copy borrowing, and retries short and interrupted reads.
+///
+/// Invariant: `pos <= end <= buf.len()`; `buf[pos..end]` are the unconsumed bytes, and
+/// `buf[pos]` sits at file offset `offset`.
+struct Input {
+    reader: Box<dyn Read>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    offset: u64,
+    eof: bool,
+}
+
+impl Input {
+    fn new(reader: Box<dyn Read>) -> Input {
+        Input {
+            reader,
+            buf: vec![0; BUFFER_LEN],
+            pos: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// Makes at least `want` unconsumed bytes contiguous in the buffer, unless the input
+    /// ends first. Returns how many unconsumed bytes there are (possibly more than `want`).
+    ///
+    /// Bytes before `pos` may move, so slices from earlier calls are invalid afterwards
+    /// (the borrow checker enforces this for frames). `want` is bounded by the callers
+    /// (a record header plus [`MAX_CAPLEN`], or [`MAX_BLOCK_LEN`]).
+    fn fill(&mut self, want: usize) -> Result<usize, (io::Error, u64)> {
+        if self.end - self.pos >= want || self.eof {
+            return Ok(self.end - self.pos);
+        }
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+        } else if self.pos + want > self.buf.len() {
+            // Move the unconsumed tail to the front to make room behind it.
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        while self.end - self.pos < want {
+            if self.end == self.buf.len() {
+                // Only a block longer than the buffer gets here. Grow step by step as its
+                // bytes arrive, so a damaged length costs no more memory than the file has.
+                let grown = (self.buf.len() * 2).min(self.pos + want);
+                self.buf.resize(grown, 0);
+            }
+            let space = self.buf.get_mut(self.end..).unwrap_or_default();
+            let room = space.len();
+            match self.reader.read(space) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                // A misbehaving reader could claim more than it was given; never trust it.
+                Ok(n) => self.end += n.min(room),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let at = self.offset + (self.end - self.pos) as u64;
+                    return Err((e, at));
+                }
+            }
+        }
+        Ok(self.end - self.pos)
+    }
+
+    /// The unconsumed bytes in the buffer.
+    fn available(&self) -> &[u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// Marks `n` bytes as consumed; they stay in the buffer until the next `fill`.
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.pos);
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    /// Consumes up to `n` bytes without keeping them; returns how many there were.
+    fn skip(&mut self, n: u64) -> Result<u64, (io::Error, u64)> {
+        let mut skipped = 0;
+        while skipped < n {
+            let available = self.fill(1)?;
+            if available == 0 {
+                break;
+            }
+            let step = usize::try_from(n - skipped).map_or(available, |left| left.min(available));
+            self.consume(step);
+            skipped += step as u64;
+        }
+        Ok(skipped)
+    }
+
+    /// Bytes `start..start + len` of the buffer, which an earlier `fill` made valid.
+    fn recent(&self, start: usize, len: usize) -> &[u8] {
+        self.buf.get(start..start + len).unwrap_or_default()
+    }
+}
+
+/// What the pcap file header says.
+#[derive(Clone, Copy, Debug)]
+struct PcapHeader {
+    version: (u16, u16),
+    endian: Endian,
+    nanos: bool,
+    snaplen: u32,
+    link: LinkType,
+}
+
+/// One pcapng interface, from its Interface Description Block.
+#[derive(Clone, Copy, Debug)]
+struct Interface {
+    link: LinkType,
+    /// 0 means no limit.
+    snaplen: u32,
+    /// Timestamp units per second (10^6 unless `if_tsresol` says otherwise).
+    units_per_sec: u128,
+    /// Seconds to add to every timestamp (`if_tsoffset`).
+    ts_offset: i64,
+}
+
+impl Interface {
+    /// Turns a timestamp in this interface's units into a [`Timestamp`].
+    fn timestamp(&self, units: u64) -> Timestamp {
+        let units = u128::from(units);
+        let per_sec = self.units_per_sec.max(1);
+        let secs = i64::try_from(units / per_sec).unwrap_or(i64::MAX);
+        // remainder < per_sec <= 2^127, and per_sec > 2^64 > units when that large, so
+        // the product stays below 2^64 * 10^9 < 2^128.
+        let nanos = (units % per_sec) * u128::from(super::NANOS_PER_SEC) / per_sec;
+        Timestamp {
+            secs: secs.saturating_add(self.ts_offset),
+            nanos: u32::try_from(nanos).unwrap_or(0),
+        }
+    }
+}
+
+/// The state of a pcapng section.
+#[derive(Debug)]
+struct Section {
+    endian: Endian,
+    interfaces: Vec<Interface>,
+}
+
+/// What format-specific state the source carries.
+#[derive(Debug)]
+enum Kind {
+    Pcap(PcapHeader),
+    Pcapng(Section),
+}
+
+/// A packet record found by the format-specific readers, before it becomes a [`Frame`].
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    /// Byte offset of the record in the file.
+    offset: u64,
+    /// `None` for pcapng Simple Packet Blocks, which carry no time.
+    ts: Option<Timestamp>,
+    caplen: u32,
+    len: u32,
+    /// The snapshot length in force; 0 means none.
+    snaplen: u32,
+    link: LinkType,
+    /// Index of the first packet byte in the input buffer.
+    start: usize,
+}
+
+/// A saved capture (pcap or pcapng) read frame by frame.
+///
+/// ```no_run
+/// use wirelens::capture::file::FileSource;
+/// # fn main() -> Result<(), wirelens::capture::file::CaptureError> {
+/// let mut source = FileSource::open(std::path::Path::new("captures/http.pcap"))?;
+/// while let Some(frame) = source.next_frame()? {
+///     println!("{} {} bytes", frame.ts, frame.caplen);
+///     for note in source.take_notes() {
+///         println!("  note: {note}");
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct FileSource {
+    name: String,
+    input: Input,
+    format: CaptureFormat,
+    kind: Kind,
+    first_link: Option<LinkType>,
+    /// Packet records returned so far.
+    frames: u64,
+    /// Timestamp of the last timed record, for the time-order check.
+    prev_ts: Option<Timestamp>,
+    notes: Vec<String>,
+    /// Notes left out of `notes` because of [`MAX_NOTES`].
+    notes_dropped: usize,
+    /// The notes belong to an earlier call and go at the start of the next one.
+    notes_stale: bool,
+    /// An error or the end was reached; nothing more is read.
+    finished: bool,
+}
+
+impl fmt::Debug for FileSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileSource")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("bytes_read", &self.input.offset)
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileSource {
+    /// Opens a capture file; the path `-` means standard input.
+    ///
+    /// Reads the file header (and, for pcapng, the interface descriptions right after it),
+    /// so an empty file, a file that is not a capture or an unsupported version fails here.
+    pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
+        if path == Path::new("-") {
+            return FileSource::from_reader("standard input".to_string(), Box::new(io::stdin()));
+        }
+        let open_error = |source| CaptureError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(open_error)?;
+        // Opening a directory succeeds on Linux; reading it would fail with a vaguer message.
+        if file.metadata().map_err(open_error)?.is_dir() {
+            return Err(open_error(io::ErrorKind::IsADirectory.into()));
+        }
+        FileSource::from_reader(path.display().to_string(), Box::new(file))
+    }
+
+    /// Reads a capture from any reader; `name` is used in messages (for tests and stdin).
+    pub fn from_reader(name: String, reader: Box<dyn Read>) -> Result<FileSource, CaptureError> {
+        let mut input = Input::new(reader);
+        let io_error = |(source, offset)| CaptureError::Io {
+            file: name.clone(),
+            offset,
+            source,
+        };
+        let available = input.fill(4).map_err(io_error)?;
+        if available == 0 {
+            return Err(CaptureError::Empty { file: name });
+        }
+        let Some(magic) = input.available().first_chunk::<4>().copied() else {
+            return Err(CaptureError::ShortFile {
+                file: name,
+                what: "the four-byte magic number every capture file starts with",
+                wanted: 4,
+                got: available as u64,
+            });
+        };
+        let (le, be) = (u32::from_le_bytes(magic), u32::from_be_bytes(magic));
+        let pcap = match (le, be) {
+            (magic::PCAP_MICROS, _) => Some((Endian::Little, false)),
+            (magic::PCAP_NANOS, _) => Some((Endian::Little, true)),
+            (_, magic::PCAP_MICROS) => Some((Endian::Big, false)),
+            (_, magic::PCAP_NANOS) => Some((Endian::Big, true)),
+            _ => None,
+        };
+        let (format, kind) = if let Some((endian, nanos)) = pcap {
+            let header = read_pcap_header(&mut input, &name, endian, nanos)?;
+            let format = CaptureFormat::Pcap {
+                nanos,
+                big_endian: endian == Endian::Big,
+                version: header.version,
+            };
+            (format, Kind::Pcap(header))
+        } else if le == magic::PCAPNG {
+            let section = Section {
+                endian: Endian::Little,
+                interfaces: Vec::new(),
+            };
+            (CaptureFormat::Pcapng, Kind::Pcapng(section))
+        } else {
+            return Err(CaptureError::BadMagic { file: name, magic });
+        };
+        let mut source = FileSource {
+            name,
+            input,
+            format,
+            kind,
+            first_link: None,
+            frames: 0,
+            prev_ts: None,
+            notes: Vec::new(),
+            notes_dropped: 0,
+            notes_stale: false,
+            finished: false,
+        };
+        match source.kind {
+            Kind::Pcap(header) => {
+                source.first_link = Some(header.link);
+                source.note_header_snaplen(header.snaplen);
+            }
+            Kind::Pcapng(_) => {
+                source.read_section_header(0)?;
+                source.read_leading_interfaces()?;
+            }
+        }
+        Ok(source)
+    }
+
+    /// The format detected from the magic number.
+    pub fn format(&self) -> CaptureFormat {
+        self.format
+    }
+
+    /// The link type of the file: the pcap header's, or for pcapng the first interface's
+    /// once an Interface Description Block has been read (`open` reads those that follow
+    /// the section header directly, so this is normally known right away).
+    pub fn link_type(&self) -> Option<LinkType> {
+        self.first_link
+    }
+
+    /// The name used in messages: the path as given, or "standard input".
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bytes of the file consumed so far: the offset just after the last frame returned.
+    pub fn bytes_read(&self) -> u64 {
+        self.input.offset
+    }
+
+    /// The next packet, or `Ok(None)` at a clean end of file.
+    ///
+    /// Frames are numbered from 1 over packet records only. The frame borrows the source's
+    /// buffer, so it must be dropped before the next call. After an error the position in
+    /// the file is unknown, so every later call returns `Ok(None)`; all frames before the
+    /// damage have been returned by then.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        Ok(self.advance()?.map(|record| self.frame(&record)))
+    }
+
+    /// Like [`FileSource::next_frame`], but first moves the notes about the frame into
+    /// `notes` (appending), so they can be used while the frame is still borrowed; with
+    /// `next_frame` the frame must be dropped before [`FileSource::take_notes`] is called.
+    pub fn next_frame_with_notes(
+        &mut self,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Frame<'_>>, CaptureError> {
+        let record = self.advance();
+        notes.append(&mut self.notes);
+        Ok(record?.map(|record| self.frame(&record)))
+    }
+
+    /// Reads the next packet record, with its notes; the common part of
+    /// [`FileSource::next_frame`] and [`FileSource::next_frame_with_notes`].
+    fn advance(&mut self) -> Result<Option<Record>, CaptureError> {
+        if self.notes_stale {
+            self.notes.clear();
+            self.notes_dropped = 0;
+        }
+        self.notes_stale = true;
+        if self.finished {
+            return Ok(None);
+        }
+        let read = match &self.kind {
+            Kind::Pcap(header) => {
+                let header = *header;
+                self.read_pcap_record(header)
+            }
+            Kind::Pcapng(_) => self.read_pcapng_record(),
+        };
+        let record = match read {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                self.finished = true;
+                self.flush_dropped_notes();
+                return Ok(None);
+            }
+            Err(error) => {
+                self.finished = true;
+                return Err(error);
+            }
+        };
+        self.frames += 1;
+        self.check_record(&record);
+        self.flush_dropped_notes();
+        Ok(Some(record))
+    }
+
+    /// The frame for a record that was just read; its bytes are still in the buffer.
+    fn frame(&self, record: &Record) -> Frame<'_> {
+        let bytes = self.input.recent(record.start, record.caplen as usize);
+        Frame {
+            ts: record.ts.unwrap_or_default(),
+            caplen: u32::try_from(bytes.len()).unwrap_or(record.caplen),
+            len: record.len,
+            link: record.link,
+            bytes,
+        }
+    }
+
+    /// Non-fatal remarks about the frame last returned (and about blocks skipped on the
+    /// way to it), as sentences. Empty, without allocating, in the normal case.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// Adds a note unless this call already has [`MAX_NOTES`].
+    fn note(&mut self, text: impl FnOnce() -> String) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(text());
+        } else {
+            self.notes_dropped += 1;
+        }
+    }
+
+    /// Says how many notes [`FileSource::note`] left out.
+    fn flush_dropped_notes(&mut self) {
+        if self.notes_dropped > 0 {
+            let dropped = std::mem::take(&mut self.notes_dropped);
+            self.notes.push(format!(
+                "{dropped} more remarks like these were left out to keep the list short."
+            ));
+        }
+    }
+
+    /// Notes a pcap header snapshot length that means "no limit" or is implausible.
+    fn note_header_snaplen(&mut self, snaplen: u32) {
+        if snaplen == 0 {
+            self.note(|| {
+                "the file header gives a snapshot length of 0; like libpcap, wirelens reads that as \"no limit\".".to_string()
+            });
+        } else if snaplen > MAX_CAPLEN {
+            self.note(|| {
+                format!(
+                    "the file header gives a snapshot length of {snaplen} bytes, more than any capture tool uses; records longer than {MAX_CAPLEN} bytes are still refused."
+                )
+            });
+        }
+    }
+
+    /// Notes what is odd about a record that was read successfully.
+    fn check_record(&mut self, record: &Record) {
+        let (frame, offset) = (self.frames, record.offset);
+        if record.caplen > record.len {
+            self.note(|| {
+                format!(
+                    "record {frame} at byte {offset} says it captured {} bytes but only {} were on the wire; all {} captured bytes are kept.",
+                    record.caplen, record.len, record.caplen
+                )
+            });
+        }
+        if record.snaplen != 0 && record.snaplen <= MAX_CAPLEN && record.caplen > record.snaplen {
+            self.note(|| {
+                format!(
+                    "record {frame} at byte {offset}: caplen {} exceeds the snapshot length {} given for this capture.",
+                    record.caplen, record.snaplen
+                )
+            });
+        }
+        if let Some(ts) = record.ts {
+            if let Some(prev) = self.prev_ts
+                && ts < prev
+            {
+                let earlier = (total_nanos(prev) - total_nanos(ts)).unsigned_abs();
+                self.note(|| {
+                    format!(
+                        "record {frame} at byte {offset} is out of time order: {} earlier than the one before.",
+                        format_span(earlier)
+                    )
+                });
+            }
+            self.prev_ts = Some(ts);
+        }
+    }
+
+    /// Fills the input, turning a read failure into an error naming the file.
+    fn fill(&mut self, want: usize) -> Result<usize, CaptureError> {
+        self.input
+            .fill(want)
+            .map_err(|(source, offset)| CaptureError::Io {
+                file: self.name.clone(),
+                offset,
+                source,
+            })
+    }
+
+    /// Reads one classic pcap record.
+    fn read_pcap_record(&mut self, header: PcapHeader) -> Result<Option<Record>, CaptureError> {
+        let offset = self.input.offset;
+        let frame = self.frames + 1;
+        let available = self.fill(pcap::RECORD_HEADER_LEN)?;
+        if available == 0 {
+            return Ok(None);
+        }
+        let head = self.input.available();
+        let field = |at| header.endian.u32(head, at);
+        let (Some(ts_sec), Some(ts_frac), Some(caplen), Some(len)) = (
+            field(pcap::TS_SEC),
+            field(pcap::TS_FRAC),
+            field(pcap::CAPLEN),
+            field(pcap::LEN),
+        ) else {
+            return Err(CaptureError::TruncatedHeader {
+                file: self.name.clone(),
+                frame,
+                offset,
+                wanted: pcap::RECORD_HEADER_LEN as u64,
+                got: available as u64,
+            });
+        };
+        if caplen > MAX_CAPLEN {
+            return Err(CaptureError::RecordTooLong {
+                file: self.name.clone(),
+                frame,
+                offset,
+                caplen,
+            });
+        }
+        let total = pcap::RECORD_HEADER_LEN + caplen as usize;
+        let available = self.fill(total)?;
+        if available < total {
+            return Err(CaptureError::Truncated {
+                file: self.name.clone(),
+                frame,
+                offset,
+                wanted: u64::from(caplen),
+                got: (available - pcap::RECORD_HEADER_LEN) as u64,
+            });
+        }
+        let units_per_sec = if header.nanos {
+            super::NANOS_PER_SEC
+        } else {
+            1_000_000
+        };
+        if ts_frac >= units_per_sec {
+            let unit = if header.nanos { "nano" } else { "micro" };
+            self.note(|| {
+                format!(
+                    "record {frame} at byte {offset} gives {ts_frac} {unit}seconds after the second, which is a second or more; the surplus is carried into the seconds."
+                )
+            });
+        }
+        let ts = Timestamp {
+            secs: i64::from(ts_sec) + i64::from(ts_frac / units_per_sec),
+            nanos: (ts_frac % units_per_sec) * (super::NANOS_PER_SEC / units_per_sec),
+        };
+        let start = self.input.pos + pcap::RECORD_HEADER_LEN;
+        self.input.consume(total);
+        Ok(Some(Record {
+            offset,
+            ts: Some(ts),
+            caplen,
+            len,
+            snaplen: header.snaplen,
+            link: header.link,
+            start,
+        }))
+    }
+
+    /// The current pcapng section; only called while reading pcapng.
+    fn section(&self) -> Option<&Section> {
+        match &self.kind {
+            Kind::Pcapng(section) => Some(section),
+            Kind::Pcap(_) => None,
+        }
+    }
+
+    /// Byte order of the current pcapng section.
+    fn section_endian(&self) -> Endian {
+        self.section().map_or(Endian::Little, |s| s.endian)
+    }
+
+    /// A `BadBlock` error for the block at `offset`.
+    fn bad_block(&self, offset: u64, frame: Option<u64>, why: String) -> CaptureError {
+        CaptureError::BadBlock {
+            file: self.name.clone(),
+            offset,
+            frame,
+            why,
+        }
+    }
+
+    /// Blocks until the next packet block, which is read; `None` at the end of the file.
+    fn read_pcapng_record(&mut self) -> Result<Option<Record>, CaptureError> {
+        loop {
+            let offset = self.input.offset;
+            let Some((block_type, total_len)) = self.block_header(offset)? else {
+                return Ok(None);
+            };
+            match block_type {
+                block::SHB => self.read_section_header(offset)?,
+                block::IDB => self.read_interface(offset, total_len)?,
+                block::EPB | block::PB | block::SPB => {
+                    return self
+                        .read_packet_block(offset, block_type, total_len)
+                        .map(Some);
+                }
+                block::NRB
+                | block::ISB
+                | block::JOURNAL
+                | block::DSB
+                | block::CUSTOM
+                | block::CUSTOM_NO_COPY => self.skip_block(offset, block_type, total_len)?,
+                _ => {
+                    self.note(|| {
+                        format!(
+                            "pcapng block type 0x{block_type:08x} at byte {offset} is unknown and was skipped."
+                        )
+                    });
+                    self.skip_block(offset, block_type, total_len)?;
+                }
+            }
+        }
+    }
+
+    /// Reads the interface blocks that follow a section header, so that the link type is
+    /// known right after opening.
+    fn read_leading_interfaces(&mut self) -> Result<(), CaptureError> {
+        loop {
+            let available = self.fill(block::HEADER_LEN)?;
+            let endian = self.section_endian();
+            if available < block::HEADER_LEN
+                || endian.u32(self.input.available(), block::TYPE) != Some(block::IDB)
+            {
+                return Ok(());
+            }
+            let offset = self.input.offset;
+            if let Some((_, total_len)) = self.block_header(offset)? {
+                self.read_interface(offset, total_len)?;
+            }
+        }
+    }
+
+    /// Reads and checks a block's type and total length without consuming anything.
+    /// `None` at a clean end of file.
+    fn block_header(&mut self, offset: u64) -> Result<Option<(u32, usize)>, CaptureError> {
+        let available = self.fill(block::HEADER_LEN)?;
+        if available == 0 {
+            return Ok(None);
+        }
+        let endian = self.section_endian();
+        let head = self.input.available();
+        let block_type = endian.u32(head, block::TYPE);
+        if block_type == Some(block::SHB) {
+            // Its length is in the byte order its body announces; read_section_header checks it.
+            return Ok(Some((block::SHB, 0)));
+        }
+        let Some((block_type, total_len)) = block_type.zip(endian.u32(head, block::TOTAL_LEN))
+        else {
+            return Err(self.truncated_block(
+                offset,
+                block_type,
+                block::MIN_LEN as usize,
+                available,
+            ));
+        };
+        let total_len = self.check_block_len(offset, block_type, total_len)?;
+        Ok(Some((block_type, total_len)))
+    }
+
+    /// Checks a block's total length against the format's rules and our limit.
+    fn check_block_len(
+        &self,
+        offset: u64,
+        block_type: u32,
+        total_len: u32,
+    ) -> Result<usize, CaptureError> {
+        let name = block_name(block_type);
+        let min_len = match block_type {
+            block::SHB => block::shb::MIN_LEN,
+            block::IDB => block::idb::MIN_LEN,
+            block::EPB | block::PB => block::epb::MIN_LEN,
+            block::SPB => block::spb::MIN_LEN,
+            _ => block::MIN_LEN,
+        };
+        let frame = is_packet_block(block_type).then_some(self.frames + 1);
+        let why = if total_len < min_len {
+            format!(
+                "this {name} says it is {total_len} bytes long, but it needs at least {min_len}"
+            )
+        } else if !total_len.is_multiple_of(4) {
+            format!(
+                "this {name} says it is {total_len} bytes long, which is not a multiple of 4 as every block length must be"
+            )
+        } else if total_len > MAX_BLOCK_LEN {
+            format!(
+                "this {name} says it is {total_len} bytes long, more than the {MAX_BLOCK_LEN} bytes wirelens accepts for one block"
+            )
+        } else {
+            return Ok(total_len as usize);
+        };
+        Err(self.bad_block(offset, frame, why))
+    }
+
+    /// A `TruncatedBlock` error.
+    fn truncated_block(
+        &self,
+        offset: u64,
+        block_type: Option<u32>,
+        wanted: usize,
+        got: usize,
+    ) -> CaptureError {
+        let (what, frame) = match block_type {
+            Some(t) if is_packet_block(t) => {
+                let frame = self.frames + 1;
+                (format!("{} (record {frame})", block_name(t)), Some(frame))
+            }
+            Some(t) => (block_name(t).to_string(), None),
+            None => ("pcapng block".to_string(), None),
+        };
+        CaptureError::TruncatedBlock {
+            file: self.name.clone(),
+            what,
+            frame,
+            offset,
+            wanted: wanted as u64,
+            got: got as u64,
+        }
+    }
+
+    /// Makes a whole block (whose length was checked) available and checks its trailer.
+    /// The block stays unconsumed.
+    fn load_block(
+        &mut self,
+        offset: u64,
+        block_type: u32,
+        total_len: usize,
+    ) -> Result<(), CaptureError> {
+        let available = self.fill(total_len)?;
+        if available < total_len {
+            return Err(self.truncated_block(offset, Some(block_type), total_len, available));
+        }
+        let endian = self.section_endian();
+        let trailer = endian.u32(self.input.available(), total_len - block::TRAILER_LEN);
+        self.check_trailer(offset, block_type, total_len, trailer)
+    }
+
+    /// Checks the trailing copy of a block's length.
+    fn check_trailer(
+        &self,
+        offset: u64,
+        block_type: u32,
+        total_len: usize,
+        trailer: Option<u32>,
+    ) -> Result<(), CaptureError> {
+        if trailer.map(|t| t as usize) == Some(total_len) {
+            return Ok(());
+        }
+        let frame = is_packet_block(block_type).then_some(self.frames + 1);
+        let found = trailer.map_or_else(|| "nothing".to_string(), |t| t.to_string());
+        let why = format!(
+            "this {} starts by saying it is {total_len} bytes long but ends by saying {found}; the two lengths must match",
+            block_name(block_type)
+        );
+        Err(self.bad_block(offset, frame, why))
+    }
+
+    /// Skips a block without keeping it in memory (it may be up to [`MAX_BLOCK_LEN`]).
+    fn skip_block(
+        &mut self,
+        offset: u64,
+        block_type: u32,
+        total_len: usize,
+    ) -> Result<(), CaptureError> {
+        let body = (total_len - block::TRAILER_LEN) as u64;
+        let skipped = self
+            .input
+            .skip(body)
+            .map_err(|(source, offset)| CaptureError::Io {
+                file: self.name.clone(),
+                offset,
+                source,
+            })?;
+        let available = self.fill(block::TRAILER_LEN)?;
+        let got = skipped as usize + available.min(block::TRAILER_LEN);
+        if got < total_len {
+            return Err(self.truncated_block(offset, Some(block_type), total_len, got));
+        }
+        let trailer = self.section_endian().u32(self.input.available(), 0);
+        self.check_trailer(offset, block_type, total_len, trailer)?;
+        self.input.consume(block::TRAILER_LEN);
+        Ok(())
+    }
+
+    /// Reads a Section Header Block at the current position: byte order, version, and a
+    /// fresh interface list.
+    fn read_section_header(&mut self, offset: u64) -> Result<(), CaptureError> {
+        let wanted = block::shb::BYTE_ORDER + 4;
+        let available = self.fill(wanted)?;
+        let head = self.input.available();
+        let endian = match head.get(block::shb::BYTE_ORDER..wanted) {
+            Some(bom) if Endian::Big.u32(bom, 0) == Some(magic::BYTE_ORDER) => Endian::Big,
+            Some(bom) if Endian::Little.u32(bom, 0) == Some(magic::BYTE_ORDER) => Endian::Little,
+            Some(bom) => {
+                let why = format!(
+                    "this Section Header Block has the byte-order magic {}, but it must be 1a 2b 3c 4d (big-endian) or 4d 3c 2b 1a (little-endian)",
+                    hex_bytes(bom)
+                );
+                return Err(self.bad_block(offset, None, why));
+            }
+            None => {
+                return Err(self.truncated_block(
+                    offset,
+                    Some(block::SHB),
+                    block::shb::MIN_LEN as usize,
+                    available,
+                ));
+            }
+        };
+        let total_len = endian.u32(head, block::TOTAL_LEN).unwrap_or(0);
+        let total_len = self.check_block_len(offset, block::SHB, total_len)?;
+        let major = endian.u16(head, block::shb::MAJOR);
+        let minor = endian.u16(head, block::shb::MINOR);
+        if let Kind::Pcapng(section) = &mut self.kind {
+            section.endian = endian;
+        }
+        self.load_block(offset, block::SHB, total_len)?;
+        let (major, minor) = major.zip(minor).unwrap_or((0, 0));
+        if major != block::shb::SUPPORTED_MAJOR {
+            return Err(CaptureError::BadVersion {
+                file: self.name.clone(),
+                offset,
+                format: "pcapng section",
+                major,
+                minor,
+                supported: block::shb::SUPPORTED_MAJOR,
+            });
+        }
+        if let Kind::Pcapng(section) = &mut self.kind {
+            section.interfaces.clear();
+        }
+        self.input.consume(total_len);
+        Ok(())
+    }
+
+    /// Reads an Interface Description Block whose length was checked.
+    fn read_interface(&mut self, offset: u64, total_len: usize) -> Result<(), CaptureError> {
+        self.load_block(offset, block::IDB, total_len)?;
+        let endian = self.section_endian();
+        let Some(block) = self.input.available().get(..total_len) else {
+            return Err(self.truncated_block(offset, Some(block::IDB), total_len, 0));
+        };
+        let (interface, remark) = parse_interface(block, endian, offset);
+        let count = self.section().map_or(0, |s| s.interfaces.len());
+        if count >= MAX_INTERFACES {
+            let why = format!(
+                "this Interface Description Block would be interface number {count} of its section, but wirelens accepts at most {MAX_INTERFACES}"
+            );
+            return Err(self.bad_block(offset, None, why));
+        }
+        if let Some(remark) = remark {
+            self.note(|| remark);
+        }
+        if let Kind::Pcapng(section) = &mut self.kind {
+            section.interfaces.push(interface);
+        }
+        self.first_link.get_or_insert(interface.link);
+        self.input.consume(total_len);
+        Ok(())
+    }
+
+    /// Reads an Enhanced, Simple or obsolete Packet Block whose length was checked.
+    fn read_packet_block(
+        &mut self,
+        offset: u64,
+        block_type: u32,
+        total_len: usize,
+    ) -> Result<Record, CaptureError> {
+        let frame = self.frames + 1;
+        self.load_block(offset, block_type, total_len)?;
+        let endian = self.section_endian();
+        let block = self.input.available().get(..total_len).unwrap_or_default();
+        let fields = parse_packet_block(block, block_type, endian);
+        let name = block_name(block_type);
+        let Some(fields) = fields else {
+            let why = format!("this {name} (record {frame}) is too short for its fields");
+            return Err(self.bad_block(offset, Some(frame), why));
+        };
+        let interfaces = self.section().map_or(&[][..], |s| &s.interfaces[..]);
+        let Some(interface) = interfaces.get(fields.interface as usize).copied() else {
+            let why = format!(
+                "this {name} (record {frame}) refers to interface {}, but its section describes only {} interface(s) before it",
+                fields.interface,
+                interfaces.len()
+            );
+            return Err(self.bad_block(offset, Some(frame), why));
+        };
+        let room = total_len - block::TRAILER_LEN - fields.data;
+        let caplen = match fields.caplen {
+            Some(caplen) => caplen,
+            // A Simple Packet Block holds min(len, snaplen) bytes, padded to 4.
+            None => {
+                let mut caplen = fields.len.min(u32::try_from(room).unwrap_or(u32::MAX));
+                if interface.snaplen != 0 {
+                    caplen = caplen.min(interface.snaplen);
+                }
+                caplen
+            }
+        };
+        if caplen > MAX_CAPLEN {
+            return Err(CaptureError::RecordTooLong {
+                file: self.name.clone(),
+                frame,
+                offset,
+                caplen,
+            });
+        }
+        if caplen as usize > room {
+            let why = format!(
+                "this {name} (record {frame}) says it captured {caplen} bytes, but the block has room for only {room}"
+            );
+            return Err(self.bad_block(offset, Some(frame), why));
+        }
+        let start = self.input.pos + fields.data;
+        self.input.consume(total_len);
+        Ok(Record {
+            offset,
+            ts: fields.ts.map(|units| interface.timestamp(units)),
+            caplen,
+            len: fields.len,
+            snaplen: interface.snaplen,
+            link: interface.link,
+            start,
+        })
+    }
+}
+
+/// Reads, checks and consumes a pcap file header.
+fn read_pcap_header(
+    input: &mut Input,
+    name: &str,
+    endian: Endian,
+    nanos: bool,
+) -> Result<PcapHeader, CaptureError> {
+    let available = input
+        .fill(pcap::FILE_HEADER_LEN)
+        .map_err(|(source, offset)| CaptureError::Io {
+            file: name.to_string(),
+            offset,
+            source,
+        })?;
+    let head = input.available();
+    let fields = endian
+        .u16(head, pcap::VERSION_MAJOR)
+        .zip(endian.u16(head, pcap::VERSION_MINOR))
+        .zip(endian.u32(head, pcap::SNAPLEN))
+        .zip(endian.u32(head, pcap::LINKTYPE));
+    // The last field ends the header, so `fields` is `None` exactly when the file is
+    // shorter than a header.
+    let Some((((major, minor), snaplen), link)) = fields else {
+        return Err(CaptureError::ShortFile {
+            file: name.to_string(),
+            what: "a pcap file header",
+            wanted: pcap::FILE_HEADER_LEN as u64,
+            got: available as u64,
+        });
+    };
+    if major != pcap::SUPPORTED_MAJOR {
+        return Err(CaptureError::BadVersion {
+            file: name.to_string(),
+            offset: 0,
+            format: "pcap",
+            major,
+            minor,
+            supported: pcap::SUPPORTED_MAJOR,
+        });
+    }
+    input.consume(pcap::FILE_HEADER_LEN);
+    Ok(PcapHeader {
+        version: (major, minor),
+        endian,
+        nanos,
+        snaplen,
+        link: LinkType(link & pcap::LINKTYPE_MASK),
+    })
+}
+
+/// Parses an Interface Description Block (whole block, trailer included). Problems with
+/// its options do not stop reading; the first one is returned as a note.
+fn parse_interface(block: &[u8], endian: Endian, offset: u64) -> (Interface, Option<String>) {
+    let mut interface = Interface {
+        link: LinkType(endian.u16(block, block::idb::LINKTYPE).map_or(0, u32::from)),
+        snaplen: endian.u32(block, block::idb::SNAPLEN).unwrap_or(0),
+        units_per_sec: option::DEFAULT_UNITS_PER_SEC,
+        ts_offset: 0,
+    };
+    let options_end = block.len().saturating_sub(block::TRAILER_LEN);
+    let options = block
+        .get(block::idb::OPTIONS..options_end)
+        .unwrap_or_default();
+    let mut remark = None;
+    let mut at = 0;
+    while at < options.len() {
+        let (Some(code), Some(len)) = (endian.u16(options, at), endian.u16(options, at + 2)) else {
+            remark = Some(format!(
+                "the Interface Description Block at byte {offset} ends in the middle of an option header; the rest of its options were ignored."
+            ));
+            break;
+        };
+        if code == option::END {
+            break;
+        }
+        let value_at = at + option::HEADER_LEN;
+        let Some(value) = options.get(value_at..value_at + usize::from(len)) else {
+            remark = Some(format!(
+                "option {code} of the Interface Description Block at byte {offset} says it is {len} bytes long, which runs past the end of the block; the rest of its options were ignored."
+            ));
+            break;
+        };
+        match (code, value) {
+            (option::IF_TSRESOL, &[resolution]) => match units_per_sec(resolution) {
+                Some(units) => interface.units_per_sec = units,
+                None => {
+                    remark = Some(format!(
+                        "the Interface Description Block at byte {offset} gives the timestamp resolution 0x{resolution:02x}, which is too fine to represent; microseconds are assumed."
+                    ));
+                }
+            },
+            (option::IF_TSOFFSET, _) => {
+                interface.ts_offset = endian.i64(value, 0).unwrap_or(0);
+            }
+            _ => {}
+        }
+        // Option values are padded to a multiple of 4 bytes.
+        at = value_at + usize::from(len).next_multiple_of(4);
+    }
+    (interface, remark)
+}
+
+/// Timestamp units per second for an `if_tsresol` value: 10^-n, or 2^-n with the top bit
+/// set. `None` if the count does not fit in a u128.
+fn units_per_sec(resolution: u8) -> Option<u128> {
+    let exponent = u32::from(resolution & !option::TSRESOL_BASE2);
+    if resolution & option::TSRESOL_BASE2 != 0 {
+        2u128.checked_pow(exponent)
+    } else {
+        10u128.checked_pow(exponent)
+    }
+}
+
+/// The fields of a packet block, as stored.
+#[derive(Clone, Copy, Debug)]
+struct PacketFields {
+    interface: u32,
+    /// Timestamp in interface units; `None` for a Simple Packet Block.
+    ts: Option<u64>,
+    /// `None` for a Simple Packet Block, which has no caplen field.
+    caplen: Option<u32>,
+    len: u32,
+    /// Offset of the first packet byte in the block.
+    data: usize,
+}
+
+/// Reads the fixed fields of an Enhanced, Simple or obsolete Packet Block; `None` if the
+/// block is too short for them (the length checks make that impossible, but never panic).
+fn parse_packet_block(block: &[u8], block_type: u32, endian: Endian) -> Option<PacketFields> {
+    use block::{epb, spb};
+    if block_type == block::SPB {
+        return Some(PacketFields {
+            interface: 0,
+            ts: None,
+            caplen: None,
+            len: endian.u32(block, spb::LEN)?,
+            data: spb::DATA,
+        });
+    }
+    let interface = if block_type == block::PB {
+        u32::from(endian.u16(block, epb::INTERFACE)?)
+    } else {
+        endian.u32(block, epb::INTERFACE)?
+    };
+    let high = u64::from(endian.u32(block, epb::TS_HIGH)?);
+    let low = u64::from(endian.u32(block, epb::TS_LOW)?);
+    Some(PacketFields {
+        interface,
+        ts: Some(high << 32 | low),
+        caplen: Some(endian.u32(block, epb::CAPLEN)?),
+        len: endian.u32(block, epb::LEN)?,
+        data: epb::DATA,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A reader that hands out one byte per call and is interrupted before every byte,
+    /// like a slow pipe with signals arriving.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        interrupt: bool,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            match (self.data.get(self.at), out.first_mut()) {
+                (Some(&byte), Some(slot)) => {
+                    *slot = byte;
+                    self.at += 1;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    /// A reader that serves `data` and then fails.
+    struct Failing(Cursor<Vec<u8>>);
+
+    impl Read for Failing {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(out)? {
+                0 => Err(io::Error::other("the disk is on fire")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    /// A little-endian microsecond pcap with Ethernet link type and the given records
+    /// (seconds, microseconds, packet bytes).
+    fn pcap_file(records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&magic::PCAP_MICROS.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes()); // major version
+        out.extend_from_slice(&4u16.to_le_bytes()); // minor version
+        out.extend_from_slice(&0i32.to_le_bytes()); // thiszone
+        out.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
+        out.extend_from_slice(&65_535u32.to_le_bytes()); // snaplen
+        out.extend_from_slice(&1u32.to_le_bytes()); // link type: Ethernet
+        for (secs, micros, bytes) in records {
+            out.extend_from_slice(&secs.to_le_bytes());
+            out.extend_from_slice(&micros.to_le_bytes());
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes()); // caplen
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes()); // len
+            out.extend_from_slice(bytes);
+        }
+        out
+    }
+
+    #[test]
+    fn short_interrupted_reads_are_retried() {
+        let data = pcap_file(&[(1, 2, b"abc"), (3, 4, b"defgh")]);
+        let reader = Trickle {
+            data,
+            at: 0,
+            interrupt: false,
+        };
+        let mut source = FileSource::from_reader("t.pcap".into(), Box::new(reader)).unwrap();
+        let frame = source.next_frame().unwrap().unwrap();
+        assert_eq!(frame.bytes, b"abc");
+        let frame = source.next_frame().unwrap().unwrap();
+        assert_eq!(frame.bytes, b"defgh");
+        assert_eq!(frame.ts.secs, 3);
+        assert_eq!(frame.ts.nanos, 4_000);
+        assert!(source.next_frame().unwrap().is_none());
+        assert_eq!(source.bytes_read(), 24 + 16 + 3 + 16 + 5);
+    }
+
+    #[test]
+    fn read_failure_names_the_offset() {
+        let mut data = pcap_file(&[(1, 2, b"abc")]);
+        data.truncate(30);
+        let reader = Failing(Cursor::new(data));
+        let mut source = FileSource::from_reader("t.pcap".into(), Box::new(reader)).unwrap();
+        let err = source.next_frame().unwrap_err();
+        assert_eq!(err.offset(), Some(30));
+        assert_eq!(
+            err.to_string(),
+            "t.pcap: reading failed at byte 30: the disk is on fire."
+        );
+        assert!(
+            source.next_frame().unwrap().is_none(),
+            "an error ends the source"
+        );
+    }
+
+    #[test]
+    fn buffer_compaction_keeps_records_whole() {
+        // Records of 100 000 bytes do not divide the 1 MiB buffer evenly, so some of them
+        // straddle its end and must be moved to the front.
+        let packet = vec![0x5a; 100_000];
+        let records: Vec<(u32, u32, &[u8])> = (0..30).map(|i| (i, 0, &packet[..])).collect();
+        let data = pcap_file(&records);
+        let mut source =
+            FileSource::from_reader("big".into(), Box::new(Cursor::new(data))).unwrap();
+        let mut count = 0;
+        while let Some(frame) = source.next_frame().unwrap() {
+            assert_eq!(frame.bytes, &packet[..]);
+            assert_eq!(frame.ts.secs, count);
+            count += 1;
+        }
+        assert_eq!(count, 30);
+    }
+
+    #[test]
+    fn skipping_a_block_larger_than_the_buffer() {
+        let mut input = Input::new(Box::new(Cursor::new(vec![7u8; 3 * BUFFER_LEN + 5])));
+        assert_eq!(
+            input.skip(3 * BUFFER_LEN as u64).unwrap(),
+            3 * BUFFER_LEN as u64
+        );
+        assert_eq!(input.fill(10).unwrap(), 5);
+        assert_eq!(input.skip(10).unwrap(), 5);
+        assert_eq!(input.offset, 3 * BUFFER_LEN as u64 + 5);
+    }
+
+    #[test]
+    fn resolutions() {
+        assert_eq!(units_per_sec(6), Some(1_000_000));
+        assert_eq!(units_per_sec(9), Some(1_000_000_000));
+        assert_eq!(units_per_sec(0x86), Some(64));
+        assert_eq!(units_per_sec(38), Some(10u128.pow(38)));
+        assert_eq!(units_per_sec(39), None);
+        assert_eq!(units_per_sec(0xff), Some(1 << 127));
+        let interface = |units_per_sec| Interface {
+            link: LinkType::ETHERNET,
+            snaplen: 0,
+            units_per_sec,
+            ts_offset: 0,
+        };
+        let t = interface(64).timestamp(65);
+        assert_eq!((t.secs, t.nanos), (1, 15_625_000));
+        let t = interface(1 << 127).timestamp(u64::MAX);
+        assert_eq!(t.secs, 0);
+        let t = interface(1).timestamp(u64::MAX);
+        assert_eq!(t.secs, i64::MAX);
+        let mut shifted = interface(1_000);
+        shifted.ts_offset = -10;
+        let t = shifted.timestamp(1_500);
+        assert_eq!((t.secs, t.nanos), (-9, 500_000_000));
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(format_span(500_000_000), "0.5 s");
+        assert_eq!(format_span(3_000_000_000), "3 s");
+        assert_eq!(format_span(12_000_001_000), "12.000001 s");
+    }
+
+    #[test]
+    fn format_descriptions() {
+        let pcap = CaptureFormat::Pcap {
+            nanos: true,
+            big_endian: true,
+            version: (2, 4),
+        };
+        assert_eq!(
+            pcap.describe(),
+            "pcap 2.4, nanosecond timestamps, big-endian"
+        );
+        assert_eq!(CaptureFormat::Pcapng.describe(), "pcapng");
+    }
+
+    #[test]
+    fn magic_hints() {
+        let err = FileSource::from_reader(
+            "x.pcap.gz".into(),
+            Box::new(Cursor::new(vec![0x1f, 0x8b, 8, 0, 0, 0])),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("gzip"), "{err}");
+    }
+
+    #[test]
+    fn directory_is_an_open_error() {
+        let err = FileSource::open(Path::new("/")).unwrap_err();
+        assert!(matches!(err, CaptureError::Open { .. }));
+        assert!(err.to_string().contains("directory"), "{err}");
+        let err = FileSource::open(Path::new("/nonexistent/x.pcap")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/nonexistent/x.pcap: cannot open the capture file: there is no such file."
+        );
+    }
+}
