@@ -21,6 +21,37 @@ pub enum Command {
     ///
     /// Example: wirelens read captures/tcp-echo.pcap --format table -c 3
     Read(ReadArgs),
+    /// List the conversations in a capture (TCP and UDP), or draw one TCP connection as a
+    /// ladder diagram.
+    ///
+    /// Examples: wirelens flows captures/tcp-echo.pcap
+    ///           wirelens flows captures/tcp-echo.pcap --ladder 0
+    Flows(FlowsArgs),
+}
+
+/// Arguments of `wirelens flows`.
+#[derive(Debug, clap::Args)]
+pub struct FlowsArgs {
+    /// The capture file, or - for standard input.
+    pub file: PathBuf,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = FlowsFormat::Table)]
+    pub format: FlowsFormat,
+    /// Draw TCP stream STREAM (default 0) as a sequence diagram.
+    #[arg(long, value_name = "STREAM", num_args = 0..=1, default_missing_value = "0")]
+    pub ladder: Option<u64>,
+    /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+}
+
+/// `wirelens flows --format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FlowsFormat {
+    /// A table with a legend.
+    Table,
+    /// JSON Lines, one object per conversation.
+    Json,
 }
 
 /// Arguments of `wirelens read`.

@@ -7,24 +7,32 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use wirelens::pipeline::{self, ReadOptions, RunError};
+use wirelens::pipeline::{self, FlowsOptions, ReadOptions, RunError};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match cli.command {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = match cli.command {
         cli::Command::Read(args) => {
             let opts = ReadOptions {
                 format: args.format.into(),
                 count: args.count,
                 width: args.width.unwrap_or_else(terminal_width),
             };
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            let result = pipeline::read_path(&args.file, &opts, &mut out);
-            let flushed = out.flush();
-            finish(result.and(flushed.map_err(RunError::Output)))
+            pipeline::read_path(&args.file, &opts, &mut out)
         }
-    }
+        cli::Command::Flows(args) => {
+            let opts = FlowsOptions {
+                json: args.format == cli::FlowsFormat::Json,
+                ladder: args.ladder,
+                width: args.width.unwrap_or_else(terminal_width),
+            };
+            pipeline::flows_path(&args.file, &opts, &mut out)
+        }
+    };
+    let flushed = out.flush();
+    finish(result.and(flushed.map_err(RunError::Output)))
 }
 
 /// Maps the outcome of a run to an exit code; a closed pipe (`| head`) is not an error.

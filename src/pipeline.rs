@@ -6,8 +6,9 @@ use std::path::Path;
 use crate::analysis::Analyzer;
 use crate::capture::LinkType;
 use crate::capture::file::{CaptureError, FileSource};
-use crate::dissect::dissect;
-use crate::render::{self, Context, Format};
+use crate::dissect::{Dissection, dissect};
+use crate::render::ladder::{self, Rung};
+use crate::render::{self, Context, Format, flows};
 
 /// How `wirelens read` should show a capture.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +39,18 @@ pub enum RunError {
         /// Its name.
         name: &'static str,
     },
+    /// `--ladder N` named a stream the capture does not have.
+    #[error(
+        "{file}: there is no TCP stream {stream}; this capture has {streams} (numbered from 0)."
+    )]
+    NoStream {
+        /// The capture file.
+        file: String,
+        /// The stream asked for.
+        stream: u64,
+        /// How many TCP streams there are.
+        streams: u64,
+    },
     /// Writing the output failed (a closed pipe is reported as this too).
     #[error("could not write the output: {0}")]
     Output(#[source] io::Error),
@@ -47,7 +60,7 @@ impl RunError {
     /// The process exit code for this error: 2 for unreadable input, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Capture(_) | RunError::LinkType { .. } => 2,
+            RunError::Capture(_) | RunError::LinkType { .. } | RunError::NoStream { .. } => 2,
             RunError::Output(_) => 1,
         }
     }
@@ -66,6 +79,24 @@ pub fn read_source(
     opts: &ReadOptions,
     out: &mut dyn Write,
 ) -> Result<(), RunError> {
+    let mut ctx = Context {
+        first_ts: None,
+        width: opts.width,
+    };
+    let mut analyzer = Analyzer::default();
+    each_packet(source, opts.count, &mut analyzer, |d, bytes| {
+        render::write_packet(out, opts.format, &mut ctx, d, bytes)
+    })
+}
+
+/// The source → dissect → analyse part every mode shares: calls `sink` with each packet
+/// and its captured bytes, up to `count` packets.
+fn each_packet(
+    source: &mut FileSource,
+    count: Option<u64>,
+    analyzer: &mut Analyzer,
+    mut sink: impl FnMut(&Dissection, &[u8]) -> io::Result<()>,
+) -> Result<(), RunError> {
     if let Some(link) = source.link_type()
         && link != LinkType::ETHERNET
     {
@@ -75,14 +106,9 @@ pub fn read_source(
             name: link.name(),
         });
     }
-    let mut ctx = Context {
-        first_ts: None,
-        width: opts.width,
-    };
-    let mut analyzer = Analyzer::default();
     let mut n = 0u64;
     let mut source_notes = Vec::new();
-    while opts.count.is_none_or(|c| n < c) {
+    while count.is_none_or(|c| n < c) {
         let frame = match source.next_frame_with_notes(&mut source_notes)? {
             Some(f) => f,
             None => break,
@@ -90,11 +116,91 @@ pub fn read_source(
         n += 1;
         let mut d = dissect(n, &frame);
         analyzer.analyse(&mut d);
-        let bytes = frame.bytes;
         if !source_notes.is_empty() {
             d.notes.splice(0..0, source_notes.drain(..));
         }
-        render::write_packet(out, opts.format, &mut ctx, &d, bytes).map_err(RunError::Output)?;
+        sink(&d, frame.bytes).map_err(RunError::Output)?;
     }
     Ok(())
+}
+
+/// How `wirelens flows` should show a capture's conversations.
+#[derive(Clone, Debug, Default)]
+pub struct FlowsOptions {
+    /// JSON Lines instead of a table.
+    pub json: bool,
+    /// Draw this TCP stream as a ladder diagram instead of listing conversations.
+    pub ladder: Option<u64>,
+    /// Table width in columns.
+    pub width: u16,
+}
+
+/// Most segments a ladder draws; the rest are counted.
+const MAX_RUNGS: usize = 500;
+
+/// Reads `path` and writes its conversations (or one connection's ladder) to `out`.
+pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Result<(), RunError> {
+    let mut source = FileSource::open(path)?;
+    let mut analyzer = Analyzer::default();
+    analyzer.keep_summaries();
+    let mut first = None;
+    let mut rungs = Vec::new();
+    let mut more = 0u64;
+    each_packet(&mut source, None, &mut analyzer, |d, _| {
+        first.get_or_insert(d.ts);
+        if let (Some(want), Some(t)) = (opts.ladder, &d.tcp)
+            && let Some(c) = t.conv.as_ref().filter(|c| c.stream == want)
+        {
+            if rungs.len() < MAX_RUNGS {
+                rungs.push(Rung {
+                    n: d.n,
+                    from_client: c.from_client,
+                    flags: t.flag_string(),
+                    rel_seq: c.rel_seq,
+                    rel_ack: c.rel_ack,
+                    len: t.payload_len,
+                    stage: c.stage,
+                });
+            } else {
+                more += 1;
+            }
+        }
+        Ok(())
+    })?;
+    let flows = analyzer.finish();
+    let w = |r: io::Result<()>| r.map_err(RunError::Output);
+    if let Some(want) = opts.ladder {
+        let Some(f) = flows.iter().find(|f| f.proto == "tcp" && f.stream == want) else {
+            return Err(RunError::NoStream {
+                file: source.name().to_string(),
+                stream: want,
+                streams: flows.iter().filter(|f| f.proto == "tcp").count() as u64,
+            });
+        };
+        w(ladder::write(out, &f.client, &f.server, &rungs, more))?;
+        return w(writeln!(
+            out,
+            "handshake {}, closed by {}, final state {}, conn_state {}, history {}",
+            f.handshake.unwrap_or("-"),
+            f.closed_by.map_or("nobody yet", |c| match c {
+                crate::analysis::ClosedBy::Fin => "FIN",
+                crate::analysis::ClosedBy::Rst => "RST",
+            }),
+            f.state.map(|s| s.to_string()).unwrap_or_default(),
+            f.conn_state,
+            f.history
+        ));
+    }
+    if opts.json {
+        w(flows::write_json(out, &flows))
+    } else {
+        w(flows::write_table(
+            out,
+            &flows,
+            first,
+            analyzer.arp_packets,
+            analyzer.icmp_packets,
+            opts.width,
+        ))
+    }
 }

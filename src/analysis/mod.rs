@@ -1,34 +1,170 @@
 //! Analysis: what a packet means in context. The stage between dissect and render adds
-//! connection stages (and, later, reassembly and ARP pairing) to each dissection.
+//! connection stages to each dissection, and keeps per-conversation summaries for
+//! `wirelens flows`.
 
+pub mod flowtable;
 pub mod tcp;
+pub mod udp;
 
+use serde::{Serialize, Serializer};
+
+use crate::capture::Timestamp;
 use crate::dissect::Dissection;
-use tcp::{TcpTracker, TrackerConfig};
+use flowtable::{Endpoint, TrackerConfig};
+use tcp::{State, TcpTracker};
+use udp::UdpTracker;
+
+/// How a TCP connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedBy {
+    /// FIN exchange.
+    Fin,
+    /// Reset.
+    Rst,
+}
+
+/// One conversation as `wirelens flows` shows it (one JSON line per conversation).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlowSummary {
+    /// "tcp" or "udp".
+    pub proto: &'static str,
+    /// Conversation number within its protocol, from 0 (tshark's `tcp.stream`/`udp.stream`).
+    pub stream: u64,
+    /// The client (the side that sent the SYN, or the first packet), `ip:port`.
+    pub client: String,
+    /// The server, `ip:port`.
+    pub server: String,
+    /// Service name of the server port, when known.
+    pub service: Option<&'static str>,
+    /// Packets both ways.
+    pub packets: u64,
+    /// Frame bytes both ways.
+    pub bytes: u64,
+    /// Packets the client sent.
+    pub client_packets: u64,
+    /// Packets the server sent.
+    pub server_packets: u64,
+    /// Frame bytes the client sent.
+    pub client_bytes: u64,
+    /// Frame bytes the server sent.
+    pub server_bytes: u64,
+    /// Payload bytes the client sent.
+    pub client_payload: u64,
+    /// Payload bytes the server sent.
+    pub server_payload: u64,
+    /// Capture time of the first packet.
+    #[serde(serialize_with = "ser_ts")]
+    pub start: Timestamp,
+    /// Seconds from the first to the last packet.
+    pub duration: f64,
+    /// TCP: `complete` when all three handshake steps were seen, else `incomplete`.
+    pub handshake: Option<&'static str>,
+    /// TCP: `fin`, `rst`, or null while open.
+    pub closed_by: Option<ClosedBy>,
+    /// TCP: the final state.
+    pub state: Option<State>,
+    /// Zeek's connection state code (S0, S1, SF, REJ, RSTO, RSTR, OTH…).
+    pub conn_state: &'static str,
+    /// Zeek-style history: one letter per kind of event and direction, upper case from
+    /// the client (e.g. `ShADadFf`).
+    pub history: String,
+}
+
+fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ts.to_rfc3339_micros())
+}
+
+impl FlowSummary {
+    /// The parts every protocol shares; `sides` holds (packets, frame bytes, payload
+    /// bytes) sent by the client and by the server.
+    pub fn new(
+        client: Endpoint,
+        server: Endpoint,
+        first: Timestamp,
+        last: Timestamp,
+        sides: [(u64, u64, u64); 2],
+    ) -> FlowSummary {
+        let [(cp, cb, cpl), (sp, sb, spl)] = sides;
+        FlowSummary {
+            proto: "",
+            stream: 0,
+            client: format!("{}:{}", client.0, client.1),
+            server: format!("{}:{}", server.0, server.1),
+            service: None,
+            packets: cp + sp,
+            bytes: cb + sb,
+            client_packets: cp,
+            server_packets: sp,
+            client_bytes: cb,
+            server_bytes: sb,
+            client_payload: cpl,
+            server_payload: spl,
+            start: first,
+            duration: ((last.as_secs_f64() - first.as_secs_f64()).max(0.0) * 1e6).round() / 1e6,
+            handshake: None,
+            closed_by: None,
+            state: None,
+            conn_state: "OTH",
+            history: String::new(),
+        }
+    }
+}
 
 /// Every analysis that runs over a capture, in one place for the pipeline.
 #[derive(Debug, Default)]
 pub struct Analyzer {
     /// TCP connection tracking.
     pub tcp: TcpTracker,
+    /// UDP conversation tracking.
+    pub udp: UdpTracker,
+    /// ARP packets seen.
+    pub arp_packets: u64,
+    /// ICMP packets seen.
+    pub icmp_packets: u64,
 }
 
 impl Analyzer {
-    /// An analyzer with the given TCP tracker limits.
-    pub fn new(tcp: TrackerConfig) -> Analyzer {
+    /// An analyzer with the given flow-table limits.
+    pub fn new(cfg: TrackerConfig) -> Analyzer {
         Analyzer {
-            tcp: TcpTracker::new(tcp),
+            tcp: TcpTracker::new(cfg),
+            udp: UdpTracker::new(cfg),
+            ..Analyzer::default()
         }
     }
 
-    /// Adds what context tells about `d`: its TCP stage and relative numbers.
+    /// Keep a summary of every conversation for [`Analyzer::finish`] (`wirelens flows`).
+    pub fn keep_summaries(&mut self) {
+        self.tcp.keep_retired(true);
+        self.udp.keep_retired(true);
+    }
+
+    /// Adds what context tells about `d`: its TCP stage and relative numbers, and counts
+    /// it in its conversation.
     pub fn analyse(&mut self, d: &mut Dissection) {
-        if let (Some(ip), Some(tcp)) = (&d.ipv4, &mut d.tcp) {
+        self.arp_packets += u64::from(d.arp.is_some());
+        self.icmp_packets += u64::from(d.icmp.is_some());
+        let Some(ip) = &d.ipv4 else { return };
+        let note = if let Some(tcp) = &mut d.tcp {
             let (conv, note) = self.tcp.track(d.ts, ip.src, ip.dst, tcp, d.len);
             tcp.conv = Some(conv);
-            if let Some(n) = note {
-                d.notes.push(n);
-            }
+            note
+        } else if let Some(udp) = &d.udp {
+            self.udp.track(d.ts, ip.src, ip.dst, udp, d.len)
+        } else {
+            None
+        };
+        if let Some(n) = note {
+            d.notes.push(n);
         }
+    }
+
+    /// Ends the capture: the summaries of every conversation kept, TCP then UDP, each in
+    /// stream order.
+    pub fn finish(&mut self) -> Vec<FlowSummary> {
+        let mut v = self.tcp.finish();
+        v.extend(self.udp.finish());
+        v
     }
 }

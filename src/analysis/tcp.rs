@@ -6,41 +6,18 @@
 //! SYN (or the first segment's sender when the SYN was not captured). Memory is bounded:
 //! connections idle for [`TrackerConfig::idle_timeout`] seconds of capture time, or
 //! closed for [`TrackerConfig::closed_timeout`], are retired, and at most
-//! [`TrackerConfig::max_connections`] are tracked at once; when that cap forces
+//! [`TrackerConfig::max_flows`] are tracked at once; when that cap forces
 //! connections out early, the packet that caused it says so (once per run).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 
 use serde::{Serialize, Serializer};
 
+use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, TrackerConfig};
+use super::{ClosedBy, FlowSummary};
 use crate::capture::Timestamp;
 use crate::proto::tcp::{Tcp, TcpFlags};
-
-/// One end of a connection.
-pub type Endpoint = (Ipv4Addr, u16);
-
-/// Limits of the tracker, in capture time.
-#[derive(Clone, Copy, Debug)]
-pub struct TrackerConfig {
-    /// Most connections tracked at once.
-    pub max_connections: usize,
-    /// Seconds of capture time after which an idle open connection is retired.
-    pub idle_timeout: f64,
-    /// Seconds of capture time after which a closed connection is retired.
-    pub closed_timeout: f64,
-}
-
-impl Default for TrackerConfig {
-    fn default() -> Self {
-        TrackerConfig {
-            max_connections: 65_536,
-            idle_timeout: 300.0,
-            closed_timeout: 60.0,
-        }
-    }
-}
 
 /// The step of a connection's life a segment is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,16 +220,6 @@ impl TcpConv {
     }
 }
 
-/// How a connection ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClosedBy {
-    /// FIN exchange.
-    Fin,
-    /// Reset.
-    Rst,
-}
-
 /// Per-direction counters and sequence tracking.
 #[derive(Clone, Debug, Default)]
 struct Side {
@@ -297,57 +264,6 @@ struct Conn {
     history: String,
 }
 
-/// A finished (or still open, at the end of the capture) conversation, as `wirelens
-/// flows` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ConnSummary {
-    /// Always "tcp".
-    pub proto: &'static str,
-    /// Connection number.
-    pub stream: u64,
-    /// The client, `ip:port`.
-    pub client: String,
-    /// The server, `ip:port`.
-    pub server: String,
-    /// Service name of the server port, when known.
-    pub service: Option<&'static str>,
-    /// Packets client → server and server → client.
-    pub packets: [u64; 2],
-    /// Frame bytes client → server and server → client.
-    pub bytes: [u64; 2],
-    /// Payload bytes client → server and server → client.
-    pub payload_bytes: [u64; 2],
-    /// Capture time of the first packet.
-    #[serde(serialize_with = "ser_ts")]
-    pub start: Timestamp,
-    /// Seconds from the first to the last packet.
-    pub duration: f64,
-    /// `complete` when all three handshake steps were seen.
-    pub handshake: &'static str,
-    /// How it ended: `fin`, `rst` or null.
-    pub closed_by: Option<ClosedBy>,
-    /// Final state.
-    pub state: State,
-    /// Zeek's connection state code (S0, S1, SF, REJ, RSTO, RSTR, OTH…).
-    pub conn_state: &'static str,
-    /// Zeek-style history: one letter per event kind and direction (upper case from the
-    /// client), e.g. `ShADadFf`.
-    pub history: String,
-}
-
-fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_micros())
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct Key(Endpoint, Endpoint);
-
-impl Key {
-    fn new(a: Endpoint, b: Endpoint) -> Key {
-        if a <= b { Key(a, b) } else { Key(b, a) }
-    }
-}
-
 /// `a` is before `b` in sequence space (RFC 1982 serial arithmetic).
 fn seq_lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
@@ -356,15 +272,10 @@ fn seq_lt(a: u32, b: u32) -> bool {
 /// Tracks TCP connections across a capture.
 #[derive(Debug)]
 pub struct TcpTracker {
-    cfg: TrackerConfig,
-    conns: HashMap<Key, Conn>,
+    conns: FlowTable<Conn>,
     next_stream: u64,
-    retired: Vec<ConnSummary>,
+    retired: Vec<FlowSummary>,
     keep_retired: bool,
-    evictions_said: bool,
-    /// Connections retired early because the table was full.
-    pub evicted: u64,
-    last_sweep: f64,
 }
 
 impl Default for TcpTracker {
@@ -373,18 +284,23 @@ impl Default for TcpTracker {
     }
 }
 
+impl Flow for Conn {
+    fn last_seen(&self) -> Timestamp {
+        self.last_ts
+    }
+    fn is_closed(&self) -> bool {
+        matches!(self.state, State::TimeWait | State::Closed)
+    }
+}
+
 impl TcpTracker {
     /// A tracker with the given limits.
     pub fn new(cfg: TrackerConfig) -> TcpTracker {
         TcpTracker {
-            cfg,
-            conns: HashMap::new(),
+            conns: FlowTable::new(cfg),
             next_stream: 0,
             retired: Vec::new(),
             keep_retired: false,
-            evictions_said: false,
-            evicted: 0,
-            last_sweep: f64::NEG_INFINITY,
         }
     }
 
@@ -395,18 +311,17 @@ impl TcpTracker {
     }
 
     /// Summaries of the connections retired since the last call.
-    pub fn take_retired(&mut self) -> Vec<ConnSummary> {
+    pub fn take_retired(&mut self) -> Vec<FlowSummary> {
         std::mem::take(&mut self.retired)
     }
 
     /// Retires every connection still open (at the end of a capture) and returns all
     /// summaries not yet taken, in stream order.
-    pub fn finish(&mut self) -> Vec<ConnSummary> {
-        let drained: Vec<Conn> = self.conns.drain().map(|(_, c)| c).collect();
-        for c in drained {
-            if self.keep_retired {
-                self.retired.push(summarise(&c));
-            }
+    pub fn finish(&mut self) -> Vec<FlowSummary> {
+        let keep = self.keep_retired;
+        let drained: Vec<Conn> = self.conns.drain().collect();
+        if keep {
+            self.retired.extend(drained.iter().map(summarise));
         }
         let mut v = self.take_retired();
         v.sort_by_key(|s| s.stream);
@@ -423,42 +338,17 @@ impl TcpTracker {
         self.conns.is_empty()
     }
 
-    fn retire(&mut self, key: &Key) {
+    /// Connections retired early because the table was full.
+    pub fn evicted(&self) -> u64 {
+        self.conns.evicted
+    }
+
+    fn retire(&mut self, key: &FlowKey) {
         if let Some(c) = self.conns.remove(key)
             && self.keep_retired
         {
             self.retired.push(summarise(&c));
         }
-    }
-
-    /// Retires idle and closed connections; if the table is still full, the least
-    /// recently seen eighth. Returns true when connections were forced out early.
-    fn make_room(&mut self, now: f64) -> bool {
-        let (idle, closed) = (self.cfg.idle_timeout, self.cfg.closed_timeout);
-        let stale: Vec<Key> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| {
-                let age = now - c.last_ts.as_secs_f64();
-                age > idle || (matches!(c.state, State::TimeWait | State::Closed) && age > closed)
-            })
-            .map(|(k, _)| *k)
-            .collect();
-        for k in &stale {
-            self.retire(k);
-        }
-        if self.conns.len() < self.cfg.max_connections {
-            return false;
-        }
-        let mut by_age: Vec<(Timestamp, Key)> =
-            self.conns.iter().map(|(k, c)| (c.last_ts, *k)).collect();
-        let n = (by_age.len() / 8).max(1);
-        by_age.select_nth_unstable_by_key(n - 1, |(ts, _)| *ts);
-        for (_, k) in by_age.iter().take(n) {
-            self.retire(k);
-            self.evicted += 1;
-        }
-        true
     }
 
     /// Follows one segment: returns what it is in its connection, and a note when the
@@ -471,22 +361,15 @@ impl TcpTracker {
         tcp: &Tcp,
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
-        let now = ts.as_secs_f64();
-        let mut note = None;
-        // Sweep timeouts every few seconds of capture time, and when the table is full.
-        if self.conns.len() >= self.cfg.max_connections || now - self.last_sweep > 5.0 {
-            self.last_sweep = now;
-            if self.make_room(now) && !self.evictions_said {
-                self.evictions_said = true;
-                note = Some(format!(
-                    "The connection table is full ({} connections): the least recently active ones were retired early, so later packets of theirs show as mid-stream.",
-                    self.cfg.max_connections
-                ));
+        let (keep, retired) = (self.keep_retired, &mut self.retired);
+        let note = self.conns.maintain(ts, "TCP connections", |c| {
+            if keep {
+                retired.push(summarise(&c));
             }
-        }
+        });
         let a: Endpoint = (src, tcp.src_port);
         let b: Endpoint = (dst, tcp.dst_port);
-        let key = Key::new(a, b);
+        let key = FlowKey::new(a, b);
         let f = tcp.flags;
         let is_syn = f.has(TcpFlags::SYN) && !f.has(TcpFlags::ACK);
         let reuse = match self.conns.get(&key) {
@@ -771,7 +654,7 @@ pub fn fields(c: &TcpConv, tcp: &Tcp) -> Vec<crate::proto::Field> {
     v
 }
 
-fn summarise(c: &Conn) -> ConnSummary {
+fn summarise(c: &Conn) -> FlowSummary {
     let resp_synack = c.synack_seen;
     let rst_o = c.rst_from == Some(0);
     let rst_r = c.rst_from == Some(1);
@@ -813,29 +696,30 @@ fn summarise(c: &Conn) -> ConnSummary {
     } else {
         "OTH"
     };
-    let ep = |e: &Endpoint| format!("{}:{}", e.0, e.1);
-    ConnSummary {
+    FlowSummary {
         proto: "tcp",
         stream: c.stream,
-        client: ep(&c.client),
-        server: ep(&c.server),
         service: crate::lookup::service(c.server.1, crate::lookup::Transport::Tcp).map(|s| s.name),
-        packets: [c.sides[0].packets, c.sides[1].packets],
-        bytes: [c.sides[0].bytes, c.sides[1].bytes],
-        payload_bytes: [c.sides[0].payload_bytes, c.sides[1].payload_bytes],
-        start: c.first_ts,
-        duration: (c.last_ts.as_secs_f64() - c.first_ts.as_secs_f64()).max(0.0),
-        handshake: if c.handshake_done {
+        handshake: Some(if c.handshake_done {
             "complete"
         } else {
             "incomplete"
-        },
+        }),
         closed_by: c
             .closed_by
             .or_else(|| (fin_o || fin_r).then_some(ClosedBy::Fin)),
-        state: c.state,
+        state: Some(c.state),
         conn_state,
         history: c.history.clone(),
+        ..FlowSummary::new(
+            c.client,
+            c.server,
+            c.first_ts,
+            c.last_ts,
+            c.sides
+                .each_ref()
+                .map(|s| (s.packets, s.bytes, s.payload_bytes)),
+        )
     }
 }
 
@@ -937,10 +821,10 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].conn_state, "SF");
         assert_eq!(s[0].history, "ShADadFf");
-        assert_eq!(s[0].handshake, "complete");
+        assert_eq!(s[0].handshake, Some("complete"));
         assert_eq!(s[0].closed_by, Some(ClosedBy::Fin));
-        assert_eq!(s[0].state, State::TimeWait);
-        assert_eq!(s[0].packets, [6, 4]);
+        assert_eq!(s[0].state, Some(State::TimeWait));
+        assert_eq!((s[0].client_packets, s[0].server_packets), (6, 4));
     }
 
     #[test]
@@ -1041,7 +925,7 @@ mod tests {
     #[test]
     fn memory_is_bounded_and_eviction_is_said_once() {
         let mut t = TcpTracker::new(TrackerConfig {
-            max_connections: 64,
+            max_flows: 64,
             ..TrackerConfig::default()
         });
         let mut notes = 0;
@@ -1054,6 +938,6 @@ mod tests {
             assert!(t.len() <= 64);
         }
         assert_eq!(notes, 1);
-        assert!(t.evicted > 9_000);
+        assert!(t.evicted() > 9_000);
     }
 }

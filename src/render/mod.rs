@@ -6,8 +6,10 @@
 //!   framing arithmetic, and a hex dump whose bytes are marked with their layer;
 //! * [`json`]: JSON Lines, one object per packet, with the keys the README documents.
 
+pub mod flows;
 pub mod hexdump;
 pub mod json;
+pub mod ladder;
 pub mod summary;
 pub mod table;
 

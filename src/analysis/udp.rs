@@ -1,0 +1,128 @@
+//! UDP conversations: no handshake and no teardown, just datagrams between two
+//! endpoints. The client is the side that sent the first datagram seen.
+
+use std::net::Ipv4Addr;
+
+use super::FlowSummary;
+use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, TrackerConfig};
+use crate::capture::Timestamp;
+use crate::proto::udp::Udp;
+
+#[derive(Debug)]
+struct UdpFlow {
+    stream: u64,
+    client: Endpoint,
+    server: Endpoint,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+    /// (packets, frame bytes, payload bytes) sent by the client and by the server.
+    sides: [(u64, u64, u64); 2],
+}
+
+impl Flow for UdpFlow {
+    fn last_seen(&self) -> Timestamp {
+        self.last_ts
+    }
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+/// Counts UDP datagrams per conversation.
+#[derive(Debug)]
+pub struct UdpTracker {
+    flows: FlowTable<UdpFlow>,
+    next_stream: u64,
+    retired: Vec<FlowSummary>,
+    keep_retired: bool,
+}
+
+impl Default for UdpTracker {
+    fn default() -> Self {
+        UdpTracker::new(TrackerConfig::default())
+    }
+}
+
+impl UdpTracker {
+    /// A tracker with the given limits.
+    pub fn new(cfg: TrackerConfig) -> UdpTracker {
+        UdpTracker {
+            flows: FlowTable::new(cfg),
+            next_stream: 0,
+            retired: Vec::new(),
+            keep_retired: false,
+        }
+    }
+
+    /// Keep summaries of retired conversations for [`UdpTracker::finish`].
+    pub fn keep_retired(&mut self, keep: bool) {
+        self.keep_retired = keep;
+    }
+
+    /// Counts one datagram; returns a sentence the first time the table overflows.
+    pub fn track(
+        &mut self,
+        ts: Timestamp,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        udp: &Udp,
+        frame_len: u32,
+    ) -> Option<String> {
+        let (keep, retired) = (self.keep_retired, &mut self.retired);
+        let note = self.flows.maintain(ts, "UDP conversations", |f| {
+            if keep {
+                retired.push(summarise(&f));
+            }
+        });
+        let a = (src, udp.src_port);
+        let b = (dst, udp.dst_port);
+        let next = &mut self.next_stream;
+        let flow = self.flows.entry(FlowKey::new(a, b)).or_insert_with(|| {
+            let stream = *next;
+            *next += 1;
+            UdpFlow {
+                stream,
+                client: a,
+                server: b,
+                first_ts: ts,
+                last_ts: ts,
+                sides: [(0, 0, 0); 2],
+            }
+        });
+        flow.last_ts = ts;
+        let side = &mut flow.sides[usize::from(a != flow.client)];
+        side.0 += 1;
+        side.1 += u64::from(frame_len);
+        side.2 += udp.payload_len() as u64;
+        note
+    }
+
+    /// Retires every conversation and returns the summaries kept, in stream order.
+    pub fn finish(&mut self) -> Vec<FlowSummary> {
+        let drained: Vec<UdpFlow> = self.flows.drain().collect();
+        if self.keep_retired {
+            self.retired.extend(drained.iter().map(summarise));
+        }
+        let mut v = std::mem::take(&mut self.retired);
+        v.sort_by_key(|s| s.stream);
+        v
+    }
+}
+
+fn summarise(f: &UdpFlow) -> FlowSummary {
+    let replied = f.sides[1].0 > 0;
+    let mut history = String::from("D");
+    if replied {
+        history.push('d');
+    }
+    FlowSummary {
+        proto: "udp",
+        stream: f.stream,
+        service: crate::lookup::service(f.server.1, crate::lookup::Transport::Udp)
+            .or_else(|| crate::lookup::service(f.client.1, crate::lookup::Transport::Udp))
+            .map(|s| s.name),
+        conn_state: if replied { "SF" } else { "S0" },
+        history,
+        ..FlowSummary::new(f.client, f.server, f.first_ts, f.last_ts, f.sides)
+    }
+}
