@@ -110,9 +110,9 @@ impl Dissection {
             "ARP"
         } else if let Some(o) = &self.other {
             o.name.unwrap_or(if o.by == "ethertype" {
-                "unknown EtherType"
+                "Ethernet"
             } else {
-                "unknown IP protocol"
+                "IPv4"
             })
         } else if self.ipv4.is_some() {
             "IPv4"
@@ -383,7 +383,7 @@ fn decode_transport(
                     });
                 }
                 if tcp.checksum_ok == Some(false) {
-                    notes.push(format!("The TCP checksum 0x{:04x} is wrong.", tcp.checksum));
+                    notes.push(wrong_checksum("TCP", tcp.checksum, ip, msg_len));
                 }
                 t.tcp = Some(tcp);
             }
@@ -409,7 +409,7 @@ fn decode_transport(
                                 .into(),
                         );
                     } else if udp.checksum_ok == Some(false) {
-                        notes.push(format!("The UDP checksum 0x{:04x} is wrong.", udp.checksum));
+                        notes.push(wrong_checksum("UDP", udp.checksum, ip, msg_len));
                     }
                     if usize::from(udp.length) < udp::HEADER_LEN {
                         notes.push(format!(
@@ -457,6 +457,24 @@ fn decode_transport(
         }
     }
     t
+}
+
+/// The note for a wrong TCP or UDP checksum. When the checksum field holds just the
+/// folded pseudo-header sum, the sender's network card was meant to finish it
+/// (checksum offload) and the capture was taken on the sending host: say so.
+fn wrong_checksum(what: &str, checksum: u16, ip: &Ipv4, len: usize) -> String {
+    let partial = u16::try_from(len).ok().map(|l| {
+        crate::proto::checksum::Sum::default()
+            .add_pseudo_header(ip.src, ip.dst, ip.proto, l)
+            .fold()
+    });
+    if partial == Some(checksum) {
+        format!(
+            "The {what} checksum 0x{checksum:04x} is only the pseudo-header sum: the sender left it for its network card to finish (checksum offload), so this was captured on the sending host before the card filled it in."
+        )
+    } else {
+        format!("The {what} checksum 0x{checksum:04x} is wrong.")
+    }
 }
 
 /// Decodes the datagram an ICMP error quotes: its IPv4 header and the start of its

@@ -42,6 +42,9 @@ fn write_endpoints(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
 }
 
 fn write_detail(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
+    for v in &d.vlan {
+        write!(out, "VLAN {} (priority {}) · ", v.id, v.pcp)?;
+    }
     if let Some(t) = &d.tcp {
         out.write_all(b"[")?;
         for (i, n) in t.flags.names().enumerate() {
@@ -76,7 +79,7 @@ fn write_detail(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
             ),
         }
     } else if let (Some(u), Some(ip)) = (&d.udp, &d.ipv4) {
-        write!(out, "len={} · {}", u.payload_len(), u.explain(ip.dst))
+        out.write_all(u.explain(ip.dst).as_bytes())
     } else if let Some(i) = &d.icmp {
         out.write_all(i.explain().as_bytes())?;
         if let Some(q) = i
@@ -112,12 +115,19 @@ fn write_detail(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
         }
         Ok(())
     } else if let Some(o) = &d.other {
-        write!(
-            out,
-            "{} bytes of {} (not decoded)",
-            o.bytes,
-            o.name.unwrap_or("an unknown protocol")
-        )
+        match o.name {
+            Some(name) => write!(out, "{} bytes of {name} (not decoded)", o.bytes),
+            None if o.by == "ip_proto" => write!(
+                out,
+                "{} bytes of IP protocol {}, which wirelens does not know",
+                o.bytes, o.number
+            ),
+            None => write!(
+                out,
+                "{} bytes of EtherType 0x{:04x}, which wirelens does not know",
+                o.bytes, o.number
+            ),
+        }
     } else if let Some(ip) = &d.ipv4 {
         write!(out, "IPv4 id=0x{:04x} ttl={}", ip.id, ip.ttl)
     } else {

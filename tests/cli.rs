@@ -1,0 +1,386 @@
+//! Golden tests of the real binary on the bundled captures, and its behaviour on bad
+//! input. Set `UPDATE_GOLDEN=1` to rewrite the golden files after a deliberate change
+//! (then read the diff before committing it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn wirelens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("could not run wirelens: {e}"))
+}
+
+/// Runs wirelens and compares stdout, stderr and the exit code with `tests/golden/NAME`.
+fn golden(name: &str, args: &[&str]) {
+    let out = wirelens(args);
+    let got = format!(
+        "$ wirelens {}\n--- exit {}\n--- stderr\n{}--- stdout\n{}",
+        args.join(" "),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let path = root().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    if got != want {
+        let diff: Vec<String> = want
+            .lines()
+            .zip(got.lines())
+            .enumerate()
+            .filter(|(_, (w, g))| w != g)
+            .take(5)
+            .map(|(i, (w, g))| format!("line {}:\n  want: {w}\n  got:  {g}", i + 1))
+            .collect();
+        panic!(
+            "{name} differs from its golden file ({} vs {} lines):\n{}",
+            want.lines().count(),
+            got.lines().count(),
+            diff.join("\n")
+        );
+    }
+}
+
+fn capture(name: &str) -> String {
+    let p = Path::new("captures").join(name);
+    assert!(root().join(&p).exists(), "{} is missing", p.display());
+    p.display().to_string()
+}
+
+#[test]
+fn summary_of_the_tcp_echo_exchange() {
+    golden("tcp-echo.summary", &["read", &capture("tcp-echo.pcap")]);
+}
+
+#[test]
+fn summary_of_arp_and_ping() {
+    golden("arp.summary", &["read", &capture("arp.pcap")]);
+}
+
+#[test]
+fn summary_of_udp_unicast_and_broadcast() {
+    golden("udp.summary", &["read", &capture("udp.pcap")]);
+}
+
+#[test]
+fn summary_of_fragments() {
+    golden("fragments.summary", &["read", &capture("fragments.pcap")]);
+}
+
+#[test]
+fn summary_of_icmp_errors() {
+    golden(
+        "icmp-errors.summary",
+        &["read", &capture("icmp-errors.pcap")],
+    );
+}
+
+#[test]
+fn summary_of_crafted_packets() {
+    golden("crafted.summary", &["read", &capture("crafted.pcap")]);
+}
+
+#[test]
+fn table_of_a_syn() {
+    golden(
+        "tcp-echo-syn.table",
+        &[
+            "read",
+            &capture("tcp-echo.pcap"),
+            "--format",
+            "table",
+            "-c",
+            "1",
+            "--width",
+            "100",
+        ],
+    );
+}
+
+#[test]
+fn table_of_an_arp_request() {
+    golden(
+        "arp-request.table",
+        &[
+            "read",
+            &capture("arp.pcap"),
+            "--format",
+            "table",
+            "-c",
+            "1",
+            "--width",
+            "100",
+        ],
+    );
+}
+
+#[test]
+fn table_of_vlan_frames() {
+    golden(
+        "vlan.table",
+        &[
+            "read",
+            &capture("vlan.pcap"),
+            "--format",
+            "table",
+            "--width",
+            "100",
+        ],
+    );
+}
+
+#[test]
+fn table_of_icmp_errors_shows_quoted_headers() {
+    golden(
+        "icmp-errors.table",
+        &[
+            "read",
+            &capture("icmp-errors.pcap"),
+            "--format",
+            "table",
+            "--width",
+            "100",
+        ],
+    );
+}
+
+#[test]
+fn json_of_the_tcp_echo_exchange() {
+    golden(
+        "tcp-echo.json",
+        &["read", &capture("tcp-echo.pcap"), "--format", "json"],
+    );
+}
+
+#[test]
+fn pcapng_reads_like_pcap() {
+    let a = wirelens(&["read", &capture("tcp-echo.pcapng"), "--format", "json"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let lines = String::from_utf8_lossy(&a.stdout).lines().count();
+    assert!(
+        lines >= 10,
+        "only {lines} packets read from the pcapng copy"
+    );
+}
+
+#[test]
+fn count_limits_the_packets_shown() {
+    let out = wirelens(&["read", &capture("tcp-echo.pcap"), "-c", "3"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+}
+
+#[test]
+fn stdin_is_read_when_the_path_is_a_dash() {
+    let file =
+        std::fs::File::open(root().join("captures/arp.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(["read", "-"])
+        .stdin(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let direct = wirelens(&["read", &capture("arp.pcap")]);
+    assert_eq!(out.stdout, direct.stdout);
+}
+
+#[test]
+fn a_missing_file_is_one_sentence_and_exit_2() {
+    golden("missing-file.err", &["read", "captures/no-such-file.pcap"]);
+}
+
+#[test]
+fn a_truncated_capture_shows_the_good_packets_then_fails_with_the_offset() {
+    golden("truncated.summary", &["read", &capture("truncated.pcap")]);
+}
+
+#[test]
+fn a_corrupt_capture_shows_the_good_packets_then_fails_with_the_offset() {
+    golden("corrupt.summary", &["read", &capture("corrupt.pcap")]);
+}
+
+#[test]
+fn an_empty_file_is_an_error() {
+    let dir = tempdir();
+    let p = dir.join("empty.pcap");
+    std::fs::write(&p, b"").unwrap_or_else(|e| panic!("{e}"));
+    let out = wirelens(&["read", &p.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.pcap") && err.contains("empty"), "{err}");
+}
+
+#[test]
+fn a_non_ethernet_link_type_is_named_not_misparsed() {
+    let dir = tempdir();
+    let p = dir.join("sll.pcap");
+    // A classic pcap header (µs, little-endian) with link type 113 and one record.
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&65535u32.to_le_bytes());
+    b.extend_from_slice(&113u32.to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&[0; 16]);
+    std::fs::write(&p, &b).unwrap_or_else(|e| panic!("{e}"));
+    let out = wirelens(&["read", &p.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("link type 113 (Linux cooked) is not supported yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    // Far more output than a pipe buffers (64 KiB), so the writer must meet the closed pipe.
+    let one =
+        std::fs::read(root().join("captures/tcp-echo.pcap")).unwrap_or_else(|e| panic!("{e}"));
+    let mut big = one.clone();
+    for _ in 0..200 {
+        big.extend_from_slice(one.get(24..).unwrap_or_default());
+    }
+    let dir = tempdir();
+    let p = dir.join("big.pcap");
+    std::fs::write(&p, &big).unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(["read", &p.display().to_string(), "--format", "table"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = [0u8; 10];
+    if let Some(o) = child.stdout.as_mut() {
+        let _ = o.read(&mut first);
+    }
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh directory under the target dir, unique to this test process and name.
+fn tempdir() -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("wirelens-cli-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+    d
+}
+
+#[test]
+fn summary_of_a_refused_connection() {
+    golden(
+        "tcp-refused.summary",
+        &["read", &capture("tcp-refused.pcap")],
+    );
+}
+
+#[test]
+fn summary_of_a_capture_that_starts_mid_stream() {
+    golden(
+        "tcp-midstream.summary",
+        &["read", &capture("tcp-midstream.pcap")],
+    );
+}
+
+#[test]
+fn summary_of_a_retransmission() {
+    golden(
+        "tcp-retransmission.summary",
+        &["read", &capture("tcp-retransmission.pcap")],
+    );
+}
+
+#[test]
+fn summary_of_a_simultaneous_close() {
+    golden(
+        "tcp-simultaneous-close.summary",
+        &["read", &capture("tcp-simultaneous-close.pcap")],
+    );
+}
+
+#[test]
+fn summary_of_a_reset_connection() {
+    golden("tcp-reset.summary", &["read", &capture("tcp-reset.pcap")]);
+}
+
+#[test]
+fn flows_table_of_udp() {
+    golden(
+        "udp.flows",
+        &["flows", &capture("udp.pcap"), "--width", "160"],
+    );
+}
+
+#[test]
+fn flows_json_of_every_tcp_capture() {
+    for name in [
+        "tcp-echo",
+        "tcp-refused",
+        "tcp-midstream",
+        "tcp-retransmission",
+        "tcp-simultaneous-close",
+        "tcp-reset",
+    ] {
+        golden(
+            &format!("{name}.flows.json"),
+            &[
+                "flows",
+                &capture(&format!("{name}.pcap")),
+                "--format",
+                "json",
+            ],
+        );
+    }
+}
+
+#[test]
+fn ladder_of_the_tcp_echo_exchange() {
+    golden(
+        "tcp-echo.ladder",
+        &["flows", &capture("tcp-echo.pcap"), "--ladder"],
+    );
+}
+
+#[test]
+fn ladder_of_a_missing_stream_is_an_error() {
+    let out = wirelens(&["flows", &capture("tcp-echo.pcap"), "--ladder", "7"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("there is no TCP stream 7; this capture has 1"),
+        "{err}"
+    );
+}
