@@ -68,6 +68,16 @@ pub struct ReadArgs {
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
+    /// Put fragmented IPv4 datagrams back together (default: on for summary and table,
+    /// off for json so that its fields stay per packet).
+    #[arg(long, overrides_with = "no_reassemble")]
+    pub reassemble: bool,
+    /// Show fragments one by one, without reassembly.
+    #[arg(long)]
+    pub no_reassemble: bool,
+    /// Seconds of capture time a fragmented datagram may take to complete.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub reassembly_timeout: f64,
 }
 
 /// `--format` values.

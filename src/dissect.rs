@@ -13,6 +13,7 @@ use etherparse::err::{Layer, LenError, packet::SliceError};
 use etherparse::{LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LenSource};
 use serde::Serialize;
 
+use crate::analysis::reassembly::Datagram;
 use crate::capture::{Frame, LinkType, Timestamp};
 use crate::proto::arp::Arp;
 use crate::proto::ethernet::{self, EtherType, Ethernet};
@@ -91,6 +92,10 @@ pub struct Dissection {
     pub trailer: Option<Span>,
     /// Plain-language notes: truncation, bad checksums, fragments.
     pub notes: Vec<String>,
+    /// The datagram this frame completed, when reassembly is on; the transport layer
+    /// above was then decoded from it, and its offsets count from its first byte.
+    #[serde(skip)]
+    pub datagram: Option<Box<Datagram>>,
 }
 
 fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -309,6 +314,35 @@ fn dissect_ipv4_payload(
     d.ipv4 = Some(ip);
 }
 
+/// Decodes the transport layer of a datagram the reassembler completed on this frame,
+/// replacing the one decoded from the fragment alone. Offsets of the new layers count
+/// from the datagram's first payload byte.
+pub fn attach_datagram(d: &mut Dissection, datagram: Datagram) {
+    let Some(ip) = d.ipv4.as_mut() else { return };
+    ip.reassembled = Some(datagram.info.clone());
+    // The header as if the datagram had never been cut: offset 0, no MF, full length.
+    let mut whole = ip.clone();
+    whole.mf = false;
+    whole.frag_offset = 0;
+    whole.total_len =
+        u16::try_from(usize::from(whole.ihl) + datagram.payload.len()).unwrap_or(u16::MAX);
+    let t = decode_transport(
+        &whole,
+        &datagram.payload,
+        &datagram.payload,
+        false,
+        &mut d.notes,
+    );
+    d.tcp = t.tcp;
+    d.udp = t.udp;
+    d.icmp = t.icmp;
+    if let Some(o) = t.other {
+        d.other = Some(o);
+    }
+    d.payload = None;
+    d.datagram = Some(Box::new(datagram));
+}
+
 /// The transport layer of one IPv4 datagram.
 #[derive(Default)]
 struct Transport {
@@ -340,6 +374,10 @@ fn decode_transport(
                 if ip.mf { ", more follow" } else { " (the last one)" }
             ));
         }
+        t.payload = (!payload.is_empty()).then_some(Span {
+            offset: off,
+            len: payload.len(),
+        });
         return t;
     }
     let first_fragment = ip.mf;

@@ -19,6 +19,12 @@ fn main() -> ExitCode {
                 format: args.format.into(),
                 count: args.count,
                 width: args.width.unwrap_or_else(terminal_width),
+                reassemble: match (args.reassemble, args.no_reassemble) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+                reassembly_timeout: args.reassembly_timeout,
             };
             pipeline::read_path(&args.file, &opts, &mut out)
         }

@@ -4,6 +4,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::analysis::Analyzer;
+use crate::analysis::flowtable::TrackerConfig;
+use crate::analysis::reassembly::ReassemblyConfig;
 use crate::capture::LinkType;
 use crate::capture::file::{CaptureError, FileSource};
 use crate::dissect::{Dissection, dissect};
@@ -19,6 +21,24 @@ pub struct ReadOptions {
     pub count: Option<u64>,
     /// Table width in columns.
     pub width: u16,
+    /// Reassemble fragmented IPv4 datagrams (`None`: the format's default — on for
+    /// summary and table, off for JSON so raw fields stay per packet).
+    pub reassemble: Option<bool>,
+    /// Seconds of capture time a fragmented datagram may take to complete.
+    pub reassembly_timeout: f64,
+}
+
+impl ReadOptions {
+    fn analyzer(&self) -> Analyzer {
+        let on = self.reassemble.unwrap_or(self.format != Format::Json);
+        Analyzer::new(
+            TrackerConfig::default(),
+            on.then_some(ReassemblyConfig {
+                timeout: self.reassembly_timeout,
+                ..ReassemblyConfig::default()
+            }),
+        )
+    }
 }
 
 /// Why a run stopped early.
@@ -83,10 +103,22 @@ pub fn read_source(
         first_ts: None,
         width: opts.width,
     };
-    let mut analyzer = Analyzer::default();
+    let mut analyzer = opts.analyzer();
     each_packet(source, opts.count, &mut analyzer, |d, bytes| {
         render::write_packet(out, opts.format, &mut ctx, d, bytes)
-    })
+    })?;
+    let leftovers = analyzer.leftovers();
+    if opts.format == Format::Json {
+        // JSON lines hold one packet each; what belongs to no packet goes to stderr.
+        for l in leftovers {
+            eprintln!("wirelens: at the end of the capture: {l}");
+        }
+        return Ok(());
+    }
+    for l in leftovers {
+        writeln!(out, "End of capture: {l}").map_err(RunError::Output)?;
+    }
+    Ok(())
 }
 
 /// The source → dissect → analyse part every mode shares: calls `sink` with each packet
@@ -115,7 +147,7 @@ fn each_packet(
         };
         n += 1;
         let mut d = dissect(n, &frame);
-        analyzer.analyse(&mut d);
+        analyzer.analyse(&mut d, frame.bytes);
         if !source_notes.is_empty() {
             d.notes.splice(0..0, source_notes.drain(..));
         }
@@ -141,7 +173,7 @@ const MAX_RUNGS: usize = 500;
 /// Reads `path` and writes its conversations (or one connection's ladder) to `out`.
 pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Result<(), RunError> {
     let mut source = FileSource::open(path)?;
-    let mut analyzer = Analyzer::default();
+    let mut analyzer = Analyzer::new(TrackerConfig::default(), Some(ReassemblyConfig::default()));
     analyzer.keep_summaries();
     let mut first = None;
     let mut rungs = Vec::new();

@@ -2,7 +2,9 @@
 //! connection stages to each dissection, and keeps per-conversation summaries for
 //! `wirelens flows`.
 
+pub mod arp;
 pub mod flowtable;
+pub mod reassembly;
 pub mod tcp;
 pub mod udp;
 
@@ -10,7 +12,9 @@ use serde::{Serialize, Serializer};
 
 use crate::capture::Timestamp;
 use crate::dissect::Dissection;
+use arp::ArpTracker;
 use flowtable::{Endpoint, TrackerConfig};
+use reassembly::{Reassembler, ReassemblyConfig};
 use tcp::{State, TcpTracker};
 use udp::UdpTracker;
 
@@ -118,6 +122,10 @@ pub struct Analyzer {
     pub tcp: TcpTracker,
     /// UDP conversation tracking.
     pub udp: UdpTracker,
+    /// ARP request/reply pairing and the ARP table.
+    pub arp: ArpTracker,
+    /// IPv4 reassembly, when enabled.
+    pub reassembler: Option<Reassembler>,
     /// ARP packets seen.
     pub arp_packets: u64,
     /// ICMP packets seen.
@@ -125,11 +133,13 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    /// An analyzer with the given flow-table limits.
-    pub fn new(cfg: TrackerConfig) -> Analyzer {
+    /// An analyzer with the given flow-table limits, reassembling IPv4 datagrams when
+    /// `reassembly` is given.
+    pub fn new(cfg: TrackerConfig, reassembly: Option<ReassemblyConfig>) -> Analyzer {
         Analyzer {
             tcp: TcpTracker::new(cfg),
             udp: UdpTracker::new(cfg),
+            reassembler: reassembly.map(Reassembler::new),
             ..Analyzer::default()
         }
     }
@@ -140,10 +150,27 @@ impl Analyzer {
         self.udp.keep_retired(true);
     }
 
-    /// Adds what context tells about `d`: its TCP stage and relative numbers, and counts
-    /// it in its conversation.
-    pub fn analyse(&mut self, d: &mut Dissection) {
-        self.arp_packets += u64::from(d.arp.is_some());
+    /// Adds what context tells about `d`, whose captured bytes are `bytes`: reassembly,
+    /// ARP pairing, TCP stages and relative numbers, and conversation counts.
+    pub fn analyse(&mut self, d: &mut Dissection, bytes: &[u8]) {
+        if let Some(a) = &mut d.arp {
+            self.arp_packets += 1;
+            if let Some(n) = self.arp.track(d.n, d.ts, a) {
+                d.notes.push(n);
+            }
+        }
+        if let (Some(r), Some(ip)) = (&mut self.reassembler, &d.ipv4)
+            && ip.is_fragment()
+        {
+            let start = ip.offset + usize::from(ip.ihl);
+            let end = (ip.offset + usize::from(ip.total_len)).min(bytes.len());
+            let payload = bytes.get(start..end).unwrap_or_default();
+            let out = r.offer(d.n, d.ts, ip, payload);
+            d.notes.extend(out.notes);
+            if let Some(dg) = out.datagram {
+                crate::dissect::attach_datagram(d, dg);
+            }
+        }
         self.icmp_packets += u64::from(d.icmp.is_some());
         let Some(ip) = &d.ipv4 else { return };
         let note = if let Some(tcp) = &mut d.tcp {
@@ -166,5 +193,14 @@ impl Analyzer {
         let mut v = self.tcp.finish();
         v.extend(self.udp.finish());
         v
+    }
+
+    /// What is left unfinished at the end of a capture (datagrams never completed), one
+    /// sentence each.
+    pub fn leftovers(&mut self) -> Vec<String> {
+        self.reassembler
+            .as_mut()
+            .map(Reassembler::finish)
+            .unwrap_or_default()
     }
 }

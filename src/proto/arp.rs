@@ -54,7 +54,7 @@ pub enum ArpKind {
 }
 
 /// An ARP packet.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Arp {
     /// Offset of the packet in the frame, in bytes.
     #[serde(skip)]
@@ -79,6 +79,12 @@ pub struct Arp {
     pub tpa: Option<Ipv4Addr>,
     /// Request, reply, gratuitous or probe.
     pub kind: ArpKind,
+    /// For a reply: the frame number of the request it answers (filled in by analysis).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answers: Option<u64>,
+    /// For a reply: milliseconds since that request (to the microsecond).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
 }
 
 impl Arp {
@@ -128,6 +134,8 @@ impl Arp {
             tha: mac(tha_at),
             tpa,
             kind,
+            answers: None,
+            latency_ms: None,
         })
     }
 

@@ -12,7 +12,7 @@ const WIDTH: usize = 16;
 /// Writes the dump of `bytes`, marking each byte by the section that covers it.
 pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Result<()> {
     let mut marks = vec![' '; bytes.len()];
-    for s in sections {
+    for s in sections.iter().filter(|s| !s.in_datagram) {
         let end = s.span.offset.saturating_add(s.span.len).min(bytes.len());
         if let Some(m) = marks.get_mut(s.span.offset.min(end)..end) {
             m.fill(s.mark);
@@ -36,14 +36,17 @@ pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Res
             };
             out.write_all(&[c])?;
         }
-        out.write_all(b"\n      ")?;
+        // The marks line, without trailing blanks.
+        let mut line = String::with_capacity(6 + WIDTH * 3);
+        line.push_str("      ");
         for (i, m) in marks.iter().skip(base).take(chunk.len()).enumerate() {
-            write!(out, "{m}{}", if i == 7 { "   " } else { "  " })?;
+            line.push(*m);
+            line.push_str(if i == 7 { "   " } else { "  " });
         }
-        out.write_all(b"\n")?;
+        writeln!(out, "{}", line.trim_end())?;
     }
     let mut legend: Vec<(char, &str)> = Vec::new();
-    for s in sections {
+    for s in sections.iter().filter(|s| !s.in_datagram) {
         if !legend.iter().any(|(m, _)| *m == s.mark) {
             legend.push((s.mark, &s.title));
         }

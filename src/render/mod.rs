@@ -86,18 +86,28 @@ pub struct Section {
     pub span: Span,
     /// Its fields (empty for payload and padding).
     pub fields: Vec<Field>,
+    /// True when its offsets count in the reassembled datagram's payload, not in this
+    /// frame (the transport layer of a frame that completed a datagram).
+    pub in_datagram: bool,
 }
 
 /// The sections of a packet, outermost first — the one list the table and the hex dump
 /// are both built from, so they never disagree.
 pub fn sections(d: &Dissection) -> Vec<Section> {
     let mut v = Vec::new();
+    let in_datagram = d.datagram.is_some();
     let mut push = |title: String, mark: char, offset: usize, len: usize, fields: Vec<Field>| {
+        let moved = in_datagram && matches!(mark, 'T' | 'U' | 'C' | 'i' | 't' | 'u');
         v.push(Section {
-            title,
+            title: if moved {
+                format!("{title} (from the reassembled datagram)")
+            } else {
+                title
+            },
             mark,
             span: Span { offset, len },
             fields,
+            in_datagram: moved,
         })
     };
     if let Some(e) = &d.eth {

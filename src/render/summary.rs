@@ -110,6 +110,9 @@ fn write_detail(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
             .map(|e| e.dst.is_broadcast())
             .unwrap_or(false);
         out.write_all(a.explain().as_bytes())?;
+        if let (Some(req), Some(ms)) = (a.answers, a.latency_ms) {
+            write!(out, " (answers frame {req}, {ms} ms later)")?;
+        }
         if who {
             out.write_all(b" (broadcast: every host on the LAN hears it)")?;
         }

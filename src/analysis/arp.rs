@@ -1,0 +1,208 @@
+//! ARP analysis: which reply answers which request (and how long it took), and a table
+//! of IP → MAC bindings that warns when one IP address is claimed by two MAC addresses —
+//! an address conflict, or ARP spoofing.
+//!
+//! Both maps are bounded: at most [`MAX_PENDING`] unanswered requests (dropped after
+//! [`REQUEST_TIMEOUT`] seconds of capture time) and [`MAX_BINDINGS`] bindings (the least
+//! recently seen are forgotten first).
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use serde::{Serialize, Serializer};
+
+use crate::capture::Timestamp;
+use crate::proto::MacAddr;
+use crate::proto::arp::{Arp, ArpKind};
+
+/// Most unanswered requests remembered.
+pub const MAX_PENDING: usize = 4096;
+/// Seconds of capture time after which an unanswered request is forgotten.
+pub const REQUEST_TIMEOUT: f64 = 10.0;
+/// Most IP → MAC bindings remembered.
+pub const MAX_BINDINGS: usize = 65_536;
+/// Most different MACs remembered for one IP address.
+const MAX_CLAIMS: usize = 8;
+
+/// One IP address as ARP saw it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Binding {
+    /// Always "arp".
+    pub proto: &'static str,
+    /// The IPv4 address.
+    pub ip: Ipv4Addr,
+    /// The MAC it was last claimed by.
+    pub mac: MacAddr,
+    /// Every MAC that claimed it, first first (more than one is a conflict).
+    pub macs: Vec<MacAddr>,
+    /// Capture time it was first seen.
+    #[serde(serialize_with = "ser_ts")]
+    pub first_seen: Timestamp,
+    /// Capture time it was last seen.
+    #[serde(serialize_with = "ser_ts")]
+    pub last_seen: Timestamp,
+    /// ARP packets that announced it (as sender).
+    pub packets: u64,
+    /// Frame that first showed it.
+    #[serde(skip)]
+    pub first_frame: u64,
+}
+
+fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ts.to_rfc3339_micros())
+}
+
+/// Pairs requests with replies and keeps the ARP table.
+#[derive(Debug, Default)]
+pub struct ArpTracker {
+    /// (asker's IP, asked-for IP) → (frame, time) of the request.
+    pending: HashMap<(Ipv4Addr, Ipv4Addr), (u64, Timestamp)>,
+    bindings: HashMap<Ipv4Addr, Binding>,
+}
+
+impl ArpTracker {
+    /// Follows one ARP packet (frame `n`): fills in `answers` and `latency_ms` on a reply,
+    /// and returns a note when an address is claimed by a second MAC.
+    pub fn track(&mut self, n: u64, ts: Timestamp, arp: &mut Arp) -> Option<String> {
+        let (Some(spa), Some(tpa)) = (arp.spa, arp.tpa) else {
+            return None;
+        };
+        match arp.kind {
+            ArpKind::Request | ArpKind::Probe => {
+                if self.pending.len() >= MAX_PENDING {
+                    let now = ts.as_secs_f64();
+                    self.pending
+                        .retain(|_, (_, t)| now - t.as_secs_f64() <= REQUEST_TIMEOUT);
+                }
+                if self.pending.len() < MAX_PENDING {
+                    self.pending.insert((spa, tpa), (n, ts));
+                }
+            }
+            ArpKind::Reply => {
+                if let Some((req, at)) = self.pending.remove(&(tpa, spa))
+                    && ts.as_secs_f64() - at.as_secs_f64() <= REQUEST_TIMEOUT
+                {
+                    arp.answers = Some(req);
+                    arp.latency_ms =
+                        Some(((ts.as_secs_f64() - at.as_secs_f64()) * 1e6).round() / 1e3);
+                }
+            }
+            _ => {}
+        }
+        let mac = arp.sha?;
+        if spa.is_unspecified() {
+            return None;
+        }
+        self.learn(n, ts, spa, mac)
+    }
+
+    fn learn(&mut self, n: u64, ts: Timestamp, ip: Ipv4Addr, mac: MacAddr) -> Option<String> {
+        if !self.bindings.contains_key(&ip) && self.bindings.len() >= MAX_BINDINGS {
+            // Forget the least recently seen eighth.
+            let mut by_age: Vec<(Timestamp, Ipv4Addr)> = self
+                .bindings
+                .values()
+                .map(|b| (b.last_seen, b.ip))
+                .collect();
+            let k = (by_age.len() / 8).max(1);
+            by_age.select_nth_unstable_by_key(k - 1, |(t, _)| *t);
+            for (_, ip) in by_age.iter().take(k) {
+                self.bindings.remove(ip);
+            }
+        }
+        let b = self.bindings.entry(ip).or_insert_with(|| Binding {
+            proto: "arp",
+            ip,
+            mac,
+            macs: vec![mac],
+            first_seen: ts,
+            last_seen: ts,
+            packets: 0,
+            first_frame: n,
+        });
+        b.last_seen = ts;
+        b.packets += 1;
+        if b.mac == mac {
+            return None;
+        }
+        let before = b.mac;
+        b.mac = mac;
+        if !b.macs.contains(&mac) && b.macs.len() < MAX_CLAIMS {
+            b.macs.push(mac);
+        }
+        Some(format!(
+            "{ip} is now claimed by {mac}, but it was at {before} (first seen in frame {}): two hosts claim one address — an address conflict, or ARP spoofing.",
+            b.first_frame
+        ))
+    }
+
+    /// The ARP table, sorted by IP address.
+    pub fn table(&self) -> Vec<Binding> {
+        let mut v: Vec<Binding> = self.bindings.values().cloned().collect();
+        v.sort_by_key(|b| b.ip);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arp(op: u16, sha: u8, spa: [u8; 4], tpa: [u8; 4]) -> Arp {
+        let mut b = vec![0, 1, 8, 0, 6, 4, 0, op as u8];
+        b.extend_from_slice(&[2, 0x77, 0, 0, 0, sha]);
+        b.extend_from_slice(&spa);
+        b.extend_from_slice(&[0; 6]);
+        b.extend_from_slice(&tpa);
+        Arp::parse(&b, 14).unwrap_or_else(|| panic!("fixture parses"))
+    }
+
+    fn ts(us: u32) -> Timestamp {
+        Timestamp {
+            secs: 100,
+            nanos: us * 1000,
+        }
+    }
+
+    #[test]
+    fn a_reply_names_its_request_and_latency() {
+        let mut t = ArpTracker::default();
+        let mut req = arp(1, 1, [10, 77, 0, 1], [10, 77, 0, 2]);
+        assert_eq!(t.track(1, ts(0), &mut req), None);
+        let mut rep = arp(2, 2, [10, 77, 0, 2], [10, 77, 0, 1]);
+        t.track(2, ts(210), &mut rep);
+        assert_eq!(rep.answers, Some(1));
+        assert_eq!(rep.latency_ms, Some(0.21));
+        assert_eq!(t.table().len(), 2);
+    }
+
+    #[test]
+    fn two_macs_for_one_ip_is_a_warning() {
+        let mut t = ArpTracker::default();
+        let mut a = arp(2, 1, [10, 77, 0, 1], [10, 77, 0, 2]);
+        assert_eq!(t.track(1, ts(0), &mut a), None);
+        let mut spoof = arp(2, 9, [10, 77, 0, 1], [10, 77, 0, 2]);
+        let note = t.track(2, ts(5), &mut spoof).unwrap_or_default();
+        assert!(note.contains("two hosts claim one address"), "{note}");
+        assert_eq!(t.table()[0].macs.len(), 2);
+    }
+
+    #[test]
+    fn tables_stay_bounded() {
+        let mut t = ArpTracker::default();
+        for i in 0..100_000u32 {
+            let ip = Ipv4Addr::from(0x0a00_0000 + i).octets();
+            let mut a = arp(1, 1, ip, [10, 0, 0, 1]);
+            t.track(
+                u64::from(i),
+                Timestamp {
+                    secs: i64::from(i),
+                    nanos: 0,
+                },
+                &mut a,
+            );
+        }
+        assert!(t.bindings.len() <= MAX_BINDINGS);
+        assert!(t.pending.len() <= MAX_PENDING);
+    }
+}

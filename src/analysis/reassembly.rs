@@ -1,0 +1,499 @@
+//! IPv4 fragment reassembly (RFC 791, with RFC 815's hole list): fragments that share
+//! source, destination, protocol and identification are put back together, and the frame
+//! that completes a datagram carries the transport header decoded from the whole of it.
+//!
+//! Hostile or broken trains never crash it and never grow memory without bound: at most
+//! [`ReassemblyConfig::max_datagrams`] datagrams and [`ReassemblyConfig::max_bytes`]
+//! bytes are buffered at once, and a datagram not completed within
+//! [`ReassemblyConfig::timeout`] seconds of capture time is dropped and reported with its
+//! holes. Overlaps (the teardrop attack), duplicates and fragments reaching past 65,535
+//! bytes (the ping of death) are reported as notes.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use crate::capture::Timestamp;
+use crate::proto::ipv4::Ipv4;
+
+/// Largest IPv4 datagram payload a fragment may reach, in bytes (65,535 − 20).
+pub const MAX_PAYLOAD: usize = 65_515;
+
+/// Limits of the reassembler.
+#[derive(Clone, Copy, Debug)]
+pub struct ReassemblyConfig {
+    /// Most datagrams being reassembled at once.
+    pub max_datagrams: usize,
+    /// Most bytes buffered across all datagrams (payload and its fill map).
+    pub max_bytes: usize,
+    /// Seconds of capture time a datagram may take to complete.
+    pub timeout: f64,
+}
+
+impl Default for ReassemblyConfig {
+    fn default() -> Self {
+        ReassemblyConfig {
+            max_datagrams: 1024,
+            max_bytes: 16 * 1024 * 1024,
+            timeout: 30.0,
+        }
+    }
+}
+
+/// What `ipv4.reassembled` says on the frame that completes a datagram.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reassembled {
+    /// Frame numbers of the fragments, in offset order.
+    pub fragments: Vec<u64>,
+    /// Length of the datagram's payload, in bytes.
+    pub length: usize,
+}
+
+/// A datagram put back together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Datagram {
+    /// Which frames it came from.
+    pub info: Reassembled,
+    /// The whole payload (the transport header and data).
+    pub payload: Vec<u8>,
+    /// Each fragment: frame, first byte, length in bytes, MF — for the fragment table.
+    pub pieces: Vec<Piece>,
+}
+
+/// One fragment of a datagram, for the fragment table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// Frame number.
+    pub frame: u64,
+    /// Offset of its first payload byte in the datagram, in bytes.
+    pub offset: usize,
+    /// Payload bytes it carries.
+    pub len: usize,
+    /// More Fragments flag.
+    pub mf: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    proto: u8,
+    id: u16,
+}
+
+#[derive(Debug)]
+struct Pending {
+    first_ts: Timestamp,
+    data: Vec<u8>,
+    /// Which bytes of `data` have arrived.
+    filled: Vec<bool>,
+    /// Byte ranges [first, last] still missing (RFC 815); the last hole runs to
+    /// "infinity" until the final fragment fixes the length.
+    holes: Vec<(usize, usize)>,
+    total: Option<usize>,
+    pieces: Vec<Piece>,
+}
+
+impl Pending {
+    fn missing(&self) -> String {
+        let ranges: Vec<String> = self
+            .holes
+            .iter()
+            .map(|&(a, b)| {
+                if b == usize::MAX {
+                    format!("{a}–end")
+                } else {
+                    format!("{a}–{b}")
+                }
+            })
+            .collect();
+        ranges.join(", ")
+    }
+}
+
+/// The outcome of offering one fragment.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Notes for this frame (position, overlaps, timeouts).
+    pub notes: Vec<String>,
+    /// The whole datagram, when this fragment completed it.
+    pub datagram: Option<Datagram>,
+}
+
+/// Reassembles IPv4 datagrams.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    cfg: ReassemblyConfig,
+    pending: HashMap<Key, Pending>,
+    buffered: usize,
+    last_sweep: f64,
+    said_full: bool,
+}
+
+impl Reassembler {
+    /// A reassembler with these limits.
+    pub fn new(cfg: ReassemblyConfig) -> Reassembler {
+        Reassembler {
+            cfg,
+            ..Reassembler::default()
+        }
+    }
+
+    /// Datagrams being reassembled now.
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Payload bytes buffered now.
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered
+    }
+
+    /// Drops datagrams older than the timeout, with a note for each (at most a few
+    /// named, the rest counted).
+    fn expire(&mut self, now: f64, notes: &mut Vec<String>) {
+        if now - self.last_sweep < 1.0 {
+            return;
+        }
+        self.last_sweep = now;
+        let timeout = self.cfg.timeout;
+        let old: Vec<Key> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now - p.first_ts.as_secs_f64() > timeout)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut said = 0;
+        for k in &old {
+            if let Some(p) = self.pending.remove(k) {
+                self.buffered = self.buffered.saturating_sub(2 * p.data.len());
+                if said < 3 {
+                    notes.push(format!(
+                        "Datagram ID 0x{:04x} from {} to {} timed out after {} s incomplete: bytes {} never arrived.",
+                        k.id, k.src, k.dst, timeout, p.missing()
+                    ));
+                }
+                said += 1;
+            }
+        }
+        if said > 3 {
+            notes.push(format!(
+                "…and {} more datagrams timed out incomplete.",
+                said - 3
+            ));
+        }
+    }
+
+    /// Offers one fragment (`ip` is its header, `payload` the bytes it carries as
+    /// captured, `frame` its frame number).
+    pub fn offer(&mut self, frame: u64, ts: Timestamp, ip: &Ipv4, payload: &[u8]) -> Outcome {
+        let mut out = Outcome::default();
+        self.expire(ts.as_secs_f64(), &mut out.notes);
+        let key = Key {
+            src: ip.src,
+            dst: ip.dst,
+            proto: ip.proto,
+            id: ip.id,
+        };
+        let first = usize::from(ip.frag_offset);
+        let declared = ip.payload_len();
+        if payload.len() < declared {
+            out.notes.push(format!(
+                "This fragment was not all captured ({} of {declared} bytes), so datagram ID 0x{:04x} cannot be reassembled.",
+                payload.len(),
+                ip.id
+            ));
+            return out;
+        }
+        let len = declared;
+        let end = first + len; // one past the last byte
+        if end > MAX_PAYLOAD {
+            out.notes.push(format!(
+                "This fragment would end at byte {end}, past the largest possible datagram (65,535 bytes with its header): a \"ping of death\"; it is dropped."
+            ));
+            return out;
+        }
+        if len == 0 {
+            out.notes.push("This fragment carries no data.".into());
+            return out;
+        }
+        if !self.pending.contains_key(&key) {
+            if self.pending.len() >= self.cfg.max_datagrams
+                || self.buffered + 2 * end > self.cfg.max_bytes
+            {
+                if !self.said_full {
+                    self.said_full = true;
+                    out.notes.push(format!(
+                        "Too many datagrams are being reassembled at once ({} datagrams, {} bytes buffered): new ones are not reassembled until some complete or time out.",
+                        self.pending.len(),
+                        self.buffered
+                    ));
+                }
+                return out;
+            }
+            self.pending.insert(
+                key,
+                Pending {
+                    first_ts: ts,
+                    data: Vec::new(),
+                    filled: Vec::new(),
+                    holes: vec![(0, usize::MAX)],
+                    total: None,
+                    pieces: Vec::new(),
+                },
+            );
+        }
+        let Some(p) = self.pending.get_mut(&key) else {
+            return out;
+        };
+        let last = end - 1;
+        if p.data.len() < end {
+            self.buffered += 2 * (end - p.data.len());
+            p.data.resize(end, 0);
+            p.filled.resize(end, false);
+        }
+        // Overlaps and duplicates: bytes of [first, last] that an earlier fragment filled.
+        // The first copy of a byte is kept.
+        let mut overlap = 0usize;
+        let mut conflict = false;
+        if let (Some(data), Some(filled), Some(src)) = (
+            p.data.get_mut(first..end),
+            p.filled.get_mut(first..end),
+            payload.get(..len),
+        ) {
+            for ((d, f), s) in data.iter_mut().zip(filled.iter_mut()).zip(src) {
+                if *f {
+                    overlap += 1;
+                    conflict |= *d != *s;
+                } else {
+                    *d = *s;
+                    *f = true;
+                }
+            }
+        }
+        if overlap > 0 {
+            let dup = overlap == len && p.pieces.iter().any(|x| x.offset == first && x.len == len);
+            out.notes.push(if dup {
+                format!(
+                    "Duplicate fragment: bytes {first}–{last} of datagram ID 0x{:04x} arrived before{}.",
+                    ip.id,
+                    if conflict { ", with different contents" } else { "" }
+                )
+            } else {
+                format!(
+                    "Overlapping fragment: {overlap} of its bytes ({first}–{last}) of datagram ID 0x{:04x} were already received{} (the teardrop attack sends such fragments); the first copy is kept.",
+                    ip.id,
+                    if conflict { ", with different contents" } else { "" }
+                )
+            });
+        }
+        if !ip.mf {
+            match p.total {
+                Some(t) if t != end => out.notes.push(format!(
+                    "A second last fragment says datagram ID 0x{:04x} ends at byte {end}, not {t}; the first is kept.",
+                    ip.id
+                )),
+                Some(_) => {}
+                None => p.total = Some(end),
+            }
+        }
+        // RFC 815: each hole the fragment touches is removed and what it leaves of it
+        // (before and after the fragment) goes back.
+        let total = p.total;
+        let mut holes = Vec::with_capacity(p.holes.len() + 1);
+        for &(a, b) in &p.holes {
+            if last < a || first > b {
+                holes.push((a, b));
+                continue;
+            }
+            if first > a {
+                holes.push((a, first - 1));
+            }
+            if last < b && ip.mf {
+                holes.push((last + 1, b));
+            }
+        }
+        if let Some(t) = total {
+            holes.retain(|&(a, _)| a < t);
+            for h in &mut holes {
+                h.1 = h.1.min(t - 1);
+            }
+        }
+        p.holes = holes;
+        p.pieces.push(Piece {
+            frame,
+            offset: first,
+            len,
+            mf: ip.mf,
+        });
+        if p.holes.is_empty() && p.total.is_some() {
+            if let Some(mut p) = self.pending.remove(&key) {
+                self.buffered = self.buffered.saturating_sub(2 * p.data.len());
+                p.pieces.sort_by_key(|x| (x.offset, x.frame));
+                let mut frames: Vec<u64> = p.pieces.iter().map(|x| x.frame).collect();
+                frames.dedup();
+                let n = frames.len();
+                let k = frames.iter().position(|&f| f == frame).map_or(n, |i| i + 1);
+                let length = p.total.unwrap_or(p.data.len());
+                p.data.truncate(length);
+                out.notes.push(format!(
+                    "Reassembly: fragment {k}/{n} completes datagram ID 0x{:04x}: {length} bytes from frames {}.",
+                    ip.id,
+                    frames
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                out.datagram = Some(Datagram {
+                    info: Reassembled {
+                        fragments: frames,
+                        length,
+                    },
+                    payload: p.data,
+                    pieces: p.pieces,
+                });
+            }
+        } else {
+            out.notes.push(format!(
+                "Reassembly: {} fragment{} of datagram ID 0x{:04x} so far; bytes {} still missing.",
+                p.pieces.len(),
+                if p.pieces.len() == 1 { "" } else { "s" },
+                ip.id,
+                p.missing()
+            ));
+        }
+        out
+    }
+
+    /// The datagrams still incomplete at the end of a capture, one sentence each.
+    pub fn finish(&mut self) -> Vec<String> {
+        let v = self
+            .pending
+            .iter()
+            .map(|(k, p)| {
+                format!(
+                    "Datagram ID 0x{:04x} from {} to {} was never completed: bytes {} never arrived (fragments seen in frames {}).",
+                    k.id,
+                    k.src,
+                    k.dst,
+                    p.missing(),
+                    p.pieces.iter().map(|x| x.frame.to_string()).collect::<Vec<_>>().join(", ")
+                )
+            })
+            .collect();
+        self.pending.clear();
+        self.buffered = 0;
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frag(id: u16, offset: u16, len: u16, mf: bool) -> Ipv4 {
+        Ipv4 {
+            offset: 14,
+            version: 4,
+            ihl: 20,
+            dscp: 0,
+            ecn: 0,
+            total_len: 20 + len,
+            id,
+            reserved_flag: false,
+            df: false,
+            mf,
+            frag_offset: offset,
+            ttl: 64,
+            proto: 17,
+            checksum: 0,
+            checksum_ok: Some(true),
+            src: Ipv4Addr::new(10, 77, 0, 1),
+            dst: Ipv4Addr::new(10, 77, 0, 2),
+            options: Vec::new(),
+            reassembled: None,
+        }
+    }
+
+    fn ts(s: i64) -> Timestamp {
+        Timestamp { secs: s, nanos: 0 }
+    }
+
+    #[test]
+    fn in_order_and_out_of_order_trains_complete() {
+        for order in [[0usize, 1, 2], [2, 0, 1], [1, 2, 0]] {
+            let mut r = Reassembler::default();
+            let parts = [(0u16, 16u16, true), (16, 16, true), (32, 8, false)];
+            let mut done = None;
+            for (i, &j) in order.iter().enumerate() {
+                let (o, l, mf) = parts[j];
+                let payload: Vec<u8> = (o..o + l).map(|b| b as u8).collect();
+                let out = r.offer(i as u64 + 1, ts(0), &frag(7, o, l, mf), &payload);
+                if i < 2 {
+                    assert!(out.datagram.is_none(), "{order:?}");
+                } else {
+                    done = out.datagram;
+                }
+            }
+            let d = done.expect("completed");
+            assert_eq!(d.info.length, 40);
+            assert_eq!(d.payload, (0..40u8).collect::<Vec<_>>());
+            assert_eq!(r.buffered_bytes(), 0);
+            assert_eq!(r.in_flight(), 0);
+        }
+    }
+
+    #[test]
+    fn overlap_duplicate_and_ping_of_death_are_noted() {
+        let mut r = Reassembler::default();
+        r.offer(1, ts(0), &frag(1, 0, 16, true), &[1; 16]);
+        let o = r.offer(2, ts(0), &frag(1, 0, 16, true), &[1; 16]);
+        assert!(
+            o.notes[0].starts_with("Duplicate fragment"),
+            "{:?}",
+            o.notes
+        );
+        let o = r.offer(3, ts(0), &frag(1, 8, 16, true), &[2; 16]);
+        assert!(
+            o.notes[0].starts_with("Overlapping fragment"),
+            "{:?}",
+            o.notes
+        );
+        let o = r.offer(4, ts(0), &frag(2, 65_512, 16, false), &[0; 16]);
+        assert!(o.notes[0].contains("ping of death"), "{:?}", o.notes);
+        let o = r.offer(5, ts(0), &frag(1, 24, 8, false), &[3; 8]);
+        let d = o.datagram.expect("completes");
+        // First copy kept: bytes 8..16 stay 1, 16..24 come from frame 3.
+        assert_eq!(&d.payload[..16], &[1; 16]);
+        assert_eq!(&d.payload[16..24], &[2; 8]);
+    }
+
+    #[test]
+    fn incomplete_datagrams_time_out_with_their_holes() {
+        let mut r = Reassembler::default();
+        r.offer(1, ts(0), &frag(9, 0, 16, true), &[0; 16]);
+        let o = r.offer(2, ts(100), &frag(10, 0, 8, true), &[0; 8]);
+        assert!(
+            o.notes[0].contains("timed out") && o.notes[0].contains("16–end"),
+            "{:?}",
+            o.notes
+        );
+        let left = r.finish();
+        assert_eq!(left.len(), 1);
+        assert!(left[0].contains("never completed"));
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_a_flood_of_never_completed_trains() {
+        let mut r = Reassembler::default();
+        for i in 0..100_000u32 {
+            let mut ip = frag(i as u16, 0, 1480, true);
+            ip.src = Ipv4Addr::from(0x0a00_0000 + (i >> 16));
+            r.offer(u64::from(i), ts(i64::from(i / 1000)), &ip, &[0; 1480]);
+            assert!(r.in_flight() <= 1024);
+            assert!(r.buffered_bytes() <= 16 * 1024 * 1024);
+        }
+    }
+}
