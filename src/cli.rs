@@ -40,6 +40,10 @@ pub struct FlowsArgs {
     /// Draw TCP stream STREAM (default 0) as a sequence diagram.
     #[arg(long, value_name = "STREAM", num_args = 0..=1, default_missing_value = "0")]
     pub ladder: Option<u64>,
+    /// Show the ARP table (IP → MAC, first and last seen, conflicts) instead of the
+    /// conversations.
+    #[arg(long, conflicts_with = "ladder")]
+    pub arp: bool,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             let opts = FlowsOptions {
                 json: args.format == cli::FlowsFormat::Json,
                 ladder: args.ladder,
+                arp: args.arp,
                 width: args.width.unwrap_or_else(terminal_width),
             };
             pipeline::flows_path(&args.file, &opts, &mut out)

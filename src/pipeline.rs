@@ -163,6 +163,8 @@ pub struct FlowsOptions {
     pub json: bool,
     /// Draw this TCP stream as a ladder diagram instead of listing conversations.
     pub ladder: Option<u64>,
+    /// Show the ARP table instead of the conversations.
+    pub arp: bool,
     /// Table width in columns.
     pub width: u16,
 }
@@ -222,6 +224,14 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
             f.conn_state,
             f.history
         ));
+    }
+    if opts.arp {
+        let table = analyzer.arp.table();
+        return if opts.json {
+            w(flows::write_json(out, &table))
+        } else {
+            w(flows::write_arp_table(out, &table, first, opts.width))
+        };
     }
     if opts.json {
         w(flows::write_json(out, &flows))

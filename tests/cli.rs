@@ -384,3 +384,40 @@ fn ladder_of_a_missing_stream_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn table_of_a_reassembled_datagram_shows_the_fragment_table() {
+    golden(
+        "fragments.table",
+        &[
+            "read",
+            &capture("fragments.pcap"),
+            "--format",
+            "table",
+            "--width",
+            "100",
+        ],
+    );
+}
+
+#[test]
+fn json_with_reassembly_of_the_fragments() {
+    golden(
+        "fragments.json",
+        &[
+            "read",
+            &capture("fragments.pcap"),
+            "--format",
+            "json",
+            "--reassemble",
+        ],
+    );
+}
+
+#[test]
+fn arp_table_of_the_arp_capture() {
+    golden(
+        "arp.flows",
+        &["flows", &capture("arp.pcap"), "--arp", "--width", "100"],
+    );
+}

@@ -5,11 +5,12 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, Table};
 
 use crate::analysis::FlowSummary;
+use crate::analysis::arp::Binding;
 use crate::capture::Timestamp;
 
-/// Writes one JSON line per conversation.
-pub fn write_json(out: &mut dyn Write, flows: &[FlowSummary]) -> io::Result<()> {
-    for f in flows {
+/// Writes one JSON line per conversation (or per ARP table entry).
+pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
+    for f in rows {
         serde_json::to_writer(&mut *out, f).map_err(io::Error::other)?;
         out.write_all(b"\n")?;
     }
@@ -26,26 +27,22 @@ pub fn write_table(
     icmp: u64,
     width: u16,
 ) -> io::Result<()> {
-    let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width)
-        .set_header(vec![
-            "#",
-            "client",
-            "server",
-            "service",
-            "pkts →/←",
-            "bytes →/←",
-            "start s",
-            "dur s",
-            "handshake",
-            "closed",
-            "state",
-            "zeek",
-            "history",
-        ]);
+    let mut t = new_table(width);
+    t.set_header(vec![
+        "#",
+        "client",
+        "server",
+        "service",
+        "pkts →/←",
+        "bytes →/←",
+        "start s",
+        "dur s",
+        "handshake",
+        "closed",
+        "state",
+        "zeek",
+        "history",
+    ]);
     let base = first.map(|f| f.as_secs_f64()).unwrap_or(0.0);
     for f in flows {
         t.add_row(vec![
@@ -77,6 +74,63 @@ pub fn write_table(
         flows.len()
     )?;
     out.write_all(LEGEND.as_bytes())
+}
+
+/// Writes the ARP table: one row per IP address, with every MAC that claimed it.
+pub fn write_arp_table(
+    out: &mut dyn Write,
+    table: &[Binding],
+    first: Option<Timestamp>,
+    width: u16,
+) -> io::Result<()> {
+    let mut t = new_table(width);
+    t.set_header(vec![
+        "IP",
+        "MAC",
+        "first seen s",
+        "last seen s",
+        "packets",
+        "warning",
+    ]);
+    let base = first.map(|f| f.as_secs_f64()).unwrap_or(0.0);
+    for b in table {
+        let others: Vec<String> = b
+            .macs
+            .iter()
+            .filter(|m| **m != b.mac)
+            .map(|m| m.to_string())
+            .collect();
+        t.add_row(vec![
+            b.ip.to_string(),
+            b.mac.to_string(),
+            format!("{:.3}", b.first_seen.as_secs_f64() - base),
+            format!("{:.3}", b.last_seen.as_secs_f64() - base),
+            b.packets.to_string(),
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "also claimed by {}: an address conflict or ARP spoofing",
+                    others.join(", ")
+                )
+            },
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "{} addresses learned from ARP senders (IP → the MAC that last claimed it).",
+        table.len()
+    )
+}
+
+fn new_table(width: u16) -> Table {
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    t
 }
 
 const LEGEND: &str = "\
