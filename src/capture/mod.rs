@@ -1,6 +1,7 @@
 //! Sources of frames: saved captures now, live interfaces later; every source yields the same Frame.
 
 pub mod file;
+pub mod writer;
 
 use std::fmt;
 
