@@ -13,7 +13,9 @@
 pub mod analysis;
 pub mod capture;
 pub mod dissect;
+pub mod lab;
 pub mod lookup;
 pub mod pipeline;
+pub mod privilege;
 pub mod proto;
 pub mod render;

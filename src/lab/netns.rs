@@ -1,0 +1,167 @@
+//! A pair of network namespaces joined by a veth pair, as an RAII guard.
+
+use std::net::Ipv4Addr;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Why the network could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum NetnsError {
+    /// `ip` could not be run at all.
+    #[error("could not run `ip` from iproute2 ({0}); install it with `apt-get install iproute2`.")]
+    NoIp(std::io::Error),
+    /// `ip` ran and refused.
+    #[error("`ip {args}` failed: {stderr}")]
+    Failed {
+        /// The arguments given.
+        args: String,
+        /// What it printed.
+        stderr: String,
+    },
+}
+
+/// One side of the pair.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// Namespace name.
+    pub ns: String,
+    /// Interface name inside it.
+    pub iface: String,
+    /// Its IPv4 address (with a /24 prefix).
+    pub ip: Ipv4Addr,
+    /// Its MAC address.
+    pub mac: [u8; 6],
+}
+
+/// Two namespaces joined by a veth pair; dropped, it deletes both namespaces (which
+/// deletes the veth with them).
+#[derive(Debug)]
+pub struct NetnsPair {
+    /// The first host.
+    pub a: Host,
+    /// The second host.
+    pub b: Host,
+    keep: bool,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn ip(args: &[&str]) -> Result<Output, NetnsError> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(NetnsError::NoIp)?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(NetnsError::Failed {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+}
+
+impl NetnsPair {
+    /// Creates `PREFIX-a-PID-N` and `PREFIX-b-PID-N` joined by a veth pair (`iface_a` in
+    /// the first, `iface_b` in the second), with 10.77.0.1/24 and 10.77.0.2/24 unless
+    /// other addresses are given, links up, IPv6 off (no noise) and checksum offload left
+    /// as the kernel sets it.
+    pub fn create(
+        prefix: &str,
+        iface_a: &str,
+        iface_b: &str,
+        ips: Option<(Ipv4Addr, Ipv4Addr)>,
+    ) -> Result<NetnsPair, NetnsError> {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{}-{n}", std::process::id());
+        let (ip_a, ip_b) =
+            ips.unwrap_or((Ipv4Addr::new(10, 77, 0, 1), Ipv4Addr::new(10, 77, 0, 2)));
+        let pair = NetnsPair {
+            a: Host {
+                ns: format!("{prefix}-a-{id}"),
+                iface: iface_a.to_string(),
+                ip: ip_a,
+                mac: [0x02, 0x77, 0, 0, 0, 0x01],
+            },
+            b: Host {
+                ns: format!("{prefix}-b-{id}"),
+                iface: iface_b.to_string(),
+                ip: ip_b,
+                mac: [0x02, 0x77, 0, 0, 0, 0x02],
+            },
+            keep: false,
+        };
+        // From here on, a failure drops `pair`, which removes whatever was created.
+        for h in [&pair.a, &pair.b] {
+            ip(&["netns", "add", &h.ns])?;
+        }
+        ip(&[
+            "link", "add", iface_a, "netns", &pair.a.ns, "type", "veth", "peer", "name", iface_b,
+            "netns", &pair.b.ns,
+        ])?;
+        for h in [&pair.a, &pair.b] {
+            let mac = crate::proto::MacAddr(h.mac).to_string();
+            let addr = format!("{}/24", h.ip);
+            let ns = h.ns.as_str();
+            pair.exec_ok(ns, &["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])?;
+            pair.exec_ok(
+                ns,
+                &["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"],
+            )?;
+            ip(&["-n", ns, "link", "set", &h.iface, "address", &mac])?;
+            ip(&["-n", ns, "addr", "add", &addr, "dev", &h.iface])?;
+            ip(&["-n", ns, "link", "set", &h.iface, "up"])?;
+            ip(&["-n", ns, "link", "set", "lo", "up"])?;
+        }
+        Ok(pair)
+    }
+
+    /// A command that runs `args` inside namespace `ns`.
+    pub fn command(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns]).args(args);
+        c
+    }
+
+    /// Runs `args` inside `ns` and fails unless it succeeds.
+    pub fn exec_ok(&self, ns: &str, args: &[&str]) -> Result<Output, NetnsError> {
+        let out = self.command(ns, args).output().map_err(NetnsError::NoIp)?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(NetnsError::Failed {
+                args: format!("netns exec {ns} {}", args.join(" ")),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    }
+
+    /// Leave the namespaces in place when dropped (for `lab --keep`).
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for NetnsPair {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        for h in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", &h.ns]).output();
+        }
+    }
+}
+
+/// Whether this process may create namespaces; `Err` says why not, for a skip message.
+pub fn can_create_namespaces() -> Result<(), String> {
+    if !crate::privilege::is_root() {
+        return Err(
+            "creating network namespaces needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN)".into(),
+        );
+    }
+    match Command::new("ip").arg("-V").output() {
+        Ok(o) if o.status.success() => Ok(()),
+        _ => Err("`ip` from iproute2 is not installed".into()),
+    }
+}

@@ -1,0 +1,68 @@
+//! The namespace guard itself: two namespaces that can reach each other, and nothing
+//! left behind afterwards. Needs root; skipped with a reason otherwise, except under
+//! `CI=true`, where it must run.
+
+use std::process::Command;
+
+use wirelens::lab::netns::{NetnsPair, can_create_namespaces};
+
+/// Skips (returns false) with a printed reason when namespaces cannot be made here;
+/// under CI=true that is a failure instead.
+fn may_run() -> bool {
+    match can_create_namespaces() {
+        Ok(()) => true,
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but this test cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping: {why}");
+            false
+        }
+    }
+}
+
+fn namespaces() -> String {
+    let out = Command::new("ip").args(["netns", "list"]).output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn two_namespaces_talk_over_the_veth_and_vanish_afterwards() {
+    if !may_run() {
+        return;
+    }
+    let names;
+    {
+        let pair = NetnsPair::create("wlt", "va", "vb", None).unwrap_or_else(|e| panic!("{e}"));
+        names = (pair.a.ns.clone(), pair.b.ns.clone());
+        let ping = pair
+            .exec_ok(&pair.a.ns, &["ping", "-c", "1", "-W", "2", "10.77.0.2"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        assert!(ping.is_ok(), "{ping:?}");
+        assert!(namespaces().contains(&names.0));
+    }
+    let left = namespaces();
+    assert!(
+        !left.contains(&names.0) && !left.contains(&names.1),
+        "{left}"
+    );
+}
+
+#[test]
+fn namespaces_are_removed_even_when_the_test_panics() {
+    if !may_run() {
+        return;
+    }
+    let result = std::panic::catch_unwind(|| {
+        let pair = NetnsPair::create("wlt", "va", "vb", None).unwrap_or_else(|e| panic!("{e}"));
+        let name = pair.a.ns.clone();
+        panic!("{name}");
+    });
+    let name = result
+        .err()
+        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(name.starts_with("wlt-a-"), "{name}");
+    assert!(!namespaces().contains(&name));
+}
