@@ -258,9 +258,21 @@ fn dissect_ethernet(d: &mut Dissection, bytes: &[u8]) {
             }
         },
     }
-    // A stop after the network layer (e.g. IPv4 options cut short) is still worth saying.
+    // A stop after the network layer (e.g. an IPsec header cut short) is still worth
+    // saying; the transport layer is decoded (and its truncation told) by us, below.
     if sliced.net.is_some()
         && let Some((err, layer)) = &sliced.stop_err
+        && !matches!(
+            layer,
+            Layer::TcpHeader
+                | Layer::UdpHeader
+                | Layer::UdpPayload
+                | Layer::Icmpv4
+                | Layer::Icmpv4Timestamp
+                | Layer::Icmpv4TimestampReply
+                | Layer::Icmpv6
+                | Layer::Igmp
+        )
     {
         d.notes.push(describe_stop(err, *layer));
     }
@@ -394,6 +406,9 @@ fn decode_transport(
     } else {
         payload.len()
     };
+    // A first fragment's checksum covers bytes it does not carry. Inside an ICMP error,
+    // TCP and ICMP checksums are left unverified (as tshark does); a quoted UDP datagram
+    // is verified when it was quoted whole.
     let verifiable = !first_fragment && !quoted;
     let truncated = |what: &str, need: usize| {
         format!(
@@ -430,7 +445,7 @@ fn decode_transport(
         },
         IpProto::UDP => match Udp::parse(payload, off, ip.src, ip.dst) {
             Some(mut udp) => {
-                if !verifiable {
+                if first_fragment {
                     udp.checksum_ok = None;
                 }
                 let end = usize::from(udp.length).min(payload.len());
