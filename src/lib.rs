@@ -8,7 +8,7 @@
 //! * [`render`] formats a dissection as a summary line, annotated tables or JSON.
 //!
 //! The protocol code in [`proto`] knows nothing about files, terminals or the command line.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod analysis;
 pub mod capture;

@@ -1,4 +1,4 @@
-//! Renderers: they only format a [`Dissection`](crate::dissect::Dissection); they never
+//! Renderers: they only format a [`crate::dissect::Dissection`]; they never
 //! parse bytes and never decide what a packet means.
 //!
 //! * [`summary`]: one line per packet, like tcpdump but readable;
