@@ -27,6 +27,21 @@ pub enum Command {
     /// Examples: wirelens flows captures/tcp-echo.pcap
     ///           wirelens flows captures/tcp-echo.pcap --ladder 0
     Flows(FlowsArgs),
+    /// Statistics of a capture: protocol hierarchy, top talkers, packet sizes, packets
+    /// per second.
+    ///
+    /// Example: wirelens stats captures/icmp-errors.pcap
+    Stats(StatsArgs),
+}
+
+/// Arguments of `wirelens stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// The capture file, or - for standard input.
+    pub file: PathBuf,
+    /// How many top talkers to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
 }
 
 /// Arguments of `wirelens flows`.

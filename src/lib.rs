@@ -8,6 +8,30 @@
 //! * [`render`] formats a dissection as a summary line, annotated tables or JSON.
 //!
 //! The protocol code in [`proto`] knows nothing about files, terminals or the command line.
+//!
+//! ```
+//! use wirelens::capture::{Frame, LinkType, Timestamp};
+//! use wirelens::dissect::dissect;
+//!
+//! // An ARP request, as it appears on the wire.
+//! let bytes = [
+//!     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x77, 0, 0, 0, 1, 0x08, 0x06, // Ethernet
+//!     0, 1, 0x08, 0x00, 6, 4, 0, 1, // ARP: Ethernet/IPv4, request
+//!     0x02, 0x77, 0, 0, 0, 1, 10, 77, 0, 1, // sender MAC and IP
+//!     0, 0, 0, 0, 0, 0, 10, 77, 0, 2, // target MAC (unknown) and IP
+//! ];
+//! let frame = Frame {
+//!     ts: Timestamp::default(),
+//!     caplen: bytes.len() as u32,
+//!     len: bytes.len() as u32,
+//!     link: LinkType::ETHERNET,
+//!     bytes: &bytes,
+//! };
+//! let d = dissect(1, &frame);
+//! let arp = d.arp.as_ref().expect("an ARP packet");
+//! assert_eq!(arp.explain(), "Who has 10.77.0.2? Tell 10.77.0.1");
+//! assert!(d.eth.as_ref().is_some_and(|e| e.dst.is_broadcast()));
+//! ```
 #![deny(missing_docs)]
 
 pub mod analysis;

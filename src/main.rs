@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             };
             pipeline::flows_path(&args.file, &opts, &mut out)
         }
+        cli::Command::Stats(args) => pipeline::stats_path(&args.file, args.top, &mut out),
     };
     let flushed = out.flush();
     finish(result.and(flushed.map_err(RunError::Output)))

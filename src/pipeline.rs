@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::analysis::Analyzer;
 use crate::analysis::flowtable::TrackerConfig;
 use crate::analysis::reassembly::ReassemblyConfig;
+use crate::analysis::stats::Stats;
 use crate::capture::LinkType;
 use crate::capture::file::{CaptureError, FileSource};
 use crate::dissect::{Dissection, dissect};
@@ -245,4 +246,17 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
             opts.width,
         ))
     }
+}
+
+/// Reads `path` and writes its statistics to `out`: protocol hierarchy, the `top`
+/// biggest talkers, packet sizes and packets over time.
+pub fn stats_path(path: &Path, top: usize, out: &mut dyn Write) -> Result<(), RunError> {
+    let mut source = FileSource::open(path)?;
+    let mut analyzer = Analyzer::default();
+    let mut stats = Stats::default();
+    each_packet(&mut source, None, &mut analyzer, |d, _| {
+        stats.add(d);
+        Ok(())
+    })?;
+    render::stats::write(out, &stats, top).map_err(RunError::Output)
 }

@@ -421,3 +421,11 @@ fn arp_table_of_the_arp_capture() {
         &["flows", &capture("arp.pcap"), "--arp", "--width", "100"],
     );
 }
+
+#[test]
+fn stats_of_the_icmp_errors_capture() {
+    golden(
+        "icmp-errors.stats",
+        &["stats", &capture("icmp-errors.pcap")],
+    );
+}

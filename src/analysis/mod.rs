@@ -5,6 +5,7 @@
 pub mod arp;
 pub mod flowtable;
 pub mod reassembly;
+pub mod stats;
 pub mod tcp;
 pub mod udp;
 

@@ -10,6 +10,7 @@ pub mod flows;
 pub mod hexdump;
 pub mod json;
 pub mod ladder;
+pub mod stats;
 pub mod summary;
 pub mod table;
 
