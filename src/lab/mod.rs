@@ -3,3 +3,4 @@
 //! Everything sent in them stays in them: the host's interfaces are never touched.
 
 pub mod netns;
+pub mod roles;
