@@ -523,7 +523,7 @@ fn wrong_checksum(what: &str, checksum: u16, ip: &Ipv4, len: usize) -> String {
     });
     if partial == Some(checksum) {
         format!(
-            "The {what} checksum 0x{checksum:04x} is only the pseudo-header sum: the sender left it for its network card to finish (checksum offload), so this was captured on the sending host before the card filled it in."
+            "The {what} checksum 0x{checksum:04x} is only the pseudo-header sum: the sender left it for its network card to finish (checksum offload), and it was captured before any card did: on the sending host, or on a virtual link such as veth that never finishes it."
         )
     } else {
         format!("The {what} checksum 0x{checksum:04x} is wrong.")

@@ -36,6 +36,7 @@ pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Res
             };
             out.write_all(&[c])?;
         }
+        out.write_all(b"\n")?;
         // The marks line, without trailing blanks.
         let mut line = String::with_capacity(6 + WIDTH * 3);
         line.push_str("      ");
