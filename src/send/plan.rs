@@ -411,8 +411,7 @@ mod tests {
         let p = make(&arp_req(ArpMode::Gratuitous { reply: false }), &va())
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            p.title
-                .starts_with("ARP gratuitous ARP: 10.77.0.1 announces"),
+            p.title.starts_with("Gratuitous ARP: 10.77.0.1 announces"),
             "{}",
             p.title
         );
