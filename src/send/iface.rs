@@ -63,8 +63,10 @@ pub struct Interface {
     pub subnets: Vec<Subnet>,
     /// Administratively up (`ip link set IFACE up`).
     pub up: bool,
-    /// Up with a working link (carrier): frames can leave it.
-    pub running: bool,
+    /// Has a carrier (IFF_LOWER_UP): its cable, or the other end of its veth pair, is up,
+    /// so frames can leave it. Read directly, not through the operational state, which
+    /// the kernel updates up to a second later.
+    pub carrier: bool,
     /// The loopback interface: no Ethernet on the wire, no ARP.
     pub loopback: bool,
 }
@@ -99,7 +101,7 @@ impl Interface {
             mac: i.mac.map_or(MacAddr::ZERO, |m| MacAddr(m.octets())),
             subnets,
             up: i.is_up(),
-            running: i.is_running(),
+            carrier: i.is_lower_up(),
             loopback: i.is_loopback(),
         })
     }
@@ -111,7 +113,7 @@ impl Interface {
                 iface: self.name.clone(),
             });
         }
-        if !self.running {
+        if !self.carrier {
             return Err(SendError::NoCarrier {
                 iface: self.name.clone(),
             });
@@ -213,7 +215,7 @@ mod tests {
                 prefix: 24,
             }],
             up: true,
-            running: true,
+            carrier: true,
             loopback: false,
         }
     }
@@ -260,7 +262,7 @@ mod tests {
     #[test]
     fn down_and_carrierless_interfaces_are_refused() {
         let mut i = va();
-        i.running = false;
+        i.carrier = false;
         let e = i
             .check_usable()
             .err()

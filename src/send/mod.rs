@@ -240,15 +240,15 @@ pub enum SendError {
     },
     /// More than [`MAX_RATE`] packets per second.
     #[error(
-        "Sending {per_round} packet(s) every {interval_ms} ms is {rate:.0} packets per second, more than the 1000 wirelens allows: use --interval {min_ms} or more."
+        "Sending {per_round} packet(s) every {interval_ms} ms is {rate}, more than the 1000 packets per second wirelens allows: use --interval {min_ms} or more."
     )]
     TooFast {
         /// Packets sent each time (fragments count).
         per_round: usize,
         /// The interval asked for, in milliseconds.
         interval_ms: f64,
-        /// The rate that makes, in packets per second.
-        rate: f64,
+        /// The rate that makes, in words: "2000 packets per second".
+        rate: String,
         /// The shortest interval allowed, in milliseconds.
         min_ms: f64,
     },
@@ -343,7 +343,11 @@ impl Options {
                 return Err(SendError::TooFast {
                     per_round,
                     interval_ms: self.interval_ms,
-                    rate,
+                    rate: if rate.is_finite() {
+                        format!("{rate:.0} packets per second")
+                    } else {
+                        "as fast as the machine can send".to_string()
+                    },
                     min_ms: per_round as f64 * 1000.0 / MAX_RATE,
                 });
             }
@@ -385,7 +389,7 @@ mod tests {
         assert_eq!(
             e.as_deref(),
             Some(
-                "Sending 1 packet(s) every 0.5 ms is 2000 packets per second, more than the 1000 wirelens allows: use --interval 1 or more."
+                "Sending 1 packet(s) every 0.5 ms is 2000 packets per second, more than the 1000 packets per second wirelens allows: use --interval 1 or more."
             )
         );
         assert!(opts(2, 2.0, false).check_volume(3).is_err());

@@ -357,7 +357,7 @@ mod tests {
                 prefix: 24,
             }],
             up: true,
-            running: true,
+            carrier: true,
             loopback: false,
         }
     }
