@@ -113,7 +113,7 @@ pub struct SendArpArgs {
     #[arg(long)]
     pub reply: bool,
     /// The target's MAC: where a --reply goes (a request goes there instead of broadcast).
-    #[arg(long, value_name = "MAC")]
+    #[arg(long, value_name = "MAC", conflicts_with_all = ["gratuitous", "probe"])]
     pub target_mac: Option<MacAddr>,
     /// Sender IP (default: the interface's address).
     #[arg(long, value_name = "IP")]

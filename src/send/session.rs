@@ -302,7 +302,16 @@ impl Session<'_> {
         let (count, timeout) = (o.count, Duration::from_millis(o.timeout_ms));
         let interval = Duration::try_from_secs_f64(o.interval_ms / 1000.0).unwrap_or_default();
         if !o.quiet {
-            let waits = self.plan.expect != Expect::Nothing;
+            let watching = match &self.plan.expect {
+                Expect::Nothing
+                | Expect::Udp {
+                    broadcast: true, ..
+                } => String::new(),
+                Expect::ArpReply { .. } => " and watching for the reply".to_string(),
+                Expect::ArpClaim { ip, .. } => format!(" and watching for anyone who claims {ip}"),
+                Expect::Udp { .. } => " and watching for an ICMP error".to_string(),
+                Expect::Tcp { .. } => " and watching for the answer".to_string(),
+            };
             let line = format!(
                 "\nSending on {}{}{}:",
                 self.iface.name,
@@ -311,10 +320,10 @@ impl Session<'_> {
                 } else {
                     String::new()
                 },
-                if waits {
-                    format!(" and watching for the answer for up to {} ms", o.timeout_ms)
+                if watching.is_empty() {
+                    watching
                 } else {
-                    String::new()
+                    format!("{watching} for up to {} ms", o.timeout_ms)
                 }
             );
             self.say(&line)?;
@@ -534,7 +543,8 @@ impl Session<'_> {
                     ArpMode::Reply { target, .. } => format!(
                         "Sent: {ip} is at {mac}, to {target}. {target} may now map {ip} to {mac} \
                          in its ARP cache although it never asked — which is how ARP spoofing \
-                         works."
+                         works. (Linux takes an unsolicited reply only for an address it already \
+                         has an entry for, unless net.ipv4.conf.all.arp_accept is 1.)"
                     ),
                     _ => format!(
                         "Sent: {ip} is at {mac}, to everyone on {iface}. Hosts that already have \
@@ -553,8 +563,9 @@ impl Session<'_> {
                         d.icmp.as_ref().map(|i| i.explain()).unwrap_or_default()
                     )),
                     None if *broadcast => lines.push(format!(
-                        "Sent. Every host on {iface} received it; a program bound to UDP port {} \
-                         there gets the data. Nobody answers a broadcast with an error.",
+                        "Sent. Every host on {iface}'s link receives it, and a program bound to \
+                         UDP port {} there gets the data. Nobody answers a broadcast with an \
+                         error.",
                         spec.port
                     )),
                     None => lines.push(format!(
