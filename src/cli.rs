@@ -121,8 +121,8 @@ pub struct SendArpArgs {
     /// Sender MAC, in the ARP packet and the Ethernet header (default: the interface's).
     #[arg(long, value_name = "MAC")]
     pub sender_mac: Option<MacAddr>,
+    /// The options every packet shares.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub common: SendCommon,
 }
 
@@ -155,8 +155,8 @@ pub struct SendUdpArgs {
     /// refusing it.
     #[arg(long)]
     pub fragment: bool,
+    /// The options every packet shares.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub common: SendCommon,
 }
 
@@ -175,8 +175,8 @@ pub struct SendTcpArgs {
     /// Flags to set, joined with commas: SYN (a port scan), ACK, FIN, RST, PSH, URG…
     #[arg(long, value_name = "FLAGS", default_value = "SYN", value_parser = tcp_flags)]
     pub flags: TcpFlags,
+    /// The options every packet shares.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub common: SendCommon,
 }
 
