@@ -1,9 +1,13 @@
 //! Command-line types. Parsing only validates; `main` turns the result into library calls.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use wirelens::proto::MacAddr;
+use wirelens::proto::tcp::TcpFlags;
 use wirelens::render::Format;
+use wirelens::send;
 
 /// wirelens: see every header field of every packet, explained.
 #[derive(Debug, Parser)]
@@ -32,6 +36,13 @@ pub enum Command {
     ///
     /// Example: wirelens stats captures/icmp-errors.pcap
     Stats(StatsArgs),
+    /// Craft an ARP, UDP or TCP packet, show every field, send it on an interface through
+    /// a raw socket and watch for the answer. Needs CAP_NET_RAW, except with --dry-run.
+    ///
+    /// Examples: wirelens send arp -i va --target 10.77.0.2
+    ///           wirelens send udp -i va --broadcast --port 10000 --payload "hello"
+    ///           wirelens send tcp -i va --to 10.77.0.2 --port 8080
+    Send(SendArgs),
 }
 
 /// Arguments of `wirelens stats`.
@@ -42,6 +53,248 @@ pub struct StatsArgs {
     /// How many top talkers to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+}
+
+/// Arguments of `wirelens send`.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// Which packet to send.
+    #[command(subcommand)]
+    pub packet: SendPacket,
+}
+
+/// The packets `wirelens send` crafts.
+#[derive(Debug, Subcommand)]
+pub enum SendPacket {
+    /// An ARP request (waits for the reply), reply, gratuitous ARP or probe.
+    Arp(SendArpArgs),
+    /// A UDP datagram, to one host or broadcast; we write the IPv4 and UDP headers.
+    Udp(SendUdpArgs),
+    /// A TCP segment (a SYN by default), then what the port answered.
+    Tcp(SendTcpArgs),
+}
+
+/// What every `wirelens send` packet shares.
+#[derive(Debug, clap::Args)]
+pub struct SendCommon {
+    /// The interface to send on.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub iface: String,
+    /// How many times to send the packet.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+    /// Milliseconds between two sends (at most 1000 packets per second are sent).
+    #[arg(long, value_name = "MS", default_value_t = 1000.0, value_parser = non_negative_ms)]
+    pub interval: f64,
+    /// Milliseconds to wait for answers after the last send (at most an hour).
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub timeout: u64,
+    /// Show only the results, not the packets.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Show the packets and send nothing (needs no privilege).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the packets sent and received to this pcap file.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Allow a target that is not on one of the interface's subnets.
+    #[arg(long)]
+    pub any_target: bool,
+    /// Allow more than 10,000 packets.
+    #[arg(long)]
+    pub force: bool,
+    /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+}
+
+/// Arguments of `wirelens send arp`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["target", "gratuitous", "probe"])))]
+pub struct SendArpArgs {
+    /// Ask who has IP (or, with --reply, tell IP where the sender IP is).
+    #[arg(long, value_name = "IP")]
+    pub target: Option<Ipv4Addr>,
+    /// Announce the sender IP (sender IP = target IP), as a request or, with --reply, a reply.
+    #[arg(long)]
+    pub gratuitous: bool,
+    /// Ask whether IP is in use, with sender IP 0.0.0.0 (RFC 5227); exit code 1 if it is.
+    #[arg(long, value_name = "IP", conflicts_with_all = ["reply", "sender_ip"])]
+    pub probe: Option<Ipv4Addr>,
+    /// Send a reply (opcode 2) instead of a request; with --target it needs --target-mac.
+    #[arg(long)]
+    pub reply: bool,
+    /// The target's MAC: where a --reply goes (a request goes there instead of broadcast).
+    #[arg(long, value_name = "MAC", conflicts_with_all = ["gratuitous", "probe"])]
+    pub target_mac: Option<MacAddr>,
+    /// Sender IP (default: the interface's address).
+    #[arg(long, value_name = "IP")]
+    pub sender_ip: Option<Ipv4Addr>,
+    /// Sender MAC, in the ARP packet and the Ethernet header (default: the interface's).
+    #[arg(long, value_name = "MAC")]
+    pub sender_mac: Option<MacAddr>,
+    /// The options every packet shares.
+    #[command(flatten)]
+    pub common: SendCommon,
+}
+
+/// Arguments of `wirelens send udp`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("dest").required(true).args(["broadcast", "to"])))]
+pub struct SendUdpArgs {
+    /// Send to 255.255.255.255, the limited broadcast: every host on the link.
+    #[arg(long)]
+    pub broadcast: bool,
+    /// Send to IP (a subnet broadcast such as 10.77.0.255 reaches every host on it).
+    #[arg(long, value_name = "IP")]
+    pub to: Option<Ipv4Addr>,
+    /// Destination port.
+    #[arg(long, value_name = "N")]
+    pub port: u16,
+    /// Source port (default: a random one from 49152–65535).
+    #[arg(long, value_name = "N")]
+    pub src_port: Option<u16>,
+    /// The data, as text.
+    #[arg(long, value_name = "TEXT", conflicts_with = "payload_hex")]
+    pub payload: Option<String>,
+    /// The data, in hex (68656c6c6f, or 68 65 6c 6c 6f).
+    #[arg(long, value_name = "HEX", value_parser = hex_bytes)]
+    pub payload_hex: Option<HexBytes>,
+    /// Time to live.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub ttl: u8,
+    /// Cut a datagram bigger than the interface's MTU into IPv4 fragments instead of
+    /// refusing it.
+    #[arg(long)]
+    pub fragment: bool,
+    /// The options every packet shares.
+    #[command(flatten)]
+    pub common: SendCommon,
+}
+
+/// Arguments of `wirelens send tcp`.
+#[derive(Debug, clap::Args)]
+pub struct SendTcpArgs {
+    /// The host to send to.
+    #[arg(long, value_name = "IP")]
+    pub to: Ipv4Addr,
+    /// Destination port.
+    #[arg(long, value_name = "N")]
+    pub port: u16,
+    /// Source port (default: a random one from 49152–65535).
+    #[arg(long, value_name = "N")]
+    pub src_port: Option<u16>,
+    /// Flags to set, joined with commas: SYN (a port scan), ACK, FIN, RST, PSH, URG…
+    #[arg(long, value_name = "FLAGS", default_value = "SYN", value_parser = tcp_flags)]
+    pub flags: TcpFlags,
+    /// The options every packet shares.
+    #[command(flatten)]
+    pub common: SendCommon,
+}
+
+/// Bytes given in hex on the command line.
+#[derive(Clone, Debug)]
+pub struct HexBytes(pub Vec<u8>);
+
+fn hex_bytes(s: &str) -> Result<HexBytes, String> {
+    wirelens::send::craft::parse_hex(s).map(HexBytes)
+}
+
+fn tcp_flags(s: &str) -> Result<TcpFlags, String> {
+    TcpFlags::from_names(s).map_err(|e| e.to_string())
+}
+
+fn non_negative_ms(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of milliseconds (0 or more)."
+        )),
+    }
+}
+
+impl SendCommon {
+    fn options(self, width: impl FnOnce() -> u16) -> send::Options {
+        send::Options {
+            iface: self.iface,
+            count: self.count,
+            interval_ms: self.interval,
+            timeout_ms: self.timeout,
+            quiet: self.quiet,
+            dry_run: self.dry_run,
+            write: self.write,
+            any_target: self.any_target,
+            force: self.force,
+            width: self.width.unwrap_or_else(width),
+        }
+    }
+}
+
+impl SendArgs {
+    /// The library's request; `width` gives the terminal's width when --width is absent.
+    /// Fails (as clap does) on a combination clap cannot check: --reply --target
+    /// without --target-mac.
+    pub fn into_request(self, width: impl FnOnce() -> u16) -> Result<send::Request, clap::Error> {
+        Ok(match self.packet {
+            SendPacket::Arp(a) => {
+                let mode = match (a.target, a.probe, a.reply) {
+                    (Some(target), _, true) => send::ArpMode::Reply {
+                        target,
+                        target_mac: a.target_mac.ok_or_else(|| {
+                            clap::Error::raw(
+                                clap::error::ErrorKind::MissingRequiredArgument,
+                                "--reply --target IP needs --target-mac MAC: a reply goes to one host, whose MAC must be given.\n",
+                            )
+                        })?,
+                    },
+                    (Some(target), _, false) => send::ArpMode::Request {
+                        target,
+                        target_mac: a.target_mac,
+                    },
+                    (None, Some(target), _) => send::ArpMode::Probe { target },
+                    (None, None, reply) => send::ArpMode::Gratuitous { reply },
+                };
+                send::Request {
+                    options: a.common.options(width),
+                    packet: send::Packet::Arp(send::ArpSpec {
+                        mode,
+                        sender_ip: a.sender_ip,
+                        sender_mac: a.sender_mac,
+                    }),
+                }
+            }
+            SendPacket::Udp(u) => send::Request {
+                options: u.common.options(width),
+                packet: send::Packet::Udp(send::UdpSpec {
+                    dest: match u.to {
+                        Some(ip) if !u.broadcast => send::UdpDest::To(ip),
+                        _ => send::UdpDest::Broadcast,
+                    },
+                    port: u.port,
+                    src_port: u.src_port,
+                    payload: match (u.payload, u.payload_hex) {
+                        (Some(text), _) => text.into_bytes(),
+                        (None, Some(hex)) => hex.0,
+                        (None, None) => Vec::new(),
+                    },
+                    ttl: u.ttl,
+                    fragment: u.fragment,
+                }),
+            },
+            SendPacket::Tcp(t) => send::Request {
+                options: t.common.options(width),
+                packet: send::Packet::Tcp(send::TcpSpec {
+                    to: t.to,
+                    port: t.port,
+                    src_port: t.src_port,
+                    flags: t.flags,
+                }),
+            },
+        })
+    }
 }
 
 /// Arguments of `wirelens flows`.

@@ -5,7 +5,9 @@
 //! * [`capture`] turns a saved capture (or, later, a live interface) into [`capture::Frame`]s;
 //! * [`dissect`] turns a frame's bytes into a [`dissect::Dissection`]: one struct per layer
 //!   plus notes saying where and why parsing stopped;
-//! * [`render`] formats a dissection as a summary line, annotated tables or JSON.
+//! * [`render`] formats a dissection as a summary line, annotated tables or JSON;
+//! * [`send`] crafts packets with the same protocol code, sends them on a raw socket and
+//!   watches the answers through the same pipeline.
 //!
 //! The protocol code in [`proto`] knows nothing about files, terminals or the command line.
 //!
@@ -43,3 +45,4 @@ pub mod pipeline;
 pub mod privilege;
 pub mod proto;
 pub mod render;
+pub mod send;

@@ -1,5 +1,5 @@
 //! The `wirelens` binary: parse the command line, call the library, map errors to exit
-//! codes (0 ok, 2 usage error or unreadable input).
+//! codes (0 ok, 2 usage error or unreadable input; `send`: 1 no answer, 3 no privilege).
 
 mod cli;
 
@@ -38,9 +38,33 @@ fn main() -> ExitCode {
             pipeline::flows_path(&args.file, &opts, &mut out)
         }
         cli::Command::Stats(args) => pipeline::stats_path(&args.file, args.top, &mut out),
+        cli::Command::Send(args) => {
+            drop(out);
+            return send(args);
+        }
     };
     let flushed = out.flush();
     finish(result.and(flushed.map_err(RunError::Output)))
+}
+
+/// `wirelens send`: the outcome's exit code (0 done, 1 no answer), or the error's (1
+/// failure, 2 refused, 3 no privilege). Output is written as it happens, line by line.
+fn send(args: cli::SendArgs) -> ExitCode {
+    let req = args
+        .into_request(terminal_width)
+        .unwrap_or_else(|e| e.exit());
+    let mut out = io::stdout().lock();
+    match wirelens::send::run(&req, &mut out) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(wirelens::send::SendError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("wirelens: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
 }
 
 /// Maps the outcome of a run to an exit code; a closed pipe (`| head`) is not an error.

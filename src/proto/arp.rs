@@ -53,6 +53,20 @@ pub enum ArpKind {
     Other,
 }
 
+impl ArpKind {
+    /// What an operation and its addresses make a packet: the one rule both the parser
+    /// and the builders use.
+    pub fn classify(op: u16, spa: Option<Ipv4Addr>, tpa: Option<Ipv4Addr>) -> ArpKind {
+        match op {
+            OP_REQUEST | OP_REPLY if spa.is_some() && spa == tpa => ArpKind::Gratuitous,
+            OP_REQUEST if spa == Some(Ipv4Addr::UNSPECIFIED) => ArpKind::Probe,
+            OP_REQUEST => ArpKind::Request,
+            OP_REPLY => ArpKind::Reply,
+            _ => ArpKind::Other,
+        }
+    }
+}
+
 /// An ARP packet.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Arp {
@@ -115,13 +129,7 @@ impl Arp {
         let op = be16(b, field::OPER.start);
         let spa = ip(spa_at);
         let tpa = ip(tpa_at);
-        let kind = match op {
-            OP_REQUEST | OP_REPLY if spa.is_some() && spa == tpa => ArpKind::Gratuitous,
-            OP_REQUEST if spa == Some(Ipv4Addr::UNSPECIFIED) => ArpKind::Probe,
-            OP_REQUEST => ArpKind::Request,
-            OP_REPLY => ArpKind::Reply,
-            _ => ArpKind::Other,
-        };
+        let kind = ArpKind::classify(op, spa, tpa);
         Some(Arp {
             offset,
             htype: be16(b, field::HTYPE.start),
@@ -137,6 +145,73 @@ impl Arp {
             answers: None,
             latency_ms: None,
         })
+    }
+
+    /// An Ethernet/IPv4 ARP packet with operation `op` and the four addresses, at
+    /// offset 0; its kind follows from them as [`ArpKind::classify`] says.
+    pub fn new(op: u16, sha: MacAddr, spa: Ipv4Addr, tha: MacAddr, tpa: Ipv4Addr) -> Arp {
+        Arp {
+            offset: 0,
+            htype: HTYPE_ETHERNET,
+            ptype: EtherType::IPV4.0,
+            hlen: 6,
+            plen: 4,
+            op,
+            sha: Some(sha),
+            spa: Some(spa),
+            tha: Some(tha),
+            tpa: Some(tpa),
+            kind: ArpKind::classify(op, Some(spa), Some(tpa)),
+            answers: None,
+            latency_ms: None,
+        }
+    }
+
+    /// A request: "who has `tpa`? tell `spa`" (target MAC unknown, so zero).
+    pub fn request(sha: MacAddr, spa: Ipv4Addr, tpa: Ipv4Addr) -> Arp {
+        Arp::new(OP_REQUEST, sha, spa, MacAddr::ZERO, tpa)
+    }
+
+    /// A reply to `tha`/`tpa`: "`spa` is at `sha`".
+    pub fn reply(sha: MacAddr, spa: Ipv4Addr, tha: MacAddr, tpa: Ipv4Addr) -> Arp {
+        Arp::new(OP_REPLY, sha, spa, tha, tpa)
+    }
+
+    /// A gratuitous ARP announcing that `ip` is at `mac` (sender IP = target IP). As a
+    /// request (RFC 5227's announcement) the target MAC is zero; as a reply it repeats
+    /// the sender's MAC, the address caches should now hold (RFC 5944, 4.6).
+    pub fn gratuitous(mac: MacAddr, ip: Ipv4Addr, as_reply: bool) -> Arp {
+        if as_reply {
+            Arp::new(OP_REPLY, mac, ip, mac, ip)
+        } else {
+            Arp::new(OP_REQUEST, mac, ip, MacAddr::ZERO, ip)
+        }
+    }
+
+    /// A probe (RFC 5227): "is `ip` in use?", asked with sender IP 0.0.0.0 by a host that
+    /// does not want to claim the address before it knows.
+    pub fn probe(mac: MacAddr, ip: Ipv4Addr) -> Arp {
+        Arp::new(OP_REQUEST, mac, Ipv4Addr::UNSPECIFIED, MacAddr::ZERO, ip)
+    }
+
+    /// Appends the packet's bytes to `out`: the fixed part, then the four addresses with
+    /// the sizes `hlen` and `plen` say. An address the struct does not hold (not a
+    /// 6-byte MAC or a 4-byte IPv4 address) is written as zeros of its size.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let (h, p) = (usize::from(self.hlen), usize::from(self.plen));
+        out.extend_from_slice(&self.htype.to_be_bytes());
+        out.extend_from_slice(&self.ptype.to_be_bytes());
+        out.push(self.hlen);
+        out.push(self.plen);
+        out.extend_from_slice(&self.op.to_be_bytes());
+        let mac = |m: Option<MacAddr>, out: &mut Vec<u8>| match m {
+            Some(m) if h == 6 => out.extend_from_slice(&m.0),
+            _ => out.resize(out.len() + h, 0),
+        };
+        mac(self.sha, out);
+        push_ip(out, self.spa, p);
+        mac(self.tha, out);
+        push_ip(out, self.tpa, p);
     }
 
     /// Length of this packet on the wire, in bytes.
@@ -274,6 +349,14 @@ impl Arp {
     }
 }
 
+/// Appends an IPv4 address of `p` bytes (zeros unless it is a 4-byte address we hold).
+fn push_ip(out: &mut Vec<u8>, a: Option<Ipv4Addr>, p: usize) {
+    match a {
+        Some(a) if p == 4 => out.extend_from_slice(&a.octets()),
+        _ => out.resize(out.len() + p, 0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +399,56 @@ mod tests {
         for n in 0..REQUEST.len() {
             assert!(Arp::parse(&REQUEST[..n], 0).is_none(), "prefix {n}");
         }
+    }
+
+    #[test]
+    fn emit_gives_back_the_fixture() {
+        let a = Arp::parse(&REQUEST, 0).expect("28 bytes parse");
+        let mut out = Vec::new();
+        a.emit(&mut out);
+        assert_eq!(out, REQUEST);
+    }
+
+    #[test]
+    fn builders_round_trip_through_parse() {
+        let me = MacAddr([0x02, 0x77, 0, 0, 0, 1]);
+        let peer = MacAddr([0x02, 0x77, 0, 0, 0, 2]);
+        let (a, b) = (Ipv4Addr::new(10, 77, 0, 1), Ipv4Addr::new(10, 77, 0, 2));
+        let cases = [
+            (Arp::request(me, a, b), ArpKind::Request),
+            (Arp::reply(peer, b, me, a), ArpKind::Reply),
+            (Arp::gratuitous(me, a, false), ArpKind::Gratuitous),
+            (Arp::gratuitous(me, a, true), ArpKind::Gratuitous),
+            (Arp::probe(me, b), ArpKind::Probe),
+        ];
+        for (mut built, kind) in cases {
+            assert_eq!(built.kind, kind);
+            built.offset = 14;
+            let mut out = Vec::new();
+            built.emit(&mut out);
+            assert_eq!(out.len(), ETH_IPV4_LEN);
+            assert_eq!(Arp::parse(&out, 14), Some(built));
+        }
+        let mut out = Vec::new();
+        Arp::request(me, a, b).emit(&mut out);
+        assert_eq!(
+            out, REQUEST,
+            "the builder makes the captured request byte for byte"
+        );
+    }
+
+    #[test]
+    fn odd_sizes_emit_zeros_of_the_announced_size() {
+        let mut odd = REQUEST.to_vec();
+        odd[4] = 2; // 2-byte hardware addresses
+        odd[5] = 3; // 3-byte protocol addresses
+        odd.truncate(8 + 2 * 2 + 2 * 3);
+        let a = Arp::parse(&odd, 0).expect("sizes fit");
+        let mut out = Vec::new();
+        a.emit(&mut out);
+        assert_eq!(out.len(), odd.len());
+        assert_eq!(out[..8], odd[..8]);
+        assert!(out[8..].iter().all(|&b| b == 0));
     }
 
     #[test]

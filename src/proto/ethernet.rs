@@ -151,6 +151,23 @@ impl Ethernet {
         })
     }
 
+    /// A header from `src` to `dst` whose payload is `ethertype`, at offset 0.
+    pub fn new(src: MacAddr, dst: MacAddr, ethertype: EtherType) -> Ethernet {
+        Ethernet {
+            offset: 0,
+            src,
+            dst,
+            ethertype: ethertype.0,
+        }
+    }
+
+    /// Appends the 14 header bytes to `out`: destination, source, EtherType.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.dst.0);
+        out.extend_from_slice(&self.src.0);
+        out.extend_from_slice(&self.ethertype.to_be_bytes());
+    }
+
     /// The header's fields, with their meanings.
     pub fn fields(&self) -> Vec<Field> {
         let o = self.offset;
@@ -252,6 +269,23 @@ mod tests {
         assert_eq!(f.len(), 3);
         assert_eq!(f[2].offset, 12);
         assert!(f[0].meaning.contains("broadcast"));
+    }
+
+    #[test]
+    fn emit_round_trips() {
+        let e = Ethernet::parse(&FIXTURE).expect("14 bytes parse");
+        let mut out = Vec::new();
+        e.emit(&mut out);
+        assert_eq!(out, FIXTURE);
+        let built = Ethernet::new(
+            MacAddr([2, 0x77, 0, 0, 0, 1]),
+            MacAddr::BROADCAST,
+            EtherType::ARP,
+        );
+        assert_eq!(built, e);
+        let mut out = Vec::new();
+        built.emit(&mut out);
+        assert_eq!(Ethernet::parse(&out), Some(built));
     }
 
     #[test]

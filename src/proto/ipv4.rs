@@ -221,6 +221,90 @@ impl Ipv4 {
         })
     }
 
+    /// A 20-byte header, at offset 0, for a datagram from `src` to `dst` carrying
+    /// `payload_len` bytes of `proto`: identification `id`, no flags, TTL 64 (the Linux
+    /// default) and a correct checksum. `None` when the datagram would be longer than
+    /// the 65,535 bytes the total-length field can say.
+    ///
+    /// After changing a field (`ttl`, `df`, `mf`, `frag_offset`…), call
+    /// [`Ipv4::fill_checksum`] again.
+    pub fn new(
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        proto: IpProto,
+        id: u16,
+        payload_len: usize,
+    ) -> Option<Ipv4> {
+        let total_len = u16::try_from(MIN_HEADER_LEN.checked_add(payload_len)?).ok()?;
+        let mut ip = Ipv4 {
+            offset: 0,
+            version: 4,
+            ihl: MIN_HEADER_LEN as u8,
+            dscp: 0,
+            ecn: 0,
+            total_len,
+            id,
+            reserved_flag: false,
+            df: false,
+            mf: false,
+            frag_offset: 0,
+            ttl: 64,
+            proto: proto.0,
+            checksum: 0,
+            checksum_ok: None,
+            src,
+            dst,
+            options: Vec::new(),
+            reassembled: None,
+        };
+        ip.fill_checksum();
+        Some(ip)
+    }
+
+    /// Moves the header to `offset` in the frame, with its options.
+    pub fn set_offset(&mut self, offset: usize) {
+        for o in &mut self.options {
+            o.offset = o.offset.saturating_sub(self.offset).saturating_add(offset);
+        }
+        self.offset = offset;
+    }
+
+    /// Computes the header checksum over the header as [`Ipv4::emit`] writes it, and
+    /// stores it (so `checksum_ok` becomes true).
+    pub fn fill_checksum(&mut self) {
+        self.checksum = 0;
+        let mut hdr = Vec::with_capacity(usize::from(self.ihl).max(MIN_HEADER_LEN));
+        self.emit(&mut hdr);
+        self.checksum = Sum::default().add_bytes(&hdr).checksum();
+        self.checksum_ok = Some(true);
+    }
+
+    /// Appends the header to `out`, `ihl` bytes long (at least 20): the fixed part with
+    /// `checksum` as it is (a wrong one stays wrong), then the options. The parser keeps
+    /// only an option's type and length, so its data bytes are written as zeros; bytes
+    /// left up to `ihl` are zero too (end of option list).
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.push(self.version << 4 | (self.ihl / 4) & 0x0f);
+        out.push(self.dscp << 2 | self.ecn & 0x03);
+        out.extend_from_slice(&self.total_len.to_be_bytes());
+        out.extend_from_slice(&self.id.to_be_bytes());
+        out.extend_from_slice(&(self.flags_word() as u16).to_be_bytes());
+        out.push(self.ttl);
+        out.push(self.proto);
+        out.extend_from_slice(&self.checksum.to_be_bytes());
+        out.extend_from_slice(&self.src.octets());
+        out.extend_from_slice(&self.dst.octets());
+        for opt in &self.options {
+            out.push(opt.kind);
+            if opt.kind > 1 {
+                out.push(opt.len);
+                out.resize(out.len() + usize::from(opt.len).saturating_sub(2), 0);
+            }
+        }
+        out.resize(start + usize::from(self.ihl).max(MIN_HEADER_LEN), 0);
+    }
+
     /// True when this packet is one piece of a fragmented datagram.
     pub fn is_fragment(&self) -> bool {
         self.mf || self.frag_offset > 0
@@ -563,6 +647,52 @@ mod tests {
                 assert_eq!(ip.and_then(|i| i.checksum_ok), None, "prefix {n}");
             }
         }
+    }
+
+    #[test]
+    fn emit_gives_back_the_fixture() {
+        let b = fixture();
+        let ip = Ipv4::parse(&b, 0).expect("24 bytes parse");
+        let mut out = Vec::new();
+        ip.emit(&mut out);
+        assert_eq!(out, b);
+    }
+
+    #[test]
+    fn builder_round_trips_through_parse() {
+        let (a, b) = (Ipv4Addr::new(10, 77, 0, 1), Ipv4Addr::BROADCAST);
+        let mut ip = Ipv4::new(a, b, IpProto::UDP, 0xbeef, 1480).expect("fits");
+        assert_eq!((ip.total_len, ip.checksum_ok), (1500, Some(true)));
+        ip.set_offset(14);
+        let mut out = Vec::new();
+        ip.emit(&mut out);
+        assert_eq!(Ipv4::parse(&out, 14).as_ref(), Some(&ip));
+        // A fragment: change fields, refill the checksum, and it still round-trips.
+        ip.mf = true;
+        ip.frag_offset = 2960;
+        ip.ttl = 1;
+        ip.fill_checksum();
+        let mut out = Vec::new();
+        ip.emit(&mut out);
+        let back = Ipv4::parse(&out, 14).expect("20 bytes parse");
+        assert_eq!(back, ip);
+        assert!(back.is_fragment() && back.checksum_ok == Some(true));
+        // A stale checksum is emitted as it is, and the parser says so.
+        ip.ttl = 2;
+        let mut out = Vec::new();
+        ip.emit(&mut out);
+        assert_eq!(
+            Ipv4::parse(&out, 14).and_then(|i| i.checksum_ok),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn builder_refuses_datagrams_over_64_kib() {
+        let a = Ipv4Addr::new(10, 77, 0, 1);
+        assert!(Ipv4::new(a, a, IpProto::UDP, 1, 65_515).is_some());
+        assert!(Ipv4::new(a, a, IpProto::UDP, 1, 65_516).is_none());
+        assert!(Ipv4::new(a, a, IpProto::UDP, 1, usize::MAX).is_none());
     }
 
     #[test]

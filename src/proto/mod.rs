@@ -161,6 +161,35 @@ impl fmt::Display for MacAddr {
     }
 }
 
+/// Text that is not a MAC address.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a MAC address: write six hex bytes separated by colons, like 02:77:00:00:00:02."
+)]
+pub struct ParseMacError(pub String);
+
+impl std::str::FromStr for MacAddr {
+    type Err = ParseMacError;
+
+    /// Reads `02:77:00:00:00:02` (or with dashes, `02-77-00-00-00-02`).
+    fn from_str(s: &str) -> Result<MacAddr, ParseMacError> {
+        let err = || ParseMacError(s.to_string());
+        let mut mac = [0u8; 6];
+        let mut parts = s.split([':', '-']);
+        for byte in &mut mac {
+            let p = parts.next().ok_or_else(err)?;
+            if p.is_empty() || p.len() > 2 {
+                return Err(err());
+            }
+            *byte = u8::from_str_radix(p, 16).map_err(|_| err())?;
+        }
+        if parts.next().is_some() {
+            return Err(err());
+        }
+        Ok(MacAddr(mac))
+    }
+}
+
 impl Serialize for MacAddr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -220,6 +249,31 @@ mod tests {
         assert!(m.is_local() && !m.is_multicast());
         assert_eq!(m.to_string(), "02:77:00:00:00:01");
         assert!(m.describe().contains("locally administered"));
+    }
+
+    #[test]
+    fn macs_are_read_from_text() {
+        assert_eq!(
+            "02:77:00:00:00:02".parse(),
+            Ok(MacAddr([2, 0x77, 0, 0, 0, 2]))
+        );
+        assert_eq!(
+            "F6-36-a:0:0:1".parse(),
+            Ok(MacAddr([0xf6, 0x36, 0xa, 0, 0, 1]))
+        );
+        for bad in [
+            "",
+            "02:77:00:00:00",
+            "02:77:00:00:00:02:03",
+            "0x:77:00:00:00:02",
+            "027:7:0:0:0:2",
+        ] {
+            assert_eq!(
+                bad.parse::<MacAddr>(),
+                Err(ParseMacError(bad.to_string())),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

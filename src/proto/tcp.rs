@@ -89,6 +89,34 @@ impl TcpFlags {
     }
 }
 
+/// A flag name that [`TcpFlags::from_names`] does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a TCP flag: use SYN, ACK, FIN, RST, PSH, URG, ECE, CWR or AE, joined with commas (SYN,ACK)."
+)]
+pub struct UnknownFlag(pub String);
+
+impl TcpFlags {
+    /// Reads flag names joined by commas, `+`, `|` or spaces, in any case: "SYN",
+    /// "syn,ack", "FIN+PSH+URG". NS is accepted for AE, its former name.
+    pub fn from_names(names: &str) -> Result<TcpFlags, UnknownFlag> {
+        let mut bits = 0u16;
+        for name in names.split([',', '+', '|', ' ']).filter(|n| !n.is_empty()) {
+            let upper = name.to_ascii_uppercase();
+            let bit = match upper.as_str() {
+                "NS" => Self::AE,
+                _ => Self::ALL
+                    .iter()
+                    .find(|(_, n)| *n == upper)
+                    .map(|(b, _)| *b)
+                    .ok_or_else(|| UnknownFlag(name.to_string()))?,
+            };
+            bits |= bit;
+        }
+        Ok(TcpFlags(bits))
+    }
+}
+
 impl Serialize for TcpFlags {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
@@ -139,6 +167,61 @@ pub enum TcpOption {
         len: u8,
     },
 }
+
+impl TcpOption {
+    /// Length of the option on the wire, in bytes (kind and length bytes included).
+    pub fn len(&self) -> usize {
+        match self {
+            TcpOption::Eol | TcpOption::Nop => 1,
+            TcpOption::Mss { .. } => 4,
+            TcpOption::WindowScale { .. } => 3,
+            TcpOption::SackPermitted => 2,
+            TcpOption::Sack { blocks } => 2 + 8 * blocks.len(),
+            TcpOption::Timestamps { .. } => 10,
+            TcpOption::Unknown { len, .. } => usize::from(*len).max(2),
+        }
+    }
+
+    /// Always false: every option has at least its kind byte.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Appends the option's bytes to `out`. The parser keeps only an unknown option's
+    /// kind and length, so its data bytes are written as zeros.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let len = self.len() as u8;
+        match self {
+            TcpOption::Eol => out.push(0),
+            TcpOption::Nop => out.push(1),
+            TcpOption::Mss { value } => {
+                out.extend_from_slice(&[2, len]);
+                out.extend_from_slice(&value.to_be_bytes());
+            }
+            TcpOption::WindowScale { shift } => out.extend_from_slice(&[3, len, *shift]),
+            TcpOption::SackPermitted => out.extend_from_slice(&[4, len]),
+            TcpOption::Sack { blocks } => {
+                out.extend_from_slice(&[5, len]);
+                for (l, r) in blocks {
+                    out.extend_from_slice(&l.to_be_bytes());
+                    out.extend_from_slice(&r.to_be_bytes());
+                }
+            }
+            TcpOption::Timestamps { tsval, tsecr } => {
+                out.extend_from_slice(&[8, len]);
+                out.extend_from_slice(&tsval.to_be_bytes());
+                out.extend_from_slice(&tsecr.to_be_bytes());
+            }
+            TcpOption::Unknown { number, .. } => {
+                out.extend_from_slice(&[*number, len]);
+                out.resize(out.len() + usize::from(len) - 2, 0);
+            }
+        }
+    }
+}
+
+/// Most bytes of options a TCP header can hold (a 60-byte header minus 20 fixed bytes).
+pub const MAX_OPTIONS_LEN: usize = 40;
 
 /// An option with its place in the frame, for the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -238,6 +321,104 @@ impl Tcp {
             placed_options,
             conv: None,
         })
+    }
+
+    /// A segment header, at offset 0, with these ports, numbers, flags, window and
+    /// options, and no payload yet: [`Tcp::fill_checksum`] sets the payload length and
+    /// the checksum. Options that do not end on a 4-byte boundary get an end-of-list
+    /// option and zero padding, as the data offset counts in 4-byte units. `None` when
+    /// the options need more than 40 bytes.
+    pub fn new(
+        src_port: u16,
+        dst_port: u16,
+        seq: u32,
+        ack: u32,
+        flags: TcpFlags,
+        window: u16,
+        mut options: Vec<TcpOption>,
+    ) -> Option<Tcp> {
+        let mut opts_len: usize = options.iter().map(TcpOption::len).sum();
+        if !opts_len.is_multiple_of(4) {
+            options.push(TcpOption::Eol);
+            opts_len += 1;
+        }
+        let padded = opts_len.next_multiple_of(4);
+        if padded > MAX_OPTIONS_LEN {
+            return None;
+        }
+        let mut placed_options = Vec::with_capacity(options.len());
+        let mut at = MIN_HEADER_LEN;
+        for option in &options {
+            placed_options.push(PlacedOption {
+                offset: at,
+                len: option.len(),
+                option: option.clone(),
+            });
+            at += option.len();
+        }
+        Some(Tcp {
+            offset: 0,
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags: TcpFlags(flags.0 & 0x01ff),
+            window,
+            header_len: (MIN_HEADER_LEN + padded) as u8,
+            payload_len: 0,
+            checksum: 0,
+            checksum_ok: None,
+            urgent: 0,
+            options,
+            placed_options,
+            conv: None,
+        })
+    }
+
+    /// Moves the header to `offset` in the frame, with its options.
+    pub fn set_offset(&mut self, offset: usize) {
+        for p in &mut self.placed_options {
+            p.offset = p.offset.saturating_sub(self.offset).saturating_add(offset);
+        }
+        self.offset = offset;
+    }
+
+    /// Sets the payload length to `payload`'s and computes the checksum over the IPv4
+    /// pseudo-header (`src`, `dst`, TCP, segment length), the header and `payload`.
+    /// `None` (nothing changed) when the segment would be longer than 65,535 bytes.
+    pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Option<()> {
+        let seg_len =
+            u16::try_from(usize::from(self.header_len).checked_add(payload.len())?).ok()?;
+        self.payload_len = u32::try_from(payload.len()).ok()?;
+        self.checksum = 0;
+        let mut hdr = Vec::with_capacity(usize::from(self.header_len));
+        self.emit(&mut hdr);
+        self.checksum = Sum::default()
+            .add_pseudo_header(src, dst, super::ipv4::IpProto::TCP.0, seg_len)
+            .add_bytes(&hdr)
+            .add_bytes(payload)
+            .checksum();
+        self.checksum_ok = Some(true);
+        Some(())
+    }
+
+    /// Appends the header to `out`, `header_len` bytes long (at least 20): the fixed
+    /// part with `checksum` as it is, the options, then zeros up to `header_len`.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&self.src_port.to_be_bytes());
+        out.extend_from_slice(&self.dst_port.to_be_bytes());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.ack.to_be_bytes());
+        let word = u16::from(self.header_len / 4) << 12 | self.flags.0 & 0x01ff;
+        out.extend_from_slice(&word.to_be_bytes());
+        out.extend_from_slice(&self.window.to_be_bytes());
+        out.extend_from_slice(&self.checksum.to_be_bytes());
+        out.extend_from_slice(&self.urgent.to_be_bytes());
+        for o in &self.options {
+            o.emit(out);
+        }
+        out.resize(start + usize::from(self.header_len).max(MIN_HEADER_LEN), 0);
     }
 
     /// Flag names joined for display, e.g. "SYN, ACK"; "none" when no flag is set.
@@ -602,6 +783,92 @@ mod tests {
                 let _ = t.fields();
             }
         }
+    }
+
+    #[test]
+    fn emit_gives_back_the_fixture() {
+        let b = fixture();
+        let t = Tcp::parse(&b, 0, SRC, DST, 40).expect("40 bytes parse");
+        let mut out = Vec::new();
+        t.emit(&mut out);
+        assert_eq!(out, b);
+    }
+
+    #[test]
+    fn builder_round_trips_through_parse() {
+        let opts = vec![
+            TcpOption::Mss { value: 1460 },
+            TcpOption::SackPermitted,
+            TcpOption::Timestamps { tsval: 1, tsecr: 0 },
+            TcpOption::Nop,
+            TcpOption::WindowScale { shift: 7 },
+        ];
+        let flags = TcpFlags(TcpFlags::SYN);
+        let mut t = Tcp::new(45678, 8090, 1417227840, 0, flags, 64240, opts).expect("fits");
+        t.fill_checksum(SRC, DST, &[]).expect("fits");
+        let mut out = Vec::new();
+        t.emit(&mut out);
+        assert_eq!(
+            out,
+            fixture(),
+            "the builder makes the Linux SYN byte for byte"
+        );
+        t.set_offset(34);
+        assert_eq!(Tcp::parse(&out, 34, SRC, DST, out.len()).as_ref(), Some(&t));
+
+        // Odd option lengths are padded; a payload and every flag survive the trip.
+        let all = TcpFlags(TcpFlags::ALL.iter().fold(0, |a, (b, _)| a | b));
+        let mut t = Tcp::new(
+            1,
+            2,
+            3,
+            4,
+            all,
+            5,
+            vec![TcpOption::WindowScale { shift: 2 }],
+        )
+        .expect("fits");
+        assert_eq!((t.header_len, t.options.len()), (24, 2));
+        t.urgent = 3;
+        t.fill_checksum(SRC, DST, b"data").expect("fits");
+        let mut out = Vec::new();
+        t.emit(&mut out);
+        out.extend_from_slice(b"data");
+        assert_eq!(Tcp::parse(&out, 0, SRC, DST, out.len()), Some(t));
+    }
+
+    #[test]
+    fn builder_refuses_more_than_40_bytes_of_options() {
+        let sack = |n: u32| TcpOption::Sack {
+            blocks: (0..n).map(|i| (i, i + 1)).collect(),
+        };
+        let syn = TcpFlags(TcpFlags::SYN);
+        assert!(Tcp::new(1, 2, 0, 0, syn, 0, vec![sack(4)]).is_some()); // 34 bytes
+        let full = vec![sack(4), sack(0), sack(0), sack(0)]; // 40 bytes
+        assert_eq!(
+            Tcp::new(1, 2, 0, 0, syn, 0, full).map(|t| t.header_len),
+            Some(60)
+        );
+        let ts = TcpOption::Timestamps { tsval: 0, tsecr: 0 };
+        assert!(Tcp::new(1, 2, 0, 0, syn, 0, vec![sack(4), ts]).is_none());
+    }
+
+    #[test]
+    fn flags_are_read_by_name() {
+        let f = TcpFlags::from_names("syn,ACK").expect("known names");
+        assert_eq!(f.0, TcpFlags::SYN | TcpFlags::ACK);
+        assert_eq!(
+            TcpFlags::from_names("FIN+PSH+URG").map(|f| f.0),
+            Ok(TcpFlags::FIN | TcpFlags::PSH | TcpFlags::URG)
+        );
+        assert_eq!(TcpFlags::from_names("ns").map(|f| f.0), Ok(TcpFlags::AE));
+        let e = TcpFlags::from_names("SYN,SNY").err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "\"SNY\" is not a TCP flag: use SYN, ACK, FIN, RST, PSH, URG, ECE, CWR or AE, joined with commas (SYN,ACK)."
+            )
+        );
     }
 
     #[test]

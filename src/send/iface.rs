@@ -1,0 +1,327 @@
+//! The interface the sender sends on: does it exist, is it up, what are its MAC address
+//! and IPv4 subnets — and is a target on one of those subnets. Reading all this needs no
+//! privilege, so `--dry-run` can refuse exactly what a real send would refuse.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use super::SendError;
+use crate::proto::MacAddr;
+
+/// An IPv4 address of the interface with its prefix length: 10.77.0.1/24.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subnet {
+    /// The interface's own address.
+    pub addr: Ipv4Addr,
+    /// Prefix length, in bits (0–32).
+    pub prefix: u8,
+}
+
+impl Subnet {
+    /// The network mask as a number: /24 → 0xffffff00.
+    fn mask(&self) -> u32 {
+        match self.prefix {
+            0 => 0,
+            p => u32::MAX << (32 - u32::from(p.min(32))),
+        }
+    }
+
+    /// The network address: 10.77.0.0 for 10.77.0.1/24.
+    pub fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) & self.mask())
+    }
+
+    /// The subnet broadcast address: 10.77.0.255 for 10.77.0.1/24 (none for /31 and
+    /// /32, which have no room for one).
+    pub fn broadcast(&self) -> Option<Ipv4Addr> {
+        (self.prefix < 31).then(|| Ipv4Addr::from(u32::from(self.addr) | !self.mask()))
+    }
+
+    /// True when `ip` is on this subnet (its network and broadcast addresses included).
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == u32::from(self.addr) & self.mask()
+    }
+}
+
+impl fmt::Display for Subnet {
+    /// The network in CIDR form, e.g. "10.77.0.0/24".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network(), self.prefix)
+    }
+}
+
+/// What the sender needs to know about an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    /// Its name, e.g. "va".
+    pub name: String,
+    /// Its index, for binding a packet socket.
+    pub index: u32,
+    /// Its MAC address (00:00:00:00:00:00 for loopback).
+    pub mac: MacAddr,
+    /// Its IPv4 addresses with their prefixes.
+    pub subnets: Vec<Subnet>,
+    /// Administratively up (`ip link set IFACE up`).
+    pub up: bool,
+    /// Has a carrier (IFF_LOWER_UP): its cable, or the other end of its veth pair, is up,
+    /// so frames can leave it. Read directly, not through the operational state, which
+    /// the kernel updates up to a second later.
+    pub carrier: bool,
+    /// The loopback interface: no Ethernet on the wire, no ARP.
+    pub loopback: bool,
+}
+
+impl Interface {
+    /// Finds interface `name` in this network namespace.
+    pub fn lookup(name: &str) -> Result<Interface, SendError> {
+        let all = pnet::datalink::interfaces();
+        let Some(i) = all.iter().find(|i| i.name == name) else {
+            let mut names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            return Err(SendError::NoInterface {
+                iface: name.to_string(),
+                known: names.join(", "),
+            });
+        };
+        let subnets = i
+            .ips
+            .iter()
+            .filter_map(|n| match n {
+                pnet::ipnetwork::IpNetwork::V4(v4) => Some(Subnet {
+                    addr: v4.ip(),
+                    prefix: v4.prefix(),
+                }),
+                pnet::ipnetwork::IpNetwork::V6(_) => None,
+            })
+            .collect();
+        Ok(Interface {
+            name: i.name.clone(),
+            index: i.index,
+            mac: i.mac.map_or(MacAddr::ZERO, |m| MacAddr(m.octets())),
+            subnets,
+            up: i.is_up(),
+            carrier: i.is_lower_up(),
+            loopback: i.is_loopback(),
+        })
+    }
+
+    /// Refuses an interface that is down or has no link: nothing sent on it would leave.
+    pub fn check_usable(&self) -> Result<(), SendError> {
+        if !self.up {
+            return Err(SendError::Down {
+                iface: self.name.clone(),
+            });
+        }
+        if !self.carrier {
+            return Err(SendError::NoCarrier {
+                iface: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses ARP on an interface without Ethernet (loopback).
+    pub fn check_ethernet(&self) -> Result<(), SendError> {
+        if self.loopback || self.mac == MacAddr::ZERO {
+            return Err(SendError::NotEthernet {
+                iface: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The subnet of this interface that `ip` is on, if any.
+    pub fn subnet_of(&self, ip: Ipv4Addr) -> Option<&Subnet> {
+        self.subnets.iter().find(|s| s.contains(ip))
+    }
+
+    /// Refuses a target that is not on one of this interface's subnets (the limited
+    /// broadcast 255.255.255.255 is always on the link), unless `any_target`.
+    pub fn check_target(&self, ip: Ipv4Addr, any_target: bool) -> Result<(), SendError> {
+        if any_target || ip.is_broadcast() || self.subnet_of(ip).is_some() {
+            return Ok(());
+        }
+        Err(SendError::OffLink {
+            iface: self.name.clone(),
+            target: ip,
+            subnets: self.subnet_list(),
+        })
+    }
+
+    /// The address to send from towards `ip`: ours on its subnet, else our first one.
+    pub fn source_for(&self, ip: Ipv4Addr) -> Result<Ipv4Addr, SendError> {
+        self.subnet_of(ip)
+            .or_else(|| self.subnets.first())
+            .map(|s| s.addr)
+            .ok_or_else(|| SendError::NoAddress {
+                iface: self.name.clone(),
+            })
+    }
+
+    /// True when `ip` is a broadcast address here: 255.255.255.255 or the broadcast
+    /// address of one of our subnets.
+    pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
+        ip.is_broadcast() || self.subnets.iter().any(|s| s.broadcast() == Some(ip))
+    }
+
+    /// Our subnets for a message, "10.77.0.0/24, 192.168.5.0/24", or "none".
+    pub fn subnet_list(&self) -> String {
+        if self.subnets.is_empty() {
+            return "none: it has no IPv4 address".to_string();
+        }
+        let v: Vec<String> = self.subnets.iter().map(Subnet::to_string).collect();
+        v.join(", ")
+    }
+}
+
+/// The MAC address the kernel's neighbour (ARP) cache holds for `ip` on `iface`, if it
+/// has a complete entry. Read from /proc/net/arp, which shows the calling process's
+/// network namespace.
+pub fn neighbour_mac(iface: &str, ip: Ipv4Addr) -> Option<MacAddr> {
+    let table = std::fs::read_to_string("/proc/net/arp").ok()?;
+    neighbour_in(&table, iface, ip)
+}
+
+/// Flag in /proc/net/arp meaning the entry is complete (ATF_COM).
+const ATF_COM: u32 = 0x2;
+
+/// Looks `ip` on `iface` up in the text of /proc/net/arp:
+/// `IP address  HW type  Flags  HW address  Mask  Device`.
+fn neighbour_in(table: &str, iface: &str, ip: Ipv4Addr) -> Option<MacAddr> {
+    table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let [addr, _hw, flags, mac, _mask, dev] = cols.as_slice() else {
+            return None;
+        };
+        let flags = u32::from_str_radix(flags.trim_start_matches("0x"), 16).ok()?;
+        (addr.parse() == Ok(ip) && *dev == iface && flags & ATF_COM != 0)
+            .then(|| mac.parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn va() -> Interface {
+        Interface {
+            name: "va".into(),
+            index: 2,
+            mac: MacAddr([2, 0x77, 0, 0, 0, 1]),
+            subnets: vec![Subnet {
+                addr: Ipv4Addr::new(10, 77, 0, 1),
+                prefix: 24,
+            }],
+            up: true,
+            carrier: true,
+            loopback: false,
+        }
+    }
+
+    #[test]
+    fn subnet_arithmetic() {
+        let s = va().subnets[0];
+        assert_eq!(s.to_string(), "10.77.0.0/24");
+        assert_eq!(s.broadcast(), Some(Ipv4Addr::new(10, 77, 0, 255)));
+        assert!(s.contains(Ipv4Addr::new(10, 77, 0, 200)));
+        assert!(!s.contains(Ipv4Addr::new(10, 77, 1, 2)));
+        let host = Subnet {
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+            prefix: 32,
+        };
+        assert_eq!(host.broadcast(), None);
+        assert!(host.contains(host.addr));
+        let all = Subnet {
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+            prefix: 0,
+        };
+        assert!(all.contains(Ipv4Addr::new(8, 8, 8, 8)));
+    }
+
+    #[test]
+    fn targets_off_the_link_are_refused_with_a_sentence() {
+        let i = va();
+        assert!(i.check_target(Ipv4Addr::new(10, 77, 0, 2), false).is_ok());
+        assert!(i.check_target(Ipv4Addr::BROADCAST, false).is_ok());
+        assert!(i.check_target(Ipv4Addr::new(10, 77, 0, 255), false).is_ok());
+        let e = i
+            .check_target(Ipv4Addr::new(8, 8, 8, 8), false)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            e,
+            "8.8.8.8 is not on a subnet of va (10.77.0.0/24): wirelens sends only to hosts on \
+             the link it sends on. Add --any-target if you really mean to send there."
+        );
+        assert!(i.check_target(Ipv4Addr::new(8, 8, 8, 8), true).is_ok());
+    }
+
+    #[test]
+    fn down_and_carrierless_interfaces_are_refused() {
+        let mut i = va();
+        i.carrier = false;
+        let e = i
+            .check_usable()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("va is up but has no link"), "{e}");
+        i.up = false;
+        let e = i
+            .check_usable()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("va is down"), "{e}");
+    }
+
+    #[test]
+    fn broadcast_and_source_addresses() {
+        let i = va();
+        assert!(i.is_broadcast(Ipv4Addr::new(10, 77, 0, 255)));
+        assert!(i.is_broadcast(Ipv4Addr::BROADCAST));
+        assert!(!i.is_broadcast(Ipv4Addr::new(10, 77, 0, 2)));
+        assert_eq!(
+            i.source_for(Ipv4Addr::BROADCAST).ok(),
+            Some(Ipv4Addr::new(10, 77, 0, 1))
+        );
+        let mut bare = va();
+        bare.subnets.clear();
+        assert!(bare.source_for(Ipv4Addr::BROADCAST).is_err());
+    }
+
+    #[test]
+    fn loopback_exists_and_is_not_ethernet() {
+        let lo = Interface::lookup("lo").unwrap_or_else(|e| panic!("{e}"));
+        assert!(lo.loopback);
+        assert!(lo.check_ethernet().is_err());
+        let e = Interface::lookup("no-such-if0")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("There is no interface named no-such-if0 here"),
+            "{e}"
+        );
+        assert!(e.contains("lo"), "{e}");
+    }
+
+    #[test]
+    fn the_neighbour_table_is_read() {
+        let table = "IP address       HW type     Flags       HW address            Mask     Device\n\
+                     10.77.0.2        0x1         0x2         02:77:00:00:00:02     *        va\n\
+                     10.77.0.3        0x1         0x0         00:00:00:00:00:00     *        va\n\
+                     10.77.0.4        0x1         0x2         02:77:00:00:00:04     *        vb\n";
+        let ip = |d| Ipv4Addr::new(10, 77, 0, d);
+        assert_eq!(
+            neighbour_in(table, "va", ip(2)),
+            Some(MacAddr([2, 0x77, 0, 0, 0, 2]))
+        );
+        assert_eq!(neighbour_in(table, "va", ip(3)), None, "incomplete entry");
+        assert_eq!(neighbour_in(table, "va", ip(4)), None, "other device");
+        assert_eq!(neighbour_in("garbage", "va", ip(2)), None);
+    }
+}
