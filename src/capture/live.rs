@@ -456,8 +456,9 @@ impl Source for LiveSource {
 }
 
 /// Waits until `fd` has something to read (or an error to report), a signal arrives, or
-/// `timeout` passes, whichever is first. What happened is found out by the next read.
-pub(crate) fn wait_readable(fd: libc::c_int, timeout: Duration) {
+/// `timeout` passes, whichever is first. Returns true when poll() reported an error on the
+/// socket (POLLERR, POLLHUP, POLLNVAL), which reading would not clear.
+pub(crate) fn wait_readable(fd: libc::c_int, timeout: Duration) -> bool {
     let mut p = libc::pollfd {
         fd,
         events: libc::POLLIN,
@@ -465,8 +466,47 @@ pub(crate) fn wait_readable(fd: libc::c_int, timeout: Duration) {
     };
     let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
     // SAFETY: one valid pollfd, and the count says one; poll only writes `revents`.
-    unsafe {
-        libc::poll(&mut p, 1, ms);
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    n > 0 && p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+}
+
+/// The pending error on the socket (`SO_ERROR`), which reading it clears.
+pub(crate) fn socket_error(fd: libc::c_int) -> Option<libc::c_int> {
+    let mut err: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the kernel writes one int into `err`, which is an int, and its length into
+    // `len`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0 && err != 0).then_some(err)
+}
+
+/// The error for a capture socket that reports a failure: the interface went down or
+/// vanished (ENETDOWN, ENODEV, ENXIO, or it is no longer up), or something else.
+pub(crate) fn socket_failure(iface: &str, errno: Option<libc::c_int>, detail: String) -> LiveError {
+    let gone = matches!(
+        errno,
+        Some(libc::ENETDOWN) | Some(libc::ENODEV) | Some(libc::ENXIO)
+    ) || !super::interfaces::list()
+        .iter()
+        .any(|i| i.name == iface && i.up);
+    if gone {
+        LiveError::WentDown {
+            iface: iface.to_string(),
+            detail,
+        }
+    } else {
+        LiveError::Read {
+            iface: iface.to_string(),
+            detail,
+        }
     }
 }
 

@@ -15,7 +15,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use ::pcap::{Active, Capture};
 
 use super::live::{
-    Control, LiveConfig, LiveError, LiveStats, READ_TIMEOUT, frame_of, pcap_message, wait_readable,
+    Control, LiveConfig, LiveError, LiveStats, READ_TIMEOUT, frame_of, pcap_message, socket_error,
+    socket_failure, wait_readable,
 };
 use super::{LinkType, Next, Source, Timestamp};
 
@@ -119,26 +120,13 @@ impl PcapSource {
 /// Turns a read error into the message for the user: the interface going away is told
 /// apart from other failures by libpcap's words or by the interface's state now.
 fn read_error(iface: &str, e: &::pcap::Error) -> LiveError {
-    let detail = format!("libpcap says {:?}", pcap_message(e));
-    let lower = detail.to_ascii_lowercase();
-    let gone = lower.contains("went down")
+    let message = pcap_message(e);
+    let lower = message.to_ascii_lowercase();
+    let errno = (lower.contains("went down")
         || lower.contains("disappeared")
-        || lower.contains("network is down")
-        || lower.contains("no such device")
-        || !super::interfaces::list()
-            .iter()
-            .any(|i| i.name == iface && i.up);
-    if gone {
-        LiveError::WentDown {
-            iface: iface.to_string(),
-            detail,
-        }
-    } else {
-        LiveError::Read {
-            iface: iface.to_string(),
-            detail,
-        }
-    }
+        || lower.contains("network is down"))
+    .then_some(libc::ENETDOWN);
+    socket_failure(iface, errno, format!("libpcap says {message:?}"))
 }
 
 impl Source for PcapSource {
@@ -177,9 +165,17 @@ impl Source for PcapSource {
             }
             // Non-blocking: nothing is waiting. Wait for the socket (unless draining, when
             // "nothing waiting" means the drain is over) and let the loop come back.
+            // In non-blocking mode libpcap does not report an interface that went down;
+            // poll() does (POLLERR, with ENETDOWN pending on the socket).
             Err(::pcap::Error::TimeoutExpired) => {
-                if !self.control.draining() {
-                    wait_readable(self.fd, READ_TIMEOUT);
+                if !self.control.draining() && wait_readable(self.fd, READ_TIMEOUT) {
+                    let errno = socket_error(self.fd);
+                    let detail = match errno {
+                        Some(n) => std::io::Error::from_raw_os_error(n).to_string(),
+                        None => "poll() reported an error on the capture socket".to_string(),
+                    };
+                    let error = socket_failure(&self.name, errno, detail);
+                    return self.control.fail(error);
                 }
                 self.control.idle()
             }

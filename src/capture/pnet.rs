@@ -24,6 +24,7 @@ use ::pnet::datalink::{self, Channel, DataLinkReceiver};
 use super::interfaces::{self, ARPHRD_ETHER, ARPHRD_LOOPBACK};
 use super::live::{
     Backend, Control, LiveConfig, LiveError, LiveStats, MAX_SNAPLEN, READ_TIMEOUT, frame_of, now,
+    socket_error, socket_failure,
 };
 use super::{LinkType, Next, Source, Timestamp};
 
@@ -185,11 +186,14 @@ fn socket_time(fd: c_int) -> Option<Timestamp> {
     if rc != 0 {
         return None;
     }
+    let nanos = u32::try_from(ts.tv_nsec)
+        .ok()
+        .filter(|n| *n < 1_000_000_000)?;
     Some(Timestamp {
         secs: ts.tv_sec,
-        nanos: u32::try_from(ts.tv_nsec)
-            .ok()
-            .filter(|n| *n < 1_000_000_000)?,
+        // Microseconds, as libpcap gives and as the -w file keeps: a packet then shows the
+        // same relative times live and read back from the file.
+        nanos: nanos / 1_000 * 1_000,
     })
 }
 
@@ -197,6 +201,15 @@ fn socket_time(fd: c_int) -> Option<Timestamp> {
 #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
 fn socket_time(_fd: c_int) -> Option<Timestamp> {
     None
+}
+
+/// The time now, to microseconds (see [`socket_time`]).
+fn now_micros() -> Timestamp {
+    let t = now();
+    Timestamp {
+        secs: t.secs,
+        nanos: t.nanos / 1_000 * 1_000,
+    }
 }
 
 /// Reads (and so resets) the kernel's counts for the socket: packets that reached it,
@@ -221,24 +234,6 @@ fn packet_statistics(fd: c_int) -> Option<(u64, u64)> {
     (rc == 0).then(|| (u64::from(st.tp_packets), u64::from(st.tp_drops)))
 }
 
-/// The pending error on the socket (`SO_ERROR`), which reading it clears.
-fn socket_error(fd: c_int) -> Option<c_int> {
-    let mut err: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: the kernel writes one int into `err`, which is an int, and its length into
-    // `len`.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut err as *mut c_int).cast(),
-            &mut len,
-        )
-    };
-    (rc == 0 && err != 0).then_some(err)
-}
-
 /// Turns a read error into the message for the user. When the interface goes down, the
 /// kernel marks the socket with ENETDOWN and poll() reports an error without data.
 fn read_error(iface: &str, fd: c_int, e: &io::Error) -> LiveError {
@@ -247,21 +242,7 @@ fn read_error(iface: &str, fd: c_int, e: &io::Error) -> LiveError {
         Some(n) => format!("{}", io::Error::from_raw_os_error(n)),
         None => e.to_string(),
     };
-    let gone = matches!(
-        os,
-        Some(libc::ENETDOWN) | Some(libc::ENODEV) | Some(libc::ENXIO)
-    ) || !interfaces::list().iter().any(|i| i.name == iface && i.up);
-    if gone {
-        LiveError::WentDown {
-            iface: iface.to_string(),
-            detail,
-        }
-    } else {
-        LiveError::Read {
-            iface: iface.to_string(),
-            detail,
-        }
-    }
+    socket_failure(iface, os, detail)
 }
 
 impl Source for PnetSource {
@@ -289,7 +270,7 @@ impl Source for PnetSource {
                     return Ok(Next::Nothing);
                 }
                 self.passed += 1;
-                let ts = socket_time(self.fd).unwrap_or_else(now);
+                let ts = socket_time(self.fd).unwrap_or_else(now_micros);
                 if !self.control.accept(ts) {
                     return self.control.finish();
                 }
