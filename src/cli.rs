@@ -31,9 +31,14 @@ pub enum Command {
     /// Capture on a network interface and explain every packet as it arrives (needs
     /// CAP_NET_RAW: run with sudo, or setcap the binary).
     ///
-    /// Examples: sudo wirelens live -i eth0 -c 10
-    ///           sudo wirelens live -i eth0 -f "tcp port 443" --format json | jq .tcp.stage
-    ///           sudo wirelens live -i eth0 -w out.pcap --user $USER
+    /// Example: sudo wirelens live -i eth0 -c 10
+    ///
+    /// Example: sudo wirelens live -i eth0 -f "tcp port 443" --format json | jq .tcp.stage
+    ///
+    /// Example: sudo wirelens live -i eth0 -w out.pcap --user $USER
+    ///
+    /// Ctrl-C (or SIGTERM) stops the capture cleanly: packets already captured are still
+    /// shown and written. A second Ctrl-C stops at once.
     Live(LiveArgs),
     /// List the network interfaces: name, state, kind, MAC and addresses.
     Interfaces(InterfacesArgs),
