@@ -82,7 +82,8 @@ pub enum RunError {
 }
 
 impl RunError {
-    /// The process exit code for this error: 2 for unreadable input, 1 otherwise.
+    /// The process exit code for this error: 2 for unreadable input or bad live-capture
+    /// input, 3 for privilege and interface errors of a live capture, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Capture(_) | RunError::LinkType { .. } | RunError::NoStream { .. } => 2,

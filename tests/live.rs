@@ -161,6 +161,15 @@ fn broadcast(p: &NetnsPair) -> Ipv4Addr {
 
 /// Sends a UDP broadcast from a every 50 ms until `stop` is set (at most 600 of them).
 fn keep_broadcasting(p: &NetnsPair, stop: Arc<AtomicBool>) -> JoinHandle<io::Result<()>> {
+    keep_broadcasting_this(p, stop, b"filler")
+}
+
+/// [`keep_broadcasting`] with the given payload.
+fn keep_broadcasting_this(
+    p: &NetnsPair,
+    stop: Arc<AtomicBool>,
+    payload: &'static [u8],
+) -> JoinHandle<io::Result<()>> {
     let (from, to) = (p.a.ip, broadcast(p));
     in_netns(&p.a.ns, move || {
         let s = UdpSocket::bind((from, 0))?;
@@ -169,7 +178,7 @@ fn keep_broadcasting(p: &NetnsPair, stop: Arc<AtomicBool>) -> JoinHandle<io::Res
             if stop.load(Ordering::SeqCst) {
                 break;
             }
-            s.send_to(b"filler", (to, BROADCAST_PORT))?;
+            s.send_to(payload, (to, BROADCAST_PORT))?;
             thread::sleep(Duration::from_millis(50));
         }
         Ok(())
@@ -668,6 +677,53 @@ fn duration_ends_the_capture_with_a_valid_file() {
         assert!(err.contains("captured on vb"), "{err}");
         assert_eq!(frames_in(&file), lines.len());
         assert_eq!(read_back(&file, &[]), lines);
+    }
+}
+
+/// `--snaplen 60` keeps exactly 60 bytes of each packet with both backends, on screen
+/// and in the file, and the length on the wire stays the real one.
+#[test]
+fn snaplen_keeps_exactly_that_many_bytes_with_both_backends() {
+    if !may_run() {
+        return;
+    }
+    let p = pair();
+    let dir = TempDir::new("snaplen");
+    for backend in ["pcap", "pnet"] {
+        let file = dir.path(&format!("{backend}.pcap"));
+        let f = file.display().to_string();
+        let args = [
+            "--backend",
+            backend,
+            "--snaplen",
+            "60",
+            "-c",
+            "2",
+            "-f",
+            "udp",
+            "--format",
+            "json",
+            "-w",
+            &f,
+        ];
+        let live = Live::start(&p, &args);
+        let stop = Arc::new(AtomicBool::new(false));
+        let filler = keep_broadcasting_this(&p, Arc::clone(&stop), &[b'x'; 200]);
+        let (status, lines, err) = live.finish();
+        stop.store(true, Ordering::SeqCst);
+        join(filler, "broadcaster");
+        assert!(status.success(), "{backend}: {status:?}\n{err}");
+        assert_eq!(lines.len(), 2, "{backend}: {lines:#?}");
+        for l in &lines {
+            let v = json(l);
+            // 14 (Ethernet) + 20 (IPv4) + 8 (UDP) + 200 bytes of data on the wire.
+            assert_eq!(
+                (v["caplen"].as_u64(), v["len"].as_u64()),
+                (Some(60), Some(242)),
+                "{backend}: {l}"
+            );
+        }
+        assert_eq!(read_back(&file, &["--format", "json"]), lines);
     }
 }
 

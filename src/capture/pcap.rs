@@ -41,6 +41,14 @@ impl fmt::Debug for PcapSource {
     }
 }
 
+/// The snapshot length asked of libpcap for `snaplen` wanted. In immediate mode (the
+/// TPACKET_V2 ring) libpcap on Linux keeps a couple of bytes less than asked (`tcpdump
+/// --immediate-mode -s 60` keeps 58), so it is asked for a little more and the frame is
+/// cut to exactly `snaplen` here, as the pnet backend does.
+fn kernel_snaplen(snaplen: u32) -> u32 {
+    snaplen.saturating_add(64).min(super::live::MAX_SNAPLEN)
+}
+
 /// DLT_RAW on Linux: the one common DLT_ number that differs from the LINKTYPE_ number
 /// written in files (LINKTYPE_RAW is 101).
 const DLT_RAW: i32 = 12;
@@ -77,7 +85,7 @@ impl PcapSource {
         let mut cap = Capture::from_device(iface)
             .map_err(open_error)?
             .promisc(config.promisc)
-            .snaplen(i32::try_from(config.snaplen).unwrap_or(i32::MAX))
+            .snaplen(i32::try_from(kernel_snaplen(config.snaplen)).unwrap_or(i32::MAX))
             .immediate_mode(true)
             .timeout(timeout_ms)
             .open()
