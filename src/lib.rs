@@ -2,7 +2,7 @@
 //!
 //! The crate is one pipeline — source → dissect → analyse → render:
 //!
-//! * [`capture`] turns a saved capture (or, later, a live interface) into [`capture::Frame`]s;
+//! * [`capture`] turns a saved capture or a live interface into [`capture::Frame`]s;
 //! * [`dissect`] turns a frame's bytes into a [`dissect::Dissection`]: one struct per layer
 //!   plus notes saying where and why parsing stopped;
 //! * [`render`] formats a dissection as a summary line, annotated tables or JSON;
@@ -40,6 +40,7 @@ pub mod analysis;
 pub mod capture;
 pub mod dissect;
 pub mod lab;
+pub mod live;
 pub mod lookup;
 pub mod pipeline;
 pub mod privilege;

@@ -1,5 +1,6 @@
 //! The `wirelens` binary: parse the command line, call the library, map errors to exit
-//! codes (0 ok, 2 usage error or unreadable input; `send`: 1 no answer, 3 no privilege).
+//! codes (0 ok, 1 nothing matched or no answer, 2 usage error or unreadable input, 3
+//! privilege or interface error).
 
 mod cli;
 
@@ -7,6 +8,10 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use wirelens::capture::interfaces;
+use wirelens::capture::live::LiveConfig;
+use wirelens::capture::writer::OutFormat;
+use wirelens::live::{self, LiveOptions};
 use wirelens::pipeline::{self, FlowsOptions, ReadOptions, RunError};
 
 fn main() -> ExitCode {
@@ -41,6 +46,41 @@ fn main() -> ExitCode {
         cli::Command::Send(args) => {
             drop(out);
             return send(args);
+        }
+        cli::Command::Live(args) => {
+            let opts = LiveOptions {
+                backend: args.backend.into(),
+                capture: LiveConfig {
+                    snaplen: args.snaplen,
+                    promisc: !args.no_promisc,
+                    filter: args.filter,
+                    duration: args.duration,
+                    ..LiveConfig::new(&args.interface)
+                },
+                show: ReadOptions {
+                    format: args.format.into(),
+                    count: args.count,
+                    width: args.width.unwrap_or_else(terminal_width),
+                    reassemble: match (args.reassemble, args.no_reassemble) {
+                        (true, _) => Some(true),
+                        (_, true) => Some(false),
+                        _ => None,
+                    },
+                    reassembly_timeout: args.reassembly_timeout,
+                },
+                write: args.write,
+                write_format: if args.pcapng {
+                    OutFormat::Pcapng
+                } else {
+                    OutFormat::Pcap
+                },
+                user: args.user,
+            };
+            live::run(&opts, &mut out)
+        }
+        cli::Command::Interfaces(args) => {
+            let width = args.width.unwrap_or_else(terminal_width);
+            live::write_interfaces(&mut out, &interfaces::list(), width).map_err(RunError::Output)
         }
     };
     let flushed = out.flush();

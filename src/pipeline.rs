@@ -7,8 +7,10 @@ use crate::analysis::Analyzer;
 use crate::analysis::flowtable::TrackerConfig;
 use crate::analysis::reassembly::ReassemblyConfig;
 use crate::analysis::stats::Stats;
-use crate::capture::LinkType;
 use crate::capture::file::{CaptureError, FileSource};
+use crate::capture::live::LiveError;
+use crate::capture::writer::CaptureWriter;
+use crate::capture::{LinkType, Next, Source};
 use crate::dissect::{Dissection, dissect};
 use crate::render::ladder::{self, Rung};
 use crate::render::{self, Context, Format, flows};
@@ -75,14 +77,19 @@ pub enum RunError {
     /// Writing the output failed (a closed pipe is reported as this too).
     #[error("could not write the output: {0}")]
     Output(#[source] io::Error),
+    /// A live capture could not start or had to stop.
+    #[error("{0}")]
+    Live(#[from] LiveError),
 }
 
 impl RunError {
-    /// The process exit code for this error: 2 for unreadable input, 1 otherwise.
+    /// The process exit code for this error: 2 for unreadable input or bad live-capture
+    /// input, 3 for privilege and interface errors of a live capture, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Capture(_) | RunError::LinkType { .. } | RunError::NoStream { .. } => 2,
             RunError::Output(_) => 1,
+            RunError::Live(e) => e.exit_code(),
         }
     }
 }
@@ -95,18 +102,73 @@ pub fn read_path(path: &Path, opts: &ReadOptions, out: &mut dyn Write) -> Result
 }
 
 /// Renders every packet of an open capture to `out`.
-pub fn read_source(
-    source: &mut FileSource,
+pub fn read_source<S>(
+    source: &mut S,
     opts: &ReadOptions,
     out: &mut dyn Write,
-) -> Result<(), RunError> {
+) -> Result<(), RunError>
+where
+    S: Source + ?Sized,
+    RunError: From<S::Error>,
+{
+    show_source(source, opts, None::<Save<'_, io::Sink>>, false, out)
+}
+
+/// A capture file written alongside the output (`live -w`): every packet is written to
+/// it before it is shown, so nothing shown is missing from the file.
+#[derive(Debug)]
+pub struct Save<'a, W: Write> {
+    /// The file's name, for messages.
+    pub path: &'a Path,
+    /// The writer.
+    pub writer: &'a mut CaptureWriter<W>,
+}
+
+/// Renders every packet of `source` to `out` (as [`read_source`]), first writing each to
+/// `save` when one is given. In a pcapng file each TCP segment carries its stage as a
+/// comment.
+///
+/// `flush_each` (live mode) flushes `out` and the file after every packet, so that `| jq`
+/// and `| grep` see each packet as it arrives, and the file is valid up to the last packet
+/// even if the process is killed.
+pub fn show_source<S, W>(
+    source: &mut S,
+    opts: &ReadOptions,
+    mut save: Option<Save<'_, W>>,
+    flush_each: bool,
+    out: &mut dyn Write,
+) -> Result<(), RunError>
+where
+    S: Source + ?Sized,
+    RunError: From<S::Error>,
+    W: Write,
+{
     let mut ctx = Context {
         first_ts: None,
         width: opts.width,
     };
     let mut analyzer = opts.analyzer();
     each_packet(source, opts.count, &mut analyzer, |d, bytes| {
-        render::write_packet(out, opts.format, &mut ctx, d, bytes)
+        if let Some(s) = save.as_mut() {
+            let comment = d
+                .tcp
+                .as_ref()
+                .and_then(|t| t.conv.as_ref())
+                .map(|c| c.stage.to_string());
+            let saved = s.writer.write(d.ts, bytes, d.len, comment.as_deref());
+            let saved = saved.and_then(|()| if flush_each { s.writer.flush() } else { Ok(()) });
+            saved.map_err(|source| {
+                RunError::Live(LiveError::SaveFile {
+                    path: s.path.display().to_string(),
+                    source,
+                })
+            })?;
+        }
+        render::write_packet(out, opts.format, &mut ctx, d, bytes).map_err(RunError::Output)?;
+        if flush_each {
+            out.flush().map_err(RunError::Output)?;
+        }
+        Ok(())
     })?;
     let leftovers = analyzer.leftovers();
     if opts.format == Format::Json {
@@ -124,12 +186,16 @@ pub fn read_source(
 
 /// The source → dissect → analyse part every mode shares: calls `sink` with each packet
 /// and its captured bytes, up to `count` packets.
-fn each_packet(
-    source: &mut FileSource,
+fn each_packet<S>(
+    source: &mut S,
     count: Option<u64>,
     analyzer: &mut Analyzer,
-    mut sink: impl FnMut(&Dissection, &[u8]) -> io::Result<()>,
-) -> Result<(), RunError> {
+    mut sink: impl FnMut(&Dissection, &[u8]) -> Result<(), RunError>,
+) -> Result<(), RunError>
+where
+    S: Source + ?Sized,
+    RunError: From<S::Error>,
+{
     if let Some(link) = source.link_type()
         && link != LinkType::ETHERNET
     {
@@ -142,9 +208,10 @@ fn each_packet(
     let mut n = 0u64;
     let mut source_notes = Vec::new();
     while count.is_none_or(|c| n < c) {
-        let frame = match source.next_frame_with_notes(&mut source_notes)? {
-            Some(f) => f,
-            None => break,
+        let frame = match source.read_frame(&mut source_notes)? {
+            Next::Frame(f) => f,
+            Next::Nothing => continue,
+            Next::End => break,
         };
         n += 1;
         let mut d = dissect(n, &frame);
@@ -152,7 +219,7 @@ fn each_packet(
         if !source_notes.is_empty() {
             d.notes.splice(0..0, source_notes.drain(..));
         }
-        sink(&d, frame.bytes).map_err(RunError::Output)?;
+        sink(&d, frame.bytes)?;
     }
     Ok(())
 }

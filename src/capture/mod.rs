@@ -1,6 +1,12 @@
-//! Sources of frames: saved captures now, live interfaces later; every source yields the same Frame.
+//! Sources of frames: saved captures ([`file`]) and live interfaces ([`pcap`] on libpcap,
+//! [`pnet`] on an `AF_PACKET` socket), all behind the one [`Source`] trait; every source
+//! yields the same [`Frame`].
 
 pub mod file;
+pub mod interfaces;
+pub mod live;
+pub mod pcap;
+pub mod pnet;
 pub mod writer;
 
 use std::fmt;
@@ -189,6 +195,54 @@ pub struct Frame<'a> {
     pub link: LinkType,
     /// The captured bytes, starting with the link-layer header.
     pub bytes: &'a [u8],
+}
+
+/// What a [`Source`] has for the pipeline on one call.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// A packet.
+    Frame(Frame<'a>),
+    /// No packet this time (a live read timed out, or the filter rejected what came);
+    /// ask again.
+    Nothing,
+    /// The source is finished: the end of a file, or a live capture that was told to stop.
+    End,
+}
+
+/// Anything frames come from: a saved capture or a live interface. The pipeline only
+/// sees this trait, so a packet looks the same whichever source it came from.
+pub trait Source {
+    /// Why the source failed.
+    type Error;
+
+    /// The name used in messages: a file name or an interface name.
+    fn name(&self) -> &str;
+
+    /// The link type of the frames, when known.
+    fn link_type(&self) -> Option<LinkType>;
+
+    /// The next frame, after appending any notes about it to `notes`. The frame borrows
+    /// the source, so it must be dropped before the next call.
+    fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, Self::Error>;
+}
+
+impl Source for file::FileSource {
+    type Error = file::CaptureError;
+
+    fn name(&self) -> &str {
+        file::FileSource::name(self)
+    }
+
+    fn link_type(&self) -> Option<LinkType> {
+        file::FileSource::link_type(self)
+    }
+
+    fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, Self::Error> {
+        Ok(match self.next_frame_with_notes(notes)? {
+            Some(frame) => Next::Frame(frame),
+            None => Next::End,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,271 @@
+//! `wirelens live`: capture on an interface and explain each packet as it arrives, through
+//! the same pipeline as `wirelens read`; and `wirelens interfaces`, the list of interfaces
+//! to capture on.
+//!
+//! The order of a capture follows tcpdump's: check the filter (bad input is reported
+//! before anything is opened) → open the capture handle (needs CAP_NET_RAW) → switch to
+//! `--user` if asked → create the `-w` file (as that user) → say "listening on …" on stderr
+//! → run the pipeline until `-c`, `--duration`, SIGINT or SIGTERM, draining what the kernel
+//! had already captured → close the file → one line of counts on stderr.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use comfy_table::{ContentArrangement, Table};
+
+use crate::capture::interfaces::Interface;
+use crate::capture::live::{
+    self, Backend, LiveConfig, LiveError, LiveSource, LiveStats, catch_stop_signals, compile_filter,
+};
+use crate::capture::writer::{CaptureWriter, OutFormat};
+use crate::capture::{LinkType, Source};
+use crate::pipeline::{self, ReadOptions, RunError, Save};
+
+/// Everything `wirelens live` was asked to do.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Which library captures.
+    pub backend: Backend,
+    /// Interface, snapshot length, promiscuous mode, filter, duration.
+    pub capture: LiveConfig,
+    /// How to show the packets: format, `-c`, width, reassembly (as for `read`).
+    pub show: ReadOptions,
+    /// Write every captured packet to this file (`-w`).
+    pub write: Option<PathBuf>,
+    /// The `-w` file's format.
+    pub write_format: OutFormat,
+    /// Switch to this user once the capture handle is open (`--user`, as `tcpdump -Z`).
+    pub user: Option<String>,
+}
+
+/// Runs a live capture, rendering to `out`; see the module documentation for the order of
+/// events. Returns when the capture ends; the `-w` file is complete and closed by then.
+pub fn run(opts: &LiveOptions, out: &mut dyn Write) -> Result<(), RunError> {
+    if let Some(expr) = &opts.capture.filter {
+        compile_filter(expr)?;
+    }
+    catch_stop_signals()?;
+    let mut source = LiveSource::open(opts.backend, &opts.capture)?;
+    let iface = opts.capture.iface.as_str();
+    let link = source.link_type().unwrap_or(LinkType::ETHERNET);
+    if link != LinkType::ETHERNET {
+        return Err(LiveError::LinkType {
+            iface: iface.to_string(),
+            link: link.to_string(),
+        }
+        .into());
+    }
+    if let Some(user) = &opts.user {
+        crate::privilege::drop_to_user(user).map_err(LiveError::from)?;
+    }
+    let mut writer = match &opts.write {
+        Some(path) => Some(create_file(path, opts.write_format, link)?),
+        None => None,
+    };
+    eprintln!("{}", listening_line(opts, link));
+    let save = match (&opts.write, writer.as_mut()) {
+        (Some(path), Some(writer)) => Some(Save { path, writer }),
+        _ => None,
+    };
+    let result = pipeline::show_source(&mut source, &opts.show, save, true, out);
+    let closed = match (writer, &opts.write) {
+        (Some(w), Some(path)) => close_file(w, path),
+        _ => Ok(()),
+    };
+    eprintln!("{}", report(iface, source.backend(), &source.stats()));
+    result.and(closed)
+}
+
+/// Creates the `-w` file and writes its header.
+fn create_file(
+    path: &Path,
+    format: OutFormat,
+    link: LinkType,
+) -> Result<CaptureWriter<BufWriter<File>>, LiveError> {
+    let fail = |source| LiveError::SaveFile {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = File::create(path).map_err(fail)?;
+    CaptureWriter::new(BufWriter::new(file), format, link).map_err(fail)
+}
+
+/// Flushes the `-w` file and makes sure it reached the disk.
+fn close_file(w: CaptureWriter<BufWriter<File>>, path: &Path) -> Result<(), RunError> {
+    let fail = |source| {
+        RunError::Live(LiveError::SaveFile {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let buffered = w.into_inner().map_err(fail)?;
+    let file = buffered.into_inner().map_err(|e| fail(e.into_error()))?;
+    file.sync_all().map_err(fail)
+}
+
+/// The line printed on stderr once the capture is open, as tcpdump's "listening on …".
+fn listening_line(opts: &LiveOptions, link: LinkType) -> String {
+    let c = &opts.capture;
+    let mut s = format!(
+        "listening on {}, link-type {link}, snapshot length {} bytes, backend {}",
+        c.iface, c.snaplen, opts.backend
+    );
+    if let Some(f) = &c.filter {
+        s.push_str(&format!(", filter {f:?}"));
+    }
+    if !c.promisc {
+        s.push_str(", not promiscuous");
+    }
+    if let Some(p) = &opts.write {
+        s.push_str(&format!(", writing to {}", p.display()));
+    }
+    s.push_str(" (Ctrl-C stops)");
+    s
+}
+
+/// The one-line report at the end, like tcpdump's three lines of counts.
+pub fn report(iface: &str, backend: Backend, s: &LiveStats) -> String {
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let mut line = format!(
+        "wirelens: {} packet{} captured on {iface}",
+        s.captured,
+        plural(s.captured)
+    );
+    if let Some(signal) = live::stop_signal() {
+        line.push_str(&format!(" (stopped by {signal})"));
+    }
+    match backend {
+        Backend::Pcap => {
+            if let Some(n) = s.passed_filter {
+                line.push_str(&format!(", {n} received by filter"));
+            }
+            if let Some(n) = s.dropped {
+                line.push_str(&format!(", {n} dropped by kernel"));
+            }
+            if let Some(n) = s.if_dropped {
+                line.push_str(&format!(", {n} dropped by interface"));
+            }
+        }
+        Backend::Pnet => {
+            if let Some(n) = s.received {
+                line.push_str(&format!(", {n} reached the socket"));
+            }
+            if let Some(n) = s.passed_filter {
+                line.push_str(&format!(", {n} passed the filter"));
+            }
+            match s.dropped {
+                Some(n) => line.push_str(&format!(", {n} dropped by kernel")),
+                None => line.push_str(", kernel drops unknown"),
+            }
+        }
+    }
+    line.push_str(&format!(" (backend {backend})."));
+    line
+}
+
+/// Writes the interfaces as a table: name, state, kind, MAC and addresses.
+pub fn write_interfaces(out: &mut dyn Write, list: &[Interface], width: u16) -> io::Result<()> {
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    t.set_header(vec!["#", "name", "state", "kind", "MAC", "addresses"]);
+    for i in list {
+        let state = match (i.up, i.running) {
+            (true, true) => "up",
+            (true, false) => "up, no carrier",
+            (false, _) => "down",
+        };
+        let kind = match (i.loopback, i.kind) {
+            (true, _) => "loopback",
+            (false, Some(k)) => k,
+            (false, None) => "",
+        };
+        let addresses = if i.addresses.is_empty() {
+            "-".to_string()
+        } else {
+            i.addresses.join("\n")
+        };
+        t.add_row(vec![
+            i.index.to_string(),
+            i.name.clone(),
+            state.to_string(),
+            kind.to_string(),
+            i.mac.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+            addresses,
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "{} interface{}. Capture on one with: wirelens live -i NAME (needs CAP_NET_RAW).",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::MacAddr;
+
+    #[test]
+    fn the_report_says_what_each_backend_knows() {
+        let s = LiveStats {
+            captured: 12,
+            received: None,
+            passed_filter: Some(14),
+            dropped: Some(0),
+            if_dropped: Some(0),
+        };
+        let r = report("vb", Backend::Pcap, &s);
+        assert!(r.starts_with("wirelens: 12 packets captured on vb"), "{r}");
+        assert!(
+            r.contains("14 received by filter, 0 dropped by kernel"),
+            "{r}"
+        );
+        let s = LiveStats {
+            captured: 1,
+            received: Some(40),
+            passed_filter: Some(1),
+            dropped: None,
+            if_dropped: None,
+        };
+        let r = report("vb", Backend::Pnet, &s);
+        assert!(r.contains("1 packet captured on vb"), "{r}");
+        assert!(
+            r.contains("40 reached the socket, 1 passed the filter"),
+            "{r}"
+        );
+        assert!(r.contains("kernel drops unknown"), "{r}");
+    }
+
+    #[test]
+    fn the_interface_table_shows_every_column() {
+        let list = [Interface {
+            name: "vb".into(),
+            index: 7,
+            mac: Some(MacAddr([2, 0x77, 0, 0, 0, 2])),
+            addresses: vec!["10.77.0.2/24".into()],
+            up: true,
+            running: false,
+            loopback: false,
+            kind: Some("Ethernet"),
+        }];
+        let mut out = Vec::new();
+        write_interfaces(&mut out, &list, 100).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out);
+        for want in [
+            "vb",
+            "up, no carrier",
+            "Ethernet",
+            "02:77:00:00:00:02",
+            "10.77.0.2/24",
+            "1 interface.",
+        ] {
+            assert!(text.contains(want), "{want} missing in\n{text}");
+        }
+    }
+}
