@@ -10,10 +10,9 @@
 //! Timeouts below only keep a broken build from hanging the suite; no test measures time.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -24,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wirelens::capture::file::FileSource;
-use wirelens::lab::netns::{NetnsPair, can_create_namespaces};
+use wirelens::lab::netns::{NetnsPair, can_create_namespaces, in_netns};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirelens");
 /// Generous bound on any wait, so that a broken build fails instead of hanging.
@@ -76,24 +75,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
     }
-}
-
-/// Runs `f` on a new thread that has entered network namespace `ns`: sockets it opens
-/// live in that namespace, so its packets cross the veth pair and nothing else.
-fn in_netns<T: Send + 'static>(
-    ns: &str,
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> JoinHandle<io::Result<T>> {
-    let path = format!("/run/netns/{ns}");
-    thread::spawn(move || {
-        let file = File::open(&path)?;
-        // SAFETY: setns with an open namespace descriptor and CLONE_NEWNET changes only the
-        // network namespace of this thread; the descriptor stays open during the call.
-        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        f()
-    })
 }
 
 fn join<T>(h: JoinHandle<io::Result<T>>, what: &str) -> T {

@@ -9,7 +9,6 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -90,16 +89,13 @@ fn text(o: &Output) -> (String, String) {
 }
 
 /// Runs `f` on a thread that has moved into network namespace `ns`: sockets it opens
-/// live there.
+/// live there (the library's `in_netns`, with failures turned into panics).
 fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    let path = format!("/var/run/netns/{ns}");
-    thread::spawn(move || {
-        let file = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        // SAFETY: setns is given a descriptor of a network namespace that stays open for
-        // the call; CLONE_NEWNET moves only this thread, which exits after `f`.
-        let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(r, 0, "setns {path}: {}", std::io::Error::last_os_error());
-        f()
+    let inner = wirelens::lab::netns::in_netns(ns, move || Ok(f()));
+    thread::spawn(move || match inner.join() {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => panic!("could not enter the namespace: {e}"),
+        Err(p) => std::panic::resume_unwind(p),
     })
 }
 

@@ -74,17 +74,34 @@ impl NetnsPair {
     ) -> Result<NetnsPair, NetnsError> {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let id = format!("{}-{n}", std::process::id());
+        Self::create_named(
+            &format!("{prefix}-a-{id}"),
+            &format!("{prefix}-b-{id}"),
+            iface_a,
+            iface_b,
+            ips,
+        )
+    }
+
+    /// As [`NetnsPair::create`], with the two namespaces' names given.
+    pub fn create_named(
+        ns_a: &str,
+        ns_b: &str,
+        iface_a: &str,
+        iface_b: &str,
+        ips: Option<(Ipv4Addr, Ipv4Addr)>,
+    ) -> Result<NetnsPair, NetnsError> {
         let (ip_a, ip_b) =
             ips.unwrap_or((Ipv4Addr::new(10, 77, 0, 1), Ipv4Addr::new(10, 77, 0, 2)));
         let pair = NetnsPair {
             a: Host {
-                ns: format!("{prefix}-a-{id}"),
+                ns: ns_a.to_string(),
                 iface: iface_a.to_string(),
                 ip: ip_a,
                 mac: [0x02, 0x77, 0, 0, 0, 0x01],
             },
             b: Host {
-                ns: format!("{prefix}-b-{id}"),
+                ns: ns_b.to_string(),
                 iface: iface_b.to_string(),
                 ip: ip_b,
                 mac: [0x02, 0x77, 0, 0, 0, 0x02],
@@ -151,6 +168,25 @@ impl Drop for NetnsPair {
             let _ = Command::new("ip").args(["netns", "del", &h.ns]).output();
         }
     }
+}
+
+/// Runs `f` on a new thread that has entered network namespace `ns` (created with `ip
+/// netns add`): sockets it opens live in that namespace, so their packets cross the veth
+/// pair and nothing else. The thread's namespace is its own; the process's is unchanged.
+pub fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::thread::JoinHandle<std::io::Result<T>> {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path)?;
+        // SAFETY: setns with an open namespace descriptor and CLONE_NEWNET changes only the
+        // network namespace of this thread; the descriptor stays open during the call.
+        if unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        f()
+    })
 }
 
 /// Whether this process may create namespaces; `Err` says why not, for a skip message.
