@@ -58,6 +58,61 @@ pub enum Command {
     Live(LiveArgs),
     /// List the network interfaces: name, state, kind, MAC and addresses.
     Interfaces(InterfacesArgs),
+    /// A classroom network in one command: two network namespaces (client 10.0.0.1,
+    /// server 10.0.0.2) joined by a veth pair, a scenario played by real socket programs,
+    /// every packet shown with the socket calls that caused it, and a ladder diagram.
+    /// Needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN + CAP_NET_RAW).
+    ///
+    /// Examples: sudo wirelens lab handshake
+    ///           sudo wirelens lab all --format json
+    ///           sudo wirelens lab handshake --keep    (then: sudo wirelens lab down)
+    Lab(LabArgs),
+    /// Runs one of the lab's socket programs (the lab starts it inside a namespace).
+    #[command(hide = true)]
+    LabExec {
+        /// The role and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        role: Vec<String>,
+    },
+}
+
+/// Arguments of `wirelens lab`.
+#[derive(Debug, clap::Args)]
+pub struct LabArgs {
+    /// The lesson to play, or `down` to remove a network left up by --keep.
+    #[arg(value_enum)]
+    pub scenario: ScenarioArg,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = FormatArg::Summary)]
+    pub format: FormatArg,
+    /// Leave the network up afterwards and print commands to play in it.
+    #[arg(long)]
+    pub keep: bool,
+    /// Also write the capture to FILE (pcap).
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+}
+
+/// `wirelens lab` scenarios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScenarioArg {
+    /// TCP echo: bind/listen/accept/recv/send/close against connect/send/recv/close.
+    Handshake,
+    /// First contact (ARP request and reply), then a gratuitous ARP.
+    Arp,
+    /// UDP to 10.0.0.255 and 255.255.255.255, received with SO_BROADCAST.
+    Broadcast,
+    /// A 4000-byte UDP datagram across the 1500-byte MTU, reassembled.
+    Fragments,
+    /// connect() to a closed port: SYN answered by RST.
+    Refused,
+    /// Every scenario in turn.
+    All,
+    /// Remove the lab's namespaces (after --keep).
+    Down,
 }
 
 /// Arguments of `wirelens live`.

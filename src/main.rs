@@ -42,6 +42,11 @@ fn main() -> ExitCode {
             };
             pipeline::flows_path(&args.file, &opts, &mut out)
         }
+        cli::Command::Lab(args) => {
+            drop(out);
+            return lab(args);
+        }
+        cli::Command::LabExec { role } => return lab_exec(&role),
         cli::Command::Stats(args) => pipeline::stats_path(&args.file, args.top, &mut out),
         cli::Command::Send(args) => {
             drop(out);
@@ -103,6 +108,75 @@ fn send(args: cli::SendArgs) -> ExitCode {
             let _ = out.flush();
             eprintln!("wirelens: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `wirelens lab`: builds the network, plays the scenario, shows it, removes it.
+fn lab(args: cli::LabArgs) -> ExitCode {
+    use wirelens::lab::run::{self, LabOptions, Scenario};
+    let scenario = match args.scenario {
+        cli::ScenarioArg::Down => {
+            return match run::down() {
+                Ok(names) if names.is_empty() => {
+                    println!("No lab network is up.");
+                    ExitCode::SUCCESS
+                }
+                Ok(names) => {
+                    println!("Removed {}.", names.join(" and "));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("wirelens: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            };
+        }
+        cli::ScenarioArg::Handshake => Scenario::Handshake,
+        cli::ScenarioArg::Arp => Scenario::Arp,
+        cli::ScenarioArg::Broadcast => Scenario::Broadcast,
+        cli::ScenarioArg::Fragments => Scenario::Fragments,
+        cli::ScenarioArg::Refused => Scenario::Refused,
+        cli::ScenarioArg::All => Scenario::All,
+    };
+    let opts = LabOptions {
+        scenario,
+        format: args.format.into(),
+        width: args.width.unwrap_or_else(terminal_width),
+        keep: args.keep,
+        write: args.write,
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let result = run::run(&opts, &mut out);
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        (Ok(()), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        (Ok(()), Err(e)) => {
+            eprintln!("wirelens: could not write the output: {e}");
+            ExitCode::from(1)
+        }
+        (Err(e), _) => {
+            eprintln!("wirelens: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// The hidden `lab-exec`: plays one socket program inside a lab namespace.
+fn lab_exec(words: &[String]) -> ExitCode {
+    let role = match wirelens::lab::roles::Role::parse(words) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wirelens lab-exec: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match role.run(&mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
         }
     }
 }

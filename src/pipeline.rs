@@ -12,7 +12,7 @@ use crate::capture::live::LiveError;
 use crate::capture::writer::CaptureWriter;
 use crate::capture::{LinkType, Next, Source};
 use crate::dissect::{Dissection, dissect};
-use crate::render::ladder::{self, Rung};
+use crate::render::ladder;
 use crate::render::{self, Context, Format, flows};
 
 /// How `wirelens read` should show a capture.
@@ -32,7 +32,8 @@ pub struct ReadOptions {
 }
 
 impl ReadOptions {
-    fn analyzer(&self) -> Analyzer {
+    /// The analyser these options ask for (reassembly on or off, default limits).
+    pub fn analyzer(&self) -> Analyzer {
         let on = self.reassemble.unwrap_or(self.format != Format::Json);
         Analyzer::new(
             TrackerConfig::default(),
@@ -186,7 +187,7 @@ where
 
 /// The source → dissect → analyse part every mode shares: calls `sink` with each packet
 /// and its captured bytes, up to `count` packets.
-fn each_packet<S>(
+pub fn each_packet<S>(
     source: &mut S,
     count: Option<u64>,
     analyzer: &mut Analyzer,
@@ -238,7 +239,7 @@ pub struct FlowsOptions {
 }
 
 /// Most segments a ladder draws; the rest are counted.
-const MAX_RUNGS: usize = 500;
+pub const MAX_RUNGS: usize = 500;
 
 /// Reads `path` and writes its conversations (or one connection's ladder) to `out`.
 pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Result<(), RunError> {
@@ -250,19 +251,12 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     let mut more = 0u64;
     each_packet(&mut source, None, &mut analyzer, |d, _| {
         first.get_or_insert(d.ts);
-        if let (Some(want), Some(t)) = (opts.ladder, &d.tcp)
-            && let Some(c) = t.conv.as_ref().filter(|c| c.stream == want)
+        if let Some(want) = opts.ladder
+            && let Some((stream, rung)) = ladder::rung(d)
+            && stream == want
         {
             if rungs.len() < MAX_RUNGS {
-                rungs.push(Rung {
-                    n: d.n,
-                    from_client: c.from_client,
-                    flags: t.flag_string(),
-                    rel_seq: c.rel_seq,
-                    rel_ack: c.rel_ack,
-                    len: t.payload_len,
-                    stage: c.stage,
-                });
+                rungs.push(rung);
             } else {
                 more += 1;
             }

@@ -4,3 +4,4 @@
 
 pub mod netns;
 pub mod roles;
+pub mod run;

@@ -143,16 +143,16 @@ impl Role {
                     out,
                     &format!("server: recv() → {n} bytes {text:?} (the kernel already ACKed them)"),
                 )?;
-                conn.write_all(buf.get(..n).unwrap_or_default())?;
                 event(out, &format!("server: send({text:?}) → a data segment"))?;
+                conn.write_all(buf.get(..n).unwrap_or_default())?;
                 // Wait for the client's FIN (recv returns 0) before closing, as the tutorial does.
                 let n = conn.read(&mut buf)?;
                 event(
                     out,
                     &format!("server: recv() → {n} bytes: the client closed its side (FIN)"),
                 )?;
-                drop(conn);
                 event(out, "server: close() → FIN")?;
+                drop(conn);
             }
             Role::TcpClient { to, message } => {
                 event(out, &format!("client: connect({to}) → SYN"))?;
@@ -162,14 +162,14 @@ impl Role {
                     "client: connect() returns: SYN-ACK received, ACK sent, connection ESTABLISHED",
                 )?;
                 s.set_read_timeout(Some(PATIENCE))?;
-                s.write_all(message.as_bytes())?;
                 event(out, &format!("client: send({message:?}) → a data segment"))?;
+                s.write_all(message.as_bytes())?;
                 let mut buf = [0u8; 1024];
                 let n = s.read(&mut buf)?;
                 let text = String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned();
                 event(out, &format!("client: recv() → {n} bytes {text:?}"))?;
-                drop(s);
                 event(out, "client: close() → FIN")?;
+                drop(s);
                 // Give the teardown time to finish before the process exits.
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -216,7 +216,6 @@ impl Role {
                     dont_set_df(&s)?;
                 }
                 let payload: Vec<u8> = b"wirelens ".iter().copied().cycle().take(*size).collect();
-                s.send_to(&payload, to)?;
                 event(
                     out,
                     &format!(
@@ -229,6 +228,7 @@ impl Role {
                         }
                     ),
                 )?;
+                s.send_to(&payload, to)?;
             }
         }
         Ok(())

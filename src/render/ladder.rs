@@ -25,6 +25,24 @@ pub struct Rung {
     pub stage: Stage,
 }
 
+/// The rung of a TCP segment the tracker has labelled, with its stream number.
+pub fn rung(d: &crate::dissect::Dissection) -> Option<(u64, Rung)> {
+    let t = d.tcp.as_ref()?;
+    let c = t.conv.as_ref()?;
+    Some((
+        c.stream,
+        Rung {
+            n: d.n,
+            from_client: c.from_client,
+            flags: t.flag_string(),
+            rel_seq: c.rel_seq,
+            rel_ack: c.rel_ack,
+            len: t.payload_len,
+            stage: c.stage,
+        },
+    ))
+}
+
 /// Width of the arrow between the two columns, in characters.
 const ARROW: usize = 46;
 

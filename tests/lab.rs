@@ -1,0 +1,271 @@
+//! `wirelens lab` for real: each scenario builds its two namespaces, plays real socket
+//! programs, and must show the expected stages in JSON; afterwards no namespace of the
+//! lab's remains — also when it is interrupted with SIGINT, and after `--keep` +
+//! `lab down`. Needs root: skipped with a reason otherwise, except under `CI=true`.
+//! The tests run one at a time (`lab down` removes every lab's namespaces).
+
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wirelens::lab::netns::can_create_namespaces;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn may_run() -> bool {
+    match can_create_namespaces() {
+        Ok(()) => true,
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but the lab tests cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping: {why}");
+            false
+        }
+    }
+}
+
+fn lab_namespaces() -> Vec<String> {
+    let out = Command::new("ip").args(["netns", "list"]).output();
+    out.map(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| n.starts_with("wirelens-lab-"))
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .arg("lab")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("could not run wirelens lab: {e}"))
+}
+
+/// Runs a scenario in JSON and returns (packets, socket calls).
+fn scenario(name: &str) -> (Vec<Value>, Vec<String>) {
+    let out = lab(&[name, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "lab {name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        lab_namespaces().is_empty(),
+        "lab {name} left {:?}",
+        lab_namespaces()
+    );
+    let mut packets = Vec::new();
+    let mut calls = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        match v["call"].as_str() {
+            Some(c) => calls.push(c.to_string()),
+            None => packets.push(v),
+        }
+    }
+    (packets, calls)
+}
+
+fn stages(packets: &[Value]) -> Vec<String> {
+    packets
+        .iter()
+        .filter_map(|p| p["tcp"]["stage"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn handshake_shows_every_stage_and_the_socket_calls() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let (packets, calls) = scenario("handshake");
+    let s = stages(&packets);
+    for want in [
+        "handshake 1/3",
+        "handshake 2/3",
+        "handshake 3/3",
+        "data",
+        "ack",
+    ] {
+        assert!(s.iter().any(|x| x == want), "no {want} in {s:?}");
+    }
+    assert_eq!(
+        s.iter().filter(|x| *x == "handshake 3/3").count(),
+        1,
+        "{s:?}"
+    );
+    assert!(s.first().is_some_and(|x| x == "handshake 1/3"), "{s:?}");
+    let last = s.last().cloned().unwrap_or_default();
+    assert!(
+        last == "teardown 3/3" || last == "teardown 4/4",
+        "the teardown is not complete: {s:?}"
+    );
+    for call in ["connect(", "accept()", "recv()", "send(", "close() → FIN"] {
+        assert!(
+            calls.iter().any(|c| c.contains(call)),
+            "no {call} in {calls:?}"
+        );
+    }
+}
+
+#[test]
+fn refused_shows_a_reset() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let (packets, calls) = scenario("refused");
+    assert_eq!(stages(&packets), ["handshake 1/3", "reset"]);
+    assert!(
+        calls.iter().any(|c| c.contains("Connection refused")),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn arp_shows_request_reply_and_gratuitous() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let (packets, _) = scenario("arp");
+    let kinds: Vec<&str> = packets
+        .iter()
+        .filter_map(|p| p["arp"]["kind"].as_str())
+        .collect();
+    for want in ["request", "reply", "gratuitous"] {
+        assert!(kinds.contains(&want), "no ARP {want} in {kinds:?}");
+    }
+    assert!(
+        packets
+            .iter()
+            .any(|p| p["arp"]["answers"].as_u64().is_some()),
+        "no reply names its request"
+    );
+}
+
+#[test]
+fn broadcast_reaches_the_listener_both_ways() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let (packets, calls) = scenario("broadcast");
+    let dsts: Vec<&str> = packets
+        .iter()
+        .filter(|p| p["udp"]["dst_port"] == 10_000)
+        .filter_map(|p| p["ipv4"]["dst"].as_str())
+        .collect();
+    assert!(
+        dsts.contains(&"10.0.0.255") && dsts.contains(&"255.255.255.255"),
+        "{dsts:?}"
+    );
+    assert_eq!(
+        calls.iter().filter(|c| c.contains("recvfrom()")).count(),
+        2,
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn fragments_are_reassembled() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let (packets, _) = scenario("fragments");
+    let done: Vec<&Value> = packets
+        .iter()
+        .filter(|p| !p["ipv4"]["reassembled"].is_null())
+        .collect();
+    assert_eq!(done.len(), 1, "one datagram should be reassembled");
+    assert_eq!(done[0]["ipv4"]["reassembled"]["length"], 4008);
+    assert_eq!(
+        done[0]["ipv4"]["reassembled"]["fragments"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(done[0]["udp"]["checksum_ok"], true);
+}
+
+#[test]
+fn all_runs_every_scenario_and_leaves_nothing() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let (packets, calls) = scenario("all");
+    for s in ["arp", "handshake", "broadcast", "fragments", "refused"] {
+        assert!(
+            calls.iter().any(|c| c == &format!("— scenario: {s} —")),
+            "scenario {s} did not run: {calls:?}"
+        );
+    }
+    let s = stages(&packets);
+    assert!(s.iter().any(|x| x == "reset") && s.iter().any(|x| x == "handshake 3/3"));
+}
+
+#[test]
+fn sigint_mid_run_still_removes_the_network() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(["lab", "all"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = child.id();
+    // Wait until its namespaces exist, then interrupt it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !lab_namespaces()
+        .iter()
+        .any(|n| n.ends_with(&format!("-{pid}")))
+    {
+        assert!(Instant::now() < deadline, "the lab never built its network");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: kill sends a signal to our own child, whose pid we hold.
+    let r = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
+    assert_eq!(r, 0);
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("stopped by SIGINT"), "{err}");
+    assert!(
+        lab_namespaces().is_empty(),
+        "left behind: {:?}",
+        lab_namespaces()
+    );
+}
+
+#[test]
+fn keep_leaves_the_network_up_and_down_removes_it() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !may_run() {
+        return;
+    }
+    let out = lab(&["refused", "--keep"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ip netns exec") && err.contains("wirelens lab down"),
+        "{err}"
+    );
+    assert_eq!(lab_namespaces().len(), 2);
+    let down = lab(&["down"]);
+    assert!(down.status.success());
+    assert!(String::from_utf8_lossy(&down.stdout).starts_with("Removed "));
+    assert!(lab_namespaces().is_empty());
+}
