@@ -57,6 +57,8 @@ pub enum Command {
     /// shown and written. A second Ctrl-C stops at once.
     Live(LiveArgs),
     /// List the network interfaces: name, state, kind, MAC and addresses.
+    ///
+    /// Example: wirelens interfaces
     Interfaces(InterfacesArgs),
     /// A classroom network in one command: two network namespaces (client 10.0.0.1,
     /// server 10.0.0.2) joined by a veth pair, a scenario played by real socket programs,
@@ -67,6 +69,18 @@ pub enum Command {
     ///           sudo wirelens lab all --format json
     ///           sudo wirelens lab handshake --keep    (then: sudo wirelens lab down)
     Lab(LabArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: wirelens completions bash > /etc/bash_completion.d/wirelens
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    ///
+    /// Example: wirelens man | man -l -
+    Man,
     /// Runs one of the lab's socket programs (the lab starts it inside a namespace).
     #[command(hide = true)]
     LabExec {

@@ -47,6 +47,17 @@ fn main() -> ExitCode {
             return lab(args);
         }
         cli::Command::LabExec { role } => return lab_exec(&role),
+        cli::Command::Completions { shell } => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "wirelens", &mut out);
+            Ok(())
+        }
+        cli::Command::Man => {
+            let cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(RunError::Output)
+        }
         cli::Command::Stats(args) => pipeline::stats_path(&args.file, args.top, &mut out),
         cli::Command::Send(args) => {
             drop(out);

@@ -429,3 +429,49 @@ fn stats_of_the_icmp_errors_capture() {
         &["stats", &capture("icmp-errors.pcap")],
     );
 }
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in [
+        "read",
+        "flows",
+        "stats",
+        "send",
+        "live",
+        "interfaces",
+        "lab",
+        "completions",
+        "man",
+    ] {
+        let out = wirelens(&[sub, "--help"]);
+        assert!(out.status.success(), "{sub} --help failed");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains("Example"),
+            "`wirelens {sub} --help` shows no example:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = wirelens(&["completions", shell]);
+        assert!(out.status.success(), "completions {shell} failed");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for sub in ["read", "flows", "live", "send", "lab"] {
+            assert!(script.contains(sub), "{shell} completions miss {sub}");
+        }
+    }
+    let man = wirelens(&["man"]);
+    assert!(man.status.success());
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH wirelens 1"),
+        "{page}"
+    );
+    assert!(page.contains(".TH wirelens 1"));
+    for sub in ["read", "flows", "stats", "live", "send", "lab"] {
+        assert!(page.contains(sub), "the man page does not mention {sub}");
+    }
+}
