@@ -529,6 +529,62 @@ pub struct ReadArgs {
     /// Seconds of capture time a fragmented datagram may take to complete.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub reassembly_timeout: f64,
+    /// Keep only the packets this BPF expression selects (tcpdump syntax, applied with
+    /// libpcap's offline filter); the expression may also follow the file name.
+    #[arg(short = 'f', long = "filter", value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Show only this protocol (every packet is still analysed).
+    #[arg(long, value_enum)]
+    pub only: Option<OnlyArg>,
+    /// Show only this TCP stream (see `wirelens flows`).
+    #[arg(long, value_name = "N")]
+    pub stream: Option<u64>,
+    /// Also write the packets shown to FILE (pcapng when it ends in .pcapng or with
+    /// --pcapng, else pcap).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Write the -w file as pcapng.
+    #[arg(long, requires = "write")]
+    pub pcapng: bool,
+    /// In the pcapng -w file, add what wirelens says about each packet (stage, fragment,
+    /// ARP pairing, notes) as its comment: Wireshark shows it as frame.comment.
+    #[arg(long, requires = "write")]
+    pub annotate: bool,
+    /// No name lookups (accepted for tcpdump's habit; wirelens never does DNS).
+    #[arg(short = 'n')]
+    pub numeric: bool,
+    /// A BPF expression after the file name, as tcpdump takes it
+    /// (`wirelens read f.pcap tcp port 8090`).
+    #[arg(trailing_var_arg = true, value_name = "EXPRESSION")]
+    pub expression: Vec<String>,
+}
+
+/// `--only` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnlyArg {
+    /// ARP.
+    Arp,
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP.
+    Icmp,
+    /// Anything over IPv4.
+    Ipv4,
+}
+
+impl From<OnlyArg> for wirelens::filter::Only {
+    fn from(o: OnlyArg) -> Self {
+        use wirelens::filter::Only;
+        match o {
+            OnlyArg::Arp => Only::Arp,
+            OnlyArg::Tcp => Only::Tcp,
+            OnlyArg::Udp => Only::Udp,
+            OnlyArg::Icmp => Only::Icmp,
+            OnlyArg::Ipv4 => Only::Ipv4,
+        }
+    }
 }
 
 /// `--format` values.

@@ -39,6 +39,7 @@
 pub mod analysis;
 pub mod capture;
 pub mod dissect;
+pub mod filter;
 pub mod lab;
 pub mod live;
 pub mod lookup;

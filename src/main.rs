@@ -11,11 +11,12 @@ use clap::Parser;
 use wirelens::capture::interfaces;
 use wirelens::capture::live::LiveConfig;
 use wirelens::capture::writer::OutFormat;
+use wirelens::filter::DisplayFilter;
 use wirelens::live::{self, LiveOptions};
 use wirelens::pipeline::{self, FlowsOptions, ReadOptions, RunError};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(tcpdump_style(std::env::args_os().collect()));
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli.command {
@@ -24,14 +25,39 @@ fn main() -> ExitCode {
                 format: args.format.into(),
                 count: args.count,
                 width: args.width.unwrap_or_else(terminal_width),
-                reassemble: match (args.reassemble, args.no_reassemble) {
-                    (true, _) => Some(true),
-                    (_, true) => Some(false),
-                    _ => None,
-                },
+                reassemble: reassemble(args.reassemble, args.no_reassemble),
                 reassembly_timeout: args.reassembly_timeout,
+                display: DisplayFilter {
+                    only: args.only.map(Into::into),
+                    stream: args.stream,
+                },
+                annotate: args.annotate,
+                filtered: false,
             };
-            pipeline::read_path(&args.file, &opts, &mut out)
+            let bpf = match (&args.filter, args.expression.is_empty()) {
+                (Some(f), true) => Some(f.clone()),
+                (None, false) => Some(args.expression.join(" ")),
+                (Some(f), false) => Some(format!("({f}) and ({})", args.expression.join(" "))),
+                (None, true) => None,
+            };
+            let opts = ReadOptions {
+                filtered: bpf.is_some() || !opts.display.is_empty(),
+                ..opts
+            };
+            let format = match &args.write {
+                Some(p) if args.pcapng || p.extension().is_some_and(|e| e == "pcapng") => {
+                    OutFormat::Pcapng
+                }
+                _ => OutFormat::Pcap,
+            };
+            if args.annotate && format != OutFormat::Pcapng {
+                eprintln!(
+                    "wirelens: --annotate writes packet comments, which only pcapng holds: name the -w file *.pcapng or add --pcapng."
+                );
+                return ExitCode::from(2);
+            }
+            let write = args.write.as_deref().map(|p| (p, format));
+            pipeline::read_filtered(&args.file, &opts, bpf.as_deref(), write, &mut out)
         }
         cli::Command::Flows(args) => {
             let opts = FlowsOptions {
@@ -77,12 +103,9 @@ fn main() -> ExitCode {
                     format: args.format.into(),
                     count: args.count,
                     width: args.width.unwrap_or_else(terminal_width),
-                    reassemble: match (args.reassemble, args.no_reassemble) {
-                        (true, _) => Some(true),
-                        (_, true) => Some(false),
-                        _ => None,
-                    },
+                    reassemble: reassemble(args.reassemble, args.no_reassemble),
                     reassembly_timeout: args.reassembly_timeout,
+                    ..ReadOptions::default()
                 },
                 write: args.write,
                 write_format: if args.pcapng {
@@ -189,6 +212,30 @@ fn lab_exec(words: &[String]) -> ExitCode {
             eprintln!("{e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// tcpdump's habits: `wirelens -r FILE …` means `wirelens read FILE …` and
+/// `wirelens -i IFACE …` means `wirelens live -i IFACE …`.
+fn tcpdump_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("-r") => {
+            args[1] = "read".into();
+        }
+        Some("-i") => {
+            args.insert(1, "live".into());
+        }
+        _ => {}
+    }
+    args
+}
+
+/// `--reassemble` / `--no-reassemble`: forced on, forced off, or the format's default.
+fn reassemble(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
     }
 }
 

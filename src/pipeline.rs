@@ -10,8 +10,10 @@ use crate::analysis::stats::Stats;
 use crate::capture::file::{CaptureError, FileSource};
 use crate::capture::live::LiveError;
 use crate::capture::writer::CaptureWriter;
+use crate::capture::writer::OutFormat;
 use crate::capture::{LinkType, Next, Source};
 use crate::dissect::{Dissection, dissect};
+use crate::filter::{BpfSource, DisplayFilter, annotation};
 use crate::render::ladder;
 use crate::render::{self, Context, Format, flows};
 
@@ -29,6 +31,13 @@ pub struct ReadOptions {
     pub reassemble: Option<bool>,
     /// Seconds of capture time a fragmented datagram may take to complete.
     pub reassembly_timeout: f64,
+    /// Which analysed packets to show (`--only`, `--stream`).
+    pub display: DisplayFilter,
+    /// In a pcapng `-w` file, write everything wirelens says about a packet as its
+    /// comment (otherwise only a TCP segment's stage).
+    pub annotate: bool,
+    /// Whether a filter chose the packets (BPF or display): then showing none is exit 1.
+    pub filtered: bool,
 }
 
 impl ReadOptions {
@@ -63,6 +72,12 @@ pub enum RunError {
         /// Its name.
         name: &'static str,
     },
+    /// A filter was given and no packet matched it (exit code 1, as grep).
+    #[error("{input}: no packet matched the filter.")]
+    NothingMatched {
+        /// The capture file or interface.
+        input: String,
+    },
     /// `--ladder N` named a stream the capture does not have.
     #[error(
         "{file}: there is no TCP stream {stream}; this capture has {streams} (numbered from 0)."
@@ -89,7 +104,7 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Capture(_) | RunError::LinkType { .. } | RunError::NoStream { .. } => 2,
-            RunError::Output(_) => 1,
+            RunError::Output(_) | RunError::NothingMatched { .. } => 1,
             RunError::Live(e) => e.exit_code(),
         }
     }
@@ -98,8 +113,55 @@ impl RunError {
 /// Opens `path` (or `-` for stdin) and renders every packet to `out`. Packets before
 /// any damage in the file are written before the error is returned.
 pub fn read_path(path: &Path, opts: &ReadOptions, out: &mut dyn Write) -> Result<(), RunError> {
-    let mut source = FileSource::open(path)?;
-    read_source(&mut source, opts, out)
+    read_filtered(path, opts, None, None, out)
+}
+
+/// As [`read_path`], keeping only the packets the BPF expression `bpf` selects (libpcap's
+/// offline filter, tcpdump syntax) and writing those shown to `write` (pcap or pcapng).
+pub fn read_filtered(
+    path: &Path,
+    opts: &ReadOptions,
+    bpf: Option<&str>,
+    write: Option<(&Path, OutFormat)>,
+    out: &mut dyn Write,
+) -> Result<(), RunError> {
+    let mut file = FileSource::open(path)?;
+    let mut writer = match write {
+        Some((p, format)) => {
+            let fail = |source| {
+                RunError::Live(LiveError::SaveFile {
+                    path: p.display().to_string(),
+                    source,
+                })
+            };
+            let f = std::fs::File::create(p).map_err(fail)?;
+            Some(
+                CaptureWriter::new(io::BufWriter::new(f), format, LinkType::ETHERNET)
+                    .map_err(fail)?,
+            )
+        }
+        None => None,
+    };
+    let save = match (write, writer.as_mut()) {
+        (Some((path, _)), Some(writer)) => Some(Save { path, writer }),
+        _ => None,
+    };
+    let result = match bpf {
+        Some(expr) => {
+            let mut filtered = BpfSource::new(&mut file, expr)?;
+            show_source(&mut filtered, opts, save, false, out)
+        }
+        None => show_source(&mut file, opts, save, false, out),
+    };
+    if let (Some(w), Some((p, _))) = (writer, write) {
+        w.into_inner().map_err(|source| {
+            RunError::Live(LiveError::SaveFile {
+                path: p.display().to_string(),
+                source,
+            })
+        })?;
+    }
+    result
 }
 
 /// Renders every packet of an open capture to `out`.
@@ -149,13 +211,21 @@ where
         width: opts.width,
     };
     let mut analyzer = opts.analyzer();
+    let mut shown = 0u64;
     each_packet(source, opts.count, &mut analyzer, |d, bytes| {
+        if !opts.display.matches(d) {
+            return Ok(());
+        }
+        shown += 1;
         if let Some(s) = save.as_mut() {
-            let comment = d
-                .tcp
-                .as_ref()
-                .and_then(|t| t.conv.as_ref())
-                .map(|c| c.stage.to_string());
+            let comment = if opts.annotate {
+                annotation(d)
+            } else {
+                d.tcp
+                    .as_ref()
+                    .and_then(|t| t.conv.as_ref())
+                    .map(|c| c.stage.to_string())
+            };
             let saved = s.writer.write(d.ts, bytes, d.len, comment.as_deref());
             let saved = saved.and_then(|()| if flush_each { s.writer.flush() } else { Ok(()) });
             saved.map_err(|source| {
@@ -177,10 +247,15 @@ where
         for l in leftovers {
             eprintln!("wirelens: at the end of the capture: {l}");
         }
-        return Ok(());
+    } else {
+        for l in leftovers {
+            writeln!(out, "End of capture: {l}").map_err(RunError::Output)?;
+        }
     }
-    for l in leftovers {
-        writeln!(out, "End of capture: {l}").map_err(RunError::Output)?;
+    if shown == 0 && opts.filtered {
+        return Err(RunError::NothingMatched {
+            input: source.name().to_string(),
+        });
     }
     Ok(())
 }

@@ -534,6 +534,7 @@ fn show(
         width: opts.width,
         reassemble: Some(true),
         reassembly_timeout: 30.0,
+        ..ReadOptions::default()
     };
     let mut analyzer = read.analyzer();
     analyzer.keep_summaries();
