@@ -65,27 +65,50 @@ impl Rng {
     }
 }
 
-/// A station on the LAN.
+/// A station, as seen on the captured LAN segment.
 #[derive(Clone, Copy)]
 struct Host {
     mac: [u8; 6],
     ip: Ipv4Addr,
 }
 
+/// Hosts on the LAN (10.1.0.1–10.1.0.240, a /24 like a real office segment).
+const LAN_HOSTS: u64 = 240;
+/// Servers beyond the router, spread over three networks.
+const REMOTE_SERVERS: u64 = 300;
+/// The router: every packet to or from a remote server crosses the LAN with its MAC.
+const GATEWAY: Host = Host {
+    mac: [0x02, 0x20, 0x00, 0x00, 0x00, 0xfe],
+    ip: Ipv4Addr::new(10, 1, 0, 254),
+};
+/// The LAN's DNS resolver.
+const RESOLVER: Host = Host {
+    mac: [0x02, 0x20, 0x00, 0x00, 0x00, 0x35],
+    ip: Ipv4Addr::new(10, 1, 0, 53),
+};
+
 impl Host {
-    fn client(i: u64) -> Host {
-        let [_, _, hi, lo] = (i as u32).to_be_bytes();
+    /// LAN host `i`, 1 ≤ i ≤ [`LAN_HOSTS`].
+    fn lan(i: u64) -> Host {
+        let lo = i as u8;
         Host {
-            mac: [0x02, 0x10, 0x00, 0x00, hi, lo],
-            ip: Ipv4Addr::new(10, 1, hi, lo),
+            mac: [0x02, 0x10, 0x00, 0x00, 0x00, lo],
+            ip: Ipv4Addr::new(10, 1, 0, lo),
         }
     }
 
-    fn server(i: u64) -> Host {
-        let lo = i as u8;
+    /// Remote server `i`, reached through the gateway: in 192.0.2.0/24, 198.51.100.0/24
+    /// or 203.0.113.0/24 (the documentation networks).
+    fn remote(i: u64) -> Host {
+        let lo = (i / 3 + 1) as u8;
+        let ip = match i % 3 {
+            0 => Ipv4Addr::new(192, 0, 2, lo),
+            1 => Ipv4Addr::new(198, 51, 100, lo),
+            _ => Ipv4Addr::new(203, 0, 113, lo),
+        };
         Host {
-            mac: [0x02, 0x20, 0x00, 0x00, 0x00, lo],
-            ip: Ipv4Addr::new(10, 2, 0, lo),
+            mac: GATEWAY.mac,
+            ip,
         }
     }
 }
@@ -408,21 +431,26 @@ fn tcp_connection(b: &mut Builder, rng: &mut Rng, client: Host, server: Host) ->
 }
 
 /// Makes one conversation of a randomly chosen kind.
-fn conversation(b: &mut Builder, rng: &mut Rng, clients: u64, servers: u64) -> Vec<Vec<u8>> {
-    let client = Host::client(rng.range(1, clients));
-    let server = Host::server(rng.range(1, servers));
+fn conversation(b: &mut Builder, rng: &mut Rng) -> Vec<Vec<u8>> {
+    let client = Host::lan(rng.range(1, LAN_HOSTS));
+    let server = Host::remote(rng.range(0, REMOTE_SERVERS - 1));
+    let peer = if rng.chance(50) {
+        GATEWAY
+    } else {
+        Host::lan(rng.range(1, LAN_HOSTS))
+    };
     match rng.next() % 100 {
         0..=77 => tcp_connection(b, rng, client, server),
         78..=83 => vec![
-            Builder::arp(client, server, false),
-            Builder::arp(client, server, true),
+            Builder::arp(client, peer, false),
+            Builder::arp(client, peer, true),
         ],
         84..=91 => {
             let port = rng.range(32_768, 60_999) as u16;
             let (q, a) = dns(rng.next() as u16, rng.range(1, 9_999), server.ip);
             vec![
-                b.udp((client, port), (server, 53), &q),
-                b.udp((server, 53), (client, port), &a),
+                b.udp((client, port), (RESOLVER, 53), &q),
+                b.udp((RESOLVER, 53), (client, port), &a),
             ]
         }
         92..=94 => {
@@ -431,7 +459,7 @@ fn conversation(b: &mut Builder, rng: &mut Rng, clients: u64, servers: u64) -> V
                 ip: if rng.chance(50) {
                     Ipv4Addr::BROADCAST
                 } else {
-                    Ipv4Addr::new(10, 1, 255, 255)
+                    Ipv4Addr::new(10, 1, 0, 255)
                 },
             };
             let payload = text(rng.next() as usize, rng.range(40, 300) as usize);
@@ -440,7 +468,7 @@ fn conversation(b: &mut Builder, rng: &mut Rng, clients: u64, servers: u64) -> V
         95..=96 => {
             let port = rng.range(32_768, 60_999) as u16;
             let payload = text(rng.next() as usize, rng.range(1_600, 4_400) as usize);
-            b.udp_fragments((client, port), (server, 9_000), &payload)
+            b.udp_fragments((client, port), (peer, 9_000), &payload)
         }
         _ => {
             let (ident, seq) = (rng.next() as u16, rng.range(1, 100) as u16);
@@ -461,14 +489,12 @@ fn run(count: u64, path: &str, seed: u64) -> std::io::Result<()> {
     )?;
     let mut rng = Rng(seed.max(1));
     let mut b = Builder { ip_id: 0 };
-    // Enough hosts that flows rarely repeat a 4-tuple, few enough to look like a LAN.
-    let (clients, servers) = (4_000, 200);
     let mut flight: Vec<VecDeque<Vec<u8>>> = Vec::with_capacity(IN_FLIGHT);
     let mut micros: u64 = 0;
     let mut written = 0;
     while written < count {
         if flight.len() < IN_FLIGHT {
-            flight.push(conversation(&mut b, &mut rng, clients, servers).into());
+            flight.push(conversation(&mut b, &mut rng).into());
             continue;
         }
         let i = (rng.next() % IN_FLIGHT as u64) as usize;
