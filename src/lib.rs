@@ -19,3 +19,4 @@ pub mod pipeline;
 pub mod privilege;
 pub mod proto;
 pub mod render;
+pub mod text;

@@ -99,10 +99,7 @@ pub fn read_source(
     opts: &ReadOptions,
     out: &mut dyn Write,
 ) -> Result<(), RunError> {
-    let mut ctx = Context {
-        first_ts: None,
-        width: opts.width,
-    };
+    let mut ctx = Context::new(opts.width);
     let mut analyzer = opts.analyzer();
     each_packet(source, opts.count, &mut analyzer, |d, bytes| {
         render::write_packet(out, opts.format, &mut ctx, d, bytes)

@@ -11,6 +11,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Serialize, Serializer};
 
+use super::flowtable::FlowHashBuilder;
 use crate::capture::Timestamp;
 use crate::proto::MacAddr;
 use crate::proto::arp::{Arp, ArpKind};
@@ -56,8 +57,8 @@ fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Default)]
 pub struct ArpTracker {
     /// (asker's IP, asked-for IP) → (frame, time) of the request.
-    pending: HashMap<(Ipv4Addr, Ipv4Addr), (u64, Timestamp)>,
-    bindings: HashMap<Ipv4Addr, Binding>,
+    pending: HashMap<(Ipv4Addr, Ipv4Addr), (u64, Timestamp), FlowHashBuilder>,
+    bindings: HashMap<Ipv4Addr, Binding, FlowHashBuilder>,
 }
 
 impl ArpTracker {

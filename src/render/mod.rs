@@ -37,18 +37,27 @@ pub struct Context {
     pub first_ts: Option<Timestamp>,
     /// Terminal width for tables, in columns.
     pub width: u16,
+    /// A buffer the renderers reuse from packet to packet, so that building a line or a
+    /// table allocates nothing once it has grown to the largest packet's size.
+    pub scratch: Vec<u8>,
 }
 
 impl Default for Context {
     fn default() -> Self {
-        Context {
-            first_ts: None,
-            width: 100,
-        }
+        Context::new(100)
     }
 }
 
 impl Context {
+    /// A context for a capture not yet started, drawing tables `width` columns wide.
+    pub fn new(width: u16) -> Context {
+        Context {
+            first_ts: None,
+            width,
+            scratch: Vec::with_capacity(4096),
+        }
+    }
+
     /// Seconds since the first packet (0 for the first one itself).
     pub fn relative(&mut self, ts: Timestamp) -> f64 {
         let first = *self.first_ts.get_or_insert(ts);

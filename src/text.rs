@@ -1,0 +1,291 @@
+//! Fast text into byte buffers, for the per-packet hot paths of the renderers.
+//!
+//! `write!` goes through `core::fmt`, which costs tens of nanoseconds per argument;
+//! a summary line has a dozen. These helpers append the same characters `format!` would
+//! write — the tests below pin each one to `format!` — straight into a `Vec<u8>`.
+
+use std::net::Ipv4Addr;
+
+use crate::proto::MacAddr;
+
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appending text to a byte buffer. Implemented for `Vec<u8>`; everything appended is
+/// UTF-8, so a buffer only ever filled through this trait is valid UTF-8.
+pub trait Text {
+    /// Appends a string.
+    fn s(&mut self, s: &str) -> &mut Self;
+    /// Appends an unsigned integer in decimal (`{}`).
+    fn u(&mut self, n: u64) -> &mut Self;
+    /// Appends a signed integer in decimal (`{}`).
+    fn i(&mut self, n: i64) -> &mut Self;
+    /// Appends `n` in decimal, right-aligned in `width` columns (`{:>width}`).
+    fn u_right(&mut self, n: u64, width: usize) -> &mut Self;
+    /// Appends `s` left-aligned in `width` columns (`{:<width}`), for ASCII `s`.
+    fn s_left(&mut self, s: &str, width: usize) -> &mut Self;
+    /// Appends an IPv4 address in dotted decimal, like its `Display`.
+    fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self;
+    /// Appends a MAC address like its `Display` (`02:77:00:00:00:01`).
+    fn mac(&mut self, m: MacAddr) -> &mut Self;
+    /// Appends `0x` and `n` as four lower-case hex digits (`0x{:04x}`).
+    fn hex4(&mut self, n: u16) -> &mut Self;
+    /// Appends `v` with six decimals, right-aligned in `width` columns: exactly what
+    /// `format!("{v:>width$.6}")` writes.
+    fn secs6(&mut self, v: f64, width: usize) -> &mut Self;
+}
+
+impl Text for Vec<u8> {
+    fn s(&mut self, s: &str) -> &mut Self {
+        self.extend_from_slice(s.as_bytes());
+        self
+    }
+
+    fn u(&mut self, n: u64) -> &mut Self {
+        self.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self
+    }
+
+    fn i(&mut self, n: i64) -> &mut Self {
+        self.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self
+    }
+
+    fn u_right(&mut self, n: u64, width: usize) -> &mut Self {
+        let mut b = itoa::Buffer::new();
+        let digits = b.format(n);
+        self.resize(self.len() + width.saturating_sub(digits.len()), b' ');
+        self.extend_from_slice(digits.as_bytes());
+        self
+    }
+
+    fn s_left(&mut self, s: &str, width: usize) -> &mut Self {
+        self.extend_from_slice(s.as_bytes());
+        let chars = s.chars().count();
+        self.resize(self.len() + width.saturating_sub(chars), b' ');
+        self
+    }
+
+    fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self {
+        for (i, o) in a.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.push(b'.');
+            }
+            if o >= 100 {
+                self.push(b'0' + o / 100);
+            }
+            if o >= 10 {
+                self.push(b'0' + o / 10 % 10);
+            }
+            self.push(b'0' + o % 10);
+        }
+        self
+    }
+
+    fn mac(&mut self, m: MacAddr) -> &mut Self {
+        for (i, b) in m.0.into_iter().enumerate() {
+            if i > 0 {
+                self.push(b':');
+            }
+            self.push(HEX[usize::from(b >> 4)]);
+            self.push(HEX[usize::from(b & 0x0f)]);
+        }
+        self
+    }
+
+    fn hex4(&mut self, n: u16) -> &mut Self {
+        self.extend_from_slice(b"0x");
+        for shift in [12, 8, 4, 0] {
+            self.push(HEX[usize::from((n >> shift) & 0x0f)]);
+        }
+        self
+    }
+
+    fn secs6(&mut self, v: f64, width: usize) -> &mut Self {
+        match micros_exact(v) {
+            Some(us) => {
+                let whole = us / 1_000_000;
+                let frac = us % 1_000_000;
+                let mut w = itoa::Buffer::new();
+                let whole = w.format(whole);
+                let len = whole.len() + 7;
+                self.resize(self.len() + width.saturating_sub(len), b' ');
+                self.extend_from_slice(whole.as_bytes());
+                self.push(b'.');
+                let mut f = itoa::Buffer::new();
+                let frac = f.format(frac);
+                self.resize(self.len() + 6 - frac.len(), b'0');
+                self.extend_from_slice(frac.as_bytes());
+            }
+            None => {
+                use std::io::Write;
+                // Negative, huge or not a number: let the standard library say it.
+                let _ = write!(self, "{v:>width$.6}");
+            }
+        }
+        self
+    }
+}
+
+/// `v` × 10⁶ rounded to the nearest integer, ties to even — how `{:.6}` rounds the exact
+/// binary value of `v` — for 0 ≤ v < 2³²; `None` otherwise.
+fn micros_exact(v: f64) -> Option<u64> {
+    if v.is_sign_negative() || !(0.0..4_294_967_296.0).contains(&v) {
+        return None;
+    }
+    if v == 0.0 {
+        return Some(0);
+    }
+    let bits = v.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    // v = mantissa × 2^shift exactly.
+    let (mantissa, shift) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), exp - 1075)
+    };
+    let scaled = u128::from(mantissa) * 1_000_000;
+    if shift >= 0 {
+        // v < 2^32 and mantissa ≥ 2^52 make shift ≤ 0 here except for whole numbers.
+        return u64::try_from(scaled << shift).ok();
+    }
+    let down = shift.unsigned_abs();
+    if down >= 127 {
+        // scaled < 2^73, so the value is below one half: it rounds to zero.
+        return Some(0);
+    }
+    let q = scaled >> down;
+    let r = scaled - (q << down);
+    let half = 1u128 << (down - 1);
+    let q = if r > half || (r == half && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    };
+    u64::try_from(q).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn integers_and_padding_match_format() {
+        for n in [0u64, 7, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(
+                text(|b| {
+                    b.u(n);
+                }),
+                n.to_string()
+            );
+            assert_eq!(
+                text(|b| {
+                    b.u_right(n, 5);
+                }),
+                format!("{n:>5}")
+            );
+        }
+        assert_eq!(
+            text(|b| {
+                b.i(-42);
+            }),
+            "-42"
+        );
+        assert_eq!(
+            text(|b| {
+                b.s_left("TCP", 5);
+            }),
+            "TCP  "
+        );
+        assert_eq!(
+            text(|b| {
+                b.s_left("802.1Q", 5);
+            }),
+            "802.1Q"
+        );
+        assert_eq!(
+            text(|b| {
+                b.hex4(0x0a0b);
+            }),
+            "0x0a0b"
+        );
+    }
+
+    #[test]
+    fn addresses_match_display() {
+        for a in [
+            [0, 0, 0, 0],
+            [10, 77, 0, 1],
+            [255, 255, 255, 255],
+            [192, 168, 100, 9],
+        ] {
+            let ip = Ipv4Addr::from(a);
+            assert_eq!(
+                text(|b| {
+                    b.ipv4(ip);
+                }),
+                ip.to_string()
+            );
+        }
+        let m = MacAddr([0x02, 0x77, 0xab, 0, 0xff, 0x10]);
+        assert_eq!(
+            text(|b| {
+                b.mac(m);
+            }),
+            m.to_string()
+        );
+    }
+
+    #[test]
+    fn seconds_match_format_exactly() {
+        let mut vals = vec![
+            0.0,
+            -0.0,
+            0.000_000_5,
+            0.000_001_5,
+            0.000_002_5,
+            1.5e-7,
+            0.007_812_5,
+            0.023_437_5,
+            1.007_812_5,
+            0.123_456_5,
+            2.5e-6,
+            f64::MIN_POSITIVE,
+            1e-300,
+            999.999_999_5,
+            4_294_967_295.999_999,
+            4_294_967_296.5,
+            -1.25,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        // Differences of present-day timestamps, as the summary computes them.
+        let base = 1_767_225_600.000_775f64;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = (x % 2_000_000) as f64 / 1_000.0;
+            let micros = (x >> 32) % 1_000_000;
+            vals.push((1_767_225_600.0 + secs + micros as f64 * 1e-6) - base);
+            vals.push(f64::from_bits(x >> 2));
+        }
+        for v in vals {
+            assert_eq!(
+                text(|b| {
+                    b.secs6(v, 10);
+                }),
+                format!("{v:>10.6}"),
+                "{v:e}"
+            );
+        }
+    }
+}
