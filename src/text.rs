@@ -67,18 +67,9 @@ impl Text for Vec<u8> {
     }
 
     fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self {
-        for (i, o) in a.octets().into_iter().enumerate() {
-            if i > 0 {
-                self.push(b'.');
-            }
-            if o >= 100 {
-                self.push(b'0' + o / 100);
-            }
-            if o >= 10 {
-                self.push(b'0' + o / 10 % 10);
-            }
-            self.push(b'0' + o % 10);
-        }
+        let mut stack = [0u8; 15];
+        let len = ipv4_into(a, &mut stack);
+        self.extend_from_slice(stack.get(..len).unwrap_or_default());
         self
     }
 
@@ -164,6 +155,51 @@ fn micros_exact(v: f64) -> Option<u64> {
         q
     };
     u64::try_from(q).ok()
+}
+
+/// Serialises an IPv4 address as its dotted-decimal string (what serde's own impl writes
+/// for human-readable formats), without going through `core::fmt`.
+pub fn ser_ipv4<S: serde::Serializer>(a: &std::net::Ipv4Addr, s: S) -> Result<S::Ok, S::Error> {
+    let mut stack = [0u8; 15];
+    let len = ipv4_into(*a, &mut stack);
+    // Only ASCII digits and dots were written.
+    let text = std::str::from_utf8(stack.get(..len).unwrap_or_default()).unwrap_or_default();
+    s.serialize_str(text)
+}
+
+/// [`ser_ipv4`] for an optional address (`null` when absent).
+pub fn ser_opt_ipv4<S: serde::Serializer>(
+    a: &Option<std::net::Ipv4Addr>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => ser_ipv4(a, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes `a` in dotted decimal into `out` (15 bytes always suffice); returns the length.
+fn ipv4_into(a: Ipv4Addr, out: &mut [u8; 15]) -> usize {
+    let mut n = 0;
+    for (i, o) in a.octets().into_iter().enumerate() {
+        let mut put = |b: u8| {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = b;
+            }
+            n += 1;
+        };
+        if i > 0 {
+            put(b'.');
+        }
+        if o >= 100 {
+            put(b'0' + o / 100);
+        }
+        if o >= 10 {
+            put(b'0' + o / 10 % 10);
+        }
+        put(b'0' + o % 10);
+    }
+    n
 }
 
 #[cfg(test)]

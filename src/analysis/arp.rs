@@ -50,7 +50,8 @@ pub struct Binding {
 }
 
 fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_micros())
+    let text = ts.rfc3339_micros_bytes();
+    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 /// Pairs requests with replies and keeps the ARP table.

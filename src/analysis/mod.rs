@@ -76,7 +76,8 @@ pub struct FlowSummary {
 }
 
 fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_micros())
+    let text = ts.rfc3339_micros_bytes();
+    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 impl FlowSummary {

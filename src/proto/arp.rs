@@ -73,10 +73,12 @@ pub struct Arp {
     /// Sender hardware address (only for 6-byte hardware addresses).
     pub sha: Option<MacAddr>,
     /// Sender protocol address (only for 4-byte protocol addresses).
+    #[serde(serialize_with = "crate::text::ser_opt_ipv4")]
     pub spa: Option<Ipv4Addr>,
     /// Target hardware address.
     pub tha: Option<MacAddr>,
     /// Target protocol address.
+    #[serde(serialize_with = "crate::text::ser_opt_ipv4")]
     pub tpa: Option<Ipv4Addr>,
     /// Request, reply, gratuitous or probe.
     pub kind: ArpKind,

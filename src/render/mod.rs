@@ -76,7 +76,7 @@ pub fn write_packet(
     match format {
         Format::Summary => summary::write(out, ctx, d),
         Format::Table => table::write(out, ctx, d, bytes),
-        Format::Json => json::write(out, d),
+        Format::Json => json::write(out, ctx, d),
     }
 }
 
