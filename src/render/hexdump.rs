@@ -2,15 +2,17 @@
 //! marks every byte with the layer it belongs to (E Ethernet, Q VLAN, A ARP, I IPv4,
 //! T TCP, U UDP, C ICMP, i/t/u quoted headers, P data, O undecoded, - padding).
 
-use std::io::{self, Write};
-
 use super::Section;
+use crate::text::Text;
 
 /// Bytes per line.
 const WIDTH: usize = 16;
 
-/// Writes the dump of `bytes`, marking each byte by the section that covers it.
-pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Result<()> {
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the dump of `bytes` to `out`, marking each byte by the section that covers it.
+pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
     let mut marks = vec![' '; bytes.len()];
     for s in sections.iter().filter(|s| !s.in_datagram) {
         let end = s.span.offset.saturating_add(s.span.len).min(bytes.len());
@@ -18,32 +20,39 @@ pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Res
             m.fill(s.mark);
         }
     }
+    let mut mark_line = String::with_capacity(6 + WIDTH * 3);
     for (line, chunk) in bytes.chunks(WIDTH).enumerate() {
         let base = line * WIDTH;
-        write!(out, "{base:04x}  ")?;
+        // {base:04x}: at least four hex digits.
+        let digits = (usize::BITS - base.leading_zeros()).div_ceil(4).max(4);
+        for i in (0..digits).rev() {
+            out.push(HEX[(base >> (4 * i)) & 0x0f]);
+        }
+        out.s("  ");
         for (i, b) in chunk.iter().enumerate() {
-            write!(out, "{b:02x}{}", if i == 7 { "  " } else { " " })?;
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0x0f)]);
+            out.s(if i == 7 { "  " } else { " " });
         }
         for i in chunk.len()..WIDTH {
-            out.write_all(if i == 7 { b"    " } else { b"   " })?;
+            out.s(if i == 7 { "    " } else { "   " });
         }
-        out.write_all(b" ")?;
+        out.push(b' ');
         for &b in chunk {
-            let c = if b.is_ascii_graphic() || b == b' ' {
+            out.push(if b.is_ascii_graphic() || b == b' ' {
                 b
             } else {
                 b'.'
-            };
-            out.write_all(&[c])?;
+            });
         }
         // The marks line, without trailing blanks.
-        let mut line = String::with_capacity(6 + WIDTH * 3);
-        line.push_str("      ");
+        mark_line.clear();
+        mark_line.push_str("      ");
         for (i, m) in marks.iter().skip(base).take(chunk.len()).enumerate() {
-            line.push(*m);
-            line.push_str(if i == 7 { "   " } else { "  " });
+            mark_line.push(*m);
+            mark_line.push_str(if i == 7 { "   " } else { "  " });
         }
-        writeln!(out, "{}", line.trim_end())?;
+        out.s(mark_line.trim_end()).s("\n");
     }
     let mut legend: Vec<(char, &str)> = Vec::new();
     for s in sections.iter().filter(|s| !s.in_datagram) {
@@ -51,10 +60,14 @@ pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Res
             legend.push((s.mark, &s.title));
         }
     }
-    out.write_all(b"      ")?;
+    out.s("      ");
     for (i, (m, t)) in legend.iter().enumerate() {
         let short = t.split(" (").next().unwrap_or(t);
-        write!(out, "{}{m} = {short}", if i > 0 { ", " } else { "" })?;
+        let mut c = [0u8; 4];
+        out.s(if i > 0 { ", " } else { "" })
+            .s(m.encode_utf8(&mut c))
+            .s(" = ")
+            .s(short);
     }
-    out.write_all(b"\n")
+    out.s("\n");
 }

@@ -7,6 +7,7 @@
 //! * [`json`]: JSON Lines, one object per packet, with the keys the README documents.
 
 pub mod flows;
+pub mod grid;
 pub mod hexdump;
 pub mod json;
 pub mod ladder;
