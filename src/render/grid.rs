@@ -98,69 +98,102 @@ fn is_printable_ascii(s: &str) -> bool {
     s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-/// The widest piece [`split_line`] makes of a printable-ASCII `line`, found from the
-/// word lengths alone without building the pieces (the arrangement asks this for every
-/// line of a column, for each average width it tries).
+/// The widest piece [`split_line`] makes of a printable-ASCII `line`.
 fn longest_piece_printable(line: &str, content_width: usize) -> usize {
     let mut longest = 0;
-    let mut words = line.split(' ').map(str::len);
-    let mut pending: Option<usize> = None;
-    // Bytes in the piece being built, and whether it has any.
-    let (mut cur, mut nonempty) = (0usize, false);
+    split_printable(line, content_width, |a, b| longest = longest.max(b - a));
+    longest
+}
+
+/// [`split_line`] for a printable-ASCII `line`, where every byte is one column wide:
+/// the same pieces, found from byte counts alone (no width measuring, no `str::split`).
+fn split_printable(line: &str, content_width: usize, mut emit: impl FnMut(usize, usize)) {
+    let bytes = line.as_bytes();
+    // Where the next word starts; past the end when there are no more words.
+    let mut next_word = 0;
+    let mut pending: Option<(usize, usize)> = None;
+    let mut cur: Option<(usize, usize)> = None;
+    let mut cur_len = 0usize;
     loop {
-        let next = match pending.take().or_else(|| words.next()) {
-            Some(n) => n,
-            None => break,
+        let (ws, we) = if let Some(p) = pending.take() {
+            p
+        } else if next_word <= bytes.len() {
+            let start = next_word;
+            let end = bytes
+                .get(start..)
+                .and_then(|rest| rest.iter().position(|&b| b == b' '))
+                .map_or(bytes.len(), |i| start + i);
+            next_word = end + 1;
+            (start, end)
+        } else {
+            break;
         };
-        let mut added = next + cur;
-        let mut remaining = content_width.saturating_sub(cur);
+        let next_len = we - ws;
+        let nonempty = cur.is_some();
+        let mut added = next_len + cur_len;
+        let mut remaining = content_width.saturating_sub(cur_len);
         if nonempty {
             added += 1;
             remaining = remaining.saturating_sub(1);
         }
         if added <= content_width {
             if nonempty {
-                cur += 1;
+                cur_len += 1;
             }
-            cur += next;
-            nonempty = nonempty || next > 0;
-            if cur > content_width.saturating_sub(MIN_FREE_CHARS) {
-                longest = longest.max(cur);
-                (cur, nonempty) = (0, false);
+            cur = match cur {
+                Some((s, _)) => Some((s, we)),
+                None if we > ws => Some((ws, we)),
+                None => None,
+            };
+            cur_len += next_len;
+            if cur_len > content_width.saturating_sub(MIN_FREE_CHARS) {
+                if let Some((s, e)) = cur.take() {
+                    emit(s, e);
+                }
+                cur_len = 0;
             }
             continue;
         }
-        if nonempty && remaining <= MIN_FREE_CHARS {
-            pending = Some(next);
-            longest = longest.max(cur);
-            (cur, nonempty) = (0, false);
+        if let Some((s, e)) = cur.filter(|_| remaining <= MIN_FREE_CHARS) {
+            pending = Some((ws, we));
+            emit(s, e);
+            (cur, cur_len) = (None, 0);
             continue;
         }
-        if next > content_width {
-            let mut piece = cur + usize::from(nonempty);
-            let head = next.min(remaining);
-            if !nonempty && head == 0 {
-                piece += 1;
-                pending = Some(next - 1);
-            } else {
-                piece += head;
-                pending = Some(next - head);
+        if next_len > content_width {
+            let head_end = ws + next_len.min(remaining);
+            match cur {
+                None if head_end == ws => {
+                    emit(ws, ws + 1);
+                    pending = Some((ws + 1, we));
+                }
+                None => {
+                    emit(ws, head_end);
+                    pending = Some((head_end, we));
+                }
+                Some((s, _)) => {
+                    emit(s, head_end);
+                    pending = Some((head_end, we));
+                }
             }
-            longest = longest.max(piece);
-            (cur, nonempty) = (0, false);
+            (cur, cur_len) = (None, 0);
             continue;
         }
-        longest = longest.max(cur);
-        (cur, nonempty) = (next, next > 0);
-        if cur > content_width.saturating_sub(MIN_FREE_CHARS) {
-            longest = longest.max(cur);
-            (cur, nonempty) = (0, false);
+        if let Some((s, e)) = cur {
+            emit(s, e);
+        }
+        cur = (we > ws).then_some((ws, we));
+        cur_len = next_len;
+        if cur_len > content_width.saturating_sub(MIN_FREE_CHARS) {
+            if let Some((s, e)) = cur.take() {
+                emit(s, e);
+            }
+            cur_len = 0;
         }
     }
-    if nonempty {
-        longest = longest.max(cur);
+    if let Some((s, e)) = cur {
+        emit(s, e);
     }
-    longest
 }
 
 /// comfy-table's dynamic arrangement (`utils/arrangement/dynamic.rs`) without
@@ -201,6 +234,9 @@ fn arrange(stats: &ColumnStats, table_width: usize) -> Vec<usize> {
     }
 
     if remaining_columns > 0 {
+        // The loop asks again for columns it could not fix, often at the same average:
+        // remember the answers (column, average, longest line).
+        let mut memo: Vec<(usize, usize, usize)> = Vec::new();
         let mut found_smaller = true;
         'split: while found_smaller {
             found_smaller = false;
@@ -209,7 +245,14 @@ fn arrange(stats: &ColumnStats, table_width: usize) -> Vec<usize> {
                     continue;
                 }
                 let avg = average(remaining_width, remaining_columns);
-                let longest = stats.longest_after_split(col, avg);
+                let longest = match memo.iter().find(|m| m.0 == col && m.1 == avg) {
+                    Some(m) => m.2,
+                    None => {
+                        let l = stats.longest_after_split(col, avg);
+                        memo.push((col, avg, l));
+                        l
+                    }
+                };
                 if avg.saturating_sub(longest) >= 3 {
                     let longest = longest.min(usize::from(u16::MAX));
                     decided[col] = Some(longest.max(1));
@@ -437,7 +480,12 @@ fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &mut 
             let mut start = 0;
             for line in cell.split('\n') {
                 if width(line) > *w {
-                    split_line(line, *w, |a, b| pieces.push((i, start + a, start + b)));
+                    let mut push = |a, b| pieces.push((i, start + a, start + b));
+                    if is_printable_ascii(line) {
+                        split_printable(line, *w, push);
+                    } else {
+                        split_line(line, *w, &mut push);
+                    }
                 } else {
                     pieces.push((i, start, start + line.len()));
                 }
@@ -599,8 +647,12 @@ mod tests {
             }
             for w in 1..30 {
                 let mut want = 0;
-                split_line(&line, w, |a, b| want = want.max(b - a));
-                assert_eq!(longest_piece_printable(&line, w), want, "{line:?} at {w}");
+                let (mut want, mut got) = (Vec::new(), Vec::new());
+                split_line(&line, w, |a, b| want.push((a, b)));
+                split_printable(&line, w, |a, b| got.push((a, b)));
+                assert_eq!(got, want, "{line:?} at {w}");
+                let longest = want.iter().map(|(a, b)| b - a).max().unwrap_or(0);
+                assert_eq!(longest_piece_printable(&line, w), longest);
             }
         }
     }
