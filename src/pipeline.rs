@@ -170,15 +170,27 @@ pub struct FlowsOptions {
 const MAX_RUNGS: usize = 500;
 
 /// Reads `path` and writes its conversations (or one connection's ladder) to `out`.
+///
+/// Conversations are rendered as they are retired and stored in stream order in a
+/// temporary file ([`flows::FlowRows`]), so memory stays flat however long the capture.
 pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Result<(), RunError> {
     let mut source = FileSource::open(path)?;
     let mut analyzer = Analyzer::new(TrackerConfig::default(), Some(ReassemblyConfig::default()));
-    analyzer.keep_summaries();
+    let rows = std::rc::Rc::new(std::cell::RefCell::new(flows::FlowRows::new(opts.json)));
+    let table = opts.ladder.is_none() && !opts.arp;
+    if table {
+        analyzer.send_summaries_to(rows.clone());
+    } else {
+        analyzer.keep_summaries();
+    }
     let mut first = None;
     let mut rungs = Vec::new();
     let mut more = 0u64;
     each_packet(&mut source, None, &mut analyzer, |d, _| {
-        first.get_or_insert(d.ts);
+        if first.is_none() {
+            first = Some(d.ts);
+            rows.borrow_mut().set_start(d.ts);
+        }
         if let (Some(want), Some(t)) = (opts.ladder, &d.tcp)
             && let Some(c) = t.conv.as_ref().filter(|c| c.stream == want)
         {
@@ -230,16 +242,6 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
             w(flows::write_arp_table(out, &table, first, opts.width))
         };
     }
-    if opts.json {
-        w(flows::write_json(out, &flows))
-    } else {
-        w(flows::write_table(
-            out,
-            &flows,
-            first,
-            analyzer.arp_packets,
-            analyzer.icmp_packets,
-            opts.width,
-        ))
-    }
+    let mut rows = rows.borrow_mut();
+    w(rows.write(out, analyzer.arp_packets, analyzer.icmp_packets, opts.width))
 }

@@ -8,7 +8,54 @@ use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, Hasher};
 use std::net::Ipv4Addr;
 
+use super::FlowSummary;
 use crate::capture::Timestamp;
+
+/// Where summaries of retired conversations go instead of a list in memory: `wirelens
+/// flows` renders each one as it is retired (see [`crate::render::flows::FlowRows`]), so
+/// memory does not grow with the number of conversations.
+pub trait SummarySink: std::fmt::Debug {
+    /// Takes the summary of a conversation that was just retired.
+    fn retire(&mut self, summary: FlowSummary);
+}
+
+/// A sink shared by the TCP and UDP trackers and the code that reads it afterwards.
+pub type SharedSink = std::rc::Rc<std::cell::RefCell<dyn SummarySink>>;
+
+/// What a tracker does with the summaries of conversations it retires: nothing (plain
+/// reading), keep them for `finish` (tests, small captures), or hand them to a sink.
+#[derive(Debug, Default)]
+pub struct Retired {
+    kept: Vec<FlowSummary>,
+    keep: bool,
+    sink: Option<SharedSink>,
+}
+
+impl Retired {
+    /// Keep (or stop keeping) summaries in memory.
+    pub fn keep(&mut self, keep: bool) {
+        self.keep = keep;
+    }
+
+    /// Send summaries to `sink` from now on.
+    pub fn send_to(&mut self, sink: SharedSink) {
+        self.sink = Some(sink);
+    }
+
+    /// Records a retired conversation; `make` builds its summary only if it is wanted.
+    pub fn push(&mut self, make: impl FnOnce() -> FlowSummary) {
+        if let Some(sink) = &self.sink {
+            sink.borrow_mut().retire(make());
+        } else if self.keep {
+            self.kept.push(make());
+        }
+    }
+
+    /// The summaries kept since the last call.
+    pub fn take(&mut self) -> Vec<FlowSummary> {
+        std::mem::take(&mut self.kept)
+    }
+}
 
 /// One end of a conversation: address and port.
 pub type Endpoint = (Ipv4Addr, u16);

@@ -151,6 +151,13 @@ impl Analyzer {
         self.udp.keep_retired(true);
     }
 
+    /// Send the summary of every conversation to `sink` as it is retired (and, at
+    /// [`Analyzer::finish`], of those still open) instead of keeping them in memory.
+    pub fn send_summaries_to(&mut self, sink: flowtable::SharedSink) {
+        self.tcp.send_retired_to(sink.clone());
+        self.udp.send_retired_to(sink);
+    }
+
     /// Adds what context tells about `d`, whose captured bytes are `bytes`: reassembly,
     /// ARP pairing, TCP stages and relative numbers, and conversation counts.
     pub fn analyse(&mut self, d: &mut Dissection, bytes: &[u8]) {

@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Serialize, Serializer};
 
-use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, TrackerConfig};
+use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use super::{ClosedBy, FlowSummary};
 use crate::capture::Timestamp;
 use crate::proto::tcp::{Tcp, TcpFlags};
@@ -369,8 +369,7 @@ fn seq_lt(a: u32, b: u32) -> bool {
 pub struct TcpTracker {
     conns: FlowTable<Conn>,
     next_stream: u64,
-    retired: Vec<FlowSummary>,
-    keep_retired: bool,
+    retired: Retired,
 }
 
 impl Default for TcpTracker {
@@ -394,29 +393,32 @@ impl TcpTracker {
         TcpTracker {
             conns: FlowTable::new(cfg),
             next_stream: 0,
-            retired: Vec::new(),
-            keep_retired: false,
+            retired: Retired::default(),
         }
     }
 
     /// Keep summaries of retired connections for [`TcpTracker::take_retired`] (for
     /// `wirelens flows`); off by default so that plain reading stays flat in memory.
     pub fn keep_retired(&mut self, keep: bool) {
-        self.keep_retired = keep;
+        self.retired.keep(keep);
+    }
+
+    /// Send the summary of every connection retired from now on to `sink`.
+    pub fn send_retired_to(&mut self, sink: SharedSink) {
+        self.retired.send_to(sink);
     }
 
     /// Summaries of the connections retired since the last call.
     pub fn take_retired(&mut self) -> Vec<FlowSummary> {
-        std::mem::take(&mut self.retired)
+        self.retired.take()
     }
 
     /// Retires every connection still open (at the end of a capture) and returns all
     /// summaries not yet taken, in stream order.
     pub fn finish(&mut self) -> Vec<FlowSummary> {
-        let keep = self.keep_retired;
         let drained: Vec<Conn> = self.conns.drain().collect();
-        if keep {
-            self.retired.extend(drained.iter().map(summarise));
+        for c in &drained {
+            self.retired.push(|| summarise(c));
         }
         let mut v = self.take_retired();
         v.sort_by_key(|s| s.stream);
@@ -439,10 +441,8 @@ impl TcpTracker {
     }
 
     fn retire(&mut self, key: &FlowKey) {
-        if let Some(c) = self.conns.remove(key)
-            && self.keep_retired
-        {
-            self.retired.push(summarise(&c));
+        if let Some(c) = self.conns.remove(key) {
+            self.retired.push(|| summarise(&c));
         }
     }
 
@@ -456,12 +456,10 @@ impl TcpTracker {
         tcp: &Tcp,
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
-        let (keep, retired) = (self.keep_retired, &mut self.retired);
-        let note = self.conns.maintain(ts, "TCP connections", |c| {
-            if keep {
-                retired.push(summarise(&c));
-            }
-        });
+        let retired = &mut self.retired;
+        let note = self
+            .conns
+            .maintain(ts, "TCP connections", |c| retired.push(|| summarise(&c)));
         let a: Endpoint = (src, tcp.src_port);
         let b: Endpoint = (dst, tcp.dst_port);
         let key = FlowKey::new(a, b);

@@ -7,6 +7,7 @@ use comfy_table::{ContentArrangement, Table};
 use crate::analysis::FlowSummary;
 use crate::analysis::arp::Binding;
 use crate::capture::Timestamp;
+use crate::render::grid;
 
 /// Writes one JSON line per conversation (or per ARP table entry).
 pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -141,3 +142,317 @@ zeek = conn_state (Zeek's codes): S0 attempt, no reply · S1 established, not cl
 history: S SYN · H SYN-ACK · A pure ACK · D data · F FIN · R RST · T retransmission;
   upper case from the client, lower case from the server, each recorded once per direction.
 ";
+
+/// The header of the conversations table.
+const HEADER: [&str; 13] = [
+    "#",
+    "client",
+    "server",
+    "service",
+    "pkts →/←",
+    "bytes →/←",
+    "start s",
+    "dur s",
+    "handshake",
+    "closed",
+    "state",
+    "zeek",
+    "history",
+];
+
+/// Separates the cells of a table row in a slot (no cell contains it).
+const CELL_SEP: u8 = 0x1f;
+
+/// Bytes per slot: a two-byte length and the row (a JSON line or table cells). A row is
+/// at most about 600 bytes (every number at its widest).
+const SLOT: usize = 1024;
+
+/// Conversations of `wirelens flows`, kept in stream order without holding them in
+/// memory: each retired conversation is rendered at once (a JSON line, or its table
+/// cells) and stored in a fixed-size slot of an unlinked temporary file at its stream
+/// number, so reading the file front to back gives stream order. Memory stays flat
+/// however many conversations a capture has: the table only keeps per-column
+/// statistics ([`grid::StreamStats`]) to choose its column widths.
+#[derive(Debug)]
+pub struct FlowRows {
+    json: bool,
+    tcp: Slots,
+    udp: Slots,
+    stats: grid::StreamStats,
+    /// The capture's first timestamp in seconds, for start times.
+    base: f64,
+    row: Vec<u8>,
+    /// The first error storing a row; reported by [`FlowRows::write`].
+    error: Option<io::Error>,
+}
+
+/// Rows stored by index in fixed-size slots.
+#[derive(Debug)]
+struct Slots {
+    store: Store,
+    /// One past the highest index written.
+    len: u64,
+}
+
+/// Where slots live: an unlinked temporary file, or memory if none could be made.
+#[derive(Debug)]
+enum Store {
+    File(std::fs::File),
+    Memory(Vec<u8>),
+}
+
+impl Slots {
+    fn new() -> Slots {
+        Slots {
+            store: temp_file().map_or(Store::Memory(Vec::new()), Store::File),
+            len: 0,
+        }
+    }
+
+    fn put(&mut self, index: u64, row: &[u8]) -> io::Result<()> {
+        let len = u16::try_from(row.len())
+            .ok()
+            .filter(|l| usize::from(*l) + 2 <= SLOT)
+            .ok_or_else(|| io::Error::other("a conversation's row is too long to store"))?;
+        let mut slot = Vec::with_capacity(row.len() + 2);
+        slot.extend_from_slice(&len.to_le_bytes());
+        slot.extend_from_slice(row);
+        let at = index
+            .checked_mul(SLOT as u64)
+            .ok_or_else(|| io::Error::other("too many conversations to store"))?;
+        match &mut self.store {
+            Store::File(f) => {
+                use std::os::unix::fs::FileExt;
+                f.write_all_at(&slot, at)?;
+            }
+            Store::Memory(v) => {
+                let at = usize::try_from(at).map_err(io::Error::other)?;
+                if v.len() < at + SLOT {
+                    v.resize(at + SLOT, 0);
+                }
+                if let Some(dst) = v.get_mut(at..at + slot.len()) {
+                    dst.copy_from_slice(&slot);
+                }
+            }
+        }
+        self.len = self.len.max(index + 1);
+        Ok(())
+    }
+
+    /// Calls `each` with every stored row in index order (slots never written are
+    /// skipped), reading the file through one buffer of many slots.
+    fn for_each(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        const BATCH: u64 = 256;
+        let mut buf = vec![0u8; SLOT * BATCH as usize];
+        let mut index = 0;
+        while index < self.len {
+            let n = (self.len - index).min(BATCH) as usize;
+            let chunk = buf.get_mut(..n * SLOT).unwrap_or_default();
+            let at = index * SLOT as u64;
+            match &self.store {
+                Store::File(f) => {
+                    use std::os::unix::fs::FileExt;
+                    // The file may end before the last slot's padding: read what is there.
+                    let mut got = 0;
+                    while got < chunk.len() {
+                        match f.read_at(chunk.get_mut(got..).unwrap_or_default(), at + got as u64) {
+                            Ok(0) => break,
+                            Ok(k) => got += k,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    chunk.get_mut(got..).unwrap_or_default().fill(0);
+                }
+                Store::Memory(v) => {
+                    let from = usize::try_from(at).unwrap_or(usize::MAX);
+                    let src = v.get(from..).unwrap_or_default();
+                    let k = src.len().min(chunk.len());
+                    chunk[..k].copy_from_slice(&src[..k]);
+                    chunk.get_mut(k..).unwrap_or_default().fill(0);
+                }
+            }
+            for slot in chunk.chunks_exact(SLOT) {
+                let len = usize::from(u16::from_le_bytes([slot[0], slot[1]]));
+                if len > 0 {
+                    each(slot.get(2..2 + len).unwrap_or_default())?;
+                }
+            }
+            index += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Creates a temporary file and unlinks it at once: it lives as long as the handle.
+fn temp_file() -> io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir();
+    for _ in 0..16 {
+        let name = format!(
+            "wirelens-flows-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&path)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("could not create a temporary file"))
+}
+
+impl FlowRows {
+    /// An empty store for JSON Lines (`json`) or table rows.
+    pub fn new(json: bool) -> FlowRows {
+        let mut stats = grid::StreamStats::new(HEADER.len());
+        stats.add_row(&HEADER);
+        FlowRows {
+            json,
+            tcp: Slots::new(),
+            udp: Slots::new(),
+            stats,
+            base: 0.0,
+            row: Vec::with_capacity(SLOT),
+            error: None,
+        }
+    }
+
+    /// Sets the capture's first timestamp: start times in the table count from it.
+    pub fn set_start(&mut self, first: Timestamp) {
+        self.base = first.as_secs_f64();
+    }
+
+    /// Conversations stored so far (TCP, UDP).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.tcp.len, self.udp.len)
+    }
+
+    /// Renders and stores one conversation.
+    pub fn add(&mut self, f: &FlowSummary) -> io::Result<()> {
+        self.row.clear();
+        if self.json {
+            serde_json::to_writer(&mut self.row, f).map_err(io::Error::other)?;
+        } else {
+            let cells = table_cells(f, self.base);
+            let refs: [&str; 13] = std::array::from_fn(|i| cells[i].as_str());
+            self.stats.add_row(&refs);
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    self.row.push(CELL_SEP);
+                }
+                self.row.extend_from_slice(c.as_bytes());
+            }
+        }
+        let slots = if f.proto == "tcp" {
+            &mut self.tcp
+        } else {
+            &mut self.udp
+        };
+        slots.put(f.stream, &self.row)
+    }
+
+    /// Writes every conversation, TCP then UDP, each in stream order: JSON Lines, or
+    /// the table with its totals line and legend (as [`write_table`] does).
+    pub fn write(
+        &mut self,
+        out: &mut dyn Write,
+        arp: u64,
+        icmp: u64,
+        width: u16,
+    ) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        let mut count = 0u64;
+        let flush = |buf: &mut Vec<u8>, out: &mut dyn Write| -> io::Result<()> {
+            out.write_all(buf)?;
+            buf.clear();
+            Ok(())
+        };
+        if self.json {
+            for slots in [&self.tcp, &self.udp] {
+                slots.for_each(|row| {
+                    buf.extend_from_slice(row);
+                    buf.push(b'\n');
+                    if buf.len() >= 1 << 16 {
+                        flush(&mut buf, out)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            return flush(&mut buf, out);
+        }
+        let widths = self.stats.widths(usize::from(width));
+        let mut scratch = grid::RowScratch::default();
+        grid::write_start(&mut buf, &widths, &HEADER, &mut scratch);
+        for slots in [&self.tcp, &self.udp] {
+            slots.for_each(|row| {
+                let mut cells: [&str; 13] = [""; 13];
+                for (slot, cell) in cells.iter_mut().zip(row.split(|b| *b == CELL_SEP)) {
+                    *slot = std::str::from_utf8(cell).unwrap_or_default();
+                }
+                grid::write_row(&mut buf, &widths, &cells, &mut scratch);
+                buf.push(b'\n');
+                count += 1;
+                if buf.len() >= 1 << 16 {
+                    flush(&mut buf, out)?;
+                }
+                Ok(())
+            })?;
+        }
+        grid::write_end(&mut buf, &widths);
+        buf.push(b'\n');
+        flush(&mut buf, out)?;
+        writeln!(
+            out,
+            "{count} conversations; also {arp} ARP and {icmp} ICMP packets, which belong to no conversation."
+        )?;
+        out.write_all(LEGEND.as_bytes())
+    }
+}
+
+/// The table cells of one conversation, as [`write_table`] shows them.
+fn table_cells(f: &FlowSummary, base: f64) -> [String; 13] {
+    [
+        format!("{} {}", f.proto, f.stream),
+        f.client.clone(),
+        f.server.clone(),
+        f.service.unwrap_or("").to_string(),
+        format!("{} / {}", f.client_packets, f.server_packets),
+        format!("{} / {}", f.client_bytes, f.server_bytes),
+        format!("{:.3}", f.start.as_secs_f64() - base),
+        format!("{:.3}", f.duration),
+        f.handshake.unwrap_or("").to_string(),
+        match f.closed_by {
+            Some(crate::analysis::ClosedBy::Fin) => "fin".to_string(),
+            Some(crate::analysis::ClosedBy::Rst) => "rst".to_string(),
+            None => String::new(),
+        },
+        f.state.map(|s| s.to_string()).unwrap_or_default(),
+        f.conn_state.to_string(),
+        f.history.clone(),
+    ]
+}
+
+impl crate::analysis::flowtable::SummarySink for FlowRows {
+    fn retire(&mut self, summary: FlowSummary) {
+        if self.error.is_none()
+            && let Err(e) = self.add(&summary)
+        {
+            self.error = Some(e);
+        }
+    }
+}

@@ -42,23 +42,111 @@ fn cell_width(cell: &str) -> usize {
     }
 }
 
+/// What the arrangement needs to know about the columns of a table.
+trait Columns {
+    /// Widest line of each column (at least 1 for a column with cells).
+    fn max_widths(&self) -> Vec<usize>;
+    /// The longest line of column `col` once every line wider than `average` is split
+    /// as a cell `average` columns wide would split it.
+    fn longest_after_split(&self, col: usize, average: usize) -> usize;
+}
+
+/// Column statistics gathered row by row, for a table too long to keep in memory
+/// (`wirelens flows` on a big capture): the widest line of each column, and each
+/// distinct *shape* of line — for printable ASCII, the line with every non-space byte
+/// replaced by `x`, since splitting depends only on word lengths. Memory grows with the
+/// number of distinct shapes, not with the number of rows.
+#[derive(Debug, Default)]
+pub struct StreamStats {
+    max: Vec<usize>,
+    shapes: Vec<std::collections::HashSet<String>>,
+    /// A buffer for building shapes.
+    shape: String,
+}
+
+impl StreamStats {
+    /// Statistics of an empty table with `ncols` columns.
+    pub fn new(ncols: usize) -> StreamStats {
+        StreamStats {
+            max: vec![0; ncols],
+            shapes: vec![std::collections::HashSet::new(); ncols],
+            shape: String::new(),
+        }
+    }
+
+    /// Counts one row (or the header).
+    pub fn add_row(&mut self, cells: &[&str]) {
+        for (col, cell) in cells.iter().enumerate() {
+            if let Some(m) = self.max.get_mut(col) {
+                *m = (*m).max(cell_width(cell));
+            }
+            let Some(set) = self.shapes.get_mut(col) else {
+                continue;
+            };
+            for line in cell.split('\n') {
+                self.shape.clear();
+                if is_printable_ascii(line) {
+                    self.shape
+                        .extend(line.bytes().map(|b| if b == b' ' { ' ' } else { 'x' }));
+                } else {
+                    self.shape.push_str(line);
+                }
+                if !set.contains(self.shape.as_str()) {
+                    set.insert(self.shape.clone());
+                }
+            }
+        }
+    }
+
+    /// The content widths comfy-table's dynamic arrangement would give these rows in a
+    /// table `table_width` columns wide.
+    pub fn widths(&self, table_width: usize) -> Vec<usize> {
+        arrange(self, table_width)
+    }
+}
+
+impl Columns for StreamStats {
+    fn max_widths(&self) -> Vec<usize> {
+        self.max.clone()
+    }
+
+    fn longest_after_split(&self, col: usize, average: usize) -> usize {
+        let lines = self
+            .shapes
+            .get(col)
+            .into_iter()
+            .flatten()
+            .map(String::as_str);
+        longest_after_split(lines, average)
+    }
+}
+
+/// [`Columns::longest_after_split`] over the lines of one column.
+fn longest_after_split<'a>(lines: impl Iterator<Item = &'a str>, average: usize) -> usize {
+    let content = average.clamp(1, usize::from(u16::MAX));
+    let mut longest = 0;
+    for line in lines {
+        let w = width(line);
+        if w <= average {
+            longest = longest.max(w);
+        } else if is_printable_ascii(line) {
+            longest = longest.max(longest_piece_printable(line, content));
+        } else {
+            split_line(line, content, |a, b| {
+                longest = longest.max(width(line.get(a..b).unwrap_or_default()));
+            });
+        }
+    }
+    longest
+}
+
 /// What the arrangement needs to know about each column: read from the cells.
 struct ColumnStats<'a> {
     cells: &'a [&'a str],
     ncols: usize,
 }
 
-impl ColumnStats<'_> {
-    /// The cells of column `col`, header included.
-    fn column(&self, col: usize) -> impl Iterator<Item = &str> {
-        self.cells
-            .iter()
-            .skip(col)
-            .step_by(self.ncols.max(1))
-            .copied()
-    }
-
-    /// Widest line of each column (at least 1 for a column with cells).
+impl Columns for ColumnStats<'_> {
     fn max_widths(&self) -> Vec<usize> {
         let mut max = vec![0usize; self.ncols];
         for (i, cell) in self.cells.iter().enumerate() {
@@ -69,26 +157,14 @@ impl ColumnStats<'_> {
         max
     }
 
-    /// The longest line of column `col` once every line wider than `average` is split
-    /// as a cell `average` columns wide would split it.
     fn longest_after_split(&self, col: usize, average: usize) -> usize {
-        let content = average.clamp(1, usize::from(u16::MAX));
-        let mut longest = 0;
-        for cell in self.column(col) {
-            for line in cell.split('\n') {
-                let w = width(line);
-                if w <= average {
-                    longest = longest.max(w);
-                } else if is_printable_ascii(line) {
-                    longest = longest.max(longest_piece_printable(line, content));
-                } else {
-                    split_line(line, content, |a, b| {
-                        longest = longest.max(width(line.get(a..b).unwrap_or_default()));
-                    });
-                }
-            }
-        }
-        longest
+        let lines = self
+            .cells
+            .iter()
+            .skip(col)
+            .step_by(self.ncols.max(1))
+            .flat_map(|c| c.split('\n'));
+        longest_after_split(lines, average)
     }
 }
 
@@ -199,7 +275,7 @@ fn split_printable(line: &str, content_width: usize, mut emit: impl FnMut(usize,
 /// comfy-table's dynamic arrangement (`utils/arrangement/dynamic.rs`) without
 /// constraints or hidden columns: fix the columns that fit into the average space, then
 /// those whose split content leaves at least 3 columns unused, then share what is left.
-fn arrange(stats: &ColumnStats, table_width: usize) -> Vec<usize> {
+fn arrange(stats: &impl Columns, table_width: usize) -> Vec<usize> {
     let max_widths = stats.max_widths();
     let ncols = max_widths.len();
     let borders = if ncols == 0 { 2 } else { ncols + 1 };
@@ -240,8 +316,8 @@ fn arrange(stats: &ColumnStats, table_width: usize) -> Vec<usize> {
         let mut found_smaller = true;
         'split: while found_smaller {
             found_smaller = false;
-            for col in 0..ncols {
-                if decided[col].is_some() {
+            for (col, slot) in decided.iter_mut().enumerate() {
+                if slot.is_some() {
                     continue;
                 }
                 let avg = average(remaining_width, remaining_columns);
@@ -255,7 +331,7 @@ fn arrange(stats: &ColumnStats, table_width: usize) -> Vec<usize> {
                 };
                 if avg.saturating_sub(longest) >= 3 {
                     let longest = longest.min(usize::from(u16::MAX));
-                    decided[col] = Some(longest.max(1));
+                    *slot = Some(longest.max(1));
                     remaining_width = remaining_width.saturating_sub(longest);
                     remaining_columns -= 1;
                     found_smaller = true;
@@ -418,15 +494,14 @@ const fn box_char(c: char) -> BoxChar {
 
 /// The rules of `UTF8_FULL_CONDENSED`: (left, fill, junction, right).
 const TOP: [BoxChar; 4] = [box_char('┌'), box_char('─'), box_char('┬'), box_char('┐')];
-const HEADER_SEPARATOR: [BoxChar; 4] =
-    [box_char('╞'), box_char('═'), box_char('╪'), box_char('╡')];
+const HEADER_SEPARATOR: [BoxChar; 4] = [box_char('╞'), box_char('═'), box_char('╪'), box_char('╡')];
 const BOTTOM: [BoxChar; 4] = [box_char('└'), box_char('─'), box_char('┴'), box_char('┘')];
 /// Content lines: left border, between cells, right border.
 const CONTENT: [BoxChar; 3] = [box_char('│'), box_char('┆'), box_char('│')];
 
 /// Buffers for splitting the cells of one row, reused from row to row.
-#[derive(Default)]
-struct RowScratch {
+#[derive(Debug, Default)]
+pub struct RowScratch {
     /// The lines of every cell, column after column: (cell, start, end) byte ranges.
     pieces: Vec<(usize, usize, usize)>,
     /// For each column, its first piece and how many it has.
@@ -439,18 +514,28 @@ struct RowScratch {
 pub fn write(out: &mut Vec<u8>, widths: &[usize], header: &[&str], rows: &[&str]) {
     let ncols = widths.len();
     let mut scratch = RowScratch::default();
-    rule(out, widths, TOP);
-    if !header.is_empty() {
-        write_row(out, widths, header, &mut scratch);
-        out.push(b'\n');
-        rule(out, widths, HEADER_SEPARATOR);
-    }
+    write_start(out, widths, header, &mut scratch);
     for row in rows.chunks(ncols.max(1)) {
         write_row(out, widths, row, &mut scratch);
         out.push(b'\n');
     }
+    write_end(out, widths);
+}
+
+/// The top of a table: its top rule and, if `header` is not empty, the header and the
+/// rule under it; each line ends with a newline.
+pub fn write_start(out: &mut Vec<u8>, widths: &[usize], header: &[&str], scratch: &mut RowScratch) {
+    rule(out, widths, TOP);
+    if !header.is_empty() {
+        write_row(out, widths, header, scratch);
+        out.push(b'\n');
+        rule(out, widths, HEADER_SEPARATOR);
+    }
+}
+
+/// The bottom rule of a table, without a newline (comfy-table joins lines with "\n").
+pub fn write_end(out: &mut Vec<u8>, widths: &[usize]) {
     rule(out, widths, BOTTOM);
-    // comfy-table joins its lines with "\n": no newline after the bottom border.
     out.pop();
 }
 
@@ -470,7 +555,7 @@ fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4]) {
 }
 
 /// The lines of one row (no newline after the last), each cell split to its width.
-fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &mut RowScratch) {
+pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &mut RowScratch) {
     let RowScratch { pieces, columns } = scratch;
     pieces.clear();
     columns.clear();
@@ -646,7 +731,6 @@ mod tests {
                 line.pop();
             }
             for w in 1..30 {
-                let mut want = 0;
                 let (mut want, mut got) = (Vec::new(), Vec::new());
                 split_line(&line, w, |a, b| want.push((a, b)));
                 split_printable(&line, w, |a, b| got.push((a, b)));
@@ -658,8 +742,43 @@ mod tests {
     }
 
     #[test]
+    fn stream_stats_arrange_like_the_cells() {
+        let mut x: u64 = 0xfeed_f00d;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..500 {
+            let ncols = 1 + next(13) as usize;
+            let mut texts = Vec::new();
+            for _ in 0..ncols * (1 + next(30) as usize) {
+                let mut s = String::new();
+                for w in 0..next(5) {
+                    if w > 0 {
+                        s.push(' ');
+                    }
+                    s.push_str(WORDS[next(WORDS.len() as u64) as usize]);
+                }
+                texts.push(s);
+            }
+            let cells: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut stats = StreamStats::new(ncols);
+            for row in cells.chunks(ncols) {
+                stats.add_row(row);
+            }
+            for width in [20, 60, 100, 160] {
+                assert_eq!(stats.widths(width), column_widths(&cells, ncols, width));
+            }
+        }
+    }
+
+    #[test]
     fn box_chars_are_their_utf8() {
-        for c in ['┌', '─', '┬', '┐', '╞', '═', '╪', '╡', '└', '┴', '┘', '│', '┆'] {
+        for c in [
+            '┌', '─', '┬', '┐', '╞', '═', '╪', '╡', '└', '┴', '┘', '│', '┆',
+        ] {
             let mut b = [0u8; 4];
             assert_eq!(&box_char(c)[..], c.encode_utf8(&mut b).as_bytes());
         }
@@ -676,13 +795,7 @@ mod tests {
                 "02:77:00:00:00:02",
                 "unicast: one station; locally administered (set by software, no maker)",
             ],
-            vec![
-                "14",
-                "45\n0100 ....",
-                "Version",
-                "4",
-                "IPv4",
-            ],
+            vec!["14", "45\n0100 ....", "Version", "4", "IPv4"],
         ];
         for width in [40, 80, 100, 160, 250] {
             assert_eq!(ours(width, &header, &rows), comfy(width, &header, &rows));

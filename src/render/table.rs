@@ -91,7 +91,12 @@ fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: &[u8
             cells.extend([text(pair[0]), text(pair[1]), f.name, &f.value, &f.meaning]);
         }
         let widths = grid::column_widths(&cells, HEADER.len(), width);
-        grid::write(out, &widths, &HEADER, cells.get(HEADER.len()..).unwrap_or_default());
+        grid::write(
+            out,
+            &widths,
+            &HEADER,
+            cells.get(HEADER.len()..).unwrap_or_default(),
+        );
         out.s("\n");
         if s.mark == 'E' {
             for line in ethernet::framing_lines(d.caplen as usize, d.len as usize, d.vlan.len()) {
@@ -168,6 +173,11 @@ fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize) {
     let mut cells: Vec<&str> = header.to_vec();
     cells.extend(texts.iter().map(String::as_str));
     let widths = grid::column_widths(&cells, header.len(), width);
-    grid::write(out, &widths, &header, cells.get(header.len()..).unwrap_or_default());
+    grid::write(
+        out,
+        &widths,
+        &header,
+        cells.get(header.len()..).unwrap_or_default(),
+    );
     out.s("\n");
 }
