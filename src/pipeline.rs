@@ -101,9 +101,12 @@ pub fn read_source(
 ) -> Result<(), RunError> {
     let mut ctx = Context::new(opts.width);
     let mut analyzer = opts.analyzer();
-    each_packet(source, opts.count, &mut analyzer, |d, bytes| {
+    let run = each_packet(source, opts.count, &mut analyzer, |d, bytes| {
         render::write_packet(out, opts.format, &mut ctx, d, bytes)
-    })?;
+    });
+    // Packets before an error in the file are shown before the error is returned.
+    render::finish(out, &mut ctx).map_err(RunError::Output)?;
+    run?;
     let leftovers = analyzer.leftovers();
     if opts.format == Format::Json {
         // JSON lines hold one packet each; what belongs to no packet goes to stderr.

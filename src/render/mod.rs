@@ -11,6 +11,7 @@ pub mod grid;
 pub mod hexdump;
 pub mod json;
 pub mod ladder;
+pub mod parallel;
 pub mod summary;
 pub mod table;
 
@@ -32,7 +33,7 @@ pub enum Format {
 }
 
 /// What every renderer may need besides the packet itself.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Context {
     /// Time of the first packet, for relative times.
     pub first_ts: Option<Timestamp>,
@@ -41,6 +42,21 @@ pub struct Context {
     /// A buffer the renderers reuse from packet to packet, so that building a line or a
     /// table allocates nothing once it has grown to the largest packet's size.
     pub scratch: Vec<u8>,
+    /// Table drawing on a second core, started with the first table-format packet when
+    /// the machine has more than one core.
+    pub pool: Option<parallel::TablePool>,
+}
+
+impl Clone for Context {
+    /// A copy without the drawing thread (a copy starts its own when it needs one).
+    fn clone(&self) -> Context {
+        Context {
+            first_ts: self.first_ts,
+            width: self.width,
+            scratch: Vec::new(),
+            pool: None,
+        }
+    }
 }
 
 impl Default for Context {
@@ -56,6 +72,7 @@ impl Context {
             first_ts: None,
             width,
             scratch: Vec::with_capacity(4096),
+            pool: None,
         }
     }
 
@@ -76,9 +93,32 @@ pub fn write_packet(
 ) -> io::Result<()> {
     match format {
         Format::Summary => summary::write(out, ctx, d),
-        Format::Table => table::write(out, ctx, d, bytes),
+        Format::Table => {
+            if ctx.pool.is_none() && two_cores() {
+                ctx.pool = parallel::TablePool::new(ctx.width);
+            }
+            let rel = ctx.relative(d.ts);
+            if let Some(pool) = ctx.pool.as_mut() {
+                return pool.push(out, d, bytes, rel);
+            }
+            table::write(out, ctx, d, bytes)
+        }
         Format::Json => json::write(out, ctx, d),
     }
+}
+
+/// Writes whatever the renderers still hold (table batches drawn on another core). Call
+/// once after the last packet, also when the capture ended in an error.
+pub fn finish(out: &mut dyn Write, ctx: &mut Context) -> io::Result<()> {
+    match ctx.pool.as_mut() {
+        Some(pool) => pool.finish(out),
+        None => Ok(()),
+    }
+}
+
+/// True when this process may run on more than one core.
+fn two_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 use crate::dissect::Span;

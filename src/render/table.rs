@@ -35,7 +35,9 @@ pub fn write(
     result
 }
 
-fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: &[u8]) {
+/// Appends the table format of `d` (captured bytes `bytes`, `rel` seconds after the
+/// first packet) for a terminal `width` columns wide.
+pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: &[u8]) {
     out.s("Frame ")
         .u(d.n)
         .s(": ")
