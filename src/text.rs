@@ -32,7 +32,12 @@ pub trait Text {
     fn hex4(&mut self, n: u16) -> &mut Self;
     /// Appends `v` with six decimals, right-aligned in `width` columns: exactly what
     /// `format!("{v:>width$.6}")` writes.
-    fn secs6(&mut self, v: f64, width: usize) -> &mut Self;
+    fn secs6(&mut self, v: f64, width: usize) -> &mut Self {
+        self.fixed(v, 6, width)
+    }
+    /// Appends `v` with `decimals` decimals (at most 9), right-aligned in `width`
+    /// columns: exactly what `format!("{v:>width$.decimals$}")` writes.
+    fn fixed(&mut self, v: f64, decimals: u32, width: usize) -> &mut Self;
 }
 
 impl Text for Vec<u8> {
@@ -92,35 +97,44 @@ impl Text for Vec<u8> {
         self
     }
 
-    fn secs6(&mut self, v: f64, width: usize) -> &mut Self {
-        match micros_exact(v) {
-            Some(us) => {
-                let whole = us / 1_000_000;
-                let frac = us % 1_000_000;
+    fn fixed(&mut self, v: f64, decimals: u32, width: usize) -> &mut Self {
+        let decimals = decimals.min(9);
+        let scale = 10u64.pow(decimals);
+        match scaled_exact(v, scale) {
+            Some(n) => {
                 let mut w = itoa::Buffer::new();
-                let whole = w.format(whole);
-                let len = whole.len() + 7;
+                let whole = w.format(n / scale);
+                let len = whole.len()
+                    + if decimals > 0 {
+                        1 + decimals as usize
+                    } else {
+                        0
+                    };
                 self.resize(self.len() + width.saturating_sub(len), b' ');
                 self.extend_from_slice(whole.as_bytes());
-                self.push(b'.');
-                let mut f = itoa::Buffer::new();
-                let frac = f.format(frac);
-                self.resize(self.len() + 6 - frac.len(), b'0');
-                self.extend_from_slice(frac.as_bytes());
+                if decimals > 0 {
+                    self.push(b'.');
+                    let mut f = itoa::Buffer::new();
+                    let frac = f.format(n % scale);
+                    self.resize(self.len() + decimals as usize - frac.len(), b'0');
+                    self.extend_from_slice(frac.as_bytes());
+                }
             }
             None => {
                 use std::io::Write;
                 // Negative, huge or not a number: let the standard library say it.
-                let _ = write!(self, "{v:>width$.6}");
+                let d = decimals as usize;
+                let _ = write!(self, "{v:>width$.d$}");
             }
         }
         self
     }
 }
 
-/// `v` × 10⁶ rounded to the nearest integer, ties to even — how `{:.6}` rounds the exact
-/// binary value of `v` — for 0 ≤ v < 2³²; `None` otherwise.
-fn micros_exact(v: f64) -> Option<u64> {
+/// `v` × `scale` (a power of ten up to 10⁹) rounded to the nearest integer, ties to
+/// even — how `{:.N}` rounds the exact binary value of `v` — for 0 ≤ v < 2³²; `None`
+/// otherwise.
+fn scaled_exact(v: f64, scale: u64) -> Option<u64> {
     if v.is_sign_negative() || !(0.0..4_294_967_296.0).contains(&v) {
         return None;
     }
@@ -136,14 +150,14 @@ fn micros_exact(v: f64) -> Option<u64> {
     } else {
         (frac | (1 << 52), exp - 1075)
     };
-    let scaled = u128::from(mantissa) * 1_000_000;
+    let scaled = u128::from(mantissa) * u128::from(scale);
     if shift >= 0 {
         // v < 2^32 and mantissa ≥ 2^52 make shift ≤ 0 here except for whole numbers.
         return u64::try_from(scaled << shift).ok();
     }
     let down = shift.unsigned_abs();
     if down >= 127 {
-        // scaled < 2^73, so the value is below one half: it rounds to zero.
+        // scaled < 2^83, so the value is below one half: it rounds to zero.
         return Some(0);
     }
     let q = scaled >> down;

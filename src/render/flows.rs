@@ -8,6 +8,7 @@ use crate::analysis::FlowSummary;
 use crate::analysis::arp::Binding;
 use crate::capture::Timestamp;
 use crate::render::grid;
+use crate::text::Text;
 
 /// Writes one JSON line per conversation (or per ARP table entry).
 pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -163,9 +164,11 @@ const HEADER: [&str; 13] = [
 /// Separates the cells of a table row in a slot (no cell contains it).
 const CELL_SEP: u8 = 0x1f;
 
-/// Bytes per slot: a two-byte length and the row (a JSON line or table cells). A row is
-/// at most about 600 bytes (every number at its widest).
-const SLOT: usize = 1024;
+/// Bytes per slot: a two-byte length and the row. A JSON line is at most about 600
+/// bytes, table cells about 300 (every number at its widest).
+const JSON_SLOT: usize = 1024;
+/// Bytes per slot of table cells.
+const TABLE_SLOT: usize = 384;
 
 /// Conversations of `wirelens flows`, kept in stream order without holding them in
 /// memory: each retired conversation is rendered at once (a JSON line, or its table
@@ -189,10 +192,20 @@ pub struct FlowRows {
 /// Rows stored by index in fixed-size slots.
 #[derive(Debug)]
 struct Slots {
+    /// Bytes per slot.
+    slot: usize,
     store: Store,
     /// One past the highest index written.
     len: u64,
+    /// Rows not yet written to the store: (index, start and end in `pending_bytes`).
+    /// Conversations are retired roughly in stream order, so sorting these gives long
+    /// runs of consecutive slots, each written with one call.
+    pending: Vec<(u64, usize, usize)>,
+    pending_bytes: Vec<u8>,
 }
+
+/// Rows buffered before they are written to the store.
+const PENDING: usize = 4096;
 
 /// Where slots live: an unlinked temporary file, or memory if none could be made.
 #[derive(Debug)]
@@ -202,40 +215,74 @@ enum Store {
 }
 
 impl Slots {
-    fn new() -> Slots {
+    fn new(slot: usize) -> Slots {
         Slots {
+            slot,
             store: temp_file().map_or(Store::Memory(Vec::new()), Store::File),
             len: 0,
+            pending: Vec::with_capacity(PENDING),
+            pending_bytes: Vec::new(),
         }
     }
 
     fn put(&mut self, index: u64, row: &[u8]) -> io::Result<()> {
-        let len = u16::try_from(row.len())
-            .ok()
-            .filter(|l| usize::from(*l) + 2 <= SLOT)
-            .ok_or_else(|| io::Error::other("a conversation's row is too long to store"))?;
-        let mut slot = Vec::with_capacity(row.len() + 2);
-        slot.extend_from_slice(&len.to_le_bytes());
-        slot.extend_from_slice(row);
-        let at = index
-            .checked_mul(SLOT as u64)
-            .ok_or_else(|| io::Error::other("too many conversations to store"))?;
-        match &mut self.store {
-            Store::File(f) => {
-                use std::os::unix::fs::FileExt;
-                f.write_all_at(&slot, at)?;
-            }
-            Store::Memory(v) => {
-                let at = usize::try_from(at).map_err(io::Error::other)?;
-                if v.len() < at + SLOT {
-                    v.resize(at + SLOT, 0);
+        if row.len() + 2 > self.slot {
+            return Err(io::Error::other(
+                "a conversation's row is too long to store",
+            ));
+        }
+        let start = self.pending_bytes.len();
+        self.pending_bytes.extend_from_slice(row);
+        self.pending.push((index, start, self.pending_bytes.len()));
+        self.len = self.len.max(index + 1);
+        if self.pending.len() >= PENDING {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending rows, one call per run of consecutive slots.
+    fn flush(&mut self) -> io::Result<()> {
+        self.pending.sort_unstable_by_key(|p| p.0);
+        let slot_len = self.slot;
+        let mut run: Vec<u8> = Vec::with_capacity(slot_len * 64);
+        let mut i = 0;
+        while i < self.pending.len() {
+            let first = self.pending[i].0;
+            run.clear();
+            let mut next = first;
+            while let Some(&(index, a, b)) = self.pending.get(i).filter(|p| p.0 == next) {
+                let row = self.pending_bytes.get(a..b).unwrap_or_default();
+                let at = run.len();
+                run.resize(at + slot_len, 0);
+                if let Some(slot) = run.get_mut(at..at + 2 + row.len()) {
+                    slot[..2].copy_from_slice(&(row.len() as u16).to_le_bytes());
+                    slot[2..].copy_from_slice(row);
                 }
-                if let Some(dst) = v.get_mut(at..at + slot.len()) {
-                    dst.copy_from_slice(&slot);
+                next = index + 1;
+                i += 1;
+            }
+            let at = first
+                .checked_mul(slot_len as u64)
+                .ok_or_else(|| io::Error::other("too many conversations to store"))?;
+            match &mut self.store {
+                Store::File(f) => {
+                    use std::os::unix::fs::FileExt;
+                    f.write_all_at(&run, at)?;
+                }
+                Store::Memory(v) => {
+                    let at = usize::try_from(at).map_err(io::Error::other)?;
+                    if v.len() < at + run.len() {
+                        v.resize(at + run.len(), 0);
+                    }
+                    if let Some(dst) = v.get_mut(at..at + run.len()) {
+                        dst.copy_from_slice(&run);
+                    }
                 }
             }
         }
-        self.len = self.len.max(index + 1);
+        self.pending.clear();
+        self.pending_bytes.clear();
         Ok(())
     }
 
@@ -243,12 +290,12 @@ impl Slots {
     /// skipped), reading the file through one buffer of many slots.
     fn for_each(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         const BATCH: u64 = 256;
-        let mut buf = vec![0u8; SLOT * BATCH as usize];
+        let mut buf = vec![0u8; self.slot * BATCH as usize];
         let mut index = 0;
         while index < self.len {
             let n = (self.len - index).min(BATCH) as usize;
-            let chunk = buf.get_mut(..n * SLOT).unwrap_or_default();
-            let at = index * SLOT as u64;
+            let chunk = buf.get_mut(..n * self.slot).unwrap_or_default();
+            let at = index * self.slot as u64;
             match &self.store {
                 Store::File(f) => {
                     use std::os::unix::fs::FileExt;
@@ -272,7 +319,7 @@ impl Slots {
                     chunk.get_mut(k..).unwrap_or_default().fill(0);
                 }
             }
-            for slot in chunk.chunks_exact(SLOT) {
+            for slot in chunk.chunks_exact(self.slot) {
                 let len = usize::from(u16::from_le_bytes([slot[0], slot[1]]));
                 if len > 0 {
                     each(slot.get(2..2 + len).unwrap_or_default())?;
@@ -320,11 +367,11 @@ impl FlowRows {
         stats.add_row(&HEADER);
         FlowRows {
             json,
-            tcp: Slots::new(),
-            udp: Slots::new(),
+            tcp: Slots::new(if json { JSON_SLOT } else { TABLE_SLOT }),
+            udp: Slots::new(if json { JSON_SLOT } else { TABLE_SLOT }),
             stats,
             base: 0.0,
-            row: Vec::with_capacity(SLOT),
+            row: Vec::with_capacity(JSON_SLOT),
             error: None,
         }
     }
@@ -345,15 +392,12 @@ impl FlowRows {
         if self.json {
             serde_json::to_writer(&mut self.row, f).map_err(io::Error::other)?;
         } else {
-            let cells = table_cells(f, self.base);
-            let refs: [&str; 13] = std::array::from_fn(|i| cells[i].as_str());
-            self.stats.add_row(&refs);
-            for (i, c) in cells.iter().enumerate() {
-                if i > 0 {
-                    self.row.push(CELL_SEP);
-                }
-                self.row.extend_from_slice(c.as_bytes());
+            write_cells(&mut self.row, f, self.base);
+            let mut cells: [&str; 13] = [""; 13];
+            for (slot, cell) in cells.iter_mut().zip(self.row.split(|b| *b == CELL_SEP)) {
+                *slot = std::str::from_utf8(cell).unwrap_or_default();
             }
+            self.stats.add_row(&cells);
         }
         let slots = if f.proto == "tcp" {
             &mut self.tcp
@@ -375,6 +419,8 @@ impl FlowRows {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        self.tcp.flush()?;
+        self.udp.flush()?;
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
         let mut count = 0u64;
         let flush = |buf: &mut Vec<u8>, out: &mut dyn Write| -> io::Result<()> {
@@ -424,27 +470,42 @@ impl FlowRows {
     }
 }
 
-/// The table cells of one conversation, as [`write_table`] shows them.
-fn table_cells(f: &FlowSummary, base: f64) -> [String; 13] {
-    [
-        format!("{} {}", f.proto, f.stream),
-        f.client.clone(),
-        f.server.clone(),
-        f.service.unwrap_or("").to_string(),
-        format!("{} / {}", f.client_packets, f.server_packets),
-        format!("{} / {}", f.client_bytes, f.server_bytes),
-        format!("{:.3}", f.start.as_secs_f64() - base),
-        format!("{:.3}", f.duration),
-        f.handshake.unwrap_or("").to_string(),
-        match f.closed_by {
-            Some(crate::analysis::ClosedBy::Fin) => "fin".to_string(),
-            Some(crate::analysis::ClosedBy::Rst) => "rst".to_string(),
-            None => String::new(),
-        },
-        f.state.map(|s| s.to_string()).unwrap_or_default(),
-        f.conn_state.to_string(),
-        f.history.clone(),
-    ]
+/// Appends the table cells of one conversation, as [`write_table`] shows them,
+/// separated by [`CELL_SEP`].
+fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) {
+    let sep = |out: &mut Vec<u8>| out.push(CELL_SEP);
+    out.s(f.proto).s(" ").u(f.stream);
+    sep(out);
+    out.s(&f.client);
+    sep(out);
+    out.s(&f.server);
+    sep(out);
+    out.s(f.service.unwrap_or(""));
+    sep(out);
+    out.u(f.client_packets).s(" / ").u(f.server_packets);
+    sep(out);
+    out.u(f.client_bytes).s(" / ").u(f.server_bytes);
+    sep(out);
+    out.fixed(f.start.as_secs_f64() - base, 3, 0);
+    sep(out);
+    out.fixed(f.duration, 3, 0);
+    sep(out);
+    out.s(f.handshake.unwrap_or(""));
+    sep(out);
+    out.s(match f.closed_by {
+        Some(crate::analysis::ClosedBy::Fin) => "fin",
+        Some(crate::analysis::ClosedBy::Rst) => "rst",
+        None => "",
+    });
+    sep(out);
+    if let Some(st) = f.state {
+        use std::io::Write as _;
+        let _ = write!(out, "{st}");
+    }
+    sep(out);
+    out.s(f.conn_state);
+    sep(out);
+    out.s(&f.history);
 }
 
 impl crate::analysis::flowtable::SummarySink for FlowRows {

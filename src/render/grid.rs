@@ -59,6 +59,9 @@ trait Columns {
 #[derive(Debug, Default)]
 pub struct StreamStats {
     max: Vec<usize>,
+    /// Longest printable-ASCII line without a space in each column: such a line splits
+    /// into pieces as wide as the cell, so only the longest one matters.
+    longest_word: Vec<usize>,
     shapes: Vec<std::collections::HashSet<String>>,
     /// A buffer for building shapes.
     shape: String,
@@ -69,6 +72,7 @@ impl StreamStats {
     pub fn new(ncols: usize) -> StreamStats {
         StreamStats {
             max: vec![0; ncols],
+            longest_word: vec![0; ncols],
             shapes: vec![std::collections::HashSet::new(); ncols],
             shape: String::new(),
         }
@@ -84,6 +88,12 @@ impl StreamStats {
                 continue;
             };
             for line in cell.split('\n') {
+                if is_printable_ascii(line) && !line.contains(' ') {
+                    if let Some(w) = self.longest_word.get_mut(col) {
+                        *w = (*w).max(line.len());
+                    }
+                    continue;
+                }
                 self.shape.clear();
                 if is_printable_ascii(line) {
                     self.shape
@@ -117,7 +127,15 @@ impl Columns for StreamStats {
             .into_iter()
             .flatten()
             .map(String::as_str);
-        longest_after_split(lines, average)
+        let word = self.longest_word.get(col).copied().unwrap_or(0);
+        // A word at most `average` wide stays whole; a longer one is cut into pieces as
+        // wide as the cell.
+        let word = if word <= average {
+            word
+        } else {
+            average.clamp(1, usize::from(u16::MAX))
+        };
+        longest_after_split(lines, average).max(word)
     }
 }
 
@@ -769,7 +787,11 @@ mod tests {
                 stats.add_row(row);
             }
             for width in [20, 60, 100, 160] {
-                assert_eq!(stats.widths(width), column_widths(&cells, ncols, width));
+                assert_eq!(
+                    stats.widths(width),
+                    column_widths(&cells, ncols, width),
+                    "{ncols} columns, width {width}: {cells:?}"
+                );
             }
         }
     }
