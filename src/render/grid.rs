@@ -35,11 +35,7 @@ pub fn column_widths(cells: &[&str], ncols: usize, table_width: usize) -> Vec<us
 
 /// The widest line of a cell, at least 1 (as comfy-table counts it).
 fn cell_width(cell: &str) -> usize {
-    if cell.contains('\n') {
-        cell.split('\n').map(width).max().unwrap_or(0).max(1)
-    } else {
-        width(cell).max(1)
-    }
+    lines(cell).map(width).max().unwrap_or(0).max(1)
 }
 
 /// What the arrangement needs to know about the columns of a table.
@@ -47,8 +43,10 @@ trait Columns {
     /// Widest line of each column (at least 1 for a column with cells).
     fn max_widths(&self) -> Vec<usize>;
     /// The longest line of column `col` once every line wider than `average` is split
-    /// as a cell `average` columns wide would split it.
-    fn longest_after_split(&self, col: usize, average: usize) -> usize;
+    /// as a cell `average` columns wide would split it — exactly, when it is at most
+    /// `limit`; otherwise some number above `limit` (the search stops early: the
+    /// arrangement only needs to know that the column does not fit).
+    fn longest_after_split(&self, col: usize, average: usize, limit: usize) -> usize;
 }
 
 /// Column statistics gathered row by row, for a table too long to keep in memory
@@ -120,7 +118,7 @@ impl Columns for StreamStats {
         self.max.clone()
     }
 
-    fn longest_after_split(&self, col: usize, average: usize) -> usize {
+    fn longest_after_split(&self, col: usize, average: usize, limit: usize) -> usize {
         let lines = self
             .shapes
             .get(col)
@@ -135,15 +133,25 @@ impl Columns for StreamStats {
         } else {
             average.clamp(1, usize::from(u16::MAX))
         };
-        longest_after_split(lines, average).max(word)
+        if word > limit {
+            return word;
+        }
+        longest_after_split(lines, average, limit).max(word)
     }
 }
 
 /// [`Columns::longest_after_split`] over the lines of one column.
-fn longest_after_split<'a>(lines: impl Iterator<Item = &'a str>, average: usize) -> usize {
+fn longest_after_split<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    average: usize,
+    limit: usize,
+) -> usize {
     let content = average.clamp(1, usize::from(u16::MAX));
     let mut longest = 0;
     for line in lines {
+        if longest > limit {
+            break;
+        }
         let w = width(line);
         if w <= average {
             longest = longest.max(w);
@@ -175,14 +183,14 @@ impl Columns for ColumnStats<'_> {
         max
     }
 
-    fn longest_after_split(&self, col: usize, average: usize) -> usize {
+    fn longest_after_split(&self, col: usize, average: usize, limit: usize) -> usize {
         let lines = self
             .cells
             .iter()
             .skip(col)
             .step_by(self.ncols.max(1))
-            .flat_map(|c| c.split('\n'));
-        longest_after_split(lines, average)
+            .flat_map(|c| lines(c));
+        longest_after_split(lines, average, limit)
     }
 }
 
@@ -339,15 +347,20 @@ fn arrange(stats: &impl Columns, table_width: usize) -> Vec<usize> {
                     continue;
                 }
                 let avg = average(remaining_width, remaining_columns);
+                // comfy-table fixes a column when splitting leaves 3 or more columns of
+                // the average unused: only a longest line up to avg - 3 matters.
+                let Some(limit) = avg.checked_sub(3) else {
+                    continue;
+                };
                 let longest = match memo.iter().find(|m| m.0 == col && m.1 == avg) {
                     Some(m) => m.2,
                     None => {
-                        let l = stats.longest_after_split(col, avg);
+                        let l = stats.longest_after_split(col, avg, limit);
                         memo.push((col, avg, l));
                         l
                     }
                 };
-                if avg.saturating_sub(longest) >= 3 {
+                if longest <= limit {
                     let longest = longest.min(usize::from(u16::MAX));
                     *slot = Some(longest.max(1));
                     remaining_width = remaining_width.saturating_sub(longest);
@@ -520,8 +533,9 @@ const CONTENT: [BoxChar; 3] = [box_char('│'), box_char('┆'), box_char('│')
 /// Buffers for splitting the cells of one row, reused from row to row.
 #[derive(Debug, Default)]
 pub struct RowScratch {
-    /// The lines of every cell, column after column: (cell, start, end) byte ranges.
-    pieces: Vec<(usize, usize, usize)>,
+    /// The lines of every cell, column after column: (cell, start, end) byte ranges and
+    /// their widths.
+    pieces: Vec<(usize, usize, usize, usize)>,
     /// For each column, its first piece and how many it has.
     columns: Vec<(usize, usize)>,
 }
@@ -581,16 +595,22 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
         let first = pieces.len();
         if let Some(cell) = cells.get(i) {
             let mut start = 0;
-            for line in cell.split('\n') {
-                if width(line) > *w {
-                    let mut push = |a, b| pieces.push((i, start + a, start + b));
-                    if is_printable_ascii(line) {
-                        split_printable(line, *w, push);
+            for line in lines(cell) {
+                let printable = is_printable_ascii(line);
+                let lw = if printable { line.len() } else { width(line) };
+                if lw > *w {
+                    if printable {
+                        split_printable(line, *w, |a, b| {
+                            pieces.push((i, start + a, start + b, b - a));
+                        });
                     } else {
-                        split_line(line, *w, &mut push);
+                        split_line(line, *w, |a, b| {
+                            let pw = width(line.get(a..b).unwrap_or_default());
+                            pieces.push((i, start + a, start + b, pw));
+                        });
                     }
                 } else {
-                    pieces.push((i, start, start + line.len()));
+                    pieces.push((i, start, start + line.len(), lw));
                 }
                 start += line.len() + 1;
             }
@@ -598,30 +618,56 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
         columns.push((first, pieces.len() - first));
     }
     let height = columns.iter().map(|c| c.1).max().unwrap_or(0);
+    let line_len: usize = widths.iter().map(|w| w + 2 * PAD + 3).sum::<usize>() + 4;
+    out.reserve(height * line_len);
     for l in 0..height {
         if l > 0 {
             out.push(b'\n');
         }
         out.extend_from_slice(&CONTENT[0]);
-        for (i, (&(first, count), w)) in columns.iter().zip(widths).enumerate() {
+        for (i, (&(first, count), &w)) in columns.iter().zip(widths).enumerate() {
             if i > 0 {
                 out.extend_from_slice(&CONTENT[1]);
             }
             let piece = (l < count)
                 .then(|| pieces.get(first + l))
                 .flatten()
-                .and_then(|&(c, a, b)| cells.get(c).and_then(|t| t.get(a..b)));
+                .and_then(|&(c, a, b, pw)| {
+                    let bytes = cells.get(c)?.as_bytes().get(a..b)?;
+                    Some((bytes, pw))
+                });
             match piece {
-                Some(text) => {
+                Some((text, pw)) => {
                     out.push(b' ');
-                    out.extend_from_slice(text.as_bytes());
-                    out.resize(out.len() + w.saturating_sub(width(text)) + PAD, b' ');
+                    out.extend_from_slice(text);
+                    spaces(out, w.saturating_sub(pw) + PAD);
                 }
                 // A cell with fewer lines than the row (or a missing cell) is blank.
-                None => out.resize(out.len() + w + 2 * PAD, b' '),
+                None => spaces(out, w + 2 * PAD),
             }
         }
         out.extend_from_slice(&CONTENT[2]);
+    }
+}
+
+/// The lines of a cell: split at newlines, without searching when there are none.
+fn lines(cell: &str) -> impl Iterator<Item = &str> {
+    let multi = cell.len() > 8 && cell.as_bytes().contains(&b'\n')
+        || cell.len() <= 8 && cell.bytes().any(|b| b == b'\n');
+    let (one, many) = if multi {
+        (None, Some(cell.split('\n')))
+    } else {
+        (Some(cell), None)
+    };
+    one.into_iter().chain(many.into_iter().flatten())
+}
+
+/// Appends `n` spaces.
+fn spaces(out: &mut Vec<u8>, n: usize) {
+    const SPACES: [u8; 64] = [b' '; 64];
+    match SPACES.get(..n) {
+        Some(s) => out.extend_from_slice(s),
+        None => out.resize(out.len() + n, b' '),
     }
 }
 

@@ -116,9 +116,12 @@ pub fn finish(out: &mut dyn Write, ctx: &mut Context) -> io::Result<()> {
     }
 }
 
-/// True when this process may run on more than one core.
+/// True when this process may run on more than one core. Asked once: the standard
+/// library reads cgroup files to answer, which perf showed costing more than drawing a
+/// packet when it was asked per packet.
 fn two_cores() -> bool {
-    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    static TWO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TWO.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
 
 use crate::dissect::Span;
