@@ -18,8 +18,19 @@ impl Sum {
     /// summing 16-bit ones, in a quarter of the additions. The running sum is folded to
     /// 32 bits at the end of each call, so it cannot overflow.
     pub fn add_bytes(mut self, bytes: &[u8]) -> Sum {
-        let mut chunks = bytes.chunks_exact(8);
-        let mut acc: u64 = 0;
+        // Four independent sums over 32-byte blocks, so the additions can overlap.
+        let mut lanes = [0u64; 4];
+        let mut blocks = bytes.chunks_exact(32);
+        for block in &mut blocks {
+            for (lane, c) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+                if let Ok(w) = <[u8; 8]>::try_from(c) {
+                    let w = u64::from_be_bytes(w);
+                    *lane += (w >> 32) + (w & 0xffff_ffff);
+                }
+            }
+        }
+        let mut acc: u64 = lanes.iter().map(|l| (l & 0xffff_ffff) + (l >> 32)).sum();
+        let mut chunks = blocks.remainder().chunks_exact(8);
         for c in &mut chunks {
             if let Ok(w) = <[u8; 8]>::try_from(c) {
                 let w = u64::from_be_bytes(w);
