@@ -48,3 +48,4 @@ pub mod privilege;
 pub mod proto;
 pub mod render;
 pub mod send;
+pub mod text;

@@ -206,13 +206,12 @@ where
     RunError: From<S::Error>,
     W: Write,
 {
-    let mut ctx = Context {
-        first_ts: None,
-        width: opts.width,
-    };
+    let mut ctx = Context::new(opts.width);
+    // Live output must appear packet by packet: no batches drawn on another core.
+    ctx.batch = !flush_each;
     let mut analyzer = opts.analyzer();
     let mut shown = 0u64;
-    each_packet(source, opts.count, &mut analyzer, |d, bytes| {
+    let run = each_packet(source, opts.count, &mut analyzer, |d, bytes| {
         if !opts.display.matches(d) {
             return Ok(());
         }
@@ -240,7 +239,10 @@ where
             out.flush().map_err(RunError::Output)?;
         }
         Ok(())
-    })?;
+    });
+    // Packets before an error in the file are shown before the error is returned.
+    render::finish(out, &mut ctx).map_err(RunError::Output)?;
+    run?;
     let leftovers = analyzer.leftovers();
     if opts.format == Format::Json {
         // JSON lines hold one packet each; what belongs to no packet goes to stderr.
@@ -317,15 +319,27 @@ pub struct FlowsOptions {
 pub const MAX_RUNGS: usize = 500;
 
 /// Reads `path` and writes its conversations (or one connection's ladder) to `out`.
+///
+/// Conversations are rendered as they are retired and stored in stream order in a
+/// temporary file ([`flows::FlowRows`]), so memory stays flat however long the capture.
 pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Result<(), RunError> {
     let mut source = FileSource::open(path)?;
     let mut analyzer = Analyzer::new(TrackerConfig::default(), Some(ReassemblyConfig::default()));
-    analyzer.keep_summaries();
+    let rows = std::rc::Rc::new(std::cell::RefCell::new(flows::FlowRows::new(opts.json)));
+    let table = opts.ladder.is_none() && !opts.arp;
+    if table {
+        analyzer.send_summaries_to(rows.clone());
+    } else {
+        analyzer.keep_summaries();
+    }
     let mut first = None;
     let mut rungs = Vec::new();
     let mut more = 0u64;
     each_packet(&mut source, None, &mut analyzer, |d, _| {
-        first.get_or_insert(d.ts);
+        if first.is_none() {
+            first = Some(d.ts);
+            rows.borrow_mut().set_start(d.ts);
+        }
         if let Some(want) = opts.ladder
             && let Some((stream, rung)) = ladder::rung(d)
             && stream == want
@@ -370,18 +384,8 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
             w(flows::write_arp_table(out, &table, first, opts.width))
         };
     }
-    if opts.json {
-        w(flows::write_json(out, &flows))
-    } else {
-        w(flows::write_table(
-            out,
-            &flows,
-            first,
-            analyzer.arp_packets,
-            analyzer.icmp_packets,
-            opts.width,
-        ))
-    }
+    let mut rows = rows.borrow_mut();
+    w(rows.write(out, analyzer.arp_packets, analyzer.icmp_packets, opts.width))
 }
 
 /// Reads `path` and writes its statistics to `out`: protocol hierarchy, the `top`

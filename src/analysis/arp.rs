@@ -11,6 +11,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Serialize, Serializer};
 
+use super::flowtable::FlowHashBuilder;
 use crate::capture::Timestamp;
 use crate::proto::MacAddr;
 use crate::proto::arp::{Arp, ArpKind};
@@ -49,15 +50,16 @@ pub struct Binding {
 }
 
 fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_micros())
+    let text = ts.rfc3339_micros_bytes();
+    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 /// Pairs requests with replies and keeps the ARP table.
 #[derive(Debug, Default)]
 pub struct ArpTracker {
     /// (asker's IP, asked-for IP) → (frame, time) of the request.
-    pending: HashMap<(Ipv4Addr, Ipv4Addr), (u64, Timestamp)>,
-    bindings: HashMap<Ipv4Addr, Binding>,
+    pending: HashMap<(Ipv4Addr, Ipv4Addr), (u64, Timestamp), FlowHashBuilder>,
+    bindings: HashMap<Ipv4Addr, Binding, FlowHashBuilder>,
 }
 
 impl ArpTracker {

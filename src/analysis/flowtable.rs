@@ -5,9 +5,57 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, Hasher};
 use std::net::Ipv4Addr;
 
+use super::FlowSummary;
 use crate::capture::Timestamp;
+
+/// Where summaries of retired conversations go instead of a list in memory: `wirelens
+/// flows` renders each one as it is retired (see [`crate::render::flows::FlowRows`]), so
+/// memory does not grow with the number of conversations.
+pub trait SummarySink: std::fmt::Debug {
+    /// Takes the summary of a conversation that was just retired.
+    fn retire(&mut self, summary: FlowSummary);
+}
+
+/// A sink shared by the TCP and UDP trackers and the code that reads it afterwards.
+pub type SharedSink = std::rc::Rc<std::cell::RefCell<dyn SummarySink>>;
+
+/// What a tracker does with the summaries of conversations it retires: nothing (plain
+/// reading), keep them for `finish` (tests, small captures), or hand them to a sink.
+#[derive(Debug, Default)]
+pub struct Retired {
+    kept: Vec<FlowSummary>,
+    keep: bool,
+    sink: Option<SharedSink>,
+}
+
+impl Retired {
+    /// Keep (or stop keeping) summaries in memory.
+    pub fn keep(&mut self, keep: bool) {
+        self.keep = keep;
+    }
+
+    /// Send summaries to `sink` from now on.
+    pub fn send_to(&mut self, sink: SharedSink) {
+        self.sink = Some(sink);
+    }
+
+    /// Records a retired conversation; `make` builds its summary only if it is wanted.
+    pub fn push(&mut self, make: impl FnOnce() -> FlowSummary) {
+        if let Some(sink) = &self.sink {
+            sink.borrow_mut().retire(make());
+        } else if self.keep {
+            self.kept.push(make());
+        }
+    }
+
+    /// The summaries kept since the last call.
+    pub fn take(&mut self) -> Vec<FlowSummary> {
+        std::mem::take(&mut self.kept)
+    }
+}
 
 /// One end of a conversation: address and port.
 pub type Endpoint = (Ipv4Addr, u16);
@@ -52,13 +100,76 @@ impl FlowKey {
     }
 }
 
+/// A fast hasher for flow keys (a few small integers): multiply-rotate in the style of
+/// rustc's FxHash, started from a seed drawn once per table from the standard library's
+/// random source. SipHash, the default, costs several times more per packet; the seed
+/// keeps a crafted capture from choosing keys that all land in one bucket as easily.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowHasher(u64);
+
+/// The multiplier of FxHash (from the golden ratio): odd and with well-spread bits.
+const SEED_MULTIPLIER: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FlowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED_MULTIPLIER);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // Fold the well-mixed high bits into the low ones the table indexes by.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// Builds [`FlowHasher`]s that all start from one random seed.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowHashBuilder(u64);
+
+impl Default for FlowHashBuilder {
+    fn default() -> Self {
+        FlowHashBuilder(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+impl BuildHasher for FlowHashBuilder {
+    type Hasher = FlowHasher;
+
+    fn build_hasher(&self) -> FlowHasher {
+        FlowHasher(self.0)
+    }
+}
+
 /// How often the table looks for timed-out flows, in seconds of capture time.
 const SWEEP_EVERY: f64 = 5.0;
 
 /// A bounded map from [`FlowKey`] to flows.
 #[derive(Debug)]
 pub struct FlowTable<V> {
-    map: HashMap<FlowKey, V>,
+    map: HashMap<FlowKey, V, FlowHashBuilder>,
     cfg: TrackerConfig,
     last_sweep: f64,
     said: bool,
@@ -70,7 +181,7 @@ impl<V: Flow> FlowTable<V> {
     /// An empty table with these limits.
     pub fn new(cfg: TrackerConfig) -> FlowTable<V> {
         FlowTable {
-            map: HashMap::new(),
+            map: HashMap::default(),
             cfg,
             last_sweep: f64::NEG_INFINITY,
             said: false,

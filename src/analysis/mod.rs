@@ -77,7 +77,8 @@ pub struct FlowSummary {
 }
 
 fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&ts.to_rfc3339_micros())
+    let text = ts.rfc3339_micros_bytes();
+    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 impl FlowSummary {
@@ -149,6 +150,13 @@ impl Analyzer {
     pub fn keep_summaries(&mut self) {
         self.tcp.keep_retired(true);
         self.udp.keep_retired(true);
+    }
+
+    /// Send the summary of every conversation to `sink` as it is retired (and, at
+    /// [`Analyzer::finish`], of those still open) instead of keeping them in memory.
+    pub fn send_summaries_to(&mut self, sink: flowtable::SharedSink) {
+        self.tcp.send_retired_to(sink.clone());
+        self.udp.send_retired_to(sink);
     }
 
     /// Adds what context tells about `d`, whose captured bytes are `bytes`: reassembly,

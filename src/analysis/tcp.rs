@@ -14,10 +14,11 @@ use std::net::Ipv4Addr;
 
 use serde::{Serialize, Serializer};
 
-use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, TrackerConfig};
+use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use super::{ClosedBy, FlowSummary};
 use crate::capture::Timestamp;
 use crate::proto::tcp::{Tcp, TcpFlags};
+use crate::text::Text;
 
 /// The step of a connection's life a segment is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +59,44 @@ impl fmt::Display for Stage {
             Stage::OutOfOrder => f.write_str("out-of-order"),
             Stage::ZeroWindow => f.write_str("zero window"),
             Stage::MidStream => f.write_str("mid-stream"),
+        }
+    }
+}
+
+impl Stage {
+    /// Appends the same text as `Display` (`handshake 1/3`, `data`…) to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        match *self {
+            Stage::Handshake(k) => {
+                out.s("handshake ").u(k.into()).s("/3");
+            }
+            Stage::Teardown(k, n) => {
+                out.s("teardown ").u(k.into()).s("/").u(n.into());
+            }
+            Stage::Data => {
+                out.s("data");
+            }
+            Stage::Ack => {
+                out.s("ack");
+            }
+            Stage::Reset => {
+                out.s("reset");
+            }
+            Stage::KeepAlive => {
+                out.s("keep-alive");
+            }
+            Stage::Retransmission => {
+                out.s("retransmission");
+            }
+            Stage::OutOfOrder => {
+                out.s("out-of-order");
+            }
+            Stage::ZeroWindow => {
+                out.s("zero window");
+            }
+            Stage::MidStream => {
+                out.s("mid-stream");
+            }
         }
     }
 }
@@ -135,6 +174,15 @@ impl TcpConv {
     /// One sentence saying what this segment does in the conversation and why its
     /// numbers are what they are.
     pub fn explain(&self, tcp: &Tcp) -> String {
+        let mut out = Vec::with_capacity(128);
+        self.write_explain(tcp, &mut out);
+        // Only `&str`s and digits were appended, so this is always valid UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the sentence of [`TcpConv::explain`] to `out`, without allocating: the
+    /// summary line writes it straight into its buffer.
+    pub fn write_explain(&self, tcp: &Tcp, out: &mut Vec<u8>) {
         let (me, peer) = if self.from_client {
             ("client", "server")
         } else {
@@ -142,70 +190,117 @@ impl TcpConv {
         };
         let n = tcp.payload_len;
         match self.stage {
-            Stage::Handshake(1) => format!(
-                "{me} asks to open a connection; its initial sequence number is {} (relative 0)",
-                tcp.seq
-            ),
-            Stage::Handshake(2) => format!(
-                "{me} agrees: ack = {peer} ISN + 1 because a SYN consumes one sequence number; its own ISN is {} (relative 0)",
-                tcp.seq
-            ),
-            Stage::Handshake(_) => {
-                format!("{me} acknowledges the {peer}'s SYN: connection ESTABLISHED")
+            Stage::Handshake(1) => {
+                out.s(me)
+                    .s(" asks to open a connection; its initial sequence number is ")
+                    .u(tcp.seq.into())
+                    .s(" (relative 0)");
             }
-            Stage::Teardown(k, n) => self.explain_teardown(tcp, k, n, me, peer),
-            Stage::Reset if self.state_was_refused(tcp) => format!(
-                "connection refused: RST answers the SYN (nothing listens on port {})",
-                tcp.src_port
-            ),
-            Stage::Reset => format!("{me} aborts the connection (RST): no goodbye, buffers are thrown away"),
-            Stage::Data => format!(
-                "{me} sends {n} bytes (relative seq {} to {})",
-                self.rel_seq,
-                self.rel_seq.wrapping_add(n)
-            ),
-            Stage::Ack => format!(
-                "{me} acknowledges every byte before relative {}",
-                self.rel_ack.unwrap_or(0)
-            ),
-            Stage::Retransmission => format!(
-                "{me} sends bytes again (relative seq {}): the first copy or its acknowledgement was lost",
-                self.rel_seq
-            ),
-            Stage::OutOfOrder => format!(
-                "these bytes (relative seq {}) arrive after later ones and fill the gap",
-                self.rel_seq
-            ),
-            Stage::KeepAlive => format!(
-                "keep-alive: {me} resends one old byte to check that the {peer} is still there"
-            ),
-            Stage::ZeroWindow => format!(
-                "window 0: {me}'s receive buffer is full; the {peer} must wait before sending more"
-            ),
-            Stage::MidStream => "the capture started after this connection's handshake; seq/ack are relative to the first segment seen".to_string(),
+            Stage::Handshake(2) => {
+                out.s(me)
+                    .s(" agrees: ack = ")
+                    .s(peer)
+                    .s(" ISN + 1 because a SYN consumes one sequence number; its own ISN is ")
+                    .u(tcp.seq.into())
+                    .s(" (relative 0)");
+            }
+            Stage::Handshake(_) => {
+                out.s(me)
+                    .s(" acknowledges the ")
+                    .s(peer)
+                    .s("'s SYN: connection ESTABLISHED");
+            }
+            Stage::Teardown(k, n) => self.explain_teardown(tcp, k, n, me, peer, out),
+            Stage::Reset if self.state_was_refused(tcp) => {
+                out.s("connection refused: RST answers the SYN (nothing listens on port ")
+                    .u(tcp.src_port.into())
+                    .s(")");
+            }
+            Stage::Reset => {
+                out.s(me)
+                    .s(" aborts the connection (RST): no goodbye, buffers are thrown away");
+            }
+            Stage::Data => {
+                out.s(me)
+                    .s(" sends ")
+                    .u(n.into())
+                    .s(" bytes (relative seq ")
+                    .u(self.rel_seq.into())
+                    .s(" to ")
+                    .u(self.rel_seq.wrapping_add(n).into())
+                    .s(")");
+            }
+            Stage::Ack => {
+                out.s(me)
+                    .s(" acknowledges every byte before relative ")
+                    .u(self.rel_ack.unwrap_or(0).into());
+            }
+            Stage::Retransmission => {
+                out.s(me)
+                    .s(" sends bytes again (relative seq ")
+                    .u(self.rel_seq.into())
+                    .s("): the first copy or its acknowledgement was lost");
+            }
+            Stage::OutOfOrder => {
+                out.s("these bytes (relative seq ")
+                    .u(self.rel_seq.into())
+                    .s(") arrive after later ones and fill the gap");
+            }
+            Stage::KeepAlive => {
+                out.s("keep-alive: ")
+                    .s(me)
+                    .s(" resends one old byte to check that the ")
+                    .s(peer)
+                    .s(" is still there");
+            }
+            Stage::ZeroWindow => {
+                out.s("window 0: ")
+                    .s(me)
+                    .s("'s receive buffer is full; the ")
+                    .s(peer)
+                    .s(" must wait before sending more");
+            }
+            Stage::MidStream => {
+                out.s("the capture started after this connection's handshake; seq/ack are relative to the first segment seen");
+            }
         }
     }
 
-    fn explain_teardown(&self, tcp: &Tcp, k: u8, n: u8, me: &str, peer: &str) -> String {
+    fn explain_teardown(&self, tcp: &Tcp, k: u8, n: u8, me: &str, peer: &str, out: &mut Vec<u8>) {
         let fin = tcp.flags.has(TcpFlags::FIN);
         match (k, fin) {
             (1, _) => {
-                format!("{me} has no more data to send (FIN); the {peer} must still acknowledge")
+                out.s(me)
+                    .s(" has no more data to send (FIN); the ")
+                    .s(peer)
+                    .s(" must still acknowledge");
             }
-            (2, true) if n == 3 => format!(
-                "{me} acknowledges the FIN and closes its side too, both in one segment (FIN+ACK)"
-            ),
-            (2, true) => format!(
-                "{me} sends its own FIN before the first one is acknowledged: a simultaneous close"
-            ),
-            (2, false) => format!(
-                "{me} acknowledges the FIN (ack = the FIN's seq + 1); it may still send data: the connection is half-closed"
-            ),
-            (_, true) => format!("{me} has no more data either (FIN)"),
-            (_, false) if k == n => format!(
-                "{me} acknowledges the last FIN: the connection is closed (the side that closed first waits in TIME_WAIT)"
-            ),
-            (_, false) => format!("{me} acknowledges the {peer}'s FIN"),
+            (2, true) if n == 3 => {
+                out.s(me).s(
+                    " acknowledges the FIN and closes its side too, both in one segment (FIN+ACK)",
+                );
+            }
+            (2, true) => {
+                out.s(me).s(
+                    " sends its own FIN before the first one is acknowledged: a simultaneous close",
+                );
+            }
+            (2, false) => {
+                out.s(me).s(
+                    " acknowledges the FIN (ack = the FIN's seq + 1); it may still send data: the connection is half-closed",
+                );
+            }
+            (_, true) => {
+                out.s(me).s(" has no more data either (FIN)");
+            }
+            (_, false) if k == n => {
+                out.s(me).s(
+                    " acknowledges the last FIN: the connection is closed (the side that closed first waits in TIME_WAIT)",
+                );
+            }
+            (_, false) => {
+                out.s(me).s(" acknowledges the ").s(peer).s("'s FIN");
+            }
         }
     }
 
@@ -274,8 +369,7 @@ fn seq_lt(a: u32, b: u32) -> bool {
 pub struct TcpTracker {
     conns: FlowTable<Conn>,
     next_stream: u64,
-    retired: Vec<FlowSummary>,
-    keep_retired: bool,
+    retired: Retired,
 }
 
 impl Default for TcpTracker {
@@ -299,29 +393,32 @@ impl TcpTracker {
         TcpTracker {
             conns: FlowTable::new(cfg),
             next_stream: 0,
-            retired: Vec::new(),
-            keep_retired: false,
+            retired: Retired::default(),
         }
     }
 
     /// Keep summaries of retired connections for [`TcpTracker::take_retired`] (for
     /// `wirelens flows`); off by default so that plain reading stays flat in memory.
     pub fn keep_retired(&mut self, keep: bool) {
-        self.keep_retired = keep;
+        self.retired.keep(keep);
+    }
+
+    /// Send the summary of every connection retired from now on to `sink`.
+    pub fn send_retired_to(&mut self, sink: SharedSink) {
+        self.retired.send_to(sink);
     }
 
     /// Summaries of the connections retired since the last call.
     pub fn take_retired(&mut self) -> Vec<FlowSummary> {
-        std::mem::take(&mut self.retired)
+        self.retired.take()
     }
 
     /// Retires every connection still open (at the end of a capture) and returns all
     /// summaries not yet taken, in stream order.
     pub fn finish(&mut self) -> Vec<FlowSummary> {
-        let keep = self.keep_retired;
         let drained: Vec<Conn> = self.conns.drain().collect();
-        if keep {
-            self.retired.extend(drained.iter().map(summarise));
+        for c in &drained {
+            self.retired.push(|| summarise(c));
         }
         let mut v = self.take_retired();
         v.sort_by_key(|s| s.stream);
@@ -344,10 +441,8 @@ impl TcpTracker {
     }
 
     fn retire(&mut self, key: &FlowKey) {
-        if let Some(c) = self.conns.remove(key)
-            && self.keep_retired
-        {
-            self.retired.push(summarise(&c));
+        if let Some(c) = self.conns.remove(key) {
+            self.retired.push(|| summarise(&c));
         }
     }
 
@@ -361,12 +456,10 @@ impl TcpTracker {
         tcp: &Tcp,
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
-        let (keep, retired) = (self.keep_retired, &mut self.retired);
-        let note = self.conns.maintain(ts, "TCP connections", |c| {
-            if keep {
-                retired.push(summarise(&c));
-            }
-        });
+        let retired = &mut self.retired;
+        let note = self
+            .conns
+            .maintain(ts, "TCP connections", |c| retired.push(|| summarise(&c)));
         let a: Endpoint = (src, tcp.src_port);
         let b: Endpoint = (dst, tcp.dst_port);
         let key = FlowKey::new(a, b);

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use super::FlowSummary;
-use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, TrackerConfig};
+use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use crate::capture::Timestamp;
 use crate::proto::udp::Udp;
 
@@ -33,8 +33,7 @@ impl Flow for UdpFlow {
 pub struct UdpTracker {
     flows: FlowTable<UdpFlow>,
     next_stream: u64,
-    retired: Vec<FlowSummary>,
-    keep_retired: bool,
+    retired: Retired,
 }
 
 impl Default for UdpTracker {
@@ -49,14 +48,23 @@ impl UdpTracker {
         UdpTracker {
             flows: FlowTable::new(cfg),
             next_stream: 0,
-            retired: Vec::new(),
-            keep_retired: false,
+            retired: Retired::default(),
         }
     }
 
     /// Keep summaries of retired conversations for [`UdpTracker::finish`].
     pub fn keep_retired(&mut self, keep: bool) {
-        self.keep_retired = keep;
+        self.retired.keep(keep);
+    }
+
+    /// Send the summary of every conversation retired from now on to `sink`.
+    pub fn send_retired_to(&mut self, sink: SharedSink) {
+        self.retired.send_to(sink);
+    }
+
+    /// Summaries of the conversations retired since the last call.
+    pub fn take_retired(&mut self) -> Vec<FlowSummary> {
+        self.retired.take()
     }
 
     /// Counts one datagram; returns a sentence the first time the table overflows.
@@ -68,12 +76,10 @@ impl UdpTracker {
         udp: &Udp,
         frame_len: u32,
     ) -> Option<String> {
-        let (keep, retired) = (self.keep_retired, &mut self.retired);
-        let note = self.flows.maintain(ts, "UDP conversations", |f| {
-            if keep {
-                retired.push(summarise(&f));
-            }
-        });
+        let retired = &mut self.retired;
+        let note = self
+            .flows
+            .maintain(ts, "UDP conversations", |f| retired.push(|| summarise(&f)));
         let a = (src, udp.src_port);
         let b = (dst, udp.dst_port);
         let next = &mut self.next_stream;
@@ -100,10 +106,10 @@ impl UdpTracker {
     /// Retires every conversation and returns the summaries kept, in stream order.
     pub fn finish(&mut self) -> Vec<FlowSummary> {
         let drained: Vec<UdpFlow> = self.flows.drain().collect();
-        if self.keep_retired {
-            self.retired.extend(drained.iter().map(summarise));
+        for f in &drained {
+            self.retired.push(|| summarise(f));
         }
-        let mut v = std::mem::take(&mut self.retired);
+        let mut v = self.retired.take();
         v.sort_by_key(|s| s.stream);
         v
     }

@@ -48,6 +48,14 @@ impl Timestamp {
 
     /// Writes the same text as [`Timestamp::to_rfc3339_micros`] into `out`, without allocating.
     pub fn write_rfc3339_micros(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        let text = self.rfc3339_micros_bytes();
+        // Only ASCII digits and separators are in it.
+        out.write_str(std::str::from_utf8(&text).unwrap_or_default())
+    }
+
+    /// The 27 ASCII bytes of [`Timestamp::to_rfc3339_micros`], computed without
+    /// `core::fmt` (JSON writes one per packet).
+    pub fn rfc3339_micros_bytes(&self) -> [u8; 27] {
         // Carry surplus nanoseconds so that a hand-built value still names a real instant.
         let carry = i64::from(self.nanos / NANOS_PER_SEC);
         let secs = self.secs.saturating_add(carry);
@@ -64,13 +72,24 @@ impl Timestamp {
         let days = secs.div_euclid(SECS_PER_DAY);
         let second_of_day = secs.rem_euclid(SECS_PER_DAY);
         let (year, month, day) = civil_from_days(days);
-        write!(
-            out,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            second_of_day / 3_600,
-            second_of_day % 3_600 / 60,
-            second_of_day % 60,
-        )
+        let mut out = *b"0000-00-00T00:00:00.000000Z";
+        // Each value fits its field: year 0..=9999, micros < 10^6, the rest < 100.
+        let mut put = |at: usize, width: usize, mut v: u64| {
+            for i in (at..at + width).rev() {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
+            }
+        };
+        put(0, 4, year.clamp(0, 9999) as u64);
+        put(5, 2, month.into());
+        put(8, 2, day.into());
+        put(11, 2, (second_of_day / 3_600) as u64);
+        put(14, 2, (second_of_day % 3_600 / 60) as u64);
+        put(17, 2, (second_of_day % 60) as u64);
+        put(20, 6, micros.into());
+        out
     }
 
     /// Seconds as f64, for relative-time arithmetic (exact to about a microsecond for

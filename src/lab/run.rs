@@ -538,10 +538,7 @@ fn show(
     };
     let mut analyzer = read.analyzer();
     analyzer.keep_summaries();
-    let mut ctx = Context {
-        first_ts: None,
-        width: opts.width,
-    };
+    let mut ctx = Context::unbatched(opts.width);
     let mut next_event = 0usize;
     let mut rungs: BTreeMap<u64, Vec<ladder::Rung>> = BTreeMap::new();
     pipeline::each_packet(&mut source, None, &mut analyzer, |d, bytes| {

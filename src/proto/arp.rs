@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::ethernet::EtherType;
 use super::{Field, MacAddr, be8, be16, ipv4_at};
+use crate::text::Text;
 
 /// Byte ranges of the fixed part of an ARP packet, relative to its start.
 pub mod field {
@@ -86,10 +87,12 @@ pub struct Arp {
     /// Sender hardware address (only for 6-byte hardware addresses).
     pub sha: Option<MacAddr>,
     /// Sender protocol address (only for 4-byte protocol addresses).
+    #[serde(serialize_with = "crate::text::ser_opt_ipv4")]
     pub spa: Option<Ipv4Addr>,
     /// Target hardware address.
     pub tha: Option<MacAddr>,
     /// Target protocol address.
+    #[serde(serialize_with = "crate::text::ser_opt_ipv4")]
     pub tpa: Option<Ipv4Addr>,
     /// Request, reply, gratuitous or probe.
     pub kind: ArpKind,
@@ -226,21 +229,46 @@ impl Arp {
 
     /// One sentence saying what the packet asks or tells.
     pub fn explain(&self) -> String {
-        let ip = |a: Option<Ipv4Addr>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
-        let mac = |a: Option<MacAddr>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
+        let mut out = Vec::with_capacity(96);
+        self.write_explain(&mut out);
+        // Only `&str`s and digits were appended, so this is always valid UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the sentence of [`Arp::explain`] to `out`, without allocating.
+    pub fn write_explain(&self, out: &mut Vec<u8>) {
+        fn ip(out: &mut Vec<u8>, a: Option<Ipv4Addr>) -> &mut Vec<u8> {
+            match a {
+                Some(a) => out.ipv4(a),
+                None => out.s("?"),
+            }
+        }
+        fn mac(out: &mut Vec<u8>, a: Option<MacAddr>) -> &mut Vec<u8> {
+            match a {
+                Some(a) => out.mac(a),
+                None => out.s("?"),
+            }
+        }
         match self.kind {
-            ArpKind::Request => format!("Who has {}? Tell {}", ip(self.tpa), ip(self.spa)),
-            ArpKind::Probe => format!(
-                "Probe: is {} in use? (sender IP 0.0.0.0: the asker has no address yet)",
-                ip(self.tpa)
-            ),
-            ArpKind::Reply => format!("{} is at {}", ip(self.spa), mac(self.sha)),
-            ArpKind::Gratuitous => format!(
-                "Gratuitous ARP: {} announces it is at {} (sender IP = target IP)",
-                ip(self.spa),
-                mac(self.sha)
-            ),
-            ArpKind::Other => format!("ARP operation {}", self.op),
+            ArpKind::Request => {
+                ip(out.s("Who has "), self.tpa).s("? Tell ");
+                ip(out, self.spa);
+            }
+            ArpKind::Probe => {
+                ip(out.s("Probe: is "), self.tpa)
+                    .s(" in use? (sender IP 0.0.0.0: the asker has no address yet)");
+            }
+            ArpKind::Reply => {
+                ip(out, self.spa).s(" is at ");
+                mac(out, self.sha);
+            }
+            ArpKind::Gratuitous => {
+                ip(out.s("Gratuitous ARP: "), self.spa).s(" announces it is at ");
+                mac(out, self.sha).s(" (sender IP = target IP)");
+            }
+            ArpKind::Other => {
+                out.s("ARP operation ").u(self.op.into());
+            }
         }
     }
 

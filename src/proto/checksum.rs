@@ -4,24 +4,53 @@
 
 use std::net::Ipv4Addr;
 
-/// A running ones' complement sum, kept unfolded in 64 bits so adding never overflows
-/// for any input shorter than 2^48 bytes.
+/// A running ones' complement sum, kept partly folded in 64 bits so adding never
+/// overflows.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sum(u64);
 
 impl Sum {
     /// Adds bytes as big-endian 16-bit words; an odd last byte is padded with a zero.
     /// `add_bytes` must only be given an odd-length slice as its last piece.
+    ///
+    /// Eight bytes are added at a time, as two 32-bit halves: since 2^16 ≡ 1 modulo
+    /// 0xffff, summing wider big-endian words gives the same ones' complement sum as
+    /// summing 16-bit ones, in a quarter of the additions. The running sum is folded to
+    /// 32 bits at the end of each call, so it cannot overflow.
     pub fn add_bytes(mut self, bytes: &[u8]) -> Sum {
-        let mut chunks = bytes.chunks_exact(2);
-        for c in &mut chunks {
-            if let &[hi, lo] = c {
-                self.0 += u64::from(u16::from_be_bytes([hi, lo]));
+        // Four independent sums over 32-byte blocks, so the additions can overlap.
+        let mut lanes = [0u64; 4];
+        let mut blocks = bytes.chunks_exact(32);
+        for block in &mut blocks {
+            for (lane, c) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+                if let Ok(w) = <[u8; 8]>::try_from(c) {
+                    let w = u64::from_be_bytes(w);
+                    *lane += (w >> 32) + (w & 0xffff_ffff);
+                }
             }
         }
-        if let &[last] = chunks.remainder() {
-            self.0 += u64::from(u16::from_be_bytes([last, 0]));
+        let mut acc: u64 = lanes.iter().map(|l| (l & 0xffff_ffff) + (l >> 32)).sum();
+        let mut chunks = blocks.remainder().chunks_exact(8);
+        for c in &mut chunks {
+            if let Ok(w) = <[u8; 8]>::try_from(c) {
+                let w = u64::from_be_bytes(w);
+                acc += (w >> 32) + (w & 0xffff_ffff);
+            }
         }
+        let mut rest = chunks.remainder().chunks_exact(2);
+        for c in &mut rest {
+            if let &[hi, lo] = c {
+                acc += u64::from(u16::from_be_bytes([hi, lo]));
+            }
+        }
+        if let &[last] = rest.remainder() {
+            acc += u64::from(u16::from_be_bytes([last, 0]));
+        }
+        // Each 8-byte step adds less than 2^33, so `acc` stays far from overflowing for
+        // any slice in memory; fold it before adding it to the running sum.
+        let acc = (acc & 0xffff_ffff) + (acc >> 32);
+        let s = self.0 + acc;
+        self.0 = (s & 0xffff_ffff) + (s >> 32);
         self
     }
 
@@ -87,6 +116,51 @@ mod tests {
         zeroed[10] = 0;
         zeroed[11] = 0;
         assert_eq!(Sum::default().add_bytes(&zeroed).checksum(), 0x260d);
+    }
+
+    /// The plain RFC 1071 loop, 16 bits at a time, as the reference.
+    fn reference(pieces: &[&[u8]]) -> u16 {
+        let mut s: u64 = 0;
+        for p in pieces {
+            for c in p.chunks(2) {
+                s += u64::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]));
+            }
+        }
+        while s > 0xffff {
+            s = (s & 0xffff) + (s >> 16);
+        }
+        s as u16
+    }
+
+    #[test]
+    fn wide_words_sum_like_16_bit_words() {
+        let mut x: u32 = 1;
+        let data: Vec<u8> = (0..3000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        for len in 0..200 {
+            for start in [0, 1, 7] {
+                let d = &data[start..start + len];
+                assert_eq!(
+                    Sum::default().add_bytes(d).fold(),
+                    reference(&[d]),
+                    "{start}+{len}"
+                );
+                let (a, b) = d.split_at((len / 2) & !1);
+                assert_eq!(
+                    Sum::default().add_bytes(a).add_bytes(b).fold(),
+                    reference(&[a, b])
+                );
+            }
+        }
+        let ones = [0xffu8; 3000];
+        assert_eq!(Sum::default().add_bytes(&ones).fold(), reference(&[&ones]));
+        assert_eq!(Sum::default().add_bytes(&[0; 64]).fold(), 0);
     }
 
     #[test]

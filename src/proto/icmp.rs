@@ -9,6 +9,7 @@ use super::ipv4::Ipv4;
 use super::tcp::Tcp;
 use super::udp::Udp;
 use super::{Field, be8, be16};
+use crate::text::Text;
 
 /// Byte ranges of the ICMP header, relative to its start.
 pub mod field {
@@ -150,19 +151,38 @@ impl Icmp {
 
     /// One sentence for the summary line.
     pub fn explain(&self) -> String {
+        let mut out = Vec::with_capacity(64);
+        self.write_explain(&mut out);
+        // Only `&str`s and digits were appended, so this is always valid UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the sentence of [`Icmp::explain`] to `out`, without allocating.
+    pub fn write_explain(&self, out: &mut Vec<u8>) {
+        let id_seq = |out: &mut Vec<u8>| {
+            out.s(" id=")
+                .u(self.id.unwrap_or(0).into())
+                .s(" seq=")
+                .u(self.seq.unwrap_or(0).into());
+        };
         match (self.icmp_type, self.code_name()) {
-            (types::ECHO_REQUEST, _) => format!(
-                "ping: echo request id={} seq={}",
-                self.id.unwrap_or(0),
-                self.seq.unwrap_or(0)
-            ),
-            (types::ECHO_REPLY, _) => format!(
-                "ping answered: echo reply id={} seq={}",
-                self.id.unwrap_or(0),
-                self.seq.unwrap_or(0)
-            ),
-            (_, Some(c)) => format!("{}: {c}", self.type_name()),
-            _ => format!("{} (code {})", self.type_name(), self.code),
+            (types::ECHO_REQUEST, _) => {
+                out.s("ping: echo request");
+                id_seq(out);
+            }
+            (types::ECHO_REPLY, _) => {
+                out.s("ping answered: echo reply");
+                id_seq(out);
+            }
+            (_, Some(c)) => {
+                out.s(self.type_name()).s(": ").s(c);
+            }
+            _ => {
+                out.s(self.type_name())
+                    .s(" (code ")
+                    .u(self.code.into())
+                    .s(")");
+            }
         }
     }
 

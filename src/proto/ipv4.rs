@@ -165,8 +165,10 @@ pub struct Ipv4 {
     /// Whether the header checksum verifies; `None` when the header was not all captured.
     pub checksum_ok: Option<bool>,
     /// Source address.
+    #[serde(serialize_with = "crate::text::ser_ipv4")]
     pub src: Ipv4Addr,
     /// Destination address.
+    #[serde(serialize_with = "crate::text::ser_ipv4")]
     pub dst: Ipv4Addr,
     /// Options, if IHL > 5.
     #[serde(skip_serializing_if = "Vec::is_empty")]

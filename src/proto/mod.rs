@@ -192,7 +192,17 @@ impl std::str::FromStr for MacAddr {
 
 impl Serialize for MacAddr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut text = [0u8; 17];
+        for (i, b) in self.0.into_iter().enumerate() {
+            if let Some(d) = text.get_mut(i * 3..i * 3 + 2) {
+                d.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0f)]]);
+            }
+            if let Some(colon) = text.get_mut(i * 3 + 2).filter(|_| i < 5) {
+                *colon = b':';
+            }
+        }
+        // Only hex digits and colons were written.
+        s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 

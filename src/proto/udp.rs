@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::checksum::Sum;
 use super::{Field, be16};
 use crate::lookup::{self, Transport};
+use crate::text::Text;
 
 /// Byte ranges of the UDP header, relative to its start.
 pub mod field {
@@ -119,10 +120,16 @@ impl Udp {
 
     /// One phrase about the datagram: its size and the service its ports name.
     pub fn explain(&self, dst: Ipv4Addr) -> String {
+        let mut out = Vec::with_capacity(96);
+        self.write_explain(dst, &mut out);
+        // Only `&str`s and digits were appended, so this is always valid UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the phrase of [`Udp::explain`] to `out`, without allocating.
+    pub fn write_explain(&self, dst: Ipv4Addr, out: &mut Vec<u8>) {
         let service = lookup::service(self.dst_port, Transport::Udp)
-            .or_else(|| lookup::service(self.src_port, Transport::Udp))
-            .map(|s| format!(" ({})", s.name))
-            .unwrap_or_default();
+            .or_else(|| lookup::service(self.src_port, Transport::Udp));
         let cast = if dst.is_broadcast() {
             "; limited broadcast: every host on this link receives it"
         } else if dst.is_multicast() {
@@ -132,10 +139,11 @@ impl Udp {
         } else {
             ""
         };
-        format!(
-            "{} bytes of data{service}, no connection needed{cast}",
-            self.payload_len()
-        )
+        out.u(self.payload_len() as u64).s(" bytes of data");
+        if let Some(s) = service {
+            out.s(" (").s(s.name).s(")");
+        }
+        out.s(", no connection needed").s(cast);
     }
 
     /// The header's fields, with their meanings.

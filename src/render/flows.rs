@@ -7,6 +7,8 @@ use comfy_table::{ContentArrangement, Table};
 use crate::analysis::FlowSummary;
 use crate::analysis::arp::Binding;
 use crate::capture::Timestamp;
+use crate::render::grid;
+use crate::text::Text;
 
 /// Writes one JSON line per conversation (or per ARP table entry).
 pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -141,3 +143,377 @@ zeek = conn_state (Zeek's codes): S0 attempt, no reply · S1 established, not cl
 history: S SYN · H SYN-ACK · A pure ACK · D data · F FIN · R RST · T retransmission;
   upper case from the client, lower case from the server, each recorded once per direction.
 ";
+
+/// The header of the conversations table.
+const HEADER: [&str; 13] = [
+    "#",
+    "client",
+    "server",
+    "service",
+    "pkts →/←",
+    "bytes →/←",
+    "start s",
+    "dur s",
+    "handshake",
+    "closed",
+    "state",
+    "zeek",
+    "history",
+];
+
+/// Separates the cells of a table row in a slot (no cell contains it).
+const CELL_SEP: u8 = 0x1f;
+
+/// Bytes per slot: a two-byte length and the row. A JSON line is at most about 600
+/// bytes, table cells about 300 (every number at its widest).
+const JSON_SLOT: usize = 1024;
+/// Bytes per slot of table cells.
+const TABLE_SLOT: usize = 384;
+
+/// Conversations of `wirelens flows`, kept in stream order without holding them in
+/// memory: each retired conversation is rendered at once (a JSON line, or its table
+/// cells) and stored in a fixed-size slot of an unlinked temporary file at its stream
+/// number, so reading the file front to back gives stream order. Memory stays flat
+/// however many conversations a capture has: the table only keeps per-column
+/// statistics ([`grid::StreamStats`]) to choose its column widths.
+#[derive(Debug)]
+pub struct FlowRows {
+    json: bool,
+    tcp: Slots,
+    udp: Slots,
+    stats: grid::StreamStats,
+    /// The capture's first timestamp in seconds, for start times.
+    base: f64,
+    row: Vec<u8>,
+    /// The first error storing a row; reported by [`FlowRows::write`].
+    error: Option<io::Error>,
+}
+
+/// Rows stored by index in fixed-size slots.
+#[derive(Debug)]
+struct Slots {
+    /// Bytes per slot.
+    slot: usize,
+    store: Store,
+    /// One past the highest index written.
+    len: u64,
+    /// Rows not yet written to the store: (index, start and end in `pending_bytes`).
+    /// Conversations are retired roughly in stream order, so sorting these gives long
+    /// runs of consecutive slots, each written with one call.
+    pending: Vec<(u64, usize, usize)>,
+    pending_bytes: Vec<u8>,
+}
+
+/// Rows buffered before they are written to the store.
+const PENDING: usize = 4096;
+
+/// Where slots live: an unlinked temporary file, or memory if none could be made.
+#[derive(Debug)]
+enum Store {
+    File(std::fs::File),
+    Memory(Vec<u8>),
+}
+
+impl Slots {
+    fn new(slot: usize) -> Slots {
+        Slots {
+            slot,
+            store: temp_file().map_or(Store::Memory(Vec::new()), Store::File),
+            len: 0,
+            pending: Vec::with_capacity(PENDING),
+            pending_bytes: Vec::new(),
+        }
+    }
+
+    fn put(&mut self, index: u64, row: &[u8]) -> io::Result<()> {
+        if row.len() + 2 > self.slot {
+            return Err(io::Error::other(
+                "a conversation's row is too long to store",
+            ));
+        }
+        let start = self.pending_bytes.len();
+        self.pending_bytes.extend_from_slice(row);
+        self.pending.push((index, start, self.pending_bytes.len()));
+        self.len = self.len.max(index + 1);
+        if self.pending.len() >= PENDING {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending rows, one call per run of consecutive slots.
+    fn flush(&mut self) -> io::Result<()> {
+        self.pending.sort_unstable_by_key(|p| p.0);
+        let slot_len = self.slot;
+        let mut run: Vec<u8> = Vec::with_capacity(slot_len * 64);
+        let mut i = 0;
+        while i < self.pending.len() {
+            let first = self.pending[i].0;
+            run.clear();
+            let mut next = first;
+            while let Some(&(index, a, b)) = self.pending.get(i).filter(|p| p.0 == next) {
+                let row = self.pending_bytes.get(a..b).unwrap_or_default();
+                let at = run.len();
+                run.resize(at + slot_len, 0);
+                if let Some(slot) = run.get_mut(at..at + 2 + row.len()) {
+                    slot[..2].copy_from_slice(&(row.len() as u16).to_le_bytes());
+                    slot[2..].copy_from_slice(row);
+                }
+                next = index + 1;
+                i += 1;
+            }
+            let at = first
+                .checked_mul(slot_len as u64)
+                .ok_or_else(|| io::Error::other("too many conversations to store"))?;
+            match &mut self.store {
+                Store::File(f) => {
+                    use std::os::unix::fs::FileExt;
+                    f.write_all_at(&run, at)?;
+                }
+                Store::Memory(v) => {
+                    let at = usize::try_from(at).map_err(io::Error::other)?;
+                    if v.len() < at + run.len() {
+                        v.resize(at + run.len(), 0);
+                    }
+                    if let Some(dst) = v.get_mut(at..at + run.len()) {
+                        dst.copy_from_slice(&run);
+                    }
+                }
+            }
+        }
+        self.pending.clear();
+        self.pending_bytes.clear();
+        Ok(())
+    }
+
+    /// Calls `each` with every stored row in index order (slots never written are
+    /// skipped), reading the file through one buffer of many slots.
+    fn for_each(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        const BATCH: u64 = 256;
+        let mut buf = vec![0u8; self.slot * BATCH as usize];
+        let mut index = 0;
+        while index < self.len {
+            let n = (self.len - index).min(BATCH) as usize;
+            let chunk = buf.get_mut(..n * self.slot).unwrap_or_default();
+            let at = index * self.slot as u64;
+            match &self.store {
+                Store::File(f) => {
+                    use std::os::unix::fs::FileExt;
+                    // The file may end before the last slot's padding: read what is there.
+                    let mut got = 0;
+                    while got < chunk.len() {
+                        match f.read_at(chunk.get_mut(got..).unwrap_or_default(), at + got as u64) {
+                            Ok(0) => break,
+                            Ok(k) => got += k,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    chunk.get_mut(got..).unwrap_or_default().fill(0);
+                }
+                Store::Memory(v) => {
+                    let from = usize::try_from(at).unwrap_or(usize::MAX);
+                    let src = v.get(from..).unwrap_or_default();
+                    let k = src.len().min(chunk.len());
+                    chunk[..k].copy_from_slice(&src[..k]);
+                    chunk.get_mut(k..).unwrap_or_default().fill(0);
+                }
+            }
+            for slot in chunk.chunks_exact(self.slot) {
+                let len = usize::from(u16::from_le_bytes([slot[0], slot[1]]));
+                if len > 0 {
+                    each(slot.get(2..2 + len).unwrap_or_default())?;
+                }
+            }
+            index += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Creates a temporary file and unlinks it at once: it lives as long as the handle.
+fn temp_file() -> io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir();
+    for _ in 0..16 {
+        let name = format!(
+            "wirelens-flows-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&path)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("could not create a temporary file"))
+}
+
+impl FlowRows {
+    /// An empty store for JSON Lines (`json`) or table rows.
+    pub fn new(json: bool) -> FlowRows {
+        let mut stats = grid::StreamStats::new(HEADER.len());
+        stats.add_row(&HEADER);
+        FlowRows {
+            json,
+            tcp: Slots::new(if json { JSON_SLOT } else { TABLE_SLOT }),
+            udp: Slots::new(if json { JSON_SLOT } else { TABLE_SLOT }),
+            stats,
+            base: 0.0,
+            row: Vec::with_capacity(JSON_SLOT),
+            error: None,
+        }
+    }
+
+    /// Sets the capture's first timestamp: start times in the table count from it.
+    pub fn set_start(&mut self, first: Timestamp) {
+        self.base = first.as_secs_f64();
+    }
+
+    /// Conversations stored so far (TCP, UDP).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.tcp.len, self.udp.len)
+    }
+
+    /// Renders and stores one conversation.
+    pub fn add(&mut self, f: &FlowSummary) -> io::Result<()> {
+        self.row.clear();
+        if self.json {
+            serde_json::to_writer(&mut self.row, f).map_err(io::Error::other)?;
+        } else {
+            write_cells(&mut self.row, f, self.base);
+            let mut cells: [&str; 13] = [""; 13];
+            for (slot, cell) in cells.iter_mut().zip(self.row.split(|b| *b == CELL_SEP)) {
+                *slot = std::str::from_utf8(cell).unwrap_or_default();
+            }
+            self.stats.add_row(&cells);
+        }
+        let slots = if f.proto == "tcp" {
+            &mut self.tcp
+        } else {
+            &mut self.udp
+        };
+        slots.put(f.stream, &self.row)
+    }
+
+    /// Writes every conversation, TCP then UDP, each in stream order: JSON Lines, or
+    /// the table with its totals line and legend (as [`write_table`] does).
+    pub fn write(
+        &mut self,
+        out: &mut dyn Write,
+        arp: u64,
+        icmp: u64,
+        width: u16,
+    ) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.tcp.flush()?;
+        self.udp.flush()?;
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        let mut count = 0u64;
+        let flush = |buf: &mut Vec<u8>, out: &mut dyn Write| -> io::Result<()> {
+            out.write_all(buf)?;
+            buf.clear();
+            Ok(())
+        };
+        if self.json {
+            for slots in [&self.tcp, &self.udp] {
+                slots.for_each(|row| {
+                    buf.extend_from_slice(row);
+                    buf.push(b'\n');
+                    if buf.len() >= 1 << 16 {
+                        flush(&mut buf, out)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            return flush(&mut buf, out);
+        }
+        let widths = self.stats.widths(usize::from(width));
+        let mut scratch = grid::RowScratch::default();
+        grid::write_start(&mut buf, &widths, &HEADER, &mut scratch);
+        for slots in [&self.tcp, &self.udp] {
+            slots.for_each(|row| {
+                let mut cells: [&str; 13] = [""; 13];
+                for (slot, cell) in cells.iter_mut().zip(row.split(|b| *b == CELL_SEP)) {
+                    *slot = std::str::from_utf8(cell).unwrap_or_default();
+                }
+                grid::write_row(&mut buf, &widths, &cells, &mut scratch);
+                buf.push(b'\n');
+                count += 1;
+                if buf.len() >= 1 << 16 {
+                    flush(&mut buf, out)?;
+                }
+                Ok(())
+            })?;
+        }
+        grid::write_end(&mut buf, &widths);
+        buf.push(b'\n');
+        flush(&mut buf, out)?;
+        writeln!(
+            out,
+            "{count} conversations; also {arp} ARP and {icmp} ICMP packets, which belong to no conversation."
+        )?;
+        out.write_all(LEGEND.as_bytes())
+    }
+}
+
+/// Appends the table cells of one conversation, as [`write_table`] shows them,
+/// separated by [`CELL_SEP`].
+fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) {
+    let sep = |out: &mut Vec<u8>| out.push(CELL_SEP);
+    out.s(f.proto).s(" ").u(f.stream);
+    sep(out);
+    out.s(&f.client);
+    sep(out);
+    out.s(&f.server);
+    sep(out);
+    out.s(f.service.unwrap_or(""));
+    sep(out);
+    out.u(f.client_packets).s(" / ").u(f.server_packets);
+    sep(out);
+    out.u(f.client_bytes).s(" / ").u(f.server_bytes);
+    sep(out);
+    out.fixed(f.start.as_secs_f64() - base, 3, 0);
+    sep(out);
+    out.fixed(f.duration, 3, 0);
+    sep(out);
+    out.s(f.handshake.unwrap_or(""));
+    sep(out);
+    out.s(match f.closed_by {
+        Some(crate::analysis::ClosedBy::Fin) => "fin",
+        Some(crate::analysis::ClosedBy::Rst) => "rst",
+        None => "",
+    });
+    sep(out);
+    if let Some(st) = f.state {
+        use std::io::Write as _;
+        let _ = write!(out, "{st}");
+    }
+    sep(out);
+    out.s(f.conn_state);
+    sep(out);
+    out.s(&f.history);
+}
+
+impl crate::analysis::flowtable::SummarySink for FlowRows {
+    fn retire(&mut self, summary: FlowSummary) {
+        if self.error.is_none()
+            && let Err(e) = self.add(&summary)
+        {
+            self.error = Some(e);
+        }
+    }
+}

@@ -2,15 +2,37 @@
 //! marks every byte with the layer it belongs to (E Ethernet, Q VLAN, A ARP, I IPv4,
 //! T TCP, U UDP, C ICMP, i/t/u quoted headers, P data, O undecoded, - padding).
 
-use std::io::{self, Write};
-
 use super::Section;
+use crate::text::Text;
 
 /// Bytes per line.
 const WIDTH: usize = 16;
 
-/// Writes the dump of `bytes`, marking each byte by the section that covers it.
-pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Result<()> {
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The longest line: offset, 16 hex pairs, gaps, 16 characters, 16 marks (each up to
+/// four bytes of UTF-8) and their gaps.
+const LINE_MAX: usize = 8 + 2 + 16 * 3 + 2 + 16 + 6 + 16 * (4 + 3);
+
+/// One line of the dump, built in a stack buffer and appended at once (perf showed
+/// byte-by-byte appends of the hex dump at 9% of the table format).
+struct Line {
+    buf: [u8; LINE_MAX],
+    at: usize,
+}
+
+impl Line {
+    fn put(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.at) {
+            *slot = b;
+            self.at += 1;
+        }
+    }
+}
+
+/// Appends the dump of `bytes` to `out`, marking each byte by the section that covers it.
+pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
     let mut marks = vec![' '; bytes.len()];
     for s in sections.iter().filter(|s| !s.in_datagram) {
         let end = s.span.offset.saturating_add(s.span.len).min(bytes.len());
@@ -18,33 +40,66 @@ pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Res
             m.fill(s.mark);
         }
     }
-    for (line, chunk) in bytes.chunks(WIDTH).enumerate() {
-        let base = line * WIDTH;
-        write!(out, "{base:04x}  ")?;
+    let mut line = Line {
+        buf: [b' '; LINE_MAX],
+        at: 0,
+    };
+    for (n, chunk) in bytes.chunks(WIDTH).enumerate() {
+        let base = n * WIDTH;
+        line.at = 0;
+        let put = |line: &mut Line, b: u8| line.put(b);
+        // {base:04x}: at least four hex digits.
+        let digits = (usize::BITS - base.leading_zeros()).div_ceil(4).max(4);
+        for i in (0..digits).rev() {
+            put(&mut line, HEX[(base >> (4 * i)) & 0x0f]);
+        }
+        put(&mut line, b' ');
+        put(&mut line, b' ');
         for (i, b) in chunk.iter().enumerate() {
-            write!(out, "{b:02x}{}", if i == 7 { "  " } else { " " })?;
+            put(&mut line, HEX[usize::from(b >> 4)]);
+            put(&mut line, HEX[usize::from(b & 0x0f)]);
+            put(&mut line, b' ');
+            if i == 7 {
+                put(&mut line, b' ');
+            }
         }
         for i in chunk.len()..WIDTH {
-            out.write_all(if i == 7 { b"    " } else { b"   " })?;
+            for _ in 0..if i == 7 { 4 } else { 3 } {
+                put(&mut line, b' ');
+            }
         }
-        out.write_all(b" ")?;
+        put(&mut line, b' ');
         for &b in chunk {
-            let c = if b.is_ascii_graphic() || b == b' ' {
-                b
-            } else {
-                b'.'
-            };
-            out.write_all(&[c])?;
+            put(
+                &mut line,
+                if b.is_ascii_graphic() || b == b' ' {
+                    b
+                } else {
+                    b'.'
+                },
+            );
         }
-        out.write_all(b"\n")?;
-        // The marks line, without trailing blanks.
-        let mut line = String::with_capacity(6 + WIDTH * 3);
-        line.push_str("      ");
+        // The marks, on their own line, without trailing blanks (an empty line when every
+        // mark is blank).
+        put(&mut line, b'\n');
+        let mut end = line.at;
+        for _ in 0..6 {
+            put(&mut line, b' ');
+        }
         for (i, m) in marks.iter().skip(base).take(chunk.len()).enumerate() {
-            line.push(*m);
-            line.push_str(if i == 7 { "   " } else { "  " });
+            let mut c = [0u8; 4];
+            for &b in m.encode_utf8(&mut c).as_bytes() {
+                put(&mut line, b);
+            }
+            if *m != ' ' {
+                end = line.at;
+            }
+            for _ in 0..if i == 7 { 3 } else { 2 } {
+                put(&mut line, b' ');
+            }
         }
-        writeln!(out, "{}", line.trim_end())?;
+        out.extend_from_slice(line.buf.get(..end).unwrap_or(&line.buf));
+        out.push(b'\n');
     }
     let mut legend: Vec<(char, &str)> = Vec::new();
     for s in sections.iter().filter(|s| !s.in_datagram) {
@@ -52,10 +107,14 @@ pub fn write(out: &mut dyn Write, bytes: &[u8], sections: &[Section]) -> io::Res
             legend.push((s.mark, &s.title));
         }
     }
-    out.write_all(b"      ")?;
+    out.s("      ");
     for (i, (m, t)) in legend.iter().enumerate() {
         let short = t.split(" (").next().unwrap_or(t);
-        write!(out, "{}{m} = {short}", if i > 0 { ", " } else { "" })?;
+        let mut c = [0u8; 4];
+        out.s(if i > 0 { ", " } else { "" })
+            .s(m.encode_utf8(&mut c))
+            .s(" = ")
+            .s(short);
     }
-    out.write_all(b"\n")
+    out.s("\n");
 }

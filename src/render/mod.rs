@@ -7,9 +7,11 @@
 //! * [`json`]: JSON Lines, one object per packet, with the keys the README documents.
 
 pub mod flows;
+pub mod grid;
 pub mod hexdump;
 pub mod json;
 pub mod ladder;
+pub mod parallel;
 pub mod stats;
 pub mod summary;
 pub mod table;
@@ -32,24 +34,63 @@ pub enum Format {
 }
 
 /// What every renderer may need besides the packet itself.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Context {
     /// Time of the first packet, for relative times.
     pub first_ts: Option<Timestamp>,
     /// Terminal width for tables, in columns.
     pub width: u16,
+    /// A buffer the renderers reuse from packet to packet, so that building a line or a
+    /// table allocates nothing once it has grown to the largest packet's size.
+    pub scratch: Vec<u8>,
+    /// Table drawing on a second core, started with the first table-format packet when
+    /// the machine has more than one core.
+    pub pool: Option<parallel::TablePool>,
+    /// Whether tables may be drawn in batches on a second core (reading files); off when
+    /// each packet must appear as it comes (live capture, the lab, the sender).
+    pub batch: bool,
 }
 
-impl Default for Context {
-    fn default() -> Self {
+impl Clone for Context {
+    /// A copy without the drawing thread (a copy starts its own when it needs one).
+    fn clone(&self) -> Context {
         Context {
-            first_ts: None,
-            width: 100,
+            first_ts: self.first_ts,
+            width: self.width,
+            scratch: Vec::new(),
+            pool: None,
+            batch: self.batch,
         }
     }
 }
 
+impl Default for Context {
+    fn default() -> Self {
+        Context::new(100)
+    }
+}
+
 impl Context {
+    /// A context for a capture not yet started, drawing tables `width` columns wide.
+    pub fn new(width: u16) -> Context {
+        Context {
+            first_ts: None,
+            width,
+            scratch: Vec::with_capacity(4096),
+            pool: None,
+            batch: true,
+        }
+    }
+
+    /// A context whose packets appear one by one, as they are written (live capture,
+    /// the lab, the sender): no tables drawn in batches on another core.
+    pub fn unbatched(width: u16) -> Context {
+        Context {
+            batch: false,
+            ..Context::new(width)
+        }
+    }
+
     /// Seconds since the first packet (0 for the first one itself).
     pub fn relative(&mut self, ts: Timestamp) -> f64 {
         let first = *self.first_ts.get_or_insert(ts);
@@ -67,9 +108,35 @@ pub fn write_packet(
 ) -> io::Result<()> {
     match format {
         Format::Summary => summary::write(out, ctx, d),
-        Format::Table => table::write(out, ctx, d, bytes),
-        Format::Json => json::write(out, d),
+        Format::Table => {
+            if ctx.pool.is_none() && ctx.batch && two_cores() {
+                ctx.pool = parallel::TablePool::new(ctx.width);
+            }
+            let rel = ctx.relative(d.ts);
+            if let Some(pool) = ctx.pool.as_mut() {
+                return pool.push(out, d, bytes, rel);
+            }
+            table::write(out, ctx, d, bytes)
+        }
+        Format::Json => json::write(out, ctx, d),
     }
+}
+
+/// Writes whatever the renderers still hold (table batches drawn on another core). Call
+/// once after the last packet, also when the capture ended in an error.
+pub fn finish(out: &mut dyn Write, ctx: &mut Context) -> io::Result<()> {
+    match ctx.pool.as_mut() {
+        Some(pool) => pool.finish(out),
+        None => Ok(()),
+    }
+}
+
+/// True when this process may run on more than one core. Asked once: the standard
+/// library reads cgroup files to answer, which perf showed costing more than drawing a
+/// packet when it was asked per packet.
+fn two_cores() -> bool {
+    static TWO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TWO.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
 
 use crate::dissect::Span;

@@ -1,139 +1,183 @@
 //! One line per packet: number, relative time, source → destination, protocol, flags,
 //! lengths, and a short plain-language note.
+//!
+//! The line is built in the context's scratch buffer with [`crate::text::Text`] (no
+//! `core::fmt` on the common paths, nothing allocated per packet) and written with one
+//! `write_all`.
 
 use std::io::{self, Write};
 
 use super::Context;
 use crate::dissect::Dissection;
+use crate::text::Text;
 
 /// Writes the summary line of `d`.
 pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Result<()> {
     let rel = ctx.relative(d.ts);
-    write!(out, "{:>5} {rel:>10.6}  ", d.n)?;
-    write_endpoints(out, d)?;
-    write!(out, "  {:<5} {:>4} B  ", d.top_protocol(), d.len)?;
-    write_detail(out, d)?;
+    let mut line = std::mem::take(&mut ctx.scratch);
+    line.clear();
+    line.u_right(d.n, 5).s(" ").secs6(rel, 10).s("  ");
+    write_endpoints(&mut line, d);
+    line.s("  ")
+        .s_left(d.top_protocol(), 5)
+        .s(" ")
+        .u_right(d.len.into(), 4)
+        .s(" B  ");
+    write_detail(&mut line, d);
     for (i, note) in d.notes.iter().enumerate() {
-        out.write_all(if i == 0 { b"  [" } else { b" " })?;
-        out.write_all(note.as_bytes())?;
+        line.s(if i == 0 { "  [" } else { " " }).s(note);
         if i + 1 == d.notes.len() {
-            out.write_all(b"]")?;
+            line.s("]");
         }
     }
-    out.write_all(b"\n")
+    line.push(b'\n');
+    let result = out.write_all(&line);
+    ctx.scratch = line;
+    result
 }
 
-fn write_endpoints(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
+fn write_endpoints(out: &mut Vec<u8>, d: &Dissection) {
     if let Some(ip) = &d.ipv4 {
-        let (sp, dp) = match (&d.tcp, &d.udp) {
-            (Some(t), _) => (Some(t.src_port), Some(t.dst_port)),
-            (_, Some(u)) => (Some(u.src_port), Some(u.dst_port)),
-            _ => (None, None),
+        let ports = match (&d.tcp, &d.udp) {
+            (Some(t), _) => Some((t.src_port, t.dst_port)),
+            (_, Some(u)) => Some((u.src_port, u.dst_port)),
+            _ => None,
         };
-        match (sp, dp) {
-            (Some(s), Some(p)) => write!(out, "{}:{s} → {}:{p}", ip.src, ip.dst),
-            _ => write!(out, "{} → {}", ip.src, ip.dst),
+        match ports {
+            Some((s, p)) => {
+                out.ipv4(ip.src)
+                    .s(":")
+                    .u(s.into())
+                    .s(" → ")
+                    .ipv4(ip.dst)
+                    .s(":")
+                    .u(p.into());
+            }
+            None => {
+                out.ipv4(ip.src).s(" → ").ipv4(ip.dst);
+            }
         }
     } else if let Some(e) = &d.eth {
-        write!(out, "{} → {}", e.src, e.dst)
+        out.mac(e.src).s(" → ").mac(e.dst);
     } else {
-        out.write_all(b"?")
+        out.s("?");
     }
 }
 
-fn write_detail(out: &mut dyn Write, d: &Dissection) -> io::Result<()> {
+fn write_detail(out: &mut Vec<u8>, d: &Dissection) {
     for v in &d.vlan {
-        write!(out, "VLAN {} (priority {}) · ", v.id, v.pcp)?;
+        out.s("VLAN ")
+            .u(v.id.into())
+            .s(" (priority ")
+            .u(v.pcp.into())
+            .s(") · ");
     }
     if let Some(t) = &d.tcp {
-        out.write_all(b"[")?;
+        out.s("[");
         for (i, n) in t.flags.names().enumerate() {
             if i > 0 {
-                out.write_all(b", ")?;
+                out.s(", ");
             }
-            out.write_all(n.as_bytes())?;
+            out.s(n);
         }
         match &t.conv {
             Some(c) => {
-                write!(out, "] seq={}", c.rel_seq)?;
+                out.s("] seq=").u(c.rel_seq.into());
                 if let Some(a) = c.rel_ack {
-                    write!(out, " ack={a}")?;
+                    out.s(" ack=").u(a.into());
                 }
-                write!(
-                    out,
-                    " win={} len={} · {}: {}",
-                    t.window,
-                    t.payload_len,
-                    c.stage,
-                    c.explain(t)
-                )
+                out.s(" win=")
+                    .u(t.window.into())
+                    .s(" len=")
+                    .u(t.payload_len.into())
+                    .s(" · ");
+                c.stage.write_to(out);
+                out.s(": ");
+                c.write_explain(t, out);
             }
-            None => write!(
-                out,
-                "] seq={} ack={} win={} len={} · {}",
-                t.seq,
-                t.ack,
-                t.window,
-                t.payload_len,
-                t.explain()
-            ),
+            None => {
+                out.s("] seq=")
+                    .u(t.seq.into())
+                    .s(" ack=")
+                    .u(t.ack.into())
+                    .s(" win=")
+                    .u(t.window.into())
+                    .s(" len=")
+                    .u(t.payload_len.into())
+                    .s(" · ")
+                    .s(t.explain());
+            }
         }
     } else if let (Some(u), Some(ip)) = (&d.udp, &d.ipv4) {
-        out.write_all(u.explain(ip.dst).as_bytes())
+        u.write_explain(ip.dst, out);
     } else if let Some(i) = &d.icmp {
-        out.write_all(i.explain().as_bytes())?;
+        i.write_explain(out);
         if let Some(q) = i
             .quoted
             .as_deref()
             .and_then(|q| q.ipv4.as_ref().map(|ip| (q, ip)))
         {
             let (q, ip) = q;
-            match (&q.tcp, &q.udp) {
-                (Some(t), _) => write!(
-                    out,
-                    " (about TCP {}:{} → {}:{})",
-                    ip.src, t.src_port, ip.dst, t.dst_port
-                )?,
-                (_, Some(u)) => write!(
-                    out,
-                    " (about UDP {}:{} → {}:{})",
-                    ip.src, u.src_port, ip.dst, u.dst_port
-                )?,
-                _ => write!(out, " (about {} → {})", ip.src, ip.dst)?,
+            let ports = match (&q.tcp, &q.udp) {
+                (Some(t), _) => Some(("TCP", t.src_port, t.dst_port)),
+                (_, Some(u)) => Some(("UDP", u.src_port, u.dst_port)),
+                _ => None,
+            };
+            match ports {
+                Some((proto, s, p)) => {
+                    out.s(" (about ")
+                        .s(proto)
+                        .s(" ")
+                        .ipv4(ip.src)
+                        .s(":")
+                        .u(s.into())
+                        .s(" → ")
+                        .ipv4(ip.dst)
+                        .s(":")
+                        .u(p.into())
+                        .s(")");
+                }
+                None => {
+                    out.s(" (about ").ipv4(ip.src).s(" → ").ipv4(ip.dst).s(")");
+                }
             }
         }
-        Ok(())
     } else if let Some(a) = &d.arp {
         let who = d
             .eth
             .as_ref()
             .map(|e| e.dst.is_broadcast())
             .unwrap_or(false);
-        out.write_all(a.explain().as_bytes())?;
+        a.write_explain(out);
         if let (Some(req), Some(ms)) = (a.answers, a.latency_ms) {
-            write!(out, " (answers frame {req}, {ms} ms later)")?;
+            // The shortest decimal that reads back as `ms`: core::fmt's `{}` for f64.
+            let _ = write!(out, " (answers frame {req}, {ms} ms later)");
         }
         if who {
-            out.write_all(b" (broadcast: every host on the LAN hears it)")?;
+            out.s(" (broadcast: every host on the LAN hears it)");
         }
-        Ok(())
     } else if let Some(o) = &d.other {
         match o.name {
-            Some(name) => write!(out, "{} bytes of {name} (not decoded)", o.bytes),
-            None if o.by == "ip_proto" => write!(
-                out,
-                "{} bytes of IP protocol {}, which wirelens does not know",
-                o.bytes, o.number
-            ),
-            None => write!(
-                out,
-                "{} bytes of EtherType 0x{:04x}, which wirelens does not know",
-                o.bytes, o.number
-            ),
+            Some(name) => {
+                out.u(o.bytes as u64)
+                    .s(" bytes of ")
+                    .s(name)
+                    .s(" (not decoded)");
+            }
+            None if o.by == "ip_proto" => {
+                out.u(o.bytes as u64)
+                    .s(" bytes of IP protocol ")
+                    .u(o.number.into())
+                    .s(", which wirelens does not know");
+            }
+            None => {
+                out.u(o.bytes as u64)
+                    .s(" bytes of EtherType ")
+                    .hex4(o.number)
+                    .s(", which wirelens does not know");
+            }
         }
     } else if let Some(ip) = &d.ipv4 {
-        write!(out, "IPv4 id=0x{:04x} ttl={}", ip.id, ip.ttl)
-    } else {
-        Ok(())
+        out.s("IPv4 id=").hex4(ip.id).s(" ttl=").u(ip.ttl.into());
     }
 }

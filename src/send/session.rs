@@ -68,10 +68,7 @@ pub fn run(req: &Request, out: &mut dyn Write) -> Result<Outcome, SendError> {
         sockets,
         pcap,
         analyzer: Analyzer::new(Default::default(), Some(ReassemblyConfig::default())),
-        ctx: Context {
-            first_ts: None,
-            width: o.width,
-        },
+        ctx: Context::unbatched(o.width),
         n: 0,
         tally: Tally::default(),
     };
@@ -124,10 +121,7 @@ fn show(out: &mut dyn Write, req: &Request, iface: &Interface, plan: &Plan) -> i
             String::new()
         }
     )?;
-    let mut ctx = Context {
-        first_ts: None,
-        width: o.width,
-    };
+    let mut ctx = Context::unbatched(o.width);
     // The display reassembles fragments, so the last one shows the whole UDP datagram.
     let mut an = Analyzer::new(Default::default(), Some(ReassemblyConfig::default()));
     let ts = now();

@@ -1,0 +1,78 @@
+//! The dissector alone, in packets per second: `cargo bench --bench dissect`.
+//!
+//! Frames are loaded into memory first, so only `dissect::dissect` (slicing, field
+//! parsing, checksum checks) is timed — no file reading, analysis or rendering. The
+//! frames are every packet of the bundled real captures, and, when
+//! `WIRELENS_BENCH_PCAP` names a capture (e.g. one written by `examples/gen-capture`),
+//! its first 200 000 packets as a second benchmark.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use wirelens::capture::file::FileSource;
+use wirelens::capture::{Frame, LinkType, Timestamp};
+use wirelens::dissect::dissect;
+
+/// Captured packets with their times and lengths.
+type Packets = Vec<(Timestamp, u32, LinkType, Vec<u8>)>;
+
+/// Up to `limit` packets of the capture at `path`, read until the end or the first damage.
+fn load(path: &Path, limit: usize, into: &mut Packets) {
+    let Ok(mut source) = FileSource::open(path) else {
+        return;
+    };
+    while into.len() < limit {
+        match source.next_frame() {
+            Ok(Some(f)) => into.push((f.ts, f.len, f.link, f.bytes.to_vec())),
+            _ => break,
+        }
+    }
+}
+
+fn run(c: &mut Criterion, name: &str, packets: &Packets) {
+    if packets.is_empty() {
+        return;
+    }
+    let mut group = c.benchmark_group("dissect");
+    group.throughput(Throughput::Elements(packets.len() as u64));
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            for (i, (ts, len, link, bytes)) in packets.iter().enumerate() {
+                let frame = Frame {
+                    ts: *ts,
+                    caplen: bytes.len() as u32,
+                    len: *len,
+                    link: *link,
+                    bytes,
+                };
+                black_box(dissect(i as u64 + 1, black_box(&frame)));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    let mut bundled = Packets::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "pcap"))
+    {
+        load(f, usize::MAX, &mut bundled);
+    }
+    run(c, "bundled captures", &bundled);
+    if let Some(path) = std::env::var_os("WIRELENS_BENCH_PCAP") {
+        let mut generated = Packets::new();
+        load(Path::new(&path), 200_000, &mut generated);
+        run(c, "generated capture (200k packets)", &generated);
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

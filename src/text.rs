@@ -1,0 +1,341 @@
+//! Fast text into byte buffers, for the per-packet hot paths of the renderers.
+//!
+//! `write!` goes through `core::fmt`, which costs tens of nanoseconds per argument;
+//! a summary line has a dozen. These helpers append the same characters `format!` would
+//! write — the tests below pin each one to `format!` — straight into a `Vec<u8>`.
+
+use std::net::Ipv4Addr;
+
+use crate::proto::MacAddr;
+
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appending text to a byte buffer. Implemented for `Vec<u8>`; everything appended is
+/// UTF-8, so a buffer only ever filled through this trait is valid UTF-8.
+pub trait Text {
+    /// Appends a string.
+    fn s(&mut self, s: &str) -> &mut Self;
+    /// Appends an unsigned integer in decimal (`{}`).
+    fn u(&mut self, n: u64) -> &mut Self;
+    /// Appends a signed integer in decimal (`{}`).
+    fn i(&mut self, n: i64) -> &mut Self;
+    /// Appends `n` in decimal, right-aligned in `width` columns (`{:>width}`).
+    fn u_right(&mut self, n: u64, width: usize) -> &mut Self;
+    /// Appends `s` left-aligned in `width` columns (`{:<width}`), for ASCII `s`.
+    fn s_left(&mut self, s: &str, width: usize) -> &mut Self;
+    /// Appends an IPv4 address in dotted decimal, like its `Display`.
+    fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self;
+    /// Appends a MAC address like its `Display` (`02:77:00:00:00:01`).
+    fn mac(&mut self, m: MacAddr) -> &mut Self;
+    /// Appends `0x` and `n` as four lower-case hex digits (`0x{:04x}`).
+    fn hex4(&mut self, n: u16) -> &mut Self;
+    /// Appends `v` with six decimals, right-aligned in `width` columns: exactly what
+    /// `format!("{v:>width$.6}")` writes.
+    fn secs6(&mut self, v: f64, width: usize) -> &mut Self {
+        self.fixed(v, 6, width)
+    }
+    /// Appends `v` with `decimals` decimals (at most 9), right-aligned in `width`
+    /// columns: exactly what `format!("{v:>width$.decimals$}")` writes.
+    fn fixed(&mut self, v: f64, decimals: u32, width: usize) -> &mut Self;
+}
+
+impl Text for Vec<u8> {
+    fn s(&mut self, s: &str) -> &mut Self {
+        self.extend_from_slice(s.as_bytes());
+        self
+    }
+
+    fn u(&mut self, n: u64) -> &mut Self {
+        self.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self
+    }
+
+    fn i(&mut self, n: i64) -> &mut Self {
+        self.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self
+    }
+
+    fn u_right(&mut self, n: u64, width: usize) -> &mut Self {
+        let mut b = itoa::Buffer::new();
+        let digits = b.format(n);
+        self.resize(self.len() + width.saturating_sub(digits.len()), b' ');
+        self.extend_from_slice(digits.as_bytes());
+        self
+    }
+
+    fn s_left(&mut self, s: &str, width: usize) -> &mut Self {
+        self.extend_from_slice(s.as_bytes());
+        let chars = s.chars().count();
+        self.resize(self.len() + width.saturating_sub(chars), b' ');
+        self
+    }
+
+    fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self {
+        let mut stack = [0u8; 15];
+        let len = ipv4_into(a, &mut stack);
+        self.extend_from_slice(stack.get(..len).unwrap_or_default());
+        self
+    }
+
+    fn mac(&mut self, m: MacAddr) -> &mut Self {
+        for (i, b) in m.0.into_iter().enumerate() {
+            if i > 0 {
+                self.push(b':');
+            }
+            self.push(HEX[usize::from(b >> 4)]);
+            self.push(HEX[usize::from(b & 0x0f)]);
+        }
+        self
+    }
+
+    fn hex4(&mut self, n: u16) -> &mut Self {
+        self.extend_from_slice(b"0x");
+        for shift in [12, 8, 4, 0] {
+            self.push(HEX[usize::from((n >> shift) & 0x0f)]);
+        }
+        self
+    }
+
+    fn fixed(&mut self, v: f64, decimals: u32, width: usize) -> &mut Self {
+        let decimals = decimals.min(9);
+        let scale = 10u64.pow(decimals);
+        match scaled_exact(v, scale) {
+            Some(n) => {
+                let mut w = itoa::Buffer::new();
+                let whole = w.format(n / scale);
+                let len = whole.len()
+                    + if decimals > 0 {
+                        1 + decimals as usize
+                    } else {
+                        0
+                    };
+                self.resize(self.len() + width.saturating_sub(len), b' ');
+                self.extend_from_slice(whole.as_bytes());
+                if decimals > 0 {
+                    self.push(b'.');
+                    let mut f = itoa::Buffer::new();
+                    let frac = f.format(n % scale);
+                    self.resize(self.len() + decimals as usize - frac.len(), b'0');
+                    self.extend_from_slice(frac.as_bytes());
+                }
+            }
+            None => {
+                use std::io::Write;
+                // Negative, huge or not a number: let the standard library say it.
+                let d = decimals as usize;
+                let _ = write!(self, "{v:>width$.d$}");
+            }
+        }
+        self
+    }
+}
+
+/// `v` × `scale` (a power of ten up to 10⁹) rounded to the nearest integer, ties to
+/// even — how `{:.N}` rounds the exact binary value of `v` — for 0 ≤ v < 2³²; `None`
+/// otherwise.
+fn scaled_exact(v: f64, scale: u64) -> Option<u64> {
+    if v.is_sign_negative() || !(0.0..4_294_967_296.0).contains(&v) {
+        return None;
+    }
+    if v == 0.0 {
+        return Some(0);
+    }
+    let bits = v.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    // v = mantissa × 2^shift exactly.
+    let (mantissa, shift) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), exp - 1075)
+    };
+    let scaled = u128::from(mantissa) * u128::from(scale);
+    if shift >= 0 {
+        // v < 2^32 and mantissa ≥ 2^52 make shift ≤ 0 here except for whole numbers.
+        return u64::try_from(scaled << shift).ok();
+    }
+    let down = shift.unsigned_abs();
+    if down >= 127 {
+        // scaled < 2^83, so the value is below one half: it rounds to zero.
+        return Some(0);
+    }
+    let q = scaled >> down;
+    let r = scaled - (q << down);
+    let half = 1u128 << (down - 1);
+    let q = if r > half || (r == half && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    };
+    u64::try_from(q).ok()
+}
+
+/// Serialises an IPv4 address as its dotted-decimal string (what serde's own impl writes
+/// for human-readable formats), without going through `core::fmt`.
+pub fn ser_ipv4<S: serde::Serializer>(a: &std::net::Ipv4Addr, s: S) -> Result<S::Ok, S::Error> {
+    let mut stack = [0u8; 15];
+    let len = ipv4_into(*a, &mut stack);
+    // Only ASCII digits and dots were written.
+    let text = std::str::from_utf8(stack.get(..len).unwrap_or_default()).unwrap_or_default();
+    s.serialize_str(text)
+}
+
+/// [`ser_ipv4`] for an optional address (`null` when absent).
+pub fn ser_opt_ipv4<S: serde::Serializer>(
+    a: &Option<std::net::Ipv4Addr>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => ser_ipv4(a, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes `a` in dotted decimal into `out` (15 bytes always suffice); returns the length.
+fn ipv4_into(a: Ipv4Addr, out: &mut [u8; 15]) -> usize {
+    let mut n = 0;
+    for (i, o) in a.octets().into_iter().enumerate() {
+        let mut put = |b: u8| {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = b;
+            }
+            n += 1;
+        };
+        if i > 0 {
+            put(b'.');
+        }
+        if o >= 100 {
+            put(b'0' + o / 100);
+        }
+        if o >= 10 {
+            put(b'0' + o / 10 % 10);
+        }
+        put(b'0' + o % 10);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn integers_and_padding_match_format() {
+        for n in [0u64, 7, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(
+                text(|b| {
+                    b.u(n);
+                }),
+                n.to_string()
+            );
+            assert_eq!(
+                text(|b| {
+                    b.u_right(n, 5);
+                }),
+                format!("{n:>5}")
+            );
+        }
+        assert_eq!(
+            text(|b| {
+                b.i(-42);
+            }),
+            "-42"
+        );
+        assert_eq!(
+            text(|b| {
+                b.s_left("TCP", 5);
+            }),
+            "TCP  "
+        );
+        assert_eq!(
+            text(|b| {
+                b.s_left("802.1Q", 5);
+            }),
+            "802.1Q"
+        );
+        assert_eq!(
+            text(|b| {
+                b.hex4(0x0a0b);
+            }),
+            "0x0a0b"
+        );
+    }
+
+    #[test]
+    fn addresses_match_display() {
+        for a in [
+            [0, 0, 0, 0],
+            [10, 77, 0, 1],
+            [255, 255, 255, 255],
+            [192, 168, 100, 9],
+        ] {
+            let ip = Ipv4Addr::from(a);
+            assert_eq!(
+                text(|b| {
+                    b.ipv4(ip);
+                }),
+                ip.to_string()
+            );
+        }
+        let m = MacAddr([0x02, 0x77, 0xab, 0, 0xff, 0x10]);
+        assert_eq!(
+            text(|b| {
+                b.mac(m);
+            }),
+            m.to_string()
+        );
+    }
+
+    #[test]
+    fn seconds_match_format_exactly() {
+        let mut vals = vec![
+            0.0,
+            -0.0,
+            0.000_000_5,
+            0.000_001_5,
+            0.000_002_5,
+            1.5e-7,
+            0.007_812_5,
+            0.023_437_5,
+            1.007_812_5,
+            0.123_456_5,
+            2.5e-6,
+            f64::MIN_POSITIVE,
+            1e-300,
+            999.999_999_5,
+            4_294_967_295.999_999,
+            4_294_967_296.5,
+            -1.25,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        // Differences of present-day timestamps, as the summary computes them.
+        let base = 1_767_225_600.000_775f64;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = (x % 2_000_000) as f64 / 1_000.0;
+            let micros = (x >> 32) % 1_000_000;
+            vals.push((1_767_225_600.0 + secs + micros as f64 * 1e-6) - base);
+            vals.push(f64::from_bits(x >> 2));
+        }
+        for v in vals {
+            assert_eq!(
+                text(|b| {
+                    b.secs6(v, 10);
+                }),
+                format!("{v:>10.6}"),
+                "{v:e}"
+            );
+        }
+    }
+}
