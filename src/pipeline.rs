@@ -104,10 +104,10 @@ pub fn read_source(
         width: opts.width,
     };
     let mut analyzer = opts.analyzer();
-    each_packet(source, opts.count, &mut analyzer, |d, bytes| {
+    let mut leftovers = each_packet(source, opts.count, &mut analyzer, |d, bytes| {
         render::write_packet(out, opts.format, &mut ctx, d, bytes)
     })?;
-    let leftovers = analyzer.leftovers();
+    leftovers.extend(analyzer.leftovers());
     if opts.format == Format::Json {
         // JSON lines hold one packet each; what belongs to no packet goes to stderr.
         for l in leftovers {
@@ -122,13 +122,14 @@ pub fn read_source(
 }
 
 /// The source → dissect → analyse part every mode shares: calls `sink` with each packet
-/// and its captured bytes, up to `count` packets.
+/// and its captured bytes, up to `count` packets. Returns the source's notes that came
+/// after the last packet (about blocks that follow it), which belong to no packet.
 fn each_packet(
     source: &mut FileSource,
     count: Option<u64>,
     analyzer: &mut Analyzer,
     mut sink: impl FnMut(&Dissection, &[u8]) -> io::Result<()>,
-) -> Result<(), RunError> {
+) -> Result<Vec<String>, RunError> {
     if let Some(link) = source.link_type()
         && link != LinkType::ETHERNET
     {
@@ -153,7 +154,7 @@ fn each_packet(
         }
         sink(&d, frame.bytes).map_err(RunError::Output)?;
     }
-    Ok(())
+    Ok(source_notes)
 }
 
 /// How `wirelens flows` should show a capture's conversations.
