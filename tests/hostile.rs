@@ -81,7 +81,7 @@ fn assert_fails(run: &Run, path: &Path, message: &str, shown: usize) {
 }
 
 /// Asserts a clean run that showed `shown` packets, and returns the line of packet `n`.
-fn assert_reads<'a>(run: &'a Run, shown: usize, n: usize) -> &'a str {
+fn assert_reads(run: &Run, shown: usize, n: usize) -> &str {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(run.stderr, "", "{run:?}");
     let packets = run.packets();
