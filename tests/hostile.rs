@@ -494,18 +494,33 @@ fn a_pcapng_block_running_past_the_end_fails_after_the_good_packets() {
 // ---------------------------------------------------------------------------------------
 // Least privilege.
 
+/// This process's effective user id, as the kernel reports it (`Uid:` real, effective…).
+fn effective_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let ids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    ids.split_whitespace().nth(1).map(str::to_string)
+}
+
+/// `privilege::is_root` holds one of the crate's `unsafe` blocks (a `geteuid` call). This
+/// test also runs under Miri (`cargo +nightly miri test --test hostile -- is_root`), which
+/// checks the call for undefined behaviour; Miri fakes the user id, so the comparison
+/// with the kernel's is left out there.
+#[test]
+fn is_root_agrees_with_the_kernel() {
+    let root = wirelens::privilege::is_root();
+    if cfg!(miri) {
+        return;
+    }
+    let euid = effective_uid().unwrap_or_else(|| panic!("no Uid: line in /proc/self/status"));
+    assert_eq!(root, euid == "0", "effective uid {euid}");
+}
+
 /// The user and group `nobody` runs as on Debian.
 const NOBODY: &str = "65534";
 
 #[test]
 fn reading_a_file_needs_no_privilege() {
-    let euid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|ids| ids.split_whitespace().nth(1).map(str::to_string))
-        });
+    let euid = effective_uid();
     let dir = tempdir("unprivileged");
     let capture = dir.join("tcp-echo.pcap");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/tcp-echo.pcap");
