@@ -562,10 +562,22 @@ fn reading_a_file_needs_no_privilege() {
         );
         return;
     };
-    assert_eq!(
-        String::from_utf8_lossy(&who.stdout).trim(),
-        format!("uid={NOBODY}(nobody) gid={NOBODY}(nogroup) groups={NOBODY}(nogroup)"),
-        "{who:?}"
+    if !who.status.success() {
+        // E.g. a container that withholds CAP_SETPCAP, which dropping the bounding set needs.
+        eprintln!(
+            "skipped: setpriv cannot switch to nobody here: {}",
+            String::from_utf8_lossy(&who.stderr).trim()
+        );
+        return;
+    }
+    // "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)": one group, no other.
+    let id = String::from_utf8_lossy(&who.stdout);
+    assert!(
+        id.starts_with(&format!("uid={NOBODY}("))
+            && id.contains(&format!(" gid={NOBODY}("))
+            && id.contains(&format!(" groups={NOBODY}("))
+            && !id.contains(','),
+        "{id}"
     );
     let unprivileged = run_binary(setpriv(&exe), &capture, &[]);
     assert_eq!(unprivileged.code, Some(0), "{unprivileged:?}");
