@@ -2,10 +2,11 @@
 # Seeds the fuzz corpora from the real captures in captures/ (needs only coreutils):
 #
 #   fuzz/corpus/capture_file/  every capture file as it is;
-#   fuzz/corpus/dissect/       per pcap file, one input holding all its frames in order,
-#                              and one input per frame, in the layout that
+#   fuzz/corpus/dissect/       per pcap file, one input holding all its frames in order
+#                              (also with tiny tables: option byte 3), and one input per
+#                              frame, in the layout that
 #                              wirelens_fuzz::split_frames reads:
-#                                option byte (0), then per frame: captured length (u16,
+#                                option byte, then per frame: captured length (u16,
 #                                big-endian), seconds since the frame before (i8), wire
 #                                length minus captured length (u8, at most 254), bytes.
 #
@@ -80,7 +81,10 @@ for f in "$captures"/*.pcap; do
         prev=$secs
         offset=$((offset + 16 + caplen))
     done
-    seeds=$((seeds + n + 1))
+    # The same frames with tiny tables and kept summaries (option bits 0 and 1), so that
+    # the fuzzer starts with the eviction paths too.
+    { byte 3; tail -c +2 "$all"; } > "$all-small-tables"
+    seeds=$((seeds + n + 2))
 done
 
 echo "seed-corpus: $seeds seeds in $file_corpus and $frame_corpus"

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use wirelens::capture::file::FileSource;
+
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
 mod harness;
@@ -32,18 +34,50 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 #[test]
-fn dissect_target_regressions() {
+fn every_regression_input_passes_its_target() {
+    let mut ran = 0;
     for (path, bytes) in inputs("dissect") {
         eprintln!("{}", path.display());
         harness::dissect_frames(&bytes);
+        ran += 1;
     }
-}
-
-#[test]
-fn capture_file_target_regressions() {
     for (path, bytes) in inputs("capture_file") {
         eprintln!("{}", path.display());
         harness::read_capture(&bytes);
+        ran += 1;
+    }
+    assert!(ran > 0, "no regression inputs were found");
+}
+
+/// The seeds pass the targets' checks: every real capture as a file, and its frames in
+/// order as one `dissect` input (with default and with tiny tables).
+#[test]
+fn the_real_captures_pass_the_fuzz_checks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "too few captures in {}", dir.display());
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        harness::read_capture(&bytes);
+        let mut source = FileSource::from_reader(
+            path.display().to_string(),
+            Box::new(std::io::Cursor::new(bytes)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut frames = Vec::new();
+        // Damaged captures end early with an error; their good frames still count.
+        while let Ok(Some(frame)) = source.next_frame() {
+            frames.push(frame.bytes.to_vec());
+        }
+        let frames: Vec<(i8, &[u8])> = frames.iter().map(|f| (1, f.as_slice())).collect();
+        for options in [0, harness::OPT_SMALL_TABLES | harness::OPT_KEEP_SUMMARIES] {
+            harness::dissect_frames(&harness::join_frames(options, &frames));
+        }
     }
 }
 

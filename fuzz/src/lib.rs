@@ -110,8 +110,9 @@ pub fn join_frames(options: u8, frames: &[(i8, &[u8])]) -> Vec<u8> {
 /// [`split_frames`]), then renders the end-of-capture leftovers, the conversation tables
 /// and the ARP table.
 ///
-/// Panics if an output breaks a documented rule: a summary is exactly one line, a JSON
-/// record is one line of valid JSON.
+/// Panics if an output breaks a documented rule (a summary is exactly one line, a JSON
+/// record is one line of valid JSON), or if after any frame a table holds more than its
+/// cap allows.
 pub fn dissect_frames(data: &[u8]) {
     let (options, frames) = split_frames(data);
     let (tracker, reassembly) = if options & OPT_SMALL_TABLES != 0 {
@@ -150,6 +151,7 @@ pub fn dissect_frames(data: &[u8]) {
         };
         let mut d = dissect(i as u64 + 1, &frame);
         analyzer.analyse(&mut d, f.bytes);
+        check_caps(&analyzer, &tracker, &reassembly, i + 1);
         for format in [Format::Summary, Format::Table, Format::Json] {
             out.clear();
             if let Err(e) = render::write_packet(&mut out, format, &mut ctx, &d, f.bytes) {
@@ -181,6 +183,31 @@ pub fn dissect_frames(data: &[u8]) {
         assert!(
             !l.is_empty() && !l.contains('\n'),
             "bad leftover note {l:?}"
+        );
+    }
+}
+
+/// Checks that the TCP tracker and the reassembler hold no more than their caps allow.
+fn check_caps(
+    analyzer: &Analyzer,
+    tracker: &TrackerConfig,
+    reassembly: &ReassemblyConfig,
+    n: usize,
+) {
+    assert!(
+        analyzer.tcp.len() <= tracker.max_flows,
+        "frame {n}: {} TCP connections tracked, over the cap of {}",
+        analyzer.tcp.len(),
+        tracker.max_flows
+    );
+    if let Some(r) = &analyzer.reassembler {
+        assert!(
+            r.in_flight() <= reassembly.max_datagrams && r.buffered_bytes() <= reassembly.max_bytes,
+            "frame {n}: the reassembler holds {} datagrams and {} bytes, over its caps of {} and {}",
+            r.in_flight(),
+            r.buffered_bytes(),
+            reassembly.max_datagrams,
+            reassembly.max_bytes
         );
     }
 }
