@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use wirelens::capture::file::FileSource;
 
-#[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
 mod harness;
 
