@@ -242,8 +242,8 @@ where
     });
     // Packets before an error in the file are shown before the error is returned.
     render::finish(out, &mut ctx).map_err(RunError::Output)?;
-    run?;
-    let leftovers = analyzer.leftovers();
+    let mut leftovers = run?;
+    leftovers.extend(analyzer.leftovers());
     if opts.format == Format::Json {
         // JSON lines hold one packet each; what belongs to no packet goes to stderr.
         for l in leftovers {
@@ -263,13 +263,14 @@ where
 }
 
 /// The source → dissect → analyse part every mode shares: calls `sink` with each packet
-/// and its captured bytes, up to `count` packets.
+/// and its captured bytes, up to `count` packets. Returns the source's notes that came
+/// after the last packet (about blocks that follow it), which belong to no packet.
 pub fn each_packet<S>(
     source: &mut S,
     count: Option<u64>,
     analyzer: &mut Analyzer,
     mut sink: impl FnMut(&Dissection, &[u8]) -> Result<(), RunError>,
-) -> Result<(), RunError>
+) -> Result<Vec<String>, RunError>
 where
     S: Source + ?Sized,
     RunError: From<S::Error>,
@@ -299,7 +300,7 @@ where
         }
         sink(&d, frame.bytes)?;
     }
-    Ok(())
+    Ok(source_notes)
 }
 
 /// How `wirelens flows` should show a capture's conversations.

@@ -111,6 +111,7 @@ impl ArpTracker {
             for (_, ip) in by_age.iter().take(k) {
                 self.bindings.remove(ip);
             }
+            super::flowtable::keep_room(&mut self.bindings, MAX_BINDINGS);
         }
         let b = self.bindings.entry(ip).or_insert_with(|| Binding {
             proto: "arp",

@@ -4,10 +4,11 @@
 //!
 //! Hostile or broken trains never crash it and never grow memory without bound: at most
 //! [`ReassemblyConfig::max_datagrams`] datagrams and [`ReassemblyConfig::max_bytes`]
-//! bytes are buffered at once, and a datagram not completed within
-//! [`ReassemblyConfig::timeout`] seconds of capture time is dropped and reported with its
-//! holes. Overlaps (the teardrop attack), duplicates and fragments reaching past 65,535
-//! bytes (the ping of death) are reported as notes.
+//! bytes are buffered at once (a fragment that would grow a datagram past that is not
+//! kept), at most [`MAX_FRAGMENTS`] fragments are kept per datagram, and a datagram not
+//! completed within [`ReassemblyConfig::timeout`] seconds of capture time is dropped and
+//! reported with its holes. Overlaps (the teardrop attack), duplicates and fragments
+//! reaching past 65,535 bytes (the ping of death) are reported as notes.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -20,12 +21,17 @@ use crate::proto::ipv4::Ipv4;
 /// Largest IPv4 datagram payload a fragment may reach, in bytes (65,535 − 20).
 pub const MAX_PAYLOAD: usize = 65_515;
 
+/// Most fragments kept per datagram: enough for fragments of the smallest size (8 bytes
+/// of payload) to fill the largest datagram, so only duplicates and overlaps go past it.
+pub const MAX_FRAGMENTS: usize = MAX_PAYLOAD.div_ceil(8);
+
 /// Limits of the reassembler.
 #[derive(Clone, Copy, Debug)]
 pub struct ReassemblyConfig {
     /// Most datagrams being reassembled at once.
     pub max_datagrams: usize,
-    /// Most bytes buffered across all datagrams (payload and its fill map).
+    /// Most bytes buffered across all datagrams (payload, its fill map and the list of
+    /// fragments).
     pub max_bytes: usize,
     /// Seconds of capture time a datagram may take to complete.
     pub timeout: f64,
@@ -95,7 +101,16 @@ struct Pending {
     pieces: Vec<Piece>,
 }
 
+/// Bytes one fragment costs in a datagram's bookkeeping: its entry in the fragment list,
+/// and the one hole it can add to the hole list.
+const PIECE_COST: usize = std::mem::size_of::<Piece>() + std::mem::size_of::<(usize, usize)>();
+
 impl Pending {
+    /// Bytes it holds, as counted against [`ReassemblyConfig::max_bytes`].
+    fn bytes(&self) -> usize {
+        2 * self.data.len() + PIECE_COST * self.pieces.len()
+    }
+
     fn missing(&self) -> String {
         let ranges: Vec<String> = self
             .holes
@@ -145,7 +160,7 @@ impl Reassembler {
         self.pending.len()
     }
 
-    /// Payload bytes buffered now.
+    /// Bytes buffered now (payloads, fill maps and fragment lists).
     pub fn buffered_bytes(&self) -> usize {
         self.buffered
     }
@@ -167,7 +182,7 @@ impl Reassembler {
         let mut said = 0;
         for k in &old {
             if let Some(p) = self.pending.remove(k) {
-                self.buffered = self.buffered.saturating_sub(2 * p.data.len());
+                self.buffered = self.buffered.saturating_sub(p.bytes());
                 if said < 3 {
                     notes.push(format!(
                         "Datagram ID 0x{:04x} from {} to {} timed out after {} s incomplete: bytes {} never arrived.",
@@ -220,7 +235,7 @@ impl Reassembler {
         }
         if !self.pending.contains_key(&key) {
             if self.pending.len() >= self.cfg.max_datagrams
-                || self.buffered + 2 * end > self.cfg.max_bytes
+                || self.buffered + 2 * end + PIECE_COST > self.cfg.max_bytes
             {
                 if !self.said_full {
                     self.said_full = true;
@@ -247,6 +262,21 @@ impl Reassembler {
         let Some(p) = self.pending.get_mut(&key) else {
             return out;
         };
+        if p.pieces.len() >= MAX_FRAGMENTS {
+            out.notes.push(format!(
+                "Datagram ID 0x{:04x} already has {MAX_FRAGMENTS} fragments, as many as the largest datagram can need; this one is not kept.",
+                ip.id
+            ));
+            return out;
+        }
+        let grow = end.saturating_sub(p.data.len());
+        if self.buffered + 2 * grow + PIECE_COST > self.cfg.max_bytes {
+            out.notes.push(format!(
+                "Keeping this fragment of datagram ID 0x{:04x} would take the reassembler past its limit of {} buffered bytes ({} in use): it is not kept, so the datagram cannot be completed.",
+                ip.id, self.cfg.max_bytes, self.buffered
+            ));
+            return out;
+        }
         let last = end - 1;
         if p.data.len() < end {
             self.buffered += 2 * (end - p.data.len());
@@ -327,9 +357,10 @@ impl Reassembler {
             len,
             mf: ip.mf,
         });
+        self.buffered += PIECE_COST;
         if p.holes.is_empty() && p.total.is_some() {
             if let Some(mut p) = self.pending.remove(&key) {
-                self.buffered = self.buffered.saturating_sub(2 * p.data.len());
+                self.buffered = self.buffered.saturating_sub(p.bytes());
                 p.pieces.sort_by_key(|x| (x.offset, x.frame));
                 let mut frames: Vec<u64> = p.pieces.iter().map(|x| x.frame).collect();
                 frames.dedup();
