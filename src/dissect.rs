@@ -405,6 +405,35 @@ fn dissect_ipv4_payload(
     }
 }
 
+/// How the note on a first fragment ends when its transport header is decoded from it.
+const FIRST_FRAGMENT_TAIL: &str = ", but its checksum covers the whole datagram.";
+
+/// Takes the transport layer off a fragment that did not complete its datagram: with
+/// reassembly on, that layer is decoded once, from the whole datagram, on the frame that
+/// completes it (as Wireshark shows it). The fragment's bytes are shown as data.
+pub fn hold_fragment(d: &mut Dissection) {
+    let Some(ip) = &d.ipv4 else { return };
+    if d.tcp.is_none() && d.udp.is_none() && d.icmp.is_none() {
+        return;
+    }
+    d.tcp = None;
+    d.udp = None;
+    d.icmp = None;
+    for n in &mut d.notes {
+        if let Some(head) = n.strip_suffix(FIRST_FRAGMENT_TAIL)
+            && let Some(head) = head.strip_suffix(" is decoded")
+        {
+            *n = format!("{head} is shown with the whole datagram, once it is reassembled.");
+        }
+    }
+    let start = ip.offset + usize::from(ip.ihl);
+    let end = (ip.offset + usize::from(ip.total_len)).min(d.caplen as usize);
+    d.payload = (end > start).then_some(Span {
+        offset: start,
+        len: end - start,
+    });
+}
+
 /// Decodes the transport layer of a datagram the reassembler completed on this frame,
 /// replacing the one decoded from the fragment alone. Offsets of the new layers count
 /// from the datagram's first payload byte.
@@ -478,7 +507,7 @@ fn decode_transport(
     let first_fragment = ip.mf;
     if first_fragment && !quoted {
         notes.push(format!(
-            "IPv4 fragment: bytes 0–{} of datagram ID 0x{:04x}, more follow; the {name} header is decoded, but its checksum covers the whole datagram.",
+            "IPv4 fragment: bytes 0–{} of datagram ID 0x{:04x}, more follow; the {name} header is decoded{FIRST_FRAGMENT_TAIL}",
             ip.payload_len().saturating_sub(1),
             ip.id
         ));

@@ -176,8 +176,11 @@ impl Analyzer {
             let payload = bytes.get(start..end).unwrap_or_default();
             let out = r.offer(d.n, d.ts, ip, payload);
             d.notes.extend(out.notes);
-            if let Some(dg) = out.datagram {
-                crate::dissect::attach_datagram(d, dg);
+            match out.datagram {
+                Some(dg) => crate::dissect::attach_datagram(d, dg),
+                // With reassembly on, a fragment's transport header is shown once, from the
+                // whole datagram (as Wireshark does): a first fragment's partial one goes.
+                None => crate::dissect::hold_fragment(d),
             }
         }
         self.icmp_packets += u64::from(d.icmp.is_some());
