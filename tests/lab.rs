@@ -4,27 +4,15 @@
 //! `lab down`. Needs root: skipped with a reason otherwise, except under `CI=true`.
 //! The tests run one at a time (`lab down` removes every lab's namespaces).
 
+mod common;
+
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wirelens::lab::netns::can_create_namespaces;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn may_run() -> bool {
-    match can_create_namespaces() {
-        Ok(()) => true,
-        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but the lab tests cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping: {why}");
-            false
-        }
-    }
-}
 
 fn lab_namespaces() -> Vec<String> {
     let out = Command::new("ip").args(["netns", "list"]).output();
@@ -82,7 +70,7 @@ fn stages(packets: &[Value]) -> Vec<String> {
 #[test]
 fn handshake_shows_every_stage_and_the_socket_calls() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let (packets, calls) = scenario("handshake");
@@ -118,7 +106,7 @@ fn handshake_shows_every_stage_and_the_socket_calls() {
 #[test]
 fn refused_shows_a_reset() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let (packets, calls) = scenario("refused");
@@ -132,7 +120,7 @@ fn refused_shows_a_reset() {
 #[test]
 fn arp_shows_request_reply_and_gratuitous() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let (packets, _) = scenario("arp");
@@ -154,7 +142,7 @@ fn arp_shows_request_reply_and_gratuitous() {
 #[test]
 fn broadcast_reaches_the_listener_both_ways() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let (packets, calls) = scenario("broadcast");
@@ -177,7 +165,7 @@ fn broadcast_reaches_the_listener_both_ways() {
 #[test]
 fn fragments_are_reassembled() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let (packets, _) = scenario("fragments");
@@ -199,7 +187,7 @@ fn fragments_are_reassembled() {
 #[test]
 fn all_runs_every_scenario_and_leaves_nothing() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let (packets, calls) = scenario("all");
@@ -216,7 +204,7 @@ fn all_runs_every_scenario_and_leaves_nothing() {
 #[test]
 fn sigint_mid_run_still_removes_the_network() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let child = Command::new(env!("CARGO_BIN_EXE_wirelens"))
@@ -253,7 +241,7 @@ fn sigint_mid_run_still_removes_the_network() {
 #[test]
 fn keep_leaves_the_network_up_and_down_removes_it() {
     let _one = ONE_AT_A_TIME.lock();
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let out = lab(&["refused", "--keep"]);

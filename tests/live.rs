@@ -9,6 +9,8 @@
 //! `CI=true`, where they must run. The tests of bad input need no privilege and always run.
 //! Timeouts below only keep a broken build from hanging the suite; no test measures time.
 
+mod common;
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -23,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wirelens::capture::file::FileSource;
-use wirelens::lab::netns::{NetnsPair, can_create_namespaces, in_netns};
+use wirelens::lab::netns::{NetnsPair, in_netns};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirelens");
 /// Generous bound on any wait, so that a broken build fails instead of hanging.
@@ -32,21 +34,6 @@ const PATIENCE: Duration = Duration::from_secs(30);
 const PORT: u16 = 8090;
 /// The UDP port of the broadcasts (nothing listens there).
 const BROADCAST_PORT: u16 = 7777;
-
-/// Skips (returns false) with a printed reason when namespaces cannot be made here;
-/// under CI=true that is a failure instead.
-fn may_run() -> bool {
-    match can_create_namespaces() {
-        Ok(()) => true,
-        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but this test cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping: {why}");
-            false
-        }
-    }
-}
 
 fn pair() -> NetnsPair {
     NetnsPair::create("wll", "va", "vb", None).unwrap_or_else(|e| panic!("{e}"))
@@ -410,7 +397,7 @@ fn tshark_agrees(file: &Path, lines: &[String]) {
 /// out.pcap` shows a kernel TCP handshake staged 1/3 … 3/3, and out.pcap holds exactly
 /// the packets shown.
 fn twelve_packets_with_a_handshake(backend: &str) {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();
@@ -478,7 +465,7 @@ fn pnet_backend_shows_a_kernel_handshake_and_writes_exactly_what_it_shows() {
 /// exactly what its capture showed.
 #[test]
 fn both_backends_select_the_same_packets_and_sigint_and_sigterm_end_them_cleanly() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();
@@ -554,7 +541,7 @@ fn both_backends_select_the_same_packets_and_sigint_and_sigterm_end_them_cleanly
 /// file holding what was shown.
 #[test]
 fn an_interface_going_down_ends_the_capture_with_a_valid_file() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();
@@ -587,7 +574,7 @@ fn an_interface_going_down_ends_the_capture_with_a_valid_file() {
 /// that user, as with `tcpdump -Z`.
 #[test]
 fn the_capture_goes_on_as_the_user_it_switched_to() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let uid = Command::new("id").args(["-u", "nobody"]).output();
@@ -644,7 +631,7 @@ fn the_capture_goes_on_as_the_user_it_switched_to() {
 /// `--duration` ends the capture by itself, cleanly, whatever it caught.
 #[test]
 fn duration_ends_the_capture_with_a_valid_file() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();
@@ -665,7 +652,7 @@ fn duration_ends_the_capture_with_a_valid_file() {
 /// and in the file, and the length on the wire stays the real one.
 #[test]
 fn snaplen_keeps_exactly_that_many_bytes_with_both_backends() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();
@@ -711,7 +698,7 @@ fn snaplen_keeps_exactly_that_many_bytes_with_both_backends() {
 /// A reader that goes away (`| head -1`) ends the capture quietly with exit code 0.
 #[test]
 fn a_closed_output_pipe_ends_the_capture_quietly() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();
@@ -733,7 +720,7 @@ fn a_closed_output_pipe_ends_the_capture_quietly() {
 /// `wirelens interfaces` inside namespace b shows vb with its address, MAC and state.
 #[test]
 fn interfaces_lists_the_veth_with_its_address_and_mac() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let p = pair();

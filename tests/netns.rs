@@ -2,24 +2,11 @@
 //! left behind afterwards. Needs root; skipped with a reason otherwise, except under
 //! `CI=true`, where it must run.
 
+mod common;
+
 use std::process::Command;
 
-use wirelens::lab::netns::{NetnsPair, can_create_namespaces};
-
-/// Skips (returns false) with a printed reason when namespaces cannot be made here;
-/// under CI=true that is a failure instead.
-fn may_run() -> bool {
-    match can_create_namespaces() {
-        Ok(()) => true,
-        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but this test cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping: {why}");
-            false
-        }
-    }
-}
+use wirelens::lab::netns::NetnsPair;
 
 fn namespaces() -> String {
     let out = Command::new("ip").args(["netns", "list"]).output();
@@ -29,7 +16,7 @@ fn namespaces() -> String {
 
 #[test]
 fn two_namespaces_talk_over_the_veth_and_vanish_afterwards() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let names;
@@ -51,7 +38,7 @@ fn two_namespaces_talk_over_the_veth_and_vanish_afterwards() {
 
 #[test]
 fn namespaces_are_removed_even_when_the_test_panics() {
-    if !may_run() {
+    if !common::may_run() {
         return;
     }
     let result = std::panic::catch_unwind(|| {

@@ -96,6 +96,35 @@ fn draw_bits(len: usize, mask: u32, raw: u32) -> String {
     s
 }
 
+/// The source- and destination-port fields every transport header starts with (at
+/// `offset` and `offset + 2`), each with the service its number names. Ports at or above
+/// `ephemeral_from` are described as picked by the sender's operating system.
+pub(crate) fn port_fields(
+    offset: usize,
+    src: u16,
+    dst: u16,
+    transport: crate::lookup::Transport,
+    ephemeral_from: u16,
+) -> [Field; 2] {
+    let meaning = |p: u16| match crate::lookup::service(p, transport) {
+        Some(s) => format!("{} ({})", s.name, s.description),
+        None if p >= ephemeral_from => {
+            "ephemeral port: picked by the sender's OS for this conversation".into()
+        }
+        None => "no well-known service".into(),
+    };
+    [
+        Field::new(offset, 2, "Source port", src.to_string(), meaning(src)),
+        Field::new(
+            offset + 2,
+            2,
+            "Destination port",
+            dst.to_string(),
+            meaning(dst),
+        ),
+    ]
+}
+
 /// An Ethernet MAC address (EUI-48).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct MacAddr(pub [u8; 6]);

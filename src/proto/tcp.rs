@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 
 use super::checksum::Sum;
 use super::{Field, be8, be16, be32};
-use crate::lookup::{self, Transport};
+use crate::lookup::Transport;
 
 /// Byte ranges of the TCP header, relative to its start.
 pub mod field {
@@ -457,28 +457,16 @@ impl Tcp {
         let o = self.offset;
         let f = self.flags;
         let word = u32::from(u16::from(self.header_len / 4) << 12 | f.0);
-        let port = |p: u16| match lookup::service(p, Transport::Tcp) {
-            Some(s) => format!("{} ({})", s.name, s.description),
-            None if p >= 49152 => {
-                "ephemeral port: picked by the client's OS for this connection".into()
-            }
-            None => "no well-known service".into(),
-        };
+        let [src, dst] = super::port_fields(
+            o + field::SRC_PORT.start,
+            self.src_port,
+            self.dst_port,
+            Transport::Tcp,
+            49152,
+        );
         let mut v = vec![
-            Field::new(
-                o + field::SRC_PORT.start,
-                2,
-                "Source port",
-                self.src_port.to_string(),
-                port(self.src_port),
-            ),
-            Field::new(
-                o + field::DST_PORT.start,
-                2,
-                "Destination port",
-                self.dst_port.to_string(),
-                port(self.dst_port),
-            ),
+            src,
+            dst,
             Field::new(
                 o + field::SEQ.start,
                 4,

@@ -149,26 +149,16 @@ impl Udp {
     /// The header's fields, with their meanings.
     pub fn fields(&self) -> Vec<Field> {
         let o = self.offset;
-        let port = |p: u16| match lookup::service(p, Transport::Udp) {
-            Some(s) => format!("{} ({})", s.name, s.description),
-            None if p >= 32768 => "ephemeral port: picked by the sender's OS".into(),
-            None => "no well-known service".into(),
-        };
+        let [src, dst] = super::port_fields(
+            o + field::SRC_PORT.start,
+            self.src_port,
+            self.dst_port,
+            Transport::Udp,
+            32768,
+        );
         vec![
-            Field::new(
-                o + field::SRC_PORT.start,
-                2,
-                "Source port",
-                self.src_port.to_string(),
-                port(self.src_port),
-            ),
-            Field::new(
-                o + field::DST_PORT.start,
-                2,
-                "Destination port",
-                self.dst_port.to_string(),
-                port(self.dst_port),
-            ),
+            src,
+            dst,
             Field::new(
                 o + field::LENGTH.start,
                 2,
