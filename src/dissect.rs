@@ -428,7 +428,8 @@ pub fn hold_fragment(d: &mut Dissection) {
     }
     let start = ip.offset + usize::from(ip.ihl);
     let end = (ip.offset + usize::from(ip.total_len)).min(d.caplen as usize);
-    d.payload = (end > start).then_some(Span {
+    // `then`, not `then_some`: the length may only be computed when end > start.
+    d.payload = (end > start).then(|| Span {
         offset: start,
         len: end - start,
     });
