@@ -266,11 +266,11 @@ fn snaplen_zero_or_huge_is_a_note_and_the_packets_are_shown() {
     for (snaplen, note) in [
         (
             0,
-            "[the file header gives a snapshot length of 0; like libpcap, wirelens reads that as \"no limit\".]",
+            "[the file header gives a snapshot length of 0 (at byte 16); like libpcap, wirelens reads that as \"no limit\".]",
         ),
         (
             u32::MAX,
-            "[the file header gives a snapshot length of 4294967295 bytes, more than any capture tool uses; records longer than 262144 bytes are still refused.]",
+            "[the file header gives a snapshot length of 4294967295 bytes (at byte 16), more than any capture tool uses; records longer than 262144 bytes are still refused.]",
         ),
     ] {
         let mut b = pcap_header(2, 4, snaplen);

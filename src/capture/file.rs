@@ -971,12 +971,16 @@ impl FileSource {
     fn note_header_snaplen(&mut self, snaplen: u32) {
         if snaplen == 0 {
             self.note(|| {
-                "the file header gives a snapshot length of 0; like libpcap, wirelens reads that as \"no limit\".".to_string()
+                format!(
+                    "the file header gives a snapshot length of 0 (at byte {}); like libpcap, wirelens reads that as \"no limit\".",
+                    pcap::SNAPLEN
+                )
             });
         } else if snaplen > MAX_CAPLEN {
             self.note(|| {
                 format!(
-                    "the file header gives a snapshot length of {snaplen} bytes, more than any capture tool uses; records longer than {MAX_CAPLEN} bytes are still refused."
+                    "the file header gives a snapshot length of {snaplen} bytes (at byte {}), more than any capture tool uses; records longer than {MAX_CAPLEN} bytes are still refused.",
+                    pcap::SNAPLEN
                 )
             });
         }
