@@ -267,21 +267,20 @@ fn a_million_connections_and_endless_fragment_trains_stay_under_the_memory_bound
     );
     assert_eq!(code, 0);
     assert_eq!(lines, packets, "one summary line per packet");
-    // The caps were reached, and each said so once.
+    // The caps were reached, and each said so once. With reassembly on, a fragment's UDP
+    // header counts only once its datagram completes (as in tshark with defragmentation),
+    // so trains that never complete fill the reassembler, not the UDP table; the UDP table
+    // shares its bounded FlowTable with TCP.
     full.sort();
-    assert_eq!(full.len(), 3, "{full:#?}");
+    assert_eq!(full.len(), 2, "{full:#?}");
     assert_eq!(
         full[0],
         "The table of TCP connections is full (65536 at once): the least recently active were retired early, so later packets of theirs are counted as new conversations."
     );
-    assert_eq!(
-        full[1],
-        "The table of UDP conversations is full (65536 at once): the least recently active were retired early, so later packets of theirs are counted as new conversations."
-    );
     assert!(
-        full[2].starts_with("Too many datagrams are being reassembled at once ("),
+        full[1].starts_with("Too many datagrams are being reassembled at once ("),
         "{}",
-        full[2]
+        full[1]
     );
     assert!(
         peak_kib < PEAK_RSS_BOUND_KIB,
