@@ -327,11 +327,11 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     let mut source = FileSource::open(path)?;
     let mut analyzer = Analyzer::new(TrackerConfig::default(), Some(ReassemblyConfig::default()));
     let rows = std::rc::Rc::new(std::cell::RefCell::new(flows::FlowRows::new(opts.json)));
-    let table = opts.ladder.is_none() && !opts.arp;
-    if table {
-        analyzer.send_summaries_to(rows.clone());
-    } else {
+    if opts.ladder.is_some() {
+        // The ladder needs its connection's summary, found at the end.
         analyzer.keep_summaries();
+    } else if !opts.arp {
+        analyzer.send_summaries_to(rows.clone());
     }
     let mut first = None;
     let mut rungs = Vec::new();

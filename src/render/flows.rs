@@ -2,8 +2,6 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table};
-
 use crate::analysis::FlowSummary;
 use crate::analysis::arp::Binding;
 use crate::capture::Timestamp;
@@ -19,8 +17,9 @@ pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, rows: &[T]) -> io::R
     Ok(())
 }
 
-/// Writes the conversations as a table, with ARP and ICMP counted apart and a legend of
-/// the state codes under it. `first` is the capture's first timestamp, for start times.
+/// Writes the conversations as a table (TCP then UDP, each in stream order), with ARP and
+/// ICMP counted apart and a legend of the state codes under it. `first` is the capture's
+/// first timestamp, for start times.
 pub fn write_table(
     out: &mut dyn Write,
     flows: &[FlowSummary],
@@ -29,53 +28,15 @@ pub fn write_table(
     icmp: u64,
     width: u16,
 ) -> io::Result<()> {
-    let mut t = new_table(width);
-    t.set_header(vec![
-        "#",
-        "client",
-        "server",
-        "service",
-        "pkts →/←",
-        "bytes →/←",
-        "start s",
-        "dur s",
-        "handshake",
-        "closed",
-        "state",
-        "zeek",
-        "history",
-    ]);
-    let base = first.map(|f| f.as_secs_f64()).unwrap_or(0.0);
-    for f in flows {
-        t.add_row(vec![
-            format!("{} {}", f.proto, f.stream),
-            f.client.clone(),
-            f.server.clone(),
-            f.service.unwrap_or("").to_string(),
-            format!("{} / {}", f.client_packets, f.server_packets),
-            format!("{} / {}", f.client_bytes, f.server_bytes),
-            format!("{:.3}", f.start.as_secs_f64() - base),
-            format!("{:.3}", f.duration),
-            f.handshake.unwrap_or("").to_string(),
-            match f.closed_by {
-                Some(c) => serde_json::to_value(c)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                None => String::new(),
-            },
-            f.state.map(|s| s.to_string()).unwrap_or_default(),
-            f.conn_state.to_string(),
-            f.history.clone(),
-        ]);
+    // One way to draw the table: the one `wirelens flows` uses for captures of any size.
+    let mut rows = FlowRows::new(false);
+    if let Some(f) = first {
+        rows.set_start(f);
     }
-    writeln!(out, "{t}")?;
-    writeln!(
-        out,
-        "{} conversations; also {arp} ARP and {icmp} ICMP packets, which belong to no conversation.",
-        flows.len()
-    )?;
-    out.write_all(LEGEND.as_bytes())
+    for f in flows {
+        rows.add(f)?;
+    }
+    rows.write(out, arp, icmp, width)
 }
 
 /// Writes the ARP table: one row per IP address, with every MAC that claimed it.
@@ -85,16 +46,16 @@ pub fn write_arp_table(
     first: Option<Timestamp>,
     width: u16,
 ) -> io::Result<()> {
-    let mut t = new_table(width);
-    t.set_header(vec![
+    const ARP_HEADER: [&str; 6] = [
         "IP",
         "MAC",
         "first seen s",
         "last seen s",
         "packets",
         "warning",
-    ]);
+    ];
     let base = first.map(|f| f.as_secs_f64()).unwrap_or(0.0);
+    let mut texts: Vec<String> = Vec::with_capacity(table.len() * ARP_HEADER.len());
     for b in table {
         let others: Vec<String> = b
             .macs
@@ -102,7 +63,7 @@ pub fn write_arp_table(
             .filter(|m| **m != b.mac)
             .map(|m| m.to_string())
             .collect();
-        t.add_row(vec![
+        texts.extend([
             b.ip.to_string(),
             b.mac.to_string(),
             format!("{:.3}", b.first_seen.as_secs_f64() - base),
@@ -118,21 +79,23 @@ pub fn write_arp_table(
             },
         ]);
     }
-    writeln!(out, "{t}")?;
+    let mut cells: Vec<&str> = ARP_HEADER.to_vec();
+    cells.extend(texts.iter().map(String::as_str));
+    let widths = grid::column_widths(&cells, ARP_HEADER.len(), usize::from(width));
+    let mut buf = Vec::new();
+    grid::write(
+        &mut buf,
+        &widths,
+        &ARP_HEADER,
+        cells.get(ARP_HEADER.len()..).unwrap_or_default(),
+    );
+    buf.push(b'\n');
+    out.write_all(&buf)?;
     writeln!(
         out,
         "{} addresses learned from ARP senders (IP → the MAC that last claimed it).",
         table.len()
     )
-}
-
-fn new_table(width: u16) -> Table {
-    let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width);
-    t
 }
 
 const LEGEND: &str = "\
