@@ -201,11 +201,17 @@ fn neighbour_in(table: &str, iface: &str, ip: Ipv4Addr) -> Option<MacAddr> {
     })
 }
 
+/// The interface the tests use: `va`, 10.77.0.1/24, up, with a carrier.
+#[cfg(test)]
+pub(crate) fn test_interface() -> Interface {
+    tests::va()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn va() -> Interface {
+    pub(super) fn va() -> Interface {
         Interface {
             name: "va".into(),
             index: 2,

@@ -345,21 +345,9 @@ fn random_id() -> u16 {
 mod tests {
     use super::*;
     use crate::send::Options;
-    use crate::send::iface::Subnet;
 
     fn va() -> Interface {
-        Interface {
-            name: "va".into(),
-            index: 2,
-            mac: MacAddr([2, 0x77, 0, 0, 0, 1]),
-            subnets: vec![Subnet {
-                addr: Ipv4Addr::new(10, 77, 0, 1),
-                prefix: 24,
-            }],
-            up: true,
-            carrier: true,
-            loopback: false,
-        }
+        crate::send::iface::test_interface()
     }
 
     fn req(packet: Packet) -> Request {
