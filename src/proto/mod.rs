@@ -18,6 +18,10 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+/// A field's text: a constant or, when it is worked out per packet, an owned string
+/// (most meanings are constants, and building a table then allocates nothing for them).
+pub type Text = std::borrow::Cow<'static, str>;
+
 /// One header field, as the `table` format shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
@@ -30,9 +34,9 @@ pub struct Field {
     /// The field's name, e.g. "Time to live".
     pub name: &'static str,
     /// The field's value as printed, e.g. "64".
-    pub value: String,
+    pub value: Text,
     /// What the value means, in plain words; may be empty.
-    pub meaning: String,
+    pub meaning: Text,
 }
 
 impl Field {
@@ -41,8 +45,8 @@ impl Field {
         offset: usize,
         len: usize,
         name: &'static str,
-        value: impl Into<String>,
-        meaning: impl Into<String>,
+        value: impl Into<Text>,
+        meaning: impl Into<Text>,
     ) -> Field {
         Field {
             offset,
@@ -62,8 +66,8 @@ impl Field {
         mask: u32,
         raw: u32,
         name: &'static str,
-        value: impl Into<String>,
-        meaning: impl Into<String>,
+        value: impl Into<Text>,
+        meaning: impl Into<Text>,
     ) -> Field {
         Field {
             offset,

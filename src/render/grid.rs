@@ -22,7 +22,33 @@ const PAD: usize = 1;
 
 /// Display width of `s` in terminal columns, as comfy-table measures it.
 pub fn width(s: &str) -> usize {
-    if s.is_ascii() { s.len() } else { s.width() }
+    if s.is_ascii() {
+        s.len()
+    } else {
+        narrow_width(s).unwrap_or_else(|| s.width())
+    }
+}
+
+/// The width of `s` when it is printable ASCII plus only characters that are one column
+/// wide wherever they stand (the punctuation our meanings use: `×`, `–`, `→`, `…`, box
+/// drawing…); `None` for anything else, which [`UnicodeWidthStr::width`] then measures
+/// with its context rules (emoji sequences, variation selectors, combining marks).
+fn narrow_width(s: &str) -> Option<usize> {
+    let mut n = 0;
+    for c in s.chars() {
+        let one = match c {
+            ' '..='~' => true,
+            '\u{a0}'..='\u{ff}' => c != '\u{ad}',
+            '\u{2010}'..='\u{2027}' | '\u{2190}'..='\u{21ff}' => true,
+            '\u{2200}'..='\u{22ff}' | '\u{2500}'..='\u{259f}' => true,
+            _ => false,
+        };
+        if !one {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
 }
 
 /// Column widths (content only, without padding) for a table `table_width` columns wide
@@ -35,6 +61,10 @@ pub fn column_widths(cells: &[&str], ncols: usize, table_width: usize) -> Vec<us
 
 /// The widest line of a cell, at least 1 (as comfy-table counts it).
 fn cell_width(cell: &str) -> usize {
+    if is_printable_ascii(cell) {
+        // One line (a newline is not printable), one column per byte.
+        return cell.len().max(1);
+    }
     lines(cell).map(width).max().unwrap_or(0).max(1)
 }
 
@@ -197,7 +227,9 @@ impl Columns for ColumnStats<'_> {
 /// True when every byte is printable ASCII (space to tilde): one column per byte, and
 /// comfy-table splits long words of such text by bytes.
 fn is_printable_ascii(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+    // A fold without an early exit, so that the compiler checks 16 or 32 bytes at a time.
+    s.bytes()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(0x20) < 0x5f))
 }
 
 /// The widest piece [`split_line`] makes of a printable-ASCII `line`.
@@ -538,20 +570,104 @@ pub struct RowScratch {
     pieces: Vec<(usize, usize, usize, usize)>,
     /// For each column, its first piece and how many it has.
     columns: Vec<(usize, usize)>,
+    /// A blank content line for `template_widths`: borders, separators and spaces.
+    template: Vec<u8>,
+    /// Where each column's text starts in `template`.
+    starts: Vec<usize>,
+    /// The widths `template` was built for.
+    template_widths: Vec<usize>,
+}
+
+impl RowScratch {
+    /// Builds the blank content line for `widths` unless it is already built.
+    fn prepare(&mut self, widths: &[usize]) {
+        if self.template_widths == widths && !self.template.is_empty() {
+            return;
+        }
+        self.template_widths.clear();
+        self.template_widths.extend_from_slice(widths);
+        self.template.clear();
+        self.starts.clear();
+        self.template.extend_from_slice(&CONTENT[0]);
+        for (i, &w) in widths.iter().enumerate() {
+            if i > 0 {
+                self.template.extend_from_slice(&CONTENT[1]);
+            }
+            self.template.push(b' ');
+            self.starts.push(self.template.len());
+            spaces(&mut self.template, w + PAD);
+        }
+        self.template.extend_from_slice(&CONTENT[2]);
+    }
 }
 
 /// Writes a table like comfy-table's `Display` (no newline after the last line):
 /// `header` (if not empty) and `rows`, each row `widths.len()` cells long, with the
 /// content widths from [`column_widths`].
+///
+/// Rows are looked up in a per-thread cache of rows already drawn (see [`RowCache`]).
 pub fn write(out: &mut Vec<u8>, widths: &[usize], header: &[&str], rows: &[&str]) {
     let ncols = widths.len();
-    let mut scratch = RowScratch::default();
-    write_start(out, widths, header, &mut scratch);
-    for row in rows.chunks(ncols.max(1)) {
-        write_row(out, widths, row, &mut scratch);
-        out.push(b'\n');
-    }
+    ROWS.with_borrow_mut(|cache| {
+        let scratch = &mut cache.scratch;
+        write_start(out, widths, header, scratch);
+        for row in rows.chunks(ncols.max(1)) {
+            cache.write_row(out, widths, row);
+            out.push(b'\n');
+        }
+    });
     write_end(out, widths);
+}
+
+/// Bytes of drawn rows the cache of each thread keeps at most; it is emptied when full.
+const ROW_CACHE_BYTES: usize = 4 << 20;
+
+thread_local! {
+    /// The rows this thread has drawn for [`write`].
+    static ROWS: std::cell::RefCell<RowCache> = std::cell::RefCell::default();
+}
+
+/// Rows already drawn, keyed by their column widths and cells. One packet's tables
+/// repeat many rows of the packets before it (version, flags, TTL, protocol, the same
+/// hosts' addresses…), and copying a drawn row costs a small part of splitting and
+/// drawing it again. The key holds the whole content, so a hit is always exact.
+#[derive(Debug, Default)]
+struct RowCache {
+    rows: std::collections::HashMap<Vec<u8>, Vec<u8>, crate::analysis::flowtable::FlowHashBuilder>,
+    /// Bytes held in `rows` (keys and rows).
+    held: usize,
+    /// The key being built.
+    key: Vec<u8>,
+    scratch: RowScratch,
+}
+
+impl RowCache {
+    /// [`write_row`], from the cache when this row was drawn before at these widths.
+    fn write_row(&mut self, out: &mut Vec<u8>, widths: &[usize], cells: &[&str]) {
+        self.key.clear();
+        for w in widths {
+            self.key.extend_from_slice(&(*w as u32).to_le_bytes());
+        }
+        for c in cells {
+            // 0xff never occurs in UTF-8, so it ends each cell unambiguously.
+            self.key.extend_from_slice(c.as_bytes());
+            self.key.push(0xff);
+        }
+        if let Some(row) = self.rows.get(self.key.as_slice()) {
+            out.extend_from_slice(row);
+            return;
+        }
+        let start = out.len();
+        write_row(out, widths, cells, &mut self.scratch);
+        let row = out.get(start..).unwrap_or_default();
+        let size = self.key.len() + row.len();
+        if self.held + size > ROW_CACHE_BYTES {
+            self.rows.clear();
+            self.held = 0;
+        }
+        self.held += size;
+        self.rows.insert(self.key.clone(), row.to_vec());
+    }
 }
 
 /// The top of a table: its top rule and, if `header` is not empty, the header and the
@@ -578,17 +694,37 @@ fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4]) {
         if i > 0 {
             out.extend_from_slice(&chars[2]);
         }
-        for _ in 0..w + 2 * PAD {
-            out.extend_from_slice(&chars[1]);
-        }
+        fill(out, chars[1], w + 2 * PAD);
     }
     out.extend_from_slice(&chars[3]);
     out.push(b'\n');
 }
 
+/// Appends `n` copies of `c`, doubling what is already written rather than copying
+/// three bytes at a time.
+fn fill(out: &mut Vec<u8>, c: BoxChar, n: usize) {
+    if n == 0 {
+        return;
+    }
+    let start = out.len();
+    let end = start + 3 * n;
+    out.extend_from_slice(&c);
+    while out.len() < end {
+        let have = out.len() - start;
+        out.extend_from_within(start..start + have.min(end - out.len()));
+    }
+}
+
 /// The lines of one row (no newline after the last), each cell split to its width.
 pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &mut RowScratch) {
-    let RowScratch { pieces, columns } = scratch;
+    scratch.prepare(widths);
+    let RowScratch {
+        pieces,
+        columns,
+        template,
+        starts,
+        ..
+    } = scratch;
     pieces.clear();
     columns.clear();
     for (i, w) in widths.iter().enumerate() {
@@ -618,25 +754,43 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
         columns.push((first, pieces.len() - first));
     }
     let height = columns.iter().map(|c| c.1).max().unwrap_or(0);
-    let line_len: usize = widths.iter().map(|w| w + 2 * PAD + 3).sum::<usize>() + 4;
-    out.reserve(height * line_len);
+    let piece_of = |col: usize, l: usize| -> Option<(&[u8], usize)> {
+        let &(first, count) = columns.get(col)?;
+        if l >= count {
+            return None;
+        }
+        let &(c, a, b, pw) = pieces.get(first + l)?;
+        Some((cells.get(c)?.as_bytes().get(a..b)?, pw))
+    };
+    out.reserve(height * (template.len() + 1));
     for l in 0..height {
         if l > 0 {
             out.push(b'\n');
         }
+        // Most lines are text as wide as it is long (ASCII): copy the blank line and
+        // drop each piece into place. Otherwise, build the line piece by piece.
+        let narrow = widths
+            .iter()
+            .enumerate()
+            .all(|(i, &w)| piece_of(i, l).is_none_or(|(t, pw)| t.len() == pw && pw <= w));
+        if narrow {
+            let base = out.len();
+            out.extend_from_slice(template);
+            for (i, &start) in starts.iter().enumerate() {
+                if let Some((text, _)) = piece_of(i, l)
+                    && let Some(slot) = out.get_mut(base + start..base + start + text.len())
+                {
+                    slot.copy_from_slice(text);
+                }
+            }
+            continue;
+        }
         out.extend_from_slice(&CONTENT[0]);
-        for (i, (&(first, count), &w)) in columns.iter().zip(widths).enumerate() {
+        for (i, &w) in widths.iter().enumerate() {
             if i > 0 {
                 out.extend_from_slice(&CONTENT[1]);
             }
-            let piece = (l < count)
-                .then(|| pieces.get(first + l))
-                .flatten()
-                .and_then(|&(c, a, b, pw)| {
-                    let bytes = cells.get(c)?.as_bytes().get(a..b)?;
-                    Some((bytes, pw))
-                });
-            match piece {
+            match piece_of(i, l) {
                 Some((text, pw)) => {
                     out.push(b' ');
                     out.extend_from_slice(text);
@@ -839,6 +993,40 @@ mod tests {
                     "{ncols} columns, width {width}: {cells:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn narrow_width_agrees_with_unicode_width() {
+        // Every character the fast path accepts, alone and between others, measures
+        // what unicode-width says; characters it rejects fall back to unicode-width.
+        let mut accepted = 0;
+        for c in (0x20u32..0x3000).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            let Some(n) = narrow_width(&alone) else {
+                continue;
+            };
+            accepted += 1;
+            assert_eq!(n, alone.width(), "{c:?} U+{:04X}", u32::from(c));
+            for ctx in [format!("a{c}b"), format!("{c}{c}"), format!("× {c} →")] {
+                assert_eq!(narrow_width(&ctx), Some(ctx.width()), "{ctx:?}");
+                assert_eq!(width(&ctx), ctx.width(), "{ctx:?}");
+            }
+        }
+        assert!(
+            accepted > 500,
+            "the fast path accepts {accepted} characters"
+        );
+        for s in [
+            "a\u{fe0f}",
+            "→\u{fe0f}",
+            "e\u{301}",
+            "中",
+            "\u{200b}",
+            "a\nb",
+        ] {
+            assert_eq!(narrow_width(s), None, "{s:?}");
+            assert_eq!(width(s), if s.is_ascii() { s.len() } else { s.width() });
         }
     }
 

@@ -109,8 +109,8 @@ pub fn write_packet(
     match format {
         Format::Summary => summary::write(out, ctx, d),
         Format::Table => {
-            if ctx.pool.is_none() && ctx.batch && two_cores() {
-                ctx.pool = parallel::TablePool::new(ctx.width);
+            if ctx.pool.is_none() && ctx.batch && cores() > 1 {
+                ctx.pool = parallel::TablePool::new(ctx.width, cores());
             }
             let rel = ctx.relative(d.ts);
             if let Some(pool) = ctx.pool.as_mut() {
@@ -131,12 +131,12 @@ pub fn finish(out: &mut dyn Write, ctx: &mut Context) -> io::Result<()> {
     }
 }
 
-/// True when this process may run on more than one core. Asked once: the standard
-/// library reads cgroup files to answer, which perf showed costing more than drawing a
-/// packet when it was asked per packet.
-fn two_cores() -> bool {
-    static TWO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *TWO.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+/// How many cores this process may run on. Asked once: the standard library reads
+/// cgroup files to answer, which perf showed costing more than drawing a packet when it
+/// was asked per packet.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 use crate::dissect::Span;
