@@ -128,13 +128,18 @@ impl<W: Write + ?Sized> Write for DeferFlush<'_, W> {
 
 /// The live source, flushing the output and the `-w` file each time it has nothing to
 /// hand out (the kernel has no packet waiting, or the filter rejected one).
-struct FlushWhenIdle<'a, W: Write + ?Sized> {
-    source: &'a mut LiveSource,
+struct FlushWhenIdle<'a, S: ?Sized, W: Write + ?Sized> {
+    source: &'a mut S,
     out: &'a RefCell<W>,
     file: Option<(&'a Path, &'a RefCell<BufWriter<File>>)>,
 }
 
-impl<W: Write + ?Sized> Source for FlushWhenIdle<'_, W> {
+impl<S, W> Source for FlushWhenIdle<'_, S, W>
+where
+    S: Source + ?Sized,
+    RunError: From<S::Error>,
+    W: Write + ?Sized,
+{
     type Error = RunError;
 
     fn name(&self) -> &str {
@@ -369,6 +374,112 @@ mod tests {
             "{r}"
         );
         assert!(r.contains("kernel drops unknown"), "{r}");
+    }
+
+    /// A source that follows a script: `Some(n)` hands out an n-byte packet, `None`
+    /// finds nothing waiting; then the end.
+    struct Scripted {
+        steps: Vec<Option<usize>>,
+        pos: usize,
+        bytes: [u8; 64],
+    }
+
+    impl Source for Scripted {
+        type Error = LiveError;
+
+        fn name(&self) -> &str {
+            "scripted"
+        }
+
+        fn link_type(&self) -> Option<LinkType> {
+            Some(LinkType::ETHERNET)
+        }
+
+        fn read_frame(&mut self, _notes: &mut Vec<String>) -> Result<Next<'_>, LiveError> {
+            let step = self.steps.get(self.pos).copied();
+            self.pos += 1;
+            Ok(match step {
+                None => Next::End,
+                Some(None) => Next::Nothing,
+                Some(Some(n)) => {
+                    let bytes = self.bytes.get(..n).unwrap_or(&self.bytes);
+                    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                    Next::Frame(crate::capture::Frame {
+                        ts: crate::capture::Timestamp::default(),
+                        caplen: len,
+                        len,
+                        link: LinkType::ETHERNET,
+                        bytes,
+                    })
+                }
+            })
+        }
+    }
+
+    /// Counts the bytes written to it, and at each flush how many had been written.
+    #[derive(Default)]
+    struct Counting {
+        written: usize,
+        flushed_at: Vec<usize>,
+    }
+
+    impl Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written += buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.flushed_at.push(self.written);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn output_is_flushed_when_the_capture_is_idle_not_after_each_packet() {
+        // Three packets in a row, a quiet moment, one more, another quiet moment.
+        let mut source = Scripted {
+            steps: vec![Some(60), Some(60), Some(14), None, Some(42), None],
+            pos: 0,
+            bytes: [0; 64],
+        };
+        let out = RefCell::new(Counting::default());
+        let mut idle = FlushWhenIdle {
+            source: &mut source,
+            out: &out,
+            file: None,
+        };
+        let mut notes = Vec::new();
+        let mut shown = Vec::new();
+        loop {
+            match idle.read_frame(&mut notes) {
+                Ok(Next::Frame(f)) => shown.push(f.bytes.len()),
+                Ok(Next::Nothing) => continue,
+                Ok(Next::End) => break,
+                Err(e) => panic!("{e}"),
+            }
+            // What the pipeline does with a packet: one line, then a flush.
+            let mut line = DeferFlush(&out);
+            line.write_all(b"line\n").unwrap_or_else(|e| panic!("{e}"));
+            line.flush().unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(shown, [60, 60, 14, 42]);
+        let c = out.into_inner();
+        assert_eq!(c.written, 20);
+        // Flushed twice, at the quiet moments: after three lines, then after the fourth.
+        assert_eq!(c.flushed_at, [15, 20]);
+    }
+
+    #[test]
+    fn the_buffer_size_stays_within_its_bounds() {
+        let mut c = LiveConfig::new("vb");
+        assert_eq!(c.buffer_bytes(), 16 * 1024 * 1024);
+        c.buffer_kib = 2048;
+        assert_eq!(c.buffer_bytes(), 2 * 1024 * 1024);
+        c.buffer_kib = 0;
+        assert_eq!(c.buffer_bytes(), 1024);
+        c.buffer_kib = u32::MAX;
+        assert_eq!(c.buffer_bytes(), 1024 * 1024 * 1024);
     }
 
     #[test]
