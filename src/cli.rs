@@ -156,9 +156,15 @@ pub struct LiveArgs {
     #[arg(long, requires = "write")]
     pub pcapng: bool,
     /// Keep at most N bytes of each packet.
-    #[arg(long, value_name = "N", default_value_t = 262_144,
+    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144,
           value_parser = clap::value_parser!(u32).range(1..=262_144))]
     pub snaplen: u32,
+    /// The kernel's capture buffer, in KiB (as tcpdump -B): packets wait there while
+    /// wirelens explains earlier ones; a burst that overflows it is dropped.
+    #[arg(short = 'B', long, value_name = "KIB",
+          default_value_t = wirelens::capture::live::DEFAULT_BUFFER_KIB,
+          value_parser = clap::value_parser!(u32).range(1..=wirelens::capture::live::MAX_BUFFER_KIB as i64))]
+    pub buffer_size: u32,
     /// Do not put the interface in promiscuous mode (see only frames for this host,
     /// broadcasts and multicasts).
     #[arg(long)]

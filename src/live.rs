@@ -7,7 +7,13 @@
 //! `--user` if asked → create the `-w` file (as that user) → say "listening on …" on stderr
 //! → run the pipeline until `-c`, `--duration`, SIGINT or SIGTERM, draining what the kernel
 //! had already captured → close the file → one line of counts on stderr.
+//!
+//! Output (and the `-w` file) is flushed whenever the capture has no packet waiting, not
+//! after every packet: a packet shows up in a pipe (`| jq`) as soon as the link is quiet,
+//! while under load many packets go out in one write, which keeps the kernel's buffer from
+//! overflowing (`bench/live.sh` measures the drops).
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +25,7 @@ use crate::capture::live::{
     self, Backend, LiveConfig, LiveError, LiveSource, LiveStats, catch_stop_signals, compile_filter,
 };
 use crate::capture::writer::{CaptureWriter, OutFormat};
-use crate::capture::{LinkType, Source};
+use crate::capture::{LinkType, Next, Source};
 use crate::pipeline::{self, ReadOptions, RunError, Save};
 
 /// Everything `wirelens live` was asked to do.
@@ -59,49 +65,177 @@ pub fn run(opts: &LiveOptions, out: &mut dyn Write) -> Result<(), RunError> {
     if let Some(user) = &opts.user {
         crate::privilege::drop_to_user(user).map_err(LiveError::from)?;
     }
-    let mut writer = match &opts.write {
-        Some(path) => Some(create_file(path, opts.write_format, link)?),
+    let file = match &opts.write {
+        Some(path) => Some((path.as_path(), RefCell::new(create_file(path)?))),
+        None => None,
+    };
+    let mut writer = match &file {
+        Some((path, f)) => Some(start_file(path, f, opts.write_format, link)?),
         None => None,
     };
     eprintln!("{}", listening_line(opts, link));
-    let save = match (&opts.write, writer.as_mut()) {
-        (Some(path), Some(writer)) => Some(Save { path, writer }),
-        _ => None,
+    let shared_out = RefCell::new(out);
+    let result = {
+        let mut idle = FlushWhenIdle {
+            source: &mut source,
+            out: &shared_out,
+            file: file.as_ref().map(|(path, f)| (*path, f)),
+        };
+        let save = match (&file, writer.as_mut()) {
+            (Some((path, _)), Some(writer)) => Some(Save { path, writer }),
+            _ => None,
+        };
+        let mut out = DeferFlush(&shared_out);
+        pipeline::show_source(&mut idle, &opts.show, save, true, &mut out)
     };
-    let result = pipeline::show_source(&mut source, &opts.show, save, true, out);
-    let closed = match (writer, &opts.write) {
-        (Some(w), Some(path)) => close_file(w, path),
+    let out = shared_out.into_inner();
+    let flushed = out.flush().map_err(RunError::Output);
+    let closed = match (writer, &file) {
+        (Some(w), Some((path, _))) => w.into_inner().map(drop).map_err(|e| save_error(path, e)),
         _ => Ok(()),
     };
+    let closed = closed.and_then(|()| match file {
+        Some((path, f)) => close_file(f, path),
+        None => Ok(()),
+    });
     eprintln!("{}", report(iface, source.backend(), &source.stats()));
-    result.and(closed)
+    result.and(flushed).and(closed)
 }
 
-/// Creates the `-w` file and writes its header.
-fn create_file(
-    path: &Path,
-    format: OutFormat,
-    link: LinkType,
-) -> Result<CaptureWriter<BufWriter<File>>, LiveError> {
-    let fail = |source| LiveError::SaveFile {
+/// The pipeline's output while capturing: writes go straight through, but the pipeline's
+/// flush after each packet is put off until the capture is idle ([`FlushWhenIdle`]).
+struct DeferFlush<'a, W: Write + ?Sized>(&'a RefCell<W>);
+
+impl<W: Write + ?Sized> Write for DeferFlush<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .try_borrow_mut()
+            .map_err(io::Error::other)?
+            .write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0
+            .try_borrow_mut()
+            .map_err(io::Error::other)?
+            .write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The live source, flushing the output and the `-w` file each time it has nothing to
+/// hand out (the kernel has no packet waiting, or the filter rejected one).
+struct FlushWhenIdle<'a, S: ?Sized, W: Write + ?Sized> {
+    source: &'a mut S,
+    out: &'a RefCell<W>,
+    file: Option<(&'a Path, &'a RefCell<BufWriter<File>>)>,
+}
+
+impl<S, W> Source for FlushWhenIdle<'_, S, W>
+where
+    S: Source + ?Sized,
+    RunError: From<S::Error>,
+    W: Write + ?Sized,
+{
+    type Error = RunError;
+
+    fn name(&self) -> &str {
+        self.source.name()
+    }
+
+    fn link_type(&self) -> Option<LinkType> {
+        self.source.link_type()
+    }
+
+    fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, RunError> {
+        match self.source.read_frame(notes) {
+            Ok(Next::Nothing) => {
+                if let Some((path, f)) = self.file {
+                    let flushed = f.try_borrow_mut().map_err(io::Error::other);
+                    flushed
+                        .and_then(|mut f| f.flush())
+                        .map_err(|source| save_error(path, source))?;
+                }
+                let flushed = self.out.try_borrow_mut().map_err(io::Error::other);
+                flushed
+                    .and_then(|mut o| o.flush())
+                    .map_err(RunError::Output)?;
+                Ok(Next::Nothing)
+            }
+            other => other.map_err(RunError::from),
+        }
+    }
+}
+
+/// The `-w` file as the capture writer sees it: flushes are put off until the capture is
+/// idle, as for the output.
+struct SharedFile<'a>(&'a RefCell<BufWriter<File>>);
+
+impl Write for SharedFile<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .try_borrow_mut()
+            .map_err(io::Error::other)?
+            .write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0
+            .try_borrow_mut()
+            .map_err(io::Error::other)?
+            .write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error for the `-w` file at `path`.
+fn save_error(path: &Path, source: io::Error) -> RunError {
+    RunError::Live(LiveError::SaveFile {
         path: path.display().to_string(),
         source,
-    };
-    let file = File::create(path).map_err(fail)?;
-    CaptureWriter::new(BufWriter::new(file), format, link).map_err(fail)
+    })
 }
 
-/// Flushes the `-w` file and makes sure it reached the disk.
-fn close_file(w: CaptureWriter<BufWriter<File>>, path: &Path) -> Result<(), RunError> {
-    let fail = |source| {
-        RunError::Live(LiveError::SaveFile {
-            path: path.display().to_string(),
-            source,
-        })
-    };
-    let buffered = w.into_inner().map_err(fail)?;
-    let file = buffered.into_inner().map_err(|e| fail(e.into_error()))?;
-    file.sync_all().map_err(fail)
+/// Creates the `-w` file.
+fn create_file(path: &Path) -> Result<BufWriter<File>, LiveError> {
+    let file = File::create(path).map_err(|source| LiveError::SaveFile {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(BufWriter::new(file))
+}
+
+/// Writes the `-w` file's header.
+fn start_file<'a>(
+    path: &Path,
+    file: &'a RefCell<BufWriter<File>>,
+    format: OutFormat,
+    link: LinkType,
+) -> Result<CaptureWriter<SharedFile<'a>>, LiveError> {
+    CaptureWriter::new(SharedFile(file), format, link).map_err(|source| LiveError::SaveFile {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Flushes the `-w` file and makes sure it reached the disk. A file that is not a
+/// regular file (`-w /dev/null`, a pipe) has no disk to reach: it is only flushed.
+fn close_file(file: RefCell<BufWriter<File>>, path: &Path) -> Result<(), RunError> {
+    let file = file
+        .into_inner()
+        .into_inner()
+        .map_err(|e| save_error(path, e.into_error()))?;
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(true);
+    if regular {
+        file.sync_all().map_err(|e| save_error(path, e))?;
+    }
+    Ok(())
 }
 
 /// The line printed on stderr once the capture is open, as tcpdump's "listening on …".
@@ -240,6 +374,112 @@ mod tests {
             "{r}"
         );
         assert!(r.contains("kernel drops unknown"), "{r}");
+    }
+
+    /// A source that follows a script: `Some(n)` hands out an n-byte packet, `None`
+    /// finds nothing waiting; then the end.
+    struct Scripted {
+        steps: Vec<Option<usize>>,
+        pos: usize,
+        bytes: [u8; 64],
+    }
+
+    impl Source for Scripted {
+        type Error = LiveError;
+
+        fn name(&self) -> &str {
+            "scripted"
+        }
+
+        fn link_type(&self) -> Option<LinkType> {
+            Some(LinkType::ETHERNET)
+        }
+
+        fn read_frame(&mut self, _notes: &mut Vec<String>) -> Result<Next<'_>, LiveError> {
+            let step = self.steps.get(self.pos).copied();
+            self.pos += 1;
+            Ok(match step {
+                None => Next::End,
+                Some(None) => Next::Nothing,
+                Some(Some(n)) => {
+                    let bytes = self.bytes.get(..n).unwrap_or(&self.bytes);
+                    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                    Next::Frame(crate::capture::Frame {
+                        ts: crate::capture::Timestamp::default(),
+                        caplen: len,
+                        len,
+                        link: LinkType::ETHERNET,
+                        bytes,
+                    })
+                }
+            })
+        }
+    }
+
+    /// Counts the bytes written to it, and at each flush how many had been written.
+    #[derive(Default)]
+    struct Counting {
+        written: usize,
+        flushed_at: Vec<usize>,
+    }
+
+    impl Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written += buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.flushed_at.push(self.written);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn output_is_flushed_when_the_capture_is_idle_not_after_each_packet() {
+        // Three packets in a row, a quiet moment, one more, another quiet moment.
+        let mut source = Scripted {
+            steps: vec![Some(60), Some(60), Some(14), None, Some(42), None],
+            pos: 0,
+            bytes: [0; 64],
+        };
+        let out = RefCell::new(Counting::default());
+        let mut idle = FlushWhenIdle {
+            source: &mut source,
+            out: &out,
+            file: None,
+        };
+        let mut notes = Vec::new();
+        let mut shown = Vec::new();
+        loop {
+            match idle.read_frame(&mut notes) {
+                Ok(Next::Frame(f)) => shown.push(f.bytes.len()),
+                Ok(Next::Nothing) => continue,
+                Ok(Next::End) => break,
+                Err(e) => panic!("{e}"),
+            }
+            // What the pipeline does with a packet: one line, then a flush.
+            let mut line = DeferFlush(&out);
+            line.write_all(b"line\n").unwrap_or_else(|e| panic!("{e}"));
+            line.flush().unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(shown, [60, 60, 14, 42]);
+        let c = out.into_inner();
+        assert_eq!(c.written, 20);
+        // Flushed twice, at the quiet moments: after three lines, then after the fourth.
+        assert_eq!(c.flushed_at, [15, 20]);
+    }
+
+    #[test]
+    fn the_buffer_size_stays_within_its_bounds() {
+        let mut c = LiveConfig::new("vb");
+        assert_eq!(c.buffer_bytes(), 16 * 1024 * 1024);
+        c.buffer_kib = 2048;
+        assert_eq!(c.buffer_bytes(), 2 * 1024 * 1024);
+        c.buffer_kib = 0;
+        assert_eq!(c.buffer_bytes(), 1024);
+        c.buffer_kib = u32::MAX;
+        assert_eq!(c.buffer_bytes(), 1024 * 1024 * 1024);
     }
 
     #[test]

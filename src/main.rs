@@ -94,6 +94,7 @@ fn main() -> ExitCode {
                 backend: args.backend.into(),
                 capture: LiveConfig {
                     snaplen: args.snaplen,
+                    buffer_kib: args.buffer_size,
                     promisc: !args.no_promisc,
                     filter: args.filter,
                     duration: args.duration,

@@ -25,10 +25,20 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// The largest snapshot length, in bytes (libpcap's maximum, and tcpdump's default).
 pub const MAX_SNAPLEN: u32 = super::writer::SNAPLEN;
 
+/// The kernel's capture buffer by default, in KiB: 16 MiB, eight times libpcap's (and
+/// tcpdump's) 2 MiB. wirelens spends more time on each packet than a tool that only
+/// copies it to a file, so it needs more room to ride out a burst; `bench/live.sh`
+/// measures the difference.
+pub const DEFAULT_BUFFER_KIB: u32 = 16 * 1024;
+
+/// The largest capture buffer `-B` accepts, in KiB (1 GiB): the buffer is kernel memory
+/// that is held for the whole capture.
+pub const MAX_BUFFER_KIB: u32 = 1024 * 1024;
+
 /// Which library captures the packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Backend {
-    /// libpcap through the `pcap` crate: kernel BPF filter, immediate mode.
+    /// libpcap through the `pcap` crate: kernel BPF filter, TPACKET_V3 ring.
     #[default]
     Pcap,
     /// pnet's datalink channel on a Linux `AF_PACKET` socket; the BPF filter is compiled by
@@ -52,6 +62,9 @@ pub struct LiveConfig {
     pub iface: String,
     /// Bytes kept of each packet, 1..=[`MAX_SNAPLEN`].
     pub snaplen: u32,
+    /// The kernel's capture buffer, in KiB, 1..=[`MAX_BUFFER_KIB`]: libpcap's ring, or
+    /// the pnet socket's receive buffer.
+    pub buffer_kib: u32,
     /// Put the interface in promiscuous mode (see frames addressed to other hosts).
     pub promisc: bool,
     /// A BPF filter in tcpdump syntax, e.g. "tcp port 80".
@@ -61,16 +74,23 @@ pub struct LiveConfig {
 }
 
 impl LiveConfig {
-    /// Settings for `iface` with the defaults: whole packets, promiscuous, no filter, no
-    /// time limit.
+    /// Settings for `iface` with the defaults: whole packets, a [`DEFAULT_BUFFER_KIB`]
+    /// buffer, promiscuous, no filter, no time limit.
     pub fn new(iface: &str) -> LiveConfig {
         LiveConfig {
             iface: iface.to_string(),
             snaplen: MAX_SNAPLEN,
+            buffer_kib: DEFAULT_BUFFER_KIB,
             promisc: true,
             filter: None,
             duration: None,
         }
+    }
+
+    /// The capture buffer in bytes, with `buffer_kib` kept within 1..=[`MAX_BUFFER_KIB`].
+    pub fn buffer_bytes(&self) -> i32 {
+        let kib = self.buffer_kib.clamp(1, MAX_BUFFER_KIB);
+        i32::try_from(u64::from(kib) * 1024).unwrap_or(i32::MAX)
     }
 }
 

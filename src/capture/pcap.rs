@@ -1,16 +1,25 @@
 //! Live capture with libpcap (the `pcap` crate): the default backend.
 //!
-//! The handle is opened in *immediate mode*, so each packet is delivered as soon as the
-//! kernel has it instead of when a buffer fills. libpcap 1.10 on Linux does not return
-//! from a blocking read when its timeout expires (it polls again until a packet comes or
-//! `pcap_breakloop` is called), so the handle is put in non-blocking mode and wirelens
-//! waits for the socket itself, at most [`READ_TIMEOUT`] at a time: the loop notices a
-//! stop request (a signal interrupts the wait) or the `--duration` deadline promptly. The
-//! BPF filter runs in the kernel, which drops the packets it rejects before they are
-//! copied to us.
+//! The handle is *not* in immediate mode, so libpcap uses the kernel's TPACKET_V3 ring:
+//! packets are packed one after another into blocks, and a block is handed to wirelens
+//! when it is full or [`READ_TIMEOUT`] after its first packet, whichever is first. Under
+//! load that is one wakeup per block instead of one per packet, and a buffer holds as many
+//! packets as their bytes allow (tcpdump captures the same way); when traffic is light a
+//! packet is shown at most about [`READ_TIMEOUT`] after it arrived. The buffer's size is
+//! `-B` ([`LiveConfig::buffer_kib`]).
+//!
+//! libpcap 1.10 on Linux does not return from a blocking read when its timeout expires
+//! (it polls again until a packet comes or `pcap_breakloop` is called), so the handle is
+//! put in non-blocking mode and wirelens waits for the socket itself, at most
+//! [`READ_TIMEOUT`] at a time: the loop notices a stop request (a signal interrupts the
+//! wait) or the `--duration` deadline promptly. Before each wait the source reports
+//! [`Next::Nothing`] once, so that the caller can flush its output while the link is
+//! quiet. The BPF filter runs in the kernel, which drops the packets it rejects before
+//! they are copied to us.
 
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
 
 use ::pcap::{Active, Capture};
 
@@ -29,6 +38,11 @@ pub struct PcapSource {
     link: LinkType,
     snaplen: u32,
     control: Control,
+    /// The last read found nothing: the next one waits for the socket first.
+    found_nothing: bool,
+    /// While draining, a wait for the block being filled was made and no packet came
+    /// since: the next read that finds nothing ends the drain.
+    drain_waited: bool,
 }
 
 impl fmt::Debug for PcapSource {
@@ -41,13 +55,17 @@ impl fmt::Debug for PcapSource {
     }
 }
 
-/// The snapshot length asked of libpcap for `snaplen` wanted. In immediate mode (the
-/// TPACKET_V2 ring) libpcap on Linux keeps a couple of bytes less than asked (`tcpdump
-/// --immediate-mode -s 60` keeps 58), so it is asked for a little more and the frame is
-/// cut to exactly `snaplen` here, as the pnet backend does.
+/// The snapshot length asked of libpcap for `snaplen` wanted. In some modes libpcap on
+/// Linux keeps a couple of bytes less than asked (`tcpdump --immediate-mode -s 60` keeps
+/// 58), so it is asked for a little more and the frame is cut to exactly `snaplen` here,
+/// as the pnet backend does.
 fn kernel_snaplen(snaplen: u32) -> u32 {
     snaplen.saturating_add(64).min(super::live::MAX_SNAPLEN)
 }
+
+/// How much longer than [`READ_TIMEOUT`] the drain waits for the kernel to hand over the
+/// block it is filling: the kernel's block timer is not exact.
+const BLOCK_MARGIN: Duration = Duration::from_millis(50);
 
 /// DLT_RAW on Linux: the one common DLT_ number that differs from the LINKTYPE_ number
 /// written in files (LINKTYPE_RAW is 101).
@@ -62,8 +80,9 @@ fn link_type_of(dlt: i32) -> LinkType {
 }
 
 impl PcapSource {
-    /// Opens `config.iface` in immediate mode with the read timeout, the snapshot length,
-    /// promiscuous mode as asked, and the BPF filter attached in the kernel.
+    /// Opens `config.iface` with the read timeout (which is also the ring's block
+    /// timeout), the buffer size, the snapshot length, promiscuous mode as asked, and the
+    /// BPF filter attached in the kernel.
     pub fn open(config: &LiveConfig) -> Result<PcapSource, LiveError> {
         let iface = config.iface.as_str();
         let open_error = |e: ::pcap::Error| {
@@ -86,7 +105,7 @@ impl PcapSource {
             .map_err(open_error)?
             .promisc(config.promisc)
             .snaplen(i32::try_from(kernel_snaplen(config.snaplen)).unwrap_or(i32::MAX))
-            .immediate_mode(true)
+            .buffer_size(config.buffer_bytes())
             .timeout(timeout_ms)
             .open()
             .map_err(open_error)?;
@@ -106,6 +125,8 @@ impl PcapSource {
             link,
             snaplen: config.snaplen,
             control: Control::new(config.duration),
+            found_nothing: false,
+            drain_waited: false,
         })
     }
 
@@ -152,8 +173,30 @@ impl Source for PcapSource {
         if let Some(done) = self.control.before_read() {
             return done;
         }
+        if std::mem::take(&mut self.found_nothing) {
+            // While draining, wait long enough for the kernel to hand over the block it
+            // is filling (it does so READ_TIMEOUT after the block's first packet): the
+            // packets captured just before the stop are in it.
+            let wait = if self.control.draining() {
+                READ_TIMEOUT.saturating_add(BLOCK_MARGIN)
+            } else {
+                READ_TIMEOUT
+            };
+            // In non-blocking mode libpcap does not report an interface that went down;
+            // poll() does (POLLERR, with ENETDOWN pending on the socket).
+            if wait_readable(self.fd, wait) {
+                let errno = socket_error(self.fd);
+                let detail = match errno {
+                    Some(n) => std::io::Error::from_raw_os_error(n).to_string(),
+                    None => "poll() reported an error on the capture socket".to_string(),
+                };
+                let error = socket_failure(&self.name, errno, detail);
+                return self.control.fail(error);
+            }
+        }
         match self.cap.next_packet() {
             Ok(p) => {
+                self.drain_waited = false;
                 // libpcap's timeval: microseconds (the default precision) after the second.
                 let micros = u32::try_from(p.header.ts.tv_usec).unwrap_or(0).min(999_999);
                 let ts = Timestamp {
@@ -171,21 +214,18 @@ impl Source for PcapSource {
                     self.link,
                 )))
             }
-            // Non-blocking: nothing is waiting. Wait for the socket (unless draining, when
-            // "nothing waiting" means the drain is over) and let the loop come back.
-            // In non-blocking mode libpcap does not report an interface that went down;
-            // poll() does (POLLERR, with ENETDOWN pending on the socket).
+            // Non-blocking: nothing is waiting. Say so (the caller may flush), and wait
+            // for the socket at the next read. While draining, nothing waiting after a
+            // wait for the last block means the drain is over.
             Err(::pcap::Error::TimeoutExpired) => {
-                if !self.control.draining() && wait_readable(self.fd, READ_TIMEOUT) {
-                    let errno = socket_error(self.fd);
-                    let detail = match errno {
-                        Some(n) => std::io::Error::from_raw_os_error(n).to_string(),
-                        None => "poll() reported an error on the capture socket".to_string(),
-                    };
-                    let error = socket_failure(&self.name, errno, detail);
-                    return self.control.fail(error);
+                if self.control.draining() {
+                    if self.drain_waited {
+                        return self.control.idle();
+                    }
+                    self.drain_waited = true;
                 }
-                self.control.idle()
+                self.found_nothing = true;
+                Ok(Next::Nothing)
             }
             Err(e) => {
                 let error = read_error(&self.name, &e);

@@ -113,6 +113,7 @@ impl PnetSource {
                 )
             };
         }
+        set_receive_buffer(fd, config.buffer_bytes());
         // Turns the kernel's receive timestamps on for this socket. The first call has no
         // packet to report yet and fails with ENOENT; that is expected.
         let _ = socket_time(fd);
@@ -169,6 +170,29 @@ impl PnetSource {
             passed_filter: Some(self.passed),
             dropped: self.kernel.map(|(_, d)| d),
             if_dropped: None,
+        }
+    }
+}
+
+/// Sets the socket's receive buffer, where packets wait for wirelens, to `bytes` (`-B`).
+/// `SO_RCVBUFFORCE` may exceed the system's `net.core.rmem_max` but needs CAP_NET_ADMIN;
+/// without it, `SO_RCVBUF` gets as much as `rmem_max` allows. The kernel counts its own
+/// bookkeeping of each packet in this buffer, so it holds fewer packets than a libpcap
+/// ring of the same size. A failure leaves the system's default, which still captures.
+fn set_receive_buffer(fd: c_int, bytes: i32) {
+    for option in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: the option value is one int, passed by pointer with its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                (&bytes as *const c_int).cast(),
+                std::mem::size_of::<c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            return;
         }
     }
 }
