@@ -17,6 +17,9 @@ use wirelens::pipeline::{self, FlowsOptions, ReadOptions, RunError};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(tcpdump_style(std::env::args_os().collect()));
+    if let Some(c) = cli.command.color() {
+        wirelens::render::color::set_enabled(wirelens::render::color::When::from(c).resolve());
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli.command {

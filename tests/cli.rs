@@ -606,3 +606,148 @@ fn annotated_pcapng_carries_wirelens_notes_as_frame_comments() {
     ]);
     assert_eq!(not_ng.status.code(), Some(2));
 }
+
+/// Runs wirelens with the environment changed by `env` (`None` removes a variable).
+fn wirelens_env(args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirelens"));
+    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.output()
+        .unwrap_or_else(|e| panic!("could not run wirelens: {e}"))
+}
+
+/// Every bundled capture file.
+fn all_captures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("captures"))
+        .unwrap_or_else(|e| panic!("captures/: {e}"))
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .map(|n| capture(&n))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 10, "only {} bundled captures found", v.len());
+    v
+}
+
+/// `bytes` without its SGR escapes (`ESC [ digits/semicolons m`), written here apart from
+/// the library's own, so that the test does not trust the code it checks.
+fn strip_sgr(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b';') {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b'm') {
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+fn has_esc(out: &Output) -> bool {
+    out.stdout.contains(&0x1b)
+}
+
+#[test]
+fn summary_in_colour() {
+    golden(
+        "tcp-echo.color.summary",
+        &["read", &capture("tcp-echo.pcap"), "--color", "always"],
+    );
+}
+
+#[test]
+fn table_in_colour() {
+    golden(
+        "icmp-errors.color.table",
+        &[
+            "read",
+            &capture("icmp-errors.pcap"),
+            "--format",
+            "table",
+            "-c",
+            "1",
+            "--color",
+            "always",
+        ],
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
+    let f = capture("tcp-echo.pcap");
+    let never = wirelens_env(&["read", &f, "--color", "never"], &[("NO_COLOR", None)]);
+    assert!(never.status.success() && !has_esc(&never));
+    // stdout is a pipe here, so auto means no colour, with or without NO_COLOR.
+    for no_color in [None, Some("1"), Some("")] {
+        for args in [vec!["read", &f], vec!["read", &f, "--color", "auto"]] {
+            let out = wirelens_env(&args, &[("NO_COLOR", no_color), ("TERM", Some("xterm"))]);
+            assert!(out.status.success());
+            assert!(
+                !has_esc(&out),
+                "{args:?} with NO_COLOR={no_color:?} coloured a pipe"
+            );
+        }
+    }
+    // An explicit --color always wins over NO_COLOR, and works for -r and every subcommand
+    // that prints tables.
+    for args in [
+        vec!["read", &f, "--color", "always"],
+        vec!["-r", &f, "--color", "always"],
+        vec![
+            "read", &f, "--format", "table", "-c", "1", "--color", "always",
+        ],
+        vec!["flows", "captures/arp.pcap", "--arp", "--color", "always"],
+    ] {
+        let out = wirelens_env(&args, &[("NO_COLOR", Some("1"))]);
+        assert!(out.status.success(), "{args:?}");
+        assert!(has_esc(&out), "{args:?} with NO_COLOR=1 is not coloured");
+    }
+    // JSON is never coloured.
+    let json = wirelens_env(&["read", &f, "--format", "json", "--color", "always"], &[]);
+    assert!(json.status.success() && !has_esc(&json));
+    // The flag exists wherever packets or tables are printed.
+    for sub in ["read", "flows", "stats", "live", "lab"] {
+        let help = wirelens(&[sub, "--help"]);
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("--color <WHEN>"),
+            "{sub} has no --color"
+        );
+    }
+    let help = wirelens(&["send", "arp", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--color <WHEN>"));
+    let bash = wirelens(&["completions", "bash"]);
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("--color"));
+}
+
+#[test]
+fn colour_never_changes_the_layout() {
+    for f in all_captures() {
+        for format in ["summary", "table"] {
+            let plain = wirelens(&["read", &f, "--format", format, "--color", "never"]);
+            let coloured = wirelens(&["read", &f, "--format", format, "--color", "always"]);
+            assert_eq!(plain.status.code(), coloured.status.code(), "{f} {format}");
+            assert_eq!(plain.stderr, coloured.stderr, "{f} {format}");
+            if plain.stdout.contains(&b'\n') && format == "table" {
+                assert!(has_esc(&coloured), "{f} {format} is not coloured");
+            }
+            assert!(
+                strip_sgr(&coloured.stdout) == plain.stdout,
+                "{f} --format {format}: the coloured output without its escapes differs from the plain output"
+            );
+        }
+    }
+}

@@ -543,36 +543,65 @@ pub struct RowScratch {
 /// Writes a table like comfy-table's `Display` (no newline after the last line):
 /// `header` (if not empty) and `rows`, each row `widths.len()` cells long, with the
 /// content widths from [`column_widths`].
-pub fn write(out: &mut Vec<u8>, widths: &[usize], header: &[&str], rows: &[&str]) {
+///
+/// `border` is an SGR escape (see [`super::color`]) that colours the border characters,
+/// each run of them followed by a reset; `None` writes exactly comfy-table's text. Widths
+/// never count these escapes.
+pub fn write(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    header: &[&str],
+    rows: &[&str],
+    border: Option<&[u8]>,
+) {
     let ncols = widths.len();
     let mut scratch = RowScratch::default();
-    write_start(out, widths, header, &mut scratch);
+    write_start(out, widths, header, &mut scratch, border);
     for row in rows.chunks(ncols.max(1)) {
-        write_row(out, widths, row, &mut scratch);
+        write_row(out, widths, row, &mut scratch, border);
         out.push(b'\n');
     }
-    write_end(out, widths);
+    write_end(out, widths, border);
 }
 
 /// The top of a table: its top rule and, if `header` is not empty, the header and the
-/// rule under it; each line ends with a newline.
-pub fn write_start(out: &mut Vec<u8>, widths: &[usize], header: &[&str], scratch: &mut RowScratch) {
-    rule(out, widths, TOP);
+/// rule under it; each line ends with a newline. `border` as in [`write`].
+pub fn write_start(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    header: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+) {
+    rule(out, widths, TOP, border);
     if !header.is_empty() {
-        write_row(out, widths, header, scratch);
+        write_row(out, widths, header, scratch, border);
         out.push(b'\n');
-        rule(out, widths, HEADER_SEPARATOR);
+        rule(out, widths, HEADER_SEPARATOR, border);
     }
 }
 
 /// The bottom rule of a table, without a newline (comfy-table joins lines with "\n").
-pub fn write_end(out: &mut Vec<u8>, widths: &[usize]) {
-    rule(out, widths, BOTTOM);
+/// `border` as in [`write`].
+pub fn write_end(out: &mut Vec<u8>, widths: &[usize], border: Option<&[u8]>) {
+    rule(out, widths, BOTTOM, border);
     out.pop();
 }
 
-/// One horizontal rule and its newline.
-fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4]) {
+/// A border character, in colour `border` when there is one.
+fn border_char(out: &mut Vec<u8>, c: &BoxChar, border: Option<&[u8]>) {
+    match border {
+        None => out.extend_from_slice(c),
+        Some(sgr) => super::color::paint(out, Some(sgr), c),
+    }
+}
+
+/// One horizontal rule and its newline; a coloured rule is one run, reset before the
+/// newline.
+fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4], border: Option<&[u8]>) {
+    if let Some(sgr) = border {
+        out.extend_from_slice(sgr);
+    }
     out.extend_from_slice(&chars[0]);
     for (i, w) in widths.iter().enumerate() {
         if i > 0 {
@@ -583,11 +612,21 @@ fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4]) {
         }
     }
     out.extend_from_slice(&chars[3]);
+    if border.is_some() {
+        out.extend_from_slice(super::color::RESET);
+    }
     out.push(b'\n');
 }
 
 /// The lines of one row (no newline after the last), each cell split to its width.
-pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &mut RowScratch) {
+/// `border` as in [`write`].
+pub fn write_row(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    cells: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+) {
     let RowScratch { pieces, columns } = scratch;
     pieces.clear();
     columns.clear();
@@ -624,10 +663,10 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
         if l > 0 {
             out.push(b'\n');
         }
-        out.extend_from_slice(&CONTENT[0]);
+        border_char(out, &CONTENT[0], border);
         for (i, (&(first, count), &w)) in columns.iter().zip(widths).enumerate() {
             if i > 0 {
-                out.extend_from_slice(&CONTENT[1]);
+                border_char(out, &CONTENT[1], border);
             }
             let piece = (l < count)
                 .then(|| pieces.get(first + l))
@@ -646,7 +685,7 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
                 None => spaces(out, w + 2 * PAD),
             }
         }
-        out.extend_from_slice(&CONTENT[2]);
+        border_char(out, &CONTENT[2], border);
     }
 }
 
@@ -700,7 +739,7 @@ mod tests {
         let widths = column_widths(&cells, ncols, usize::from(width));
         let flat: Vec<&str> = rows.iter().flatten().copied().collect();
         let mut out = Vec::new();
-        write(&mut out, &widths, header, &flat);
+        write(&mut out, &widths, header, &flat, None);
         String::from_utf8(out).unwrap_or_default()
     }
 
@@ -868,5 +907,19 @@ mod tests {
         for width in [40, 80, 100, 160, 250] {
             assert_eq!(ours(width, &header, &rows), comfy(width, &header, &rows));
         }
+    }
+
+    #[test]
+    fn coloured_borders_change_no_character() {
+        let header = ["offset", "field", "meaning"];
+        let cells = ["0", "Version", "IPv4 ┆ │ with box characters in a cell"];
+        let mut all: Vec<&str> = header.to_vec();
+        all.extend(cells);
+        let widths = column_widths(&all, 3, 30);
+        let (mut plain, mut coloured) = (Vec::new(), Vec::new());
+        write(&mut plain, &widths, &header, &cells, None);
+        write(&mut coloured, &widths, &header, &cells, Some(b"\x1b[36m"));
+        assert_ne!(plain, coloured);
+        assert_eq!(super::super::color::strip(&coloured), plain);
     }
 }

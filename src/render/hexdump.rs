@@ -31,8 +31,8 @@ impl Line {
     }
 }
 
-/// Appends the dump of `bytes` to `out`, marking each byte by the section that covers it.
-pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
+/// The layer mark of every byte of `bytes` (blank where no section covers it).
+fn marks_of(bytes: &[u8], sections: &[Section]) -> Vec<char> {
     let mut marks = vec![' '; bytes.len()];
     for s in sections.iter().filter(|s| !s.in_datagram) {
         let end = s.span.offset.saturating_add(s.span.len).min(bytes.len());
@@ -40,6 +40,12 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
             m.fill(s.mark);
         }
     }
+    marks
+}
+
+/// Appends the dump of `bytes` to `out`, marking each byte by the section that covers it.
+pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
+    let marks = marks_of(bytes, sections);
     let mut line = Line {
         buf: [b' '; LINE_MAX],
         at: 0,
@@ -101,6 +107,86 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
         out.extend_from_slice(line.buf.get(..end).unwrap_or(&line.buf));
         out.push(b'\n');
     }
+    write_legend(out, sections, false);
+}
+
+/// As [`write`], with each byte's hex pair and its mark in its layer's colour (see
+/// [`super::color`]), and the legend in the same colours. Stripped of its escapes, the
+/// text is exactly what [`write`] appends. Kept apart from [`write`] so that the plain
+/// dump does no colour work at all.
+pub fn write_colored(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
+    use super::color::{RESET, layer};
+    let marks = marks_of(bytes, sections);
+    // Switches the colour of what follows to `next`'s, ending the previous run.
+    let switch = |out: &mut Vec<u8>, current: &mut Option<&'static [u8]>, next: char| {
+        let c = layer(next);
+        if c != *current {
+            if current.is_some() {
+                out.extend_from_slice(RESET);
+            }
+            if let Some(c) = c {
+                out.extend_from_slice(c);
+            }
+            *current = c;
+        }
+    };
+    for (n, chunk) in bytes.chunks(WIDTH).enumerate() {
+        let base = n * WIDTH;
+        let line_marks = marks.get(base..).unwrap_or_default();
+        let digits = (usize::BITS - base.leading_zeros()).div_ceil(4).max(4);
+        for i in (0..digits).rev() {
+            out.push(HEX[(base >> (4 * i)) & 0x0f]);
+        }
+        out.s("  ");
+        let mut current = None;
+        for (i, b) in chunk.iter().enumerate() {
+            switch(out, &mut current, line_marks.get(i).copied().unwrap_or(' '));
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0x0f)]);
+            out.push(b' ');
+            if i == 7 {
+                out.push(b' ');
+            }
+        }
+        if current.is_some() {
+            out.extend_from_slice(RESET);
+        }
+        for i in chunk.len()..WIDTH {
+            out.s(if i == 7 { "    " } else { "   " });
+        }
+        out.push(b' ');
+        for &b in chunk {
+            out.push(if b.is_ascii_graphic() || b == b' ' {
+                b
+            } else {
+                b'.'
+            });
+        }
+        out.push(b'\n');
+        // The marks, without trailing blanks.
+        let shown = line_marks.get(..chunk.len()).unwrap_or_default();
+        if let Some(last) = shown.iter().rposition(|m| *m != ' ') {
+            out.s("      ");
+            let mut current = None;
+            for (i, &m) in shown.iter().take(last + 1).enumerate() {
+                if i > 0 {
+                    out.s(if i == 8 { "   " } else { "  " });
+                }
+                switch(out, &mut current, m);
+                let mut c = [0u8; 4];
+                out.s(m.encode_utf8(&mut c));
+            }
+            if current.is_some() {
+                out.extend_from_slice(RESET);
+            }
+        }
+        out.push(b'\n');
+    }
+    write_legend(out, sections, true);
+}
+
+/// The legend: each mark that appears, and its layer, in the layer's colour if `paint`.
+fn write_legend(out: &mut Vec<u8>, sections: &[Section], paint: bool) {
     let mut legend: Vec<(char, &str)> = Vec::new();
     for s in sections.iter().filter(|s| !s.in_datagram) {
         if !legend.iter().any(|(m, _)| *m == s.mark) {
@@ -111,10 +197,15 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
     for (i, (m, t)) in legend.iter().enumerate() {
         let short = t.split(" (").next().unwrap_or(t);
         let mut c = [0u8; 4];
-        out.s(if i > 0 { ", " } else { "" })
-            .s(m.encode_utf8(&mut c))
-            .s(" = ")
-            .s(short);
+        out.s(if i > 0 { ", " } else { "" });
+        let sgr = if paint { super::color::layer(*m) } else { None };
+        if let Some(c) = sgr {
+            out.extend_from_slice(c);
+        }
+        out.s(m.encode_utf8(&mut c)).s(" = ").s(short);
+        if sgr.is_some() {
+            out.extend_from_slice(super::color::RESET);
+        }
     }
     out.s("\n");
 }

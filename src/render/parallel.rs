@@ -25,6 +25,7 @@ type Job = (Vec<Item>, Vec<u8>);
 #[derive(Debug)]
 pub struct TablePool {
     width: usize,
+    color: bool,
     batch: Vec<Item>,
     /// Buffers for batches drawn on this thread.
     own: Vec<u8>,
@@ -38,8 +39,8 @@ pub struct TablePool {
 
 impl TablePool {
     /// Starts the worker thread; `None` if it cannot be started (drawing then stays on
-    /// one thread).
-    pub fn new(width: u16) -> Option<TablePool> {
+    /// one thread). `color` as [`super::Context::color`].
+    pub fn new(width: u16, color: bool) -> Option<TablePool> {
         let width = usize::from(width);
         let (to_worker, jobs) = channel::<Job>();
         let (done, from_worker) = channel::<Job>();
@@ -49,7 +50,7 @@ impl TablePool {
                 for (mut items, mut buf) in jobs {
                     buf.clear();
                     for (d, bytes, rel) in &items {
-                        super::table::render(&mut buf, width, *rel, d, bytes);
+                        super::table::render(&mut buf, width, color, *rel, d, bytes);
                     }
                     items.clear();
                     if done.send((items, buf)).is_err() {
@@ -60,6 +61,7 @@ impl TablePool {
             .ok()?;
         Some(TablePool {
             width,
+            color,
             batch: Vec::with_capacity(BATCH),
             own: Vec::new(),
             spare: Some((Vec::with_capacity(BATCH), Vec::new())),
@@ -118,7 +120,7 @@ impl TablePool {
     fn draw_own(&mut self) {
         self.own.clear();
         for (d, bytes, rel) in &self.batch {
-            super::table::render(&mut self.own, self.width, *rel, d, bytes);
+            super::table::render(&mut self.own, self.width, self.color, *rel, d, bytes);
         }
         self.batch.clear();
     }

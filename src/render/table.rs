@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{Context, grid, hexdump, sections};
+use super::{Context, color, grid, hexdump, sections};
 use crate::analysis::reassembly::Datagram;
 use crate::dissect::Dissection;
 use crate::proto::ethernet;
@@ -29,15 +29,28 @@ pub fn write(
     let rel = ctx.relative(d.ts);
     let mut buf = std::mem::take(&mut ctx.scratch);
     buf.clear();
-    render(&mut buf, usize::from(ctx.width), rel, d, bytes);
+    render(&mut buf, usize::from(ctx.width), ctx.color, rel, d, bytes);
     let result = out.write_all(&buf);
     ctx.scratch = buf;
     result
 }
 
 /// Appends the table format of `d` (captured bytes `bytes`, `rel` seconds after the
-/// first packet) for a terminal `width` columns wide.
-pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: &[u8]) {
+/// first packet) for a terminal `width` columns wide, in the layer colours of
+/// [`color`] when `paint` is true.
+pub fn render(
+    out: &mut Vec<u8>,
+    width: usize,
+    paint: bool,
+    rel: f64,
+    d: &Dissection,
+    bytes: &[u8],
+) {
+    // The escape starting a run of `mark`'s colour, when colouring.
+    let sgr = |mark: char| if paint { color::layer(mark) } else { None };
+    if paint {
+        out.extend_from_slice(color::HEADING);
+    }
     out.s("Frame ")
         .u(d.n)
         .s(": ")
@@ -46,7 +59,11 @@ pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: 
         .u(d.caplen.into())
         .s(" captured, at ");
     out.extend_from_slice(&d.ts.rfc3339_micros_bytes());
-    out.s(" (+").secs6(rel, 0).s(" s)\n");
+    out.s(" (+").secs6(rel, 0).s(" s)");
+    if paint {
+        out.extend_from_slice(color::RESET);
+    }
+    out.s("\n");
     let secs = sections(d);
     let datagram: &[u8] = d.datagram.as_ref().map_or(&[], |dg| dg.payload.as_slice());
     // The offset and bytes cells of one table, one after the other in `texts`.
@@ -59,14 +76,21 @@ pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: 
         } else {
             (bytes, "")
         };
-        out.s("\n")
-            .s(&s.title)
+        out.s("\n");
+        let title_color = sgr(s.mark);
+        if let Some(c) = title_color {
+            out.extend_from_slice(c);
+        }
+        out.s(&s.title)
             .s(" — bytes ")
             .u(s.span.offset as u64)
             .s("–")
             .u(end as u64)
-            .s(place)
-            .s("\n");
+            .s(place);
+        if title_color.is_some() {
+            out.extend_from_slice(color::RESET);
+        }
+        out.s("\n");
         texts.clear();
         ranges.clear();
         for f in &s.fields {
@@ -98,6 +122,7 @@ pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: 
             &widths,
             &HEADER,
             cells.get(HEADER.len()..).unwrap_or_default(),
+            title_color,
         );
         out.s("\n");
         if s.mark == 'E' {
@@ -107,27 +132,49 @@ pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: 
         }
     }
     for s in secs.iter().filter(|s| s.fields.is_empty()) {
-        out.s("\n")
-            .s(&s.title)
+        out.s("\n");
+        let title_color = sgr(s.mark);
+        if let Some(c) = title_color {
+            out.extend_from_slice(c);
+        }
+        out.s(&s.title)
             .s(" — ")
             .u(s.span.len as u64)
             .s(" bytes at ")
             .u(s.span.offset as u64)
             .s("–")
-            .u((s.span.offset + s.span.len.saturating_sub(1)) as u64)
-            .s("\n");
+            .u((s.span.offset + s.span.len.saturating_sub(1)) as u64);
+        if title_color.is_some() {
+            out.extend_from_slice(color::RESET);
+        }
+        out.s("\n");
     }
     if let Some(dg) = &d.datagram {
-        write_fragments(out, dg, width);
+        write_fragments(out, dg, width, sgr('I'));
     }
     if !d.notes.is_empty() {
-        out.s("\nNotes:\n");
+        let note_color = paint.then_some(color::NOTE);
+        out.s("\n");
+        color::paint(out, note_color, b"Notes:");
+        out.s("\n");
         for n in &d.notes {
-            out.s("  • ").s(n).s("\n");
+            out.s("  ");
+            if let Some(c) = note_color {
+                out.extend_from_slice(c);
+            }
+            out.s("• ").s(n);
+            if note_color.is_some() {
+                out.extend_from_slice(color::RESET);
+            }
+            out.s("\n");
         }
     }
     out.s("\nHex dump (each byte marked with its layer):\n");
-    hexdump::write(out, bytes, &secs);
+    if paint {
+        hexdump::write_colored(out, bytes, &secs);
+    } else {
+        hexdump::write(out, bytes, &secs);
+    }
     out.s("\n");
 }
 
@@ -147,11 +194,19 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 const TILE_WIDTH: usize = 32;
 
 /// The fragment table of a reassembled datagram: one row per fragment, and a drawing of
-/// where its bytes fall in the datagram.
-fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize) {
-    out.s("\nFragments of the reassembled datagram (")
+/// where its bytes fall in the datagram; its heading and borders in colour `sgr`.
+fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize, sgr: Option<&[u8]>) {
+    out.s("\n");
+    if let Some(c) = sgr {
+        out.extend_from_slice(c);
+    }
+    out.s("Fragments of the reassembled datagram (")
         .u(dg.info.length as u64)
-        .s(" bytes of payload)\n");
+        .s(" bytes of payload)");
+    if sgr.is_some() {
+        out.extend_from_slice(color::RESET);
+    }
+    out.s("\n");
     let header = ["frame", "bytes", "length", "MF", "where it goes"];
     let total = dg.info.length.max(1);
     let mut texts: Vec<String> = Vec::with_capacity(dg.pieces.len() * header.len());
@@ -180,6 +235,7 @@ fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize) {
         &widths,
         &header,
         cells.get(header.len()..).unwrap_or_default(),
+        sgr,
     );
     out.s("\n");
 }
