@@ -751,3 +751,41 @@ fn colour_never_changes_the_layout() {
         }
     }
 }
+
+#[test]
+fn every_table_fits_in_80_columns() {
+    use unicode_width::UnicodeWidthStr;
+    for f in all_captures() {
+        for width in ["80", "60"] {
+            let out = wirelens(&["read", &f, "--format", "table", "--width", width]);
+            let limit: usize = width.parse().unwrap_or(80);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.lines().count() > 5, "{f}: no table");
+            for (i, line) in text.lines().enumerate() {
+                assert!(
+                    line.width() <= limit,
+                    "{f} --width {width}, line {}: {} columns: {line}",
+                    i + 1,
+                    line.width()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn table_at_80_columns() {
+    golden(
+        "tcp-echo-syn.80.table",
+        &[
+            "read",
+            &capture("tcp-echo.pcap"),
+            "--format",
+            "table",
+            "-c",
+            "1",
+            "--width",
+            "80",
+        ],
+    );
+}
