@@ -245,6 +245,10 @@ pub struct StatsArgs {
     /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Never draw the progress bar (it is drawn on stderr, when stderr is a terminal, for
+    /// files of 8 MiB or more).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// Arguments of `wirelens send`.
@@ -512,6 +516,10 @@ pub struct FlowsArgs {
     /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Never draw the progress bar (it is drawn on stderr, when stderr is a terminal, for
+    /// files of 8 MiB or more).
+    #[arg(long)]
+    pub no_progress: bool,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
@@ -541,6 +549,10 @@ pub struct ReadArgs {
     /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Never draw the progress bar (it is drawn on stderr, when stderr is a terminal and
+    /// stdout is not, for files of 8 MiB or more).
+    #[arg(long)]
+    pub no_progress: bool,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,

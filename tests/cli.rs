@@ -789,3 +789,118 @@ fn table_at_80_columns() {
         ],
     );
 }
+
+/// Writes a pcap of about 9.7 MB (above the 8 MiB progress threshold): 9,500 frames of
+/// 1,000 bytes of a local-experimental EtherType.
+fn write_big_pcap(path: &Path) {
+    let mut data = Vec::with_capacity(10 << 20);
+    data.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    data.extend_from_slice(&2u16.to_le_bytes());
+    data.extend_from_slice(&4u16.to_le_bytes());
+    data.extend_from_slice(&[0; 8]);
+    data.extend_from_slice(&65_535u32.to_le_bytes());
+    data.extend_from_slice(&1u32.to_le_bytes());
+    let mut frame = vec![0u8; 1000];
+    frame[..6].copy_from_slice(&[2, 0x77, 0, 0, 0, 2]);
+    frame[6..12].copy_from_slice(&[2, 0x77, 0, 0, 0, 1]);
+    frame[12..14].copy_from_slice(&[0x88, 0xb5]);
+    for i in 0..9_500u32 {
+        data.extend_from_slice(&(1_700_000_000 + i / 1000).to_le_bytes());
+        data.extend_from_slice(&((i % 1000) * 1000).to_le_bytes());
+        data.extend_from_slice(&1000u32.to_le_bytes());
+        data.extend_from_slice(&1000u32.to_le_bytes());
+        data.extend_from_slice(&frame);
+    }
+    assert!(data.len() > 8 << 20);
+    std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Runs wirelens with stderr on a new pseudo-terminal and stdout to /dev/null; returns
+/// everything written to the terminal and the exit status.
+fn run_with_stderr_on_a_pty(args: &[&str]) -> (String, std::process::ExitStatus) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors into the integers it is given; the name,
+    // termios and winsize pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(slave))
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run wirelens: {e}"));
+    // Read the terminal while the child runs; the read ends (EIO) once it has exited.
+    let reader = std::thread::spawn(move || {
+        let mut f = std::fs::File::from(master);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = f.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    let status = child
+        .wait()
+        .unwrap_or_else(|e| panic!("waiting for wirelens: {e}"));
+    let text = reader.join().unwrap_or_default();
+    (text, status)
+}
+
+#[test]
+fn progress_bar_on_a_terminal_stderr_only() {
+    let dir = tempdir();
+    let big = dir.join("big.pcap");
+    write_big_pcap(&big);
+    let big = big.display().to_string();
+    for args in [
+        vec!["flows", &big],
+        vec!["stats", &big],
+        vec!["read", &big],
+        vec!["-r", &big, "-w", "/dev/null"],
+    ] {
+        let (tty, status) = run_with_stderr_on_a_pty(&args);
+        assert!(status.success(), "{args:?}: {status}");
+        for part in ["reading", "MiB", "packets/s", "ETA"] {
+            assert!(
+                tty.contains(part),
+                "{args:?}: no {part:?} in what reached the terminal: {tty:?}"
+            );
+        }
+    }
+    // --no-progress, and a small file, draw nothing.
+    let small = capture("tcp-echo.pcap");
+    for args in [vec!["flows", &big, "--no-progress"], vec!["flows", &small]] {
+        let (tty, status) = run_with_stderr_on_a_pty(&args);
+        assert!(status.success(), "{args:?}: {status}");
+        assert!(!tty.contains("reading"), "{args:?} drew a bar: {tty:?}");
+    }
+    // With stderr not a terminal, nothing at all is written to it.
+    for args in [vec!["flows", &big], vec!["read", &big, "--format", "json"]] {
+        let out = wirelens(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
