@@ -8,6 +8,7 @@ use wirelens::capture::live::Backend;
 use wirelens::proto::MacAddr;
 use wirelens::proto::tcp::TcpFlags;
 use wirelens::render::Format;
+use wirelens::render::color::When;
 use wirelens::send;
 
 /// wirelens: see every header field of every packet, explained.
@@ -105,6 +106,10 @@ pub struct LabArgs {
     /// Also write the capture to FILE (pcap).
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// When to colour the output by layer: auto (only when stdout is a terminal, TERM is
+    /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
@@ -172,6 +177,10 @@ pub struct LiveArgs {
     /// Output form.
     #[arg(long, value_enum, default_value_t = FormatArg::Summary)]
     pub format: FormatArg,
+    /// When to colour the output by layer: auto (only when stdout is a terminal, TERM is
+    /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
@@ -238,6 +247,14 @@ pub struct StatsArgs {
     /// How many top talkers to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// When to colour the output by layer: auto (only when stdout is a terminal, TERM is
+    /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Never draw the progress bar (it is drawn on stderr, when stderr is a terminal, for
+    /// files of 8 MiB or more).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// Arguments of `wirelens send`.
@@ -291,6 +308,10 @@ pub struct SendCommon {
     /// Allow more than 10,000 packets.
     #[arg(long)]
     pub force: bool,
+    /// When to colour the output by layer: auto (only when stdout is a terminal, TERM is
+    /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
@@ -497,6 +518,14 @@ pub struct FlowsArgs {
     /// conversations.
     #[arg(long, conflicts_with = "ladder")]
     pub arp: bool,
+    /// When to colour the output by layer: auto (only when stdout is a terminal, TERM is
+    /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Never draw the progress bar (it is drawn on stderr, when stderr is a terminal, for
+    /// files of 8 MiB or more).
+    #[arg(long)]
+    pub no_progress: bool,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
@@ -522,6 +551,14 @@ pub struct ReadArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
+    /// When to colour the output by layer: auto (only when stdout is a terminal, TERM is
+    /// not dumb and NO_COLOR is unset or empty), always, or never. JSON is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Never draw the progress bar (it is drawn on stderr, when stderr is a terminal and
+    /// stdout is not, for files of 8 MiB or more).
+    #[arg(long)]
+    pub no_progress: bool,
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
@@ -610,6 +647,49 @@ impl From<FormatArg> for Format {
             FormatArg::Summary => Format::Summary,
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+/// `--color` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour when stdout is a terminal, TERM is not dumb and NO_COLOR is unset or empty.
+    Auto,
+    /// Always colour, also into a pipe or a file, whatever NO_COLOR says.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl From<ColorArg> for When {
+    fn from(c: ColorArg) -> When {
+        match c {
+            ColorArg::Auto => When::Auto,
+            ColorArg::Always => When::Always,
+            ColorArg::Never => When::Never,
+        }
+    }
+}
+
+impl Command {
+    /// The `--color` of a subcommand that prints packets or tables.
+    pub fn color(&self) -> Option<ColorArg> {
+        match self {
+            Command::Read(a) => Some(a.color),
+            Command::Flows(a) => Some(a.color),
+            Command::Stats(a) => Some(a.color),
+            Command::Live(a) => Some(a.color),
+            Command::Lab(a) => Some(a.color),
+            Command::Send(a) => Some(match &a.packet {
+                SendPacket::Arp(p) => p.common.color,
+                SendPacket::Udp(p) => p.common.color,
+                SendPacket::Tcp(p) => p.common.color,
+            }),
+            Command::Interfaces(_)
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::LabExec { .. } => None,
         }
     }
 }

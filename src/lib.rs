@@ -45,6 +45,7 @@ pub mod live;
 pub mod lookup;
 pub mod pipeline;
 pub mod privilege;
+pub mod progress;
 pub mod proto;
 pub mod render;
 pub mod send;

@@ -14,9 +14,13 @@ use wirelens::capture::writer::OutFormat;
 use wirelens::filter::DisplayFilter;
 use wirelens::live::{self, LiveOptions};
 use wirelens::pipeline::{self, FlowsOptions, ReadOptions, RunError};
+use wirelens::progress;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(tcpdump_style(std::env::args_os().collect()));
+    if let Some(c) = cli.command.color() {
+        wirelens::render::color::set_enabled(wirelens::render::color::When::from(c).resolve());
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli.command {
@@ -33,6 +37,8 @@ fn main() -> ExitCode {
                 },
                 annotate: args.annotate,
                 filtered: false,
+                // `read` prints every packet: a bar only when stdout is not a terminal.
+                progress: progress::allowed(!args.no_progress, true),
             };
             let bpf = match (&args.filter, args.expression.is_empty()) {
                 (Some(f), true) => Some(f.clone()),
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
                 ladder: args.ladder,
                 arp: args.arp,
                 width: args.width.unwrap_or_else(terminal_width),
+                progress: progress::allowed(!args.no_progress, false),
             };
             pipeline::flows_path(&args.file, &opts, &mut out)
         }
@@ -84,7 +91,12 @@ fn main() -> ExitCode {
                 .render(&mut out)
                 .map_err(RunError::Output)
         }
-        cli::Command::Stats(args) => pipeline::stats_path(&args.file, args.top, &mut out),
+        cli::Command::Stats(args) => pipeline::stats_path(
+            &args.file,
+            args.top,
+            progress::allowed(!args.no_progress, false),
+            &mut out,
+        ),
         cli::Command::Send(args) => {
             drop(out);
             return send(args);

@@ -14,6 +14,7 @@ use crate::capture::writer::OutFormat;
 use crate::capture::{LinkType, Next, Source};
 use crate::dissect::{Dissection, dissect};
 use crate::filter::{BpfSource, DisplayFilter, annotation};
+use crate::progress::{self, Tracked};
 use crate::render::ladder;
 use crate::render::{self, Context, Format, flows};
 
@@ -38,6 +39,9 @@ pub struct ReadOptions {
     pub annotate: bool,
     /// Whether a filter chose the packets (BPF or display): then showing none is exit 1.
     pub filtered: bool,
+    /// Whether a progress bar may be drawn on stderr while a big file is read (see
+    /// [`crate::progress::allowed`]; the file's size decides the rest).
+    pub progress: bool,
 }
 
 impl ReadOptions {
@@ -126,6 +130,7 @@ pub fn read_filtered(
     out: &mut dyn Write,
 ) -> Result<(), RunError> {
     let mut file = FileSource::open(path)?;
+    let mut file = Tracked::new(&mut file, progress::for_file(opts.progress, path));
     let mut writer = match write {
         Some((p, format)) => {
             let fail = |source| {
@@ -314,6 +319,8 @@ pub struct FlowsOptions {
     pub arp: bool,
     /// Table width in columns.
     pub width: u16,
+    /// Whether a progress bar may be drawn on stderr while a big file is read.
+    pub progress: bool,
 }
 
 /// Most segments a ladder draws; the rest are counted.
@@ -324,7 +331,8 @@ pub const MAX_RUNGS: usize = 500;
 /// Conversations are rendered as they are retired and stored in stream order in a
 /// temporary file ([`flows::FlowRows`]), so memory stays flat however long the capture.
 pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Result<(), RunError> {
-    let mut source = FileSource::open(path)?;
+    let mut file = FileSource::open(path)?;
+    let mut source = Tracked::new(&mut file, progress::for_file(opts.progress, path));
     let mut analyzer = Analyzer::new(TrackerConfig::default(), Some(ReassemblyConfig::default()));
     let rows = std::rc::Rc::new(std::cell::RefCell::new(flows::FlowRows::new(opts.json)));
     if opts.ladder.is_some() {
@@ -353,12 +361,14 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
         }
         Ok(())
     })?;
+    // The bar is cleared before the table is written.
+    drop(source);
     let flows = analyzer.finish();
     let w = |r: io::Result<()>| r.map_err(RunError::Output);
     if let Some(want) = opts.ladder {
         let Some(f) = flows.iter().find(|f| f.proto == "tcp" && f.stream == want) else {
             return Err(RunError::NoStream {
-                file: source.name().to_string(),
+                file: file.name().to_string(),
                 stream: want,
                 streams: flows.iter().filter(|f| f.proto == "tcp").count() as u64,
             });
@@ -390,14 +400,22 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
 }
 
 /// Reads `path` and writes its statistics to `out`: protocol hierarchy, the `top`
-/// biggest talkers, packet sizes and packets over time.
-pub fn stats_path(path: &Path, top: usize, out: &mut dyn Write) -> Result<(), RunError> {
-    let mut source = FileSource::open(path)?;
+/// biggest talkers, packet sizes and packets over time. `progress` as
+/// [`FlowsOptions::progress`].
+pub fn stats_path(
+    path: &Path,
+    top: usize,
+    progress: bool,
+    out: &mut dyn Write,
+) -> Result<(), RunError> {
+    let mut file = FileSource::open(path)?;
+    let mut source = Tracked::new(&mut file, progress::for_file(progress, path));
     let mut analyzer = Analyzer::default();
     let mut stats = Stats::default();
     each_packet(&mut source, None, &mut analyzer, |d, _| {
         stats.add(d);
         Ok(())
     })?;
+    drop(source);
     render::stats::write(out, &stats, top).map_err(RunError::Output)
 }

@@ -606,3 +606,301 @@ fn annotated_pcapng_carries_wirelens_notes_as_frame_comments() {
     ]);
     assert_eq!(not_ng.status.code(), Some(2));
 }
+
+/// Runs wirelens with the environment changed by `env` (`None` removes a variable).
+fn wirelens_env(args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wirelens"));
+    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.output()
+        .unwrap_or_else(|e| panic!("could not run wirelens: {e}"))
+}
+
+/// Every bundled capture file.
+fn all_captures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("captures"))
+        .unwrap_or_else(|e| panic!("captures/: {e}"))
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .map(|n| capture(&n))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 10, "only {} bundled captures found", v.len());
+    v
+}
+
+/// `bytes` without its SGR escapes (`ESC [ digits/semicolons m`), written here apart from
+/// the library's own, so that the test does not trust the code it checks.
+fn strip_sgr(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b';') {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b'm') {
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+fn has_esc(out: &Output) -> bool {
+    out.stdout.contains(&0x1b)
+}
+
+#[test]
+fn summary_in_colour() {
+    golden(
+        "tcp-echo.color.summary",
+        &["read", &capture("tcp-echo.pcap"), "--color", "always"],
+    );
+}
+
+#[test]
+fn table_in_colour() {
+    golden(
+        "icmp-errors.color.table",
+        &[
+            "read",
+            &capture("icmp-errors.pcap"),
+            "--format",
+            "table",
+            "-c",
+            "1",
+            "--color",
+            "always",
+        ],
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
+    let f = capture("tcp-echo.pcap");
+    let never = wirelens_env(&["read", &f, "--color", "never"], &[("NO_COLOR", None)]);
+    assert!(never.status.success() && !has_esc(&never));
+    // stdout is a pipe here, so auto means no colour, with or without NO_COLOR.
+    for no_color in [None, Some("1"), Some("")] {
+        for args in [vec!["read", &f], vec!["read", &f, "--color", "auto"]] {
+            let out = wirelens_env(&args, &[("NO_COLOR", no_color), ("TERM", Some("xterm"))]);
+            assert!(out.status.success());
+            assert!(
+                !has_esc(&out),
+                "{args:?} with NO_COLOR={no_color:?} coloured a pipe"
+            );
+        }
+    }
+    // An explicit --color always wins over NO_COLOR, and works for -r and every subcommand
+    // that prints tables.
+    for args in [
+        vec!["read", &f, "--color", "always"],
+        vec!["-r", &f, "--color", "always"],
+        vec![
+            "read", &f, "--format", "table", "-c", "1", "--color", "always",
+        ],
+        vec!["flows", "captures/arp.pcap", "--arp", "--color", "always"],
+    ] {
+        let out = wirelens_env(&args, &[("NO_COLOR", Some("1"))]);
+        assert!(out.status.success(), "{args:?}");
+        assert!(has_esc(&out), "{args:?} with NO_COLOR=1 is not coloured");
+    }
+    // JSON is never coloured.
+    let json = wirelens_env(&["read", &f, "--format", "json", "--color", "always"], &[]);
+    assert!(json.status.success() && !has_esc(&json));
+    // The flag exists wherever packets or tables are printed.
+    for sub in ["read", "flows", "stats", "live", "lab"] {
+        let help = wirelens(&[sub, "--help"]);
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("--color <WHEN>"),
+            "{sub} has no --color"
+        );
+    }
+    let help = wirelens(&["send", "arp", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--color <WHEN>"));
+    let bash = wirelens(&["completions", "bash"]);
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("--color"));
+}
+
+#[test]
+fn colour_never_changes_the_layout() {
+    for f in all_captures() {
+        for format in ["summary", "table"] {
+            let plain = wirelens(&["read", &f, "--format", format, "--color", "never"]);
+            let coloured = wirelens(&["read", &f, "--format", format, "--color", "always"]);
+            assert_eq!(plain.status.code(), coloured.status.code(), "{f} {format}");
+            assert_eq!(plain.stderr, coloured.stderr, "{f} {format}");
+            if plain.stdout.contains(&b'\n') && format == "table" {
+                assert!(has_esc(&coloured), "{f} {format} is not coloured");
+            }
+            assert!(
+                strip_sgr(&coloured.stdout) == plain.stdout,
+                "{f} --format {format}: the coloured output without its escapes differs from the plain output"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_table_fits_in_80_columns() {
+    use unicode_width::UnicodeWidthStr;
+    for f in all_captures() {
+        for width in ["80", "60"] {
+            let out = wirelens(&["read", &f, "--format", "table", "--width", width]);
+            let limit: usize = width.parse().unwrap_or(80);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.lines().count() > 5, "{f}: no table");
+            for (i, line) in text.lines().enumerate() {
+                assert!(
+                    line.width() <= limit,
+                    "{f} --width {width}, line {}: {} columns: {line}",
+                    i + 1,
+                    line.width()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn table_at_80_columns() {
+    golden(
+        "tcp-echo-syn.80.table",
+        &[
+            "read",
+            &capture("tcp-echo.pcap"),
+            "--format",
+            "table",
+            "-c",
+            "1",
+            "--width",
+            "80",
+        ],
+    );
+}
+
+/// Writes a pcap of about 9.7 MB (above the 8 MiB progress threshold): 9,500 frames of
+/// 1,000 bytes of a local-experimental EtherType.
+fn write_big_pcap(path: &Path) {
+    let mut data = Vec::with_capacity(10 << 20);
+    data.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    data.extend_from_slice(&2u16.to_le_bytes());
+    data.extend_from_slice(&4u16.to_le_bytes());
+    data.extend_from_slice(&[0; 8]);
+    data.extend_from_slice(&65_535u32.to_le_bytes());
+    data.extend_from_slice(&1u32.to_le_bytes());
+    let mut frame = vec![0u8; 1000];
+    frame[..6].copy_from_slice(&[2, 0x77, 0, 0, 0, 2]);
+    frame[6..12].copy_from_slice(&[2, 0x77, 0, 0, 0, 1]);
+    frame[12..14].copy_from_slice(&[0x88, 0xb5]);
+    for i in 0..9_500u32 {
+        data.extend_from_slice(&(1_700_000_000 + i / 1000).to_le_bytes());
+        data.extend_from_slice(&((i % 1000) * 1000).to_le_bytes());
+        data.extend_from_slice(&1000u32.to_le_bytes());
+        data.extend_from_slice(&1000u32.to_le_bytes());
+        data.extend_from_slice(&frame);
+    }
+    assert!(data.len() > 8 << 20);
+    std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Runs wirelens with stderr on a new pseudo-terminal and stdout to /dev/null; returns
+/// everything written to the terminal and the exit status.
+fn run_with_stderr_on_a_pty(args: &[&str]) -> (String, std::process::ExitStatus) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors into the integers it is given; the name,
+    // termios and winsize pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(slave))
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run wirelens: {e}"));
+    // Read the terminal while the child runs; the read ends (EIO) once it has exited.
+    let reader = std::thread::spawn(move || {
+        let mut f = std::fs::File::from(master);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = f.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    let status = child
+        .wait()
+        .unwrap_or_else(|e| panic!("waiting for wirelens: {e}"));
+    let text = reader.join().unwrap_or_default();
+    (text, status)
+}
+
+#[test]
+fn progress_bar_on_a_terminal_stderr_only() {
+    let dir = tempdir();
+    let big = dir.join("big.pcap");
+    write_big_pcap(&big);
+    let big = big.display().to_string();
+    for args in [
+        vec!["flows", &big],
+        vec!["stats", &big],
+        vec!["read", &big],
+        vec!["-r", &big, "-w", "/dev/null"],
+    ] {
+        let (tty, status) = run_with_stderr_on_a_pty(&args);
+        assert!(status.success(), "{args:?}: {status}");
+        for part in ["reading", "MiB", "packets/s", "ETA"] {
+            assert!(
+                tty.contains(part),
+                "{args:?}: no {part:?} in what reached the terminal: {tty:?}"
+            );
+        }
+    }
+    // --no-progress, and a small file, draw nothing.
+    let small = capture("tcp-echo.pcap");
+    for args in [vec!["flows", &big, "--no-progress"], vec!["flows", &small]] {
+        let (tty, status) = run_with_stderr_on_a_pty(&args);
+        assert!(status.success(), "{args:?}: {status}");
+        assert!(!tty.contains("reading"), "{args:?} drew a bar: {tty:?}");
+    }
+    // With stderr not a terminal, nothing at all is written to it.
+    for args in [vec!["flows", &big], vec!["read", &big, "--format", "json"]] {
+        let out = wirelens(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -88,6 +88,11 @@ pub fn write_arp_table(
         &widths,
         &ARP_HEADER,
         cells.get(ARP_HEADER.len()..).unwrap_or_default(),
+        if super::color::enabled() {
+            super::color::layer('A')
+        } else {
+            None
+        },
     );
     buf.push(b'\n');
     out.write_all(&buf)?;
@@ -406,14 +411,14 @@ impl FlowRows {
         }
         let widths = self.stats.widths(usize::from(width));
         let mut scratch = grid::RowScratch::default();
-        grid::write_start(&mut buf, &widths, &HEADER, &mut scratch);
+        grid::write_start(&mut buf, &widths, &HEADER, &mut scratch, None);
         for slots in [&self.tcp, &self.udp] {
             slots.for_each(|row| {
                 let mut cells: [&str; 13] = [""; 13];
                 for (slot, cell) in cells.iter_mut().zip(row.split(|b| *b == CELL_SEP)) {
                     *slot = std::str::from_utf8(cell).unwrap_or_default();
                 }
-                grid::write_row(&mut buf, &widths, &cells, &mut scratch);
+                grid::write_row(&mut buf, &widths, &cells, &mut scratch, None);
                 buf.push(b'\n');
                 count += 1;
                 if buf.len() >= 1 << 16 {
@@ -422,7 +427,7 @@ impl FlowRows {
                 Ok(())
             })?;
         }
-        grid::write_end(&mut buf, &widths);
+        grid::write_end(&mut buf, &widths, None);
         buf.push(b'\n');
         flush(&mut buf, out)?;
         writeln!(

@@ -576,28 +576,34 @@ pub struct RowScratch {
     starts: Vec<usize>,
     /// The widths `template` was built for.
     template_widths: Vec<usize>,
+    /// The border colour `template` was built with.
+    template_border: Option<Vec<u8>>,
 }
 
 impl RowScratch {
     /// Builds the blank content line for `widths` unless it is already built.
-    fn prepare(&mut self, widths: &[usize]) {
-        if self.template_widths == widths && !self.template.is_empty() {
+    fn prepare(&mut self, widths: &[usize], border: Option<&[u8]>) {
+        if self.template_widths == widths
+            && self.template_border.as_deref() == border
+            && !self.template.is_empty()
+        {
             return;
         }
         self.template_widths.clear();
         self.template_widths.extend_from_slice(widths);
+        self.template_border = border.map(<[u8]>::to_vec);
         self.template.clear();
         self.starts.clear();
-        self.template.extend_from_slice(&CONTENT[0]);
+        border_char(&mut self.template, &CONTENT[0], border);
         for (i, &w) in widths.iter().enumerate() {
             if i > 0 {
-                self.template.extend_from_slice(&CONTENT[1]);
+                border_char(&mut self.template, &CONTENT[1], border);
             }
             self.template.push(b' ');
             self.starts.push(self.template.len());
             spaces(&mut self.template, w + PAD);
         }
-        self.template.extend_from_slice(&CONTENT[2]);
+        border_char(&mut self.template, &CONTENT[2], border);
     }
 }
 
@@ -605,18 +611,32 @@ impl RowScratch {
 /// `header` (if not empty) and `rows`, each row `widths.len()` cells long, with the
 /// content widths from [`column_widths`].
 ///
+/// `border` is an SGR escape (see [`super::color`]) that colours the border characters,
+/// each run of them followed by a reset; `None` writes exactly comfy-table's text. Widths
+/// never count these escapes.
+///
 /// Rows are looked up in a per-thread cache of rows already drawn (see [`RowCache`]).
-pub fn write(out: &mut Vec<u8>, widths: &[usize], header: &[&str], rows: &[&str]) {
+pub fn write(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    header: &[&str],
+    rows: &[&str],
+    border: Option<&[u8]>,
+) {
     let ncols = widths.len();
     ROWS.with_borrow_mut(|cache| {
-        let scratch = &mut cache.scratch;
-        write_start(out, widths, header, scratch);
+        rule(out, widths, TOP, border);
+        if !header.is_empty() {
+            cache.write_row(out, widths, header, border);
+            out.push(b'\n');
+            rule(out, widths, HEADER_SEPARATOR, border);
+        }
         for row in rows.chunks(ncols.max(1)) {
-            cache.write_row(out, widths, row);
+            cache.write_row(out, widths, row, border);
             out.push(b'\n');
         }
     });
-    write_end(out, widths);
+    write_end(out, widths, border);
 }
 
 /// Bytes of drawn rows the cache of each thread keeps at most; it is emptied when full.
@@ -643,8 +663,18 @@ struct RowCache {
 
 impl RowCache {
     /// [`write_row`], from the cache when this row was drawn before at these widths.
-    fn write_row(&mut self, out: &mut Vec<u8>, widths: &[usize], cells: &[&str]) {
+    fn write_row(
+        &mut self,
+        out: &mut Vec<u8>,
+        widths: &[usize],
+        cells: &[&str],
+        border: Option<&[u8]>,
+    ) {
         self.key.clear();
+        if let Some(sgr) = border {
+            self.key.extend_from_slice(sgr);
+        }
+        self.key.push(0xff);
         for w in widths {
             self.key.extend_from_slice(&(*w as u32).to_le_bytes());
         }
@@ -658,7 +688,7 @@ impl RowCache {
             return;
         }
         let start = out.len();
-        write_row(out, widths, cells, &mut self.scratch);
+        write_row(out, widths, cells, &mut self.scratch, border);
         let row = out.get(start..).unwrap_or_default();
         let size = self.key.len() + row.len();
         if self.held + size > ROW_CACHE_BYTES {
@@ -671,24 +701,43 @@ impl RowCache {
 }
 
 /// The top of a table: its top rule and, if `header` is not empty, the header and the
-/// rule under it; each line ends with a newline.
-pub fn write_start(out: &mut Vec<u8>, widths: &[usize], header: &[&str], scratch: &mut RowScratch) {
-    rule(out, widths, TOP);
+/// rule under it; each line ends with a newline. `border` as in [`write`].
+pub fn write_start(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    header: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+) {
+    rule(out, widths, TOP, border);
     if !header.is_empty() {
-        write_row(out, widths, header, scratch);
+        write_row(out, widths, header, scratch, border);
         out.push(b'\n');
-        rule(out, widths, HEADER_SEPARATOR);
+        rule(out, widths, HEADER_SEPARATOR, border);
     }
 }
 
 /// The bottom rule of a table, without a newline (comfy-table joins lines with "\n").
-pub fn write_end(out: &mut Vec<u8>, widths: &[usize]) {
-    rule(out, widths, BOTTOM);
+/// `border` as in [`write`].
+pub fn write_end(out: &mut Vec<u8>, widths: &[usize], border: Option<&[u8]>) {
+    rule(out, widths, BOTTOM, border);
     out.pop();
 }
 
-/// One horizontal rule and its newline.
-fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4]) {
+/// A border character, in colour `border` when there is one.
+fn border_char(out: &mut Vec<u8>, c: &BoxChar, border: Option<&[u8]>) {
+    match border {
+        None => out.extend_from_slice(c),
+        Some(sgr) => super::color::paint(out, Some(sgr), c),
+    }
+}
+
+/// One horizontal rule and its newline; a coloured rule is one run, reset before the
+/// newline.
+fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4], border: Option<&[u8]>) {
+    if let Some(sgr) = border {
+        out.extend_from_slice(sgr);
+    }
     out.extend_from_slice(&chars[0]);
     for (i, w) in widths.iter().enumerate() {
         if i > 0 {
@@ -697,6 +746,9 @@ fn rule(out: &mut Vec<u8>, widths: &[usize], chars: [BoxChar; 4]) {
         fill(out, chars[1], w + 2 * PAD);
     }
     out.extend_from_slice(&chars[3]);
+    if border.is_some() {
+        out.extend_from_slice(super::color::RESET);
+    }
     out.push(b'\n');
 }
 
@@ -716,8 +768,15 @@ fn fill(out: &mut Vec<u8>, c: BoxChar, n: usize) {
 }
 
 /// The lines of one row (no newline after the last), each cell split to its width.
-pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &mut RowScratch) {
-    scratch.prepare(widths);
+/// `border` as in [`write`].
+pub fn write_row(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    cells: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+) {
+    scratch.prepare(widths, border);
     let RowScratch {
         pieces,
         columns,
@@ -785,10 +844,10 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
             }
             continue;
         }
-        out.extend_from_slice(&CONTENT[0]);
+        border_char(out, &CONTENT[0], border);
         for (i, &w) in widths.iter().enumerate() {
             if i > 0 {
-                out.extend_from_slice(&CONTENT[1]);
+                border_char(out, &CONTENT[1], border);
             }
             match piece_of(i, l) {
                 Some((text, pw)) => {
@@ -800,7 +859,7 @@ pub fn write_row(out: &mut Vec<u8>, widths: &[usize], cells: &[&str], scratch: &
                 None => spaces(out, w + 2 * PAD),
             }
         }
-        out.extend_from_slice(&CONTENT[2]);
+        border_char(out, &CONTENT[2], border);
     }
 }
 
@@ -854,7 +913,7 @@ mod tests {
         let widths = column_widths(&cells, ncols, usize::from(width));
         let flat: Vec<&str> = rows.iter().flatten().copied().collect();
         let mut out = Vec::new();
-        write(&mut out, &widths, header, &flat);
+        write(&mut out, &widths, header, &flat, None);
         String::from_utf8(out).unwrap_or_default()
     }
 
@@ -1056,5 +1115,19 @@ mod tests {
         for width in [40, 80, 100, 160, 250] {
             assert_eq!(ours(width, &header, &rows), comfy(width, &header, &rows));
         }
+    }
+
+    #[test]
+    fn coloured_borders_change_no_character() {
+        let header = ["offset", "field", "meaning"];
+        let cells = ["0", "Version", "IPv4 ┆ │ with box characters in a cell"];
+        let mut all: Vec<&str> = header.to_vec();
+        all.extend(cells);
+        let widths = column_widths(&all, 3, 30);
+        let (mut plain, mut coloured) = (Vec::new(), Vec::new());
+        write(&mut plain, &widths, &header, &cells, None);
+        write(&mut coloured, &widths, &header, &cells, Some(b"\x1b[36m"));
+        assert_ne!(plain, coloured);
+        assert_eq!(super::super::color::strip(&coloured), plain);
     }
 }

@@ -1,12 +1,28 @@
-//! A hex dump of the whole frame, 16 bytes a line, with a second line under each that
-//! marks every byte with the layer it belongs to (E Ethernet, Q VLAN, A ARP, I IPv4,
-//! T TCP, U UDP, C ICMP, i/t/u quoted headers, P data, O undecoded, - padding).
+//! A hex dump of the whole frame, 16 bytes a line (8 on a terminal narrower than
+//! [`WIDE_COLUMNS`]), with a second line under each that marks every byte with the layer it
+//! belongs to (E Ethernet, Q VLAN, A ARP, I IPv4, T TCP, U UDP, C ICMP, i/t/u quoted
+//! headers, P data, O undecoded, - padding).
 
 use super::Section;
 use crate::text::Text;
 
 /// Bytes per line.
 const WIDTH: usize = 16;
+
+/// Columns a 16-byte line needs: a 4- or 5-digit offset (captured frames are at most
+/// 256 KiB), two blanks, 16 hex pairs with their blanks and the middle gap (49), a blank
+/// and 16 characters. Narrower terminals get 8 bytes a line (39 columns).
+pub const WIDE_COLUMNS: usize = 5 + 2 + 49 + 1 + 16;
+
+/// Bytes per line of the dump for a terminal `width` columns wide: 16, or 8 below
+/// [`WIDE_COLUMNS`].
+pub fn bytes_per_line(width: usize) -> usize {
+    if width >= WIDE_COLUMNS {
+        WIDTH
+    } else {
+        WIDTH / 2
+    }
+}
 
 /// Lower-case hex digits.
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -31,8 +47,8 @@ impl Line {
     }
 }
 
-/// Appends the dump of `bytes` to `out`, marking each byte by the section that covers it.
-pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
+/// The layer mark of every byte of `bytes` (blank where no section covers it).
+fn marks_of(bytes: &[u8], sections: &[Section]) -> Vec<char> {
     let mut marks = vec![' '; bytes.len()];
     for s in sections.iter().filter(|s| !s.in_datagram) {
         let end = s.span.offset.saturating_add(s.span.len).min(bytes.len());
@@ -40,12 +56,22 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
             m.fill(s.mark);
         }
     }
+    marks
+}
+
+/// Appends the dump of `bytes` to `out`, `per_line` (16 or 8) bytes a line, marking each
+/// byte by the section that covers it; the legend is wrapped to `width` columns.
+pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section], per_line: usize, width: usize) {
+    let marks = marks_of(bytes, sections);
+    let per_line = per_line.clamp(1, WIDTH);
+    // The wider gap after the eighth byte, only when there is a ninth.
+    let gap = |i: usize| i == 7 && per_line > 8;
     let mut line = Line {
         buf: [b' '; LINE_MAX],
         at: 0,
     };
-    for (n, chunk) in bytes.chunks(WIDTH).enumerate() {
-        let base = n * WIDTH;
+    for (n, chunk) in bytes.chunks(per_line).enumerate() {
+        let base = n * per_line;
         line.at = 0;
         let put = |line: &mut Line, b: u8| line.put(b);
         // {base:04x}: at least four hex digits.
@@ -59,12 +85,12 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
             put(&mut line, HEX[usize::from(b >> 4)]);
             put(&mut line, HEX[usize::from(b & 0x0f)]);
             put(&mut line, b' ');
-            if i == 7 {
+            if gap(i) {
                 put(&mut line, b' ');
             }
         }
-        for i in chunk.len()..WIDTH {
-            for _ in 0..if i == 7 { 4 } else { 3 } {
+        for i in chunk.len()..per_line {
+            for _ in 0..if gap(i) { 4 } else { 3 } {
                 put(&mut line, b' ');
             }
         }
@@ -94,13 +120,102 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
             if *m != ' ' {
                 end = line.at;
             }
-            for _ in 0..if i == 7 { 3 } else { 2 } {
+            for _ in 0..if gap(i) { 3 } else { 2 } {
                 put(&mut line, b' ');
             }
         }
         out.extend_from_slice(line.buf.get(..end).unwrap_or(&line.buf));
         out.push(b'\n');
     }
+    write_legend(out, sections, false, width);
+}
+
+/// As [`write`], with each byte's hex pair and its mark in its layer's colour (see
+/// [`super::color`]), and the legend in the same colours. Stripped of its escapes, the
+/// text is exactly what [`write`] appends. Kept apart from [`write`] so that the plain
+/// dump does no colour work at all.
+pub fn write_colored(
+    out: &mut Vec<u8>,
+    bytes: &[u8],
+    sections: &[Section],
+    per_line: usize,
+    width: usize,
+) {
+    use super::color::{RESET, layer};
+    let marks = marks_of(bytes, sections);
+    let per_line = per_line.clamp(1, WIDTH);
+    let gap = |i: usize| i == 7 && per_line > 8;
+    // Switches the colour of what follows to `next`'s, ending the previous run.
+    let switch = |out: &mut Vec<u8>, current: &mut Option<&'static [u8]>, next: char| {
+        let c = layer(next);
+        if c != *current {
+            if current.is_some() {
+                out.extend_from_slice(RESET);
+            }
+            if let Some(c) = c {
+                out.extend_from_slice(c);
+            }
+            *current = c;
+        }
+    };
+    for (n, chunk) in bytes.chunks(per_line).enumerate() {
+        let base = n * per_line;
+        let line_marks = marks.get(base..).unwrap_or_default();
+        let digits = (usize::BITS - base.leading_zeros()).div_ceil(4).max(4);
+        for i in (0..digits).rev() {
+            out.push(HEX[(base >> (4 * i)) & 0x0f]);
+        }
+        out.s("  ");
+        let mut current = None;
+        for (i, b) in chunk.iter().enumerate() {
+            switch(out, &mut current, line_marks.get(i).copied().unwrap_or(' '));
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0x0f)]);
+            out.push(b' ');
+            if gap(i) {
+                out.push(b' ');
+            }
+        }
+        if current.is_some() {
+            out.extend_from_slice(RESET);
+        }
+        for i in chunk.len()..per_line {
+            out.s(if gap(i) { "    " } else { "   " });
+        }
+        out.push(b' ');
+        for &b in chunk {
+            out.push(if b.is_ascii_graphic() || b == b' ' {
+                b
+            } else {
+                b'.'
+            });
+        }
+        out.push(b'\n');
+        // The marks, without trailing blanks.
+        let shown = line_marks.get(..chunk.len()).unwrap_or_default();
+        if let Some(last) = shown.iter().rposition(|m| *m != ' ') {
+            out.s("      ");
+            let mut current = None;
+            for (i, &m) in shown.iter().take(last + 1).enumerate() {
+                if i > 0 {
+                    out.s(if gap(i - 1) { "   " } else { "  " });
+                }
+                switch(out, &mut current, m);
+                let mut c = [0u8; 4];
+                out.s(m.encode_utf8(&mut c));
+            }
+            if current.is_some() {
+                out.extend_from_slice(RESET);
+            }
+        }
+        out.push(b'\n');
+    }
+    write_legend(out, sections, true, width);
+}
+
+/// The legend: each mark that appears, and its layer, in the layer's colour if `paint`;
+/// entries that would pass `width` columns go on the next line.
+fn write_legend(out: &mut Vec<u8>, sections: &[Section], paint: bool, width: usize) {
     let mut legend: Vec<(char, &str)> = Vec::new();
     for s in sections.iter().filter(|s| !s.in_datagram) {
         if !legend.iter().any(|(m, _)| *m == s.mark) {
@@ -108,13 +223,27 @@ pub fn write(out: &mut Vec<u8>, bytes: &[u8], sections: &[Section]) {
         }
     }
     out.s("      ");
+    let mut at = 6;
     for (i, (m, t)) in legend.iter().enumerate() {
         let short = t.split(" (").next().unwrap_or(t);
         let mut c = [0u8; 4];
-        out.s(if i > 0 { ", " } else { "" })
-            .s(m.encode_utf8(&mut c))
-            .s(" = ")
-            .s(short);
+        // "X = name", and ", " before it.
+        let w = super::grid::width(short) + 4 + if i > 0 { 2 } else { 0 };
+        if i > 0 && at + w + 1 > width {
+            out.s(",\n      ");
+            at = 6 + w - 2;
+        } else {
+            out.s(if i > 0 { ", " } else { "" });
+            at += w;
+        }
+        let sgr = if paint { super::color::layer(*m) } else { None };
+        if let Some(c) = sgr {
+            out.extend_from_slice(c);
+        }
+        out.s(m.encode_utf8(&mut c)).s(" = ").s(short);
+        if sgr.is_some() {
+            out.extend_from_slice(super::color::RESET);
+        }
     }
     out.s("\n");
 }

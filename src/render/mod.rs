@@ -6,6 +6,7 @@
 //!   framing arithmetic, and a hex dump whose bytes are marked with their layer;
 //! * [`json`]: JSON Lines, one object per packet, with the keys the README documents.
 
+pub mod color;
 pub mod flows;
 pub mod grid;
 pub mod hexdump;
@@ -49,6 +50,9 @@ pub struct Context {
     /// Whether tables may be drawn in batches on a second core (reading files); off when
     /// each packet must appear as it comes (live capture, the lab, the sender).
     pub batch: bool,
+    /// Colour the summary and table formats with the layer palette of [`color`] (never
+    /// JSON). A new context takes [`color::enabled`].
+    pub color: bool,
 }
 
 impl Clone for Context {
@@ -60,6 +64,7 @@ impl Clone for Context {
             scratch: Vec::new(),
             pool: None,
             batch: self.batch,
+            color: self.color,
         }
     }
 }
@@ -79,6 +84,7 @@ impl Context {
             scratch: Vec::with_capacity(4096),
             pool: None,
             batch: true,
+            color: color::enabled(),
         }
     }
 
@@ -110,7 +116,7 @@ pub fn write_packet(
         Format::Summary => summary::write(out, ctx, d),
         Format::Table => {
             if ctx.pool.is_none() && ctx.batch && cores() > 1 {
-                ctx.pool = parallel::TablePool::new(ctx.width, cores());
+                ctx.pool = parallel::TablePool::new(ctx.width, ctx.color, cores());
             }
             let rel = ctx.relative(d.ts);
             if let Some(pool) = ctx.pool.as_mut() {

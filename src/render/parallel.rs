@@ -68,6 +68,8 @@ impl Shared {
 #[derive(Debug)]
 pub struct TablePool {
     width: usize,
+    /// Whether to draw in colour ([`super::Context::color`]).
+    color: bool,
     /// The batch being filled.
     batch: Vec<Item>,
     /// Number of the batch being filled.
@@ -81,7 +83,8 @@ pub struct TablePool {
 impl TablePool {
     /// Starts the worker threads (one fewer than the cores this process may use, at
     /// least one); `None` if none can be started (drawing then stays on one thread).
-    pub fn new(width: u16, cores: usize) -> Option<TablePool> {
+    /// `color` as [`super::Context::color`].
+    pub fn new(width: u16, color: bool, cores: usize) -> Option<TablePool> {
         let width = usize::from(width);
         let shared = Arc::new(Shared::default());
         let mut workers = Vec::new();
@@ -89,7 +92,7 @@ impl TablePool {
             let shared = Arc::clone(&shared);
             let spawned = std::thread::Builder::new()
                 .name("wirelens-table".into())
-                .spawn(move || work(&shared, width));
+                .spawn(move || work(&shared, width, color));
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(_) => break,
@@ -100,6 +103,7 @@ impl TablePool {
         }
         Some(TablePool {
             width,
+            color,
             batch: Vec::with_capacity(BATCH),
             next_seq: 0,
             next_write: 0,
@@ -168,7 +172,7 @@ impl TablePool {
             // The oldest batch is queued or being drawn: draw the oldest queued one here.
             if let Some(mut job) = st.todo.pop_front() {
                 drop(st);
-                draw(&mut job, self.width);
+                draw(&mut job, self.width, self.color);
                 st = self.shared.lock();
                 st.done.push(job);
                 continue;
@@ -183,15 +187,15 @@ impl TablePool {
 }
 
 /// Draws a job's packets into its buffer.
-fn draw(job: &mut Job, width: usize) {
+fn draw(job: &mut Job, width: usize, color: bool) {
     job.buf.clear();
     for (d, bytes, rel) in &job.items {
-        super::table::render(&mut job.buf, width, *rel, d, bytes);
+        super::table::render(&mut job.buf, width, color, *rel, d, bytes);
     }
 }
 
 /// A worker: takes the oldest queued batch, draws it, hands it back; until closed.
-fn work(shared: &Shared, width: usize) {
+fn work(shared: &Shared, width: usize, color: bool) {
     let mut st = shared.lock();
     loop {
         if st.closed {
@@ -202,7 +206,7 @@ fn work(shared: &Shared, width: usize) {
             continue;
         };
         drop(st);
-        draw(&mut job, width);
+        draw(&mut job, width, color);
         st = shared.lock();
         st.done.push(job);
         shared.changed.notify_all();
@@ -249,10 +253,10 @@ mod tests {
         assert!(items.len() > 3 * BATCH, "{} packets", items.len());
         let mut want = Vec::new();
         for (d, b, rel) in &items {
-            super::super::table::render(&mut want, 100, *rel, d, b);
+            super::super::table::render(&mut want, 100, false, *rel, d, b);
         }
         for cores in 1..=5 {
-            let mut pool = TablePool::new(100, cores).expect("a thread starts");
+            let mut pool = TablePool::new(100, false, cores).expect("a thread starts");
             let mut got = Vec::new();
             for (d, b, rel) in &items {
                 pool.push(&mut got, d, b, *rel)

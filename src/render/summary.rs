@@ -4,10 +4,14 @@
 //! The line is built in the context's scratch buffer with [`crate::text::Text`] (no
 //! `core::fmt` on the common paths, nothing allocated per packet) and written with one
 //! `write_all`.
+//!
+//! With colour on, the parts that come from a layer are in that layer's colour (addresses
+//! of IPv4 or Ethernet, ports of TCP/UDP, the protocol column, TCP flags, VLAN tags) and
+//! the notes in the note colour: see [`super::color`]. The text is the same either way.
 
 use std::io::{self, Write};
 
-use super::Context;
+use super::{Context, color};
 use crate::dissect::Dissection;
 use crate::text::Text;
 
@@ -16,18 +20,32 @@ pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Resu
     let rel = ctx.relative(d.ts);
     let mut line = std::mem::take(&mut ctx.scratch);
     line.clear();
+    let paint = Paint(ctx.color);
     line.u_right(d.n, 5).s(" ").secs6(rel, 10).s("  ");
-    write_endpoints(&mut line, d);
-    line.s("  ")
-        .s_left(d.top_protocol(), 5)
+    write_endpoints(&mut line, d, paint);
+    line.s("  ");
+    let proto = d.top_protocol();
+    let proto_color = paint.layer(top_mark(d));
+    paint.on(&mut line, proto_color);
+    line.s(proto);
+    paint.off(&mut line, proto_color);
+    // The column is padded outside the colour: escapes take no columns.
+    line.s_left("", 5usize.saturating_sub(proto.chars().count()))
         .s(" ")
         .u_right(d.len.into(), 4)
         .s(" B  ");
-    write_detail(&mut line, d);
+    write_detail(&mut line, d, paint);
+    let note_color = paint.then(color::NOTE);
     for (i, note) in d.notes.iter().enumerate() {
-        line.s(if i == 0 { "  [" } else { " " }).s(note);
+        line.s(if i == 0 { "  " } else { " " });
+        if i == 0 {
+            paint.on(&mut line, note_color);
+            line.s("[");
+        }
+        line.s(note);
         if i + 1 == d.notes.len() {
             line.s("]");
+            paint.off(&mut line, note_color);
         }
     }
     line.push(b'\n');
@@ -36,43 +54,122 @@ pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Resu
     result
 }
 
-fn write_endpoints(out: &mut Vec<u8>, d: &Dissection) {
+/// Whether the line is coloured; every colour change goes through it, so that with
+/// colour off nothing but one test of a `bool` is added to the line.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    /// `mark`'s colour, when colouring.
+    fn layer(self, mark: char) -> Option<&'static [u8]> {
+        if self.0 { color::layer(mark) } else { None }
+    }
+
+    /// `sgr`, when colouring.
+    fn then(self, sgr: &'static [u8]) -> Option<&'static [u8]> {
+        self.0.then_some(sgr)
+    }
+
+    /// Starts a run of colour `c`.
+    fn on(self, out: &mut Vec<u8>, c: Option<&[u8]>) {
+        if let Some(c) = c {
+            out.extend_from_slice(c);
+        }
+    }
+
+    /// Ends a run started by [`Paint::on`] with the same `c`.
+    fn off(self, out: &mut Vec<u8>, c: Option<&[u8]>) {
+        if c.is_some() {
+            out.extend_from_slice(color::RESET);
+        }
+    }
+}
+
+/// The mark (and so the colour) of the layer the protocol column names.
+fn top_mark(d: &Dissection) -> char {
+    if d.tcp.is_some() {
+        'T'
+    } else if d.udp.is_some() {
+        'U'
+    } else if d.icmp.is_some() {
+        'C'
+    } else if d.arp.is_some() {
+        'A'
+    } else if d.other.is_some() {
+        'O'
+    } else if d.ipv4.is_some() {
+        'I'
+    } else if !d.vlan.is_empty() {
+        'Q'
+    } else {
+        'E'
+    }
+}
+
+fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
     if let Some(ip) = &d.ipv4 {
         let ports = match (&d.tcp, &d.udp) {
-            (Some(t), _) => Some((t.src_port, t.dst_port)),
-            (_, Some(u)) => Some((u.src_port, u.dst_port)),
+            (Some(t), _) => Some((t.src_port, t.dst_port, 'T')),
+            (_, Some(u)) => Some((u.src_port, u.dst_port, 'U')),
             _ => None,
         };
+        let ipc = paint.layer('I');
         match ports {
-            Some((s, p)) => {
-                out.ipv4(ip.src)
-                    .s(":")
-                    .u(s.into())
-                    .s(" → ")
-                    .ipv4(ip.dst)
-                    .s(":")
-                    .u(p.into());
+            Some((s, p, mark)) => {
+                let pc = paint.layer(mark);
+                paint.on(out, ipc);
+                out.ipv4(ip.src);
+                paint.off(out, ipc);
+                paint.on(out, pc);
+                out.s(":").u(s.into());
+                paint.off(out, pc);
+                out.s(" → ");
+                paint.on(out, ipc);
+                out.ipv4(ip.dst);
+                paint.off(out, ipc);
+                paint.on(out, pc);
+                out.s(":").u(p.into());
+                paint.off(out, pc);
             }
             None => {
-                out.ipv4(ip.src).s(" → ").ipv4(ip.dst);
+                paint.on(out, ipc);
+                out.ipv4(ip.src);
+                paint.off(out, ipc);
+                out.s(" → ");
+                paint.on(out, ipc);
+                out.ipv4(ip.dst);
+                paint.off(out, ipc);
             }
         }
     } else if let Some(e) = &d.eth {
-        out.mac(e.src).s(" → ").mac(e.dst);
+        let ec = paint.layer('E');
+        paint.on(out, ec);
+        out.mac(e.src);
+        paint.off(out, ec);
+        out.s(" → ");
+        paint.on(out, ec);
+        out.mac(e.dst);
+        paint.off(out, ec);
     } else {
         out.s("?");
     }
 }
 
-fn write_detail(out: &mut Vec<u8>, d: &Dissection) {
+fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
+    let qc = paint.layer('Q');
     for v in &d.vlan {
+        paint.on(out, qc);
         out.s("VLAN ")
             .u(v.id.into())
             .s(" (priority ")
             .u(v.pcp.into())
-            .s(") · ");
+            .s(")");
+        paint.off(out, qc);
+        out.s(" · ");
     }
     if let Some(t) = &d.tcp {
+        let tc = paint.layer('T');
+        paint.on(out, tc);
         out.s("[");
         for (i, n) in t.flags.names().enumerate() {
             if i > 0 {
@@ -80,9 +177,11 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection) {
             }
             out.s(n);
         }
+        out.s("]");
+        paint.off(out, tc);
         match &t.conv {
             Some(c) => {
-                out.s("] seq=").u(c.rel_seq.into());
+                out.s(" seq=").u(c.rel_seq.into());
                 if let Some(a) = c.rel_ack {
                     out.s(" ack=").u(a.into());
                 }
@@ -96,7 +195,7 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection) {
                 c.write_explain(t, out);
             }
             None => {
-                out.s("] seq=")
+                out.s(" seq=")
                     .u(t.seq.into())
                     .s(" ack=")
                     .u(t.ack.into())

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{Context, grid, hexdump, sections};
+use super::{Context, color, grid, hexdump, sections};
 use crate::analysis::reassembly::Datagram;
 use crate::dissect::Dissection;
 use crate::proto::ethernet;
@@ -19,6 +19,15 @@ const MAX_BYTES_SHOWN: usize = 8;
 /// The header of every layer table.
 const HEADER: [&str; 5] = ["offset", "bytes (hex)", "field", "value", "meaning"];
 
+/// The header of every layer table on a terminal narrower than [`NARROW_BELOW`]: the
+/// bytes are left to the hex dump under the tables, and a bit field's bits go under its
+/// value, so that the meaning column keeps room for words.
+const NARROW_HEADER: [&str; 4] = ["offset", "field", "value", "meaning"];
+
+/// Tables narrower than this many columns drop the "bytes (hex)" column. At 80 columns
+/// the five columns left the meaning about 15 columns, one or two words a line.
+pub const NARROW_BELOW: usize = 90;
+
 /// Writes the tables and hex dump of `d`, whose captured bytes are `bytes`.
 pub fn write(
     out: &mut dyn Write,
@@ -29,24 +38,37 @@ pub fn write(
     let rel = ctx.relative(d.ts);
     let mut buf = std::mem::take(&mut ctx.scratch);
     buf.clear();
-    render(&mut buf, usize::from(ctx.width), rel, d, bytes);
+    render(&mut buf, usize::from(ctx.width), ctx.color, rel, d, bytes);
     let result = out.write_all(&buf);
     ctx.scratch = buf;
     result
 }
 
 /// Appends the table format of `d` (captured bytes `bytes`, `rel` seconds after the
-/// first packet) for a terminal `width` columns wide.
-pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: &[u8]) {
-    out.s("Frame ")
+/// first packet) for a terminal `width` columns wide, in the layer colours of
+/// [`color`] when `paint` is true.
+pub fn render(
+    out: &mut Vec<u8>,
+    width: usize,
+    paint: bool,
+    rel: f64,
+    d: &Dissection,
+    bytes: &[u8],
+) {
+    // The escape starting a run of `mark`'s colour, when colouring.
+    let sgr = |mark: char| if paint { color::layer(mark) } else { None };
+    // Prose lines are built here, then wrapped to the width.
+    let mut line: Vec<u8> = Vec::with_capacity(128);
+    line.s("Frame ")
         .u(d.n)
         .s(": ")
         .u(d.len.into())
         .s(" bytes on the wire, ")
         .u(d.caplen.into())
         .s(" captured, at ");
-    out.extend_from_slice(&d.ts.rfc3339_micros_bytes());
-    out.s(" (+").secs6(rel, 0).s(" s)\n");
+    line.extend_from_slice(&d.ts.rfc3339_micros_bytes());
+    line.s(" (+").secs6(rel, 0).s(" s)");
+    wrap(out, &line, width, "", "", paint.then_some(color::HEADING));
     let secs = sections(d);
     let datagram: &[u8] = d.datagram.as_ref().map_or(&[], |dg| dg.payload.as_slice());
     // The offset and bytes cells of one table, one after the other in `texts`.
@@ -59,22 +81,28 @@ pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: 
         } else {
             (bytes, "")
         };
-        out.s("\n")
-            .s(&s.title)
+        out.s("\n");
+        let title_color = sgr(s.mark);
+        line.clear();
+        line.s(&s.title)
             .s(" — bytes ")
             .u(s.span.offset as u64)
             .s("–")
             .u(end as u64)
-            .s(place)
-            .s("\n");
+            .s(place);
+        wrap(out, &line, width, "", "", title_color);
         texts.clear();
         ranges.clear();
+        let narrow = width < NARROW_BELOW;
         for f in &s.fields {
             let start = texts.len();
             texts.push_str(itoa::Buffer::new().format(f.offset));
             ranges.push((start, texts.len()));
             let start = texts.len();
-            if let Some(b) = src.get(f.offset..(f.offset + f.len).min(bytes.len())) {
+            if narrow {
+                // The value, and the bits under it.
+                texts.push_str(&f.value);
+            } else if let Some(b) = src.get(f.offset..(f.offset + f.len).min(bytes.len())) {
                 push_hex(&mut texts, b.get(..MAX_BYTES_SHOWN).unwrap_or(b));
                 if b.len() > MAX_BYTES_SHOWN {
                     texts.push_str(" …");
@@ -86,48 +114,71 @@ pub fn render(out: &mut Vec<u8>, width: usize, rel: f64, d: &Dissection, bytes: 
             }
             ranges.push((start, texts.len()));
         }
-        let mut cells: Vec<&str> = Vec::with_capacity(HEADER.len() * (s.fields.len() + 1));
-        cells.extend(HEADER);
+        let header: &[&str] = if narrow { &NARROW_HEADER } else { &HEADER };
+        let mut cells: Vec<&str> = Vec::with_capacity(header.len() * (s.fields.len() + 1));
+        cells.extend(header);
         for (f, pair) in s.fields.iter().zip(ranges.chunks_exact(2)) {
             let text = |(a, b): (usize, usize)| texts.get(a..b).unwrap_or_default();
-            cells.extend([text(pair[0]), text(pair[1]), f.name, &f.value, &f.meaning]);
+            if narrow {
+                cells.extend([text(pair[0]), f.name, text(pair[1]), &f.meaning]);
+            } else {
+                cells.extend([text(pair[0]), text(pair[1]), f.name, &f.value, &f.meaning]);
+            }
         }
-        let widths = grid::column_widths(&cells, HEADER.len(), width);
+        let widths = grid::column_widths(&cells, header.len(), width);
         grid::write(
             out,
             &widths,
-            &HEADER,
-            cells.get(HEADER.len()..).unwrap_or_default(),
+            header,
+            cells.get(header.len()..).unwrap_or_default(),
+            title_color,
         );
         out.s("\n");
         if s.mark == 'E' {
-            for line in ethernet::framing_lines(d.caplen as usize, d.len as usize, d.vlan.len()) {
-                out.s("  ").s(&line).s("\n");
+            for l in ethernet::framing_lines(d.caplen as usize, d.len as usize, d.vlan.len()) {
+                wrap(out, l.as_bytes(), width, "  ", "  ", None);
             }
         }
     }
     for s in secs.iter().filter(|s| s.fields.is_empty()) {
-        out.s("\n")
-            .s(&s.title)
+        out.s("\n");
+        line.clear();
+        line.s(&s.title)
             .s(" — ")
             .u(s.span.len as u64)
             .s(" bytes at ")
             .u(s.span.offset as u64)
             .s("–")
-            .u((s.span.offset + s.span.len.saturating_sub(1)) as u64)
-            .s("\n");
+            .u((s.span.offset + s.span.len.saturating_sub(1)) as u64);
+        wrap(out, &line, width, "", "", sgr(s.mark));
     }
     if let Some(dg) = &d.datagram {
-        write_fragments(out, dg, width);
+        write_fragments(out, dg, width, sgr('I'));
     }
     if !d.notes.is_empty() {
-        out.s("\nNotes:\n");
+        let note_color = paint.then_some(color::NOTE);
+        out.s("\n");
+        color::paint(out, note_color, b"Notes:");
+        out.s("\n");
         for n in &d.notes {
-            out.s("  • ").s(n).s("\n");
+            wrap(out, n.as_bytes(), width, "  • ", "    ", note_color);
         }
     }
-    out.s("\nHex dump (each byte marked with its layer):\n");
-    hexdump::write(out, bytes, &secs);
+    out.s("\n");
+    wrap(
+        out,
+        b"Hex dump (each byte marked with its layer):",
+        width,
+        "",
+        "",
+        None,
+    );
+    let per_line = hexdump::bytes_per_line(width);
+    if paint {
+        hexdump::write_colored(out, bytes, &secs, per_line, width);
+    } else {
+        hexdump::write(out, bytes, &secs, per_line, width);
+    }
     out.s("\n");
 }
 
@@ -147,11 +198,14 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 const TILE_WIDTH: usize = 32;
 
 /// The fragment table of a reassembled datagram: one row per fragment, and a drawing of
-/// where its bytes fall in the datagram.
-fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize) {
-    out.s("\nFragments of the reassembled datagram (")
+/// where its bytes fall in the datagram; its heading and borders in colour `sgr`.
+fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize, sgr: Option<&[u8]>) {
+    out.s("\n");
+    let mut line = Vec::new();
+    line.s("Fragments of the reassembled datagram (")
         .u(dg.info.length as u64)
-        .s(" bytes of payload)\n");
+        .s(" bytes of payload)");
+    wrap(out, &line, width, "", "", sgr);
     let header = ["frame", "bytes", "length", "MF", "where it goes"];
     let total = dg.info.length.max(1);
     let mut texts: Vec<String> = Vec::with_capacity(dg.pieces.len() * header.len());
@@ -180,6 +234,104 @@ fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize) {
         &widths,
         &header,
         cells.get(header.len()..).unwrap_or_default(),
+        sgr,
     );
     out.s("\n");
+}
+
+/// Appends `text` (UTF-8) as lines of at most `width` display columns, broken at spaces:
+/// the first line starts with `first`, the others with `rest`, and each line's text is in
+/// colour `sgr` (the indents are not). A word wider than a line is cut between
+/// characters. Text that fits is written as it is, without splitting.
+pub fn wrap(
+    out: &mut Vec<u8>,
+    text: &[u8],
+    width: usize,
+    first: &str,
+    rest: &str,
+    sgr: Option<&[u8]>,
+) {
+    let text = std::str::from_utf8(text).unwrap_or_default();
+    let emit = |out: &mut Vec<u8>, indent: &str, piece: &str| {
+        out.s(indent);
+        color::paint(out, sgr, piece.as_bytes());
+        out.push(b'\n');
+    };
+    if grid::width(first) + grid::width(text) <= width {
+        emit(out, first, text);
+        return;
+    }
+    let mut indent = first;
+    let mut piece = String::new();
+    let room = |indent: &str| width.saturating_sub(grid::width(indent)).max(1);
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let needed = grid::width(&piece) + usize::from(!piece.is_empty()) + grid::width(word);
+        if needed <= room(indent) {
+            if !piece.is_empty() {
+                piece.push(' ');
+            }
+            piece.push_str(word);
+            continue;
+        }
+        if !piece.is_empty() {
+            emit(out, indent, &piece);
+            indent = rest;
+            piece.clear();
+        }
+        // A word too wide for a whole line is cut into pieces that fill lines.
+        let mut w = 0;
+        for c in word.chars() {
+            let cw = grid::width(c.encode_utf8(&mut [0u8; 4]));
+            if w + cw > room(indent) && !piece.is_empty() {
+                emit(out, indent, &piece);
+                indent = rest;
+                piece.clear();
+                w = 0;
+            }
+            piece.push(c);
+            w += cw;
+        }
+    }
+    if !piece.is_empty() || indent == first {
+        emit(out, indent, &piece);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrapped(text: &str, width: usize) -> String {
+        let mut out = Vec::new();
+        wrap(&mut out, text.as_bytes(), width, "  • ", "    ", None);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_every_word() {
+        let text = "The TCP checksum is 0x1234 but should be 0xabcd: the segment was damaged";
+        for width in [20, 30, 45, 80] {
+            let got = wrapped(text, width);
+            for l in got.lines() {
+                assert!(grid::width(l) <= width, "{l:?} is wider than {width}");
+            }
+            let words: Vec<&str> = got.split_whitespace().filter(|w| *w != "•").collect();
+            assert_eq!(words.join(" "), text);
+        }
+        assert_eq!(wrapped(text, 100), format!("  • {text}\n"));
+        assert_eq!(wrapped("", 10), "  • \n");
+    }
+
+    #[test]
+    fn wrap_cuts_a_word_wider_than_the_line() {
+        let got = wrapped("a 0123456789abcdef→0123456789 b", 10);
+        for l in got.lines() {
+            assert!(grid::width(l) <= 10, "{l:?}");
+        }
+        let joined: String = got
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '•')
+            .collect();
+        assert_eq!(joined, "a0123456789abcdef→0123456789b");
+    }
 }
