@@ -2,6 +2,7 @@
 //! request is broadcast ("who has 10.77.0.2? tell 10.77.0.1"); the owner answers with a
 //! unicast reply ("10.77.0.2 is at …").
 
+use super::{ToFieldText, ftext};
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -281,7 +282,7 @@ impl Arp {
                 o + field::HTYPE.start,
                 2,
                 "Hardware type",
-                self.htype.to_string(),
+                self.htype.ftext(),
                 if self.htype == HTYPE_ETHERNET {
                     "Ethernet"
                 } else {
@@ -292,28 +293,28 @@ impl Arp {
                 o + field::PTYPE.start,
                 2,
                 "Protocol type",
-                format!("0x{:04x}", self.ptype),
+                ftext!("0x{:04x}", self.ptype),
                 EtherType(self.ptype).describe(),
             ),
             Field::new(
                 o + field::HLEN,
                 1,
                 "Hardware size",
-                self.hlen.to_string(),
+                self.hlen.ftext(),
                 "bytes in a hardware (MAC) address",
             ),
             Field::new(
                 o + field::PLEN,
                 1,
                 "Protocol size",
-                self.plen.to_string(),
+                self.plen.ftext(),
                 "bytes in a protocol (IPv4) address",
             ),
             Field::new(
                 o + field::OPER.start,
                 2,
                 "Opcode",
-                self.op.to_string(),
+                self.op.ftext(),
                 match self.op {
                     OP_REQUEST => "request: who has the target IP?",
                     OP_REPLY => "reply: the sender IP is at the sender MAC",
@@ -326,10 +327,8 @@ impl Arp {
             ),
         ];
         let mut at = o + field::ADDRS;
-        let show_mac =
-            |a: Option<MacAddr>| a.map_or_else(|| "(not a MAC)".into(), |m| m.to_string());
-        let show_ip =
-            |a: Option<Ipv4Addr>| a.map_or_else(|| "(not IPv4)".into(), |m| m.to_string());
+        let show_mac = |a: Option<MacAddr>| a.map_or_else(|| "(not a MAC)".into(), |m| m.ftext());
+        let show_ip = |a: Option<Ipv4Addr>| a.map_or_else(|| "(not IPv4)".into(), |m| m.ftext());
         v.push(Field::new(
             at,
             h,

@@ -1,6 +1,7 @@
 //! Ethernet II: destination MAC, source MAC and EtherType — 14 bytes before the payload,
 //! and a 4-byte frame check sequence after it that capture cards strip.
 
+use super::{ToFieldText, ftext};
 use serde::Serialize;
 
 use super::{Field, MacAddr, be16};
@@ -177,14 +178,14 @@ impl Ethernet {
                 o + field::DST.start,
                 6,
                 "Destination MAC",
-                self.dst.to_string(),
+                self.dst.ftext(),
                 self.dst.describe(),
             ),
             Field::new(
                 o + field::SRC.start,
                 6,
                 "Source MAC",
-                self.src.to_string(),
+                self.src.ftext(),
                 self.src.describe(),
             ),
             Field::new(
@@ -195,7 +196,7 @@ impl Ethernet {
                 } else {
                     "EtherType"
                 },
-                format!("0x{:04x}", self.ethertype),
+                ftext!("0x{:04x}", self.ethertype),
                 et.describe(),
             ),
         ]

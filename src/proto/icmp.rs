@@ -2,6 +2,7 @@
 //! "port unreachable" or "time exceeded", which quote the header of the datagram that
 //! caused them.
 
+use super::{ToFieldText, ftext};
 use serde::Serialize;
 
 use super::checksum::Sum;
@@ -194,21 +195,21 @@ impl Icmp {
                 o + field::TYPE,
                 1,
                 "Type",
-                self.icmp_type.to_string(),
+                self.icmp_type.ftext(),
                 self.type_name(),
             ),
             Field::new(
                 o + field::CODE,
                 1,
                 "Code",
-                self.code.to_string(),
+                self.code.ftext(),
                 self.code_name().unwrap_or(""),
             ),
             Field::new(
                 o + field::CHECKSUM.start,
                 2,
                 "Checksum",
-                format!("0x{:04x}", self.checksum),
+                ftext!("0x{:04x}", self.checksum),
                 match self.checksum_ok {
                     Some(true) => "correct: covers the whole ICMP message",
                     Some(false) => "WRONG: the message was damaged",
@@ -221,14 +222,14 @@ impl Icmp {
                 o + field::ID.start,
                 2,
                 "Identifier",
-                id.to_string(),
+                id.ftext(),
                 "matches a reply to its request (often the pinging process's ID)",
             ));
             v.push(Field::new(
                 o + field::SEQ.start,
                 2,
                 "Sequence number",
-                seq.to_string(),
+                seq.ftext(),
                 "counts the pings: 1, 2, 3…",
             ));
         } else if self.is_error() {

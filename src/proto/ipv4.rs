@@ -1,6 +1,7 @@
 //! IPv4 (RFC 791): addresses, time to live, the protocol inside, and fragmentation — how a
 //! datagram bigger than the link's MTU is cut into pieces that each fit a frame.
 
+use super::{ToFieldText, ftext};
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -349,7 +350,7 @@ impl Ipv4 {
                 0xf0,
                 ver_ihl,
                 "Version",
-                self.version.to_string(),
+                self.version.ftext(),
                 if self.version == 4 {
                     "IPv4"
                 } else {
@@ -362,8 +363,8 @@ impl Ipv4 {
                 0x0f,
                 ver_ihl,
                 "Header length (IHL)",
-                format!("{} bytes", self.ihl),
-                format!(
+                ftext!("{} bytes", self.ihl),
+                ftext!(
                     "{} × 4 bytes{}",
                     self.ihl / 4,
                     if usize::from(self.ihl) > MIN_HEADER_LEN {
@@ -379,7 +380,7 @@ impl Ipv4 {
                 0xfc,
                 tos,
                 "DSCP",
-                self.dscp.to_string(),
+                self.dscp.ftext(),
                 dscp_name(self.dscp),
             ),
             Field::bits(
@@ -388,7 +389,7 @@ impl Ipv4 {
                 0x03,
                 tos,
                 "ECN",
-                self.ecn.to_string(),
+                self.ecn.ftext(),
                 match self.ecn {
                     0 => "not ECN-capable",
                     1 | 2 => "ECN-capable transport",
@@ -399,8 +400,8 @@ impl Ipv4 {
                 o + field::TOTAL_LEN.start,
                 2,
                 "Total length",
-                self.total_len.to_string(),
-                format!(
+                self.total_len.ftext(),
+                ftext!(
                     "bytes in this datagram: {}-byte header + {}-byte payload",
                     self.ihl,
                     self.payload_len()
@@ -410,7 +411,7 @@ impl Ipv4 {
                 o + field::ID.start,
                 2,
                 "Identification",
-                format!("0x{:04x} ({})", self.id, self.id),
+                ftext!("0x{:04x} ({})", self.id, self.id),
                 "all fragments of one datagram carry the same ID",
             ),
             Field::bits(
@@ -419,7 +420,7 @@ impl Ipv4 {
                 u32::from(field::RESERVED_BIT),
                 ff,
                 "Reserved flag",
-                u8::from(self.reserved_flag).to_string(),
+                u8::from(self.reserved_flag).ftext(),
                 if self.reserved_flag {
                     "must be zero, but is set"
                 } else {
@@ -432,7 +433,7 @@ impl Ipv4 {
                 u32::from(field::DF_BIT),
                 ff,
                 "Don't fragment (DF)",
-                u8::from(self.df).to_string(),
+                u8::from(self.df).ftext(),
                 if self.df {
                     "routers must not fragment it; if it is too big they drop it and send ICMP \"fragmentation needed\""
                 } else {
@@ -445,7 +446,7 @@ impl Ipv4 {
                 u32::from(field::MF_BIT),
                 ff,
                 "More fragments (MF)",
-                u8::from(self.mf).to_string(),
+                u8::from(self.mf).ftext(),
                 if self.mf {
                     "more fragments of this datagram follow"
                 } else if self.frag_offset > 0 {
@@ -460,8 +461,8 @@ impl Ipv4 {
                 u32::from(field::OFFSET_MASK),
                 ff,
                 "Fragment offset",
-                format!("{} bytes", self.frag_offset),
-                format!(
+                ftext!("{} bytes", self.frag_offset),
+                ftext!(
                     "{} × 8 bytes: where this piece's payload goes in the datagram",
                     self.frag_offset / 8
                 ),
@@ -470,8 +471,8 @@ impl Ipv4 {
                 o + field::TTL,
                 1,
                 "Time to live",
-                self.ttl.to_string(),
-                format!(
+                self.ttl.ftext(),
+                ftext!(
                     "each router subtracts 1 and drops the datagram at 0{}",
                     match self.ttl {
                         64 => " (64: Linux/macOS default)",
@@ -486,17 +487,17 @@ impl Ipv4 {
                 o + field::PROTOCOL,
                 1,
                 "Protocol",
-                self.proto.to_string(),
+                self.proto.ftext(),
                 match self.protocol().name() {
-                    Some(n) => format!("the payload is {n}"),
-                    None => "a protocol wirelens does not know".to_string(),
+                    Some(n) => ftext!("the payload is {n}"),
+                    None => "a protocol wirelens does not know".ftext(),
                 },
             ),
             Field::new(
                 o + field::CHECKSUM.start,
                 2,
                 "Header checksum",
-                format!("0x{:04x}", self.checksum),
+                ftext!("0x{:04x}", self.checksum),
                 match self.checksum_ok {
                     Some(true) => "correct: covers the header only",
                     Some(false) => {
@@ -509,14 +510,14 @@ impl Ipv4 {
                 o + field::SRC.start,
                 4,
                 "Source address",
-                self.src.to_string(),
+                self.src.ftext(),
                 describe_addr(self.src),
             ),
             Field::new(
                 o + field::DST.start,
                 4,
                 "Destination address",
-                self.dst.to_string(),
+                self.dst.ftext(),
                 describe_addr(self.dst),
             ),
         ];
@@ -525,8 +526,8 @@ impl Ipv4 {
                 opt.offset,
                 usize::from(opt.len),
                 "Option",
-                format!("{} ({})", opt.name, opt.kind),
-                format!("{} bytes", opt.len),
+                ftext!("{} ({})", opt.name, opt.kind),
+                ftext!("{} bytes", opt.len),
             ));
         }
         v

@@ -18,9 +18,165 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-/// A field's text: a constant or, when it is worked out per packet, an owned string
-/// (most meanings are constants, and building a table then allocates nothing for them).
-pub type Text = std::borrow::Cow<'static, str>;
+/// Bytes of text a [`FieldText`] holds in place, without allocating.
+const INLINE: usize = 46;
+
+/// A field's text: a constant, a short text held in place, or a longer owned string.
+/// Most values ("64", "0x52dd (21213)", "10.77.0.1") and bit drawings are short and most
+/// meanings are constants, so listing a packet's fields allocates little (the table
+/// format lists them for every packet, and allocation was a fifth of its time).
+#[derive(Clone)]
+pub struct FieldText(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Static(&'static str),
+    Inline { len: u8, buf: [u8; INLINE] },
+    Owned(String),
+}
+
+impl FieldText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Static(s) => s,
+            Repr::Inline { len, buf } => buf
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Repr::Owned(s) => s,
+        }
+    }
+
+    /// Formats `args` (see the `ftext!` macro), in place when the result is short.
+    pub fn format(args: fmt::Arguments<'_>) -> FieldText {
+        if let Some(s) = args.as_str() {
+            return FieldText(Repr::Static(s));
+        }
+        let mut w = InlineWriter {
+            len: 0,
+            buf: [0; INLINE],
+            spill: None,
+        };
+        // Writing to memory cannot fail.
+        let _ = fmt::write(&mut w, args);
+        match w.spill {
+            Some(s) => FieldText(Repr::Owned(s)),
+            None => FieldText(Repr::Inline {
+                len: w.len,
+                buf: w.buf,
+            }),
+        }
+    }
+
+    /// `value`'s `Display` text.
+    pub fn display(value: impl fmt::Display) -> FieldText {
+        FieldText::format(format_args!("{value}"))
+    }
+}
+
+/// Collects formatted text in place, moving it to a `String` when it outgrows the
+/// buffer. Pieces are whole `str`s, so the buffer always holds valid UTF-8.
+struct InlineWriter {
+    len: u8,
+    buf: [u8; INLINE],
+    spill: Option<String>,
+}
+
+impl fmt::Write for InlineWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(spill) = &mut self.spill {
+            spill.push_str(s);
+            return Ok(());
+        }
+        let at = usize::from(self.len);
+        match self.buf.get_mut(at..at + s.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(s.as_bytes());
+                self.len += s.len() as u8;
+            }
+            None => {
+                let held = self.buf.get(..at).unwrap_or_default();
+                let mut spill = String::with_capacity(at + s.len() + 32);
+                spill.push_str(std::str::from_utf8(held).unwrap_or_default());
+                spill.push_str(s);
+                self.spill = Some(spill);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for FieldText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for FieldText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&'static str> for FieldText {
+    fn from(s: &'static str) -> FieldText {
+        FieldText(Repr::Static(s))
+    }
+}
+
+impl From<String> for FieldText {
+    fn from(s: String) -> FieldText {
+        FieldText(Repr::Owned(s))
+    }
+}
+
+impl PartialEq for FieldText {
+    fn eq(&self, other: &FieldText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for FieldText {}
+
+impl PartialEq<&str> for FieldText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for FieldText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for FieldText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `format!` for field texts: a [`FieldText`], allocated only when it is long.
+macro_rules! ftext {
+    ($($arg:tt)*) => {
+        $crate::proto::FieldText::format(format_args!($($arg)*))
+    };
+}
+pub(crate) use ftext;
+
+/// `to_string` for field texts: a value's `Display` text as a [`FieldText`].
+pub(crate) trait ToFieldText {
+    /// The `Display` text, in place when it is short.
+    fn ftext(&self) -> FieldText;
+}
+
+impl<T: fmt::Display + ?Sized> ToFieldText for T {
+    fn ftext(&self) -> FieldText {
+        FieldText::display(self)
+    }
+}
 
 /// One header field, as the `table` format shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,13 +186,13 @@ pub struct Field {
     /// Length of the bytes that hold the field, in bytes (a bit field names its whole byte).
     pub len: usize,
     /// For a bit field, the bits it uses within `len` bytes, drawn like `.1.. ....`.
-    pub bits: Option<String>,
+    pub bits: Option<FieldText>,
     /// The field's name, e.g. "Time to live".
     pub name: &'static str,
     /// The field's value as printed, e.g. "64".
-    pub value: Text,
+    pub value: FieldText,
     /// What the value means, in plain words; may be empty.
-    pub meaning: Text,
+    pub meaning: FieldText,
 }
 
 impl Field {
@@ -45,8 +201,8 @@ impl Field {
         offset: usize,
         len: usize,
         name: &'static str,
-        value: impl Into<Text>,
-        meaning: impl Into<Text>,
+        value: impl Into<FieldText>,
+        meaning: impl Into<FieldText>,
     ) -> Field {
         Field {
             offset,
@@ -66,8 +222,8 @@ impl Field {
         mask: u32,
         raw: u32,
         name: &'static str,
-        value: impl Into<Text>,
-        meaning: impl Into<Text>,
+        value: impl Into<FieldText>,
+        meaning: impl Into<FieldText>,
     ) -> Field {
         Field {
             offset,
@@ -81,23 +237,33 @@ impl Field {
 }
 
 /// Draws the bits of `raw` selected by `mask` as Wireshark does: `0100 ....`.
-fn draw_bits(len: usize, mask: u32, raw: u32) -> String {
+fn draw_bits(len: usize, mask: u32, raw: u32) -> FieldText {
     let nbits = (len.min(4) * 8) as u32;
-    let mut s = String::with_capacity(nbits as usize + nbits as usize / 4);
+    // 32 bits and 7 gaps fit in place (INLINE ≥ 39).
+    let mut buf = [0u8; INLINE];
+    let mut at = 0;
     for i in (0..nbits).rev() {
         let bit = 1u32 << i;
-        s.push(if mask & bit == 0 {
-            '.'
+        let c = if mask & bit == 0 {
+            b'.'
         } else if raw & bit != 0 {
-            '1'
+            b'1'
         } else {
-            '0'
-        });
-        if i % 4 == 0 && i != 0 {
-            s.push(' ');
+            b'0'
+        };
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = c;
+            at += 1;
+        }
+        if i % 4 == 0
+            && i != 0
+            && let Some(slot) = buf.get_mut(at)
+        {
+            *slot = b' ';
+            at += 1;
         }
     }
-    s
+    FieldText(Repr::Inline { len: at as u8, buf })
 }
 
 /// The source- and destination-port fields every transport header starts with (at
@@ -111,21 +277,15 @@ pub(crate) fn port_fields(
     ephemeral_from: u16,
 ) -> [Field; 2] {
     let meaning = |p: u16| match crate::lookup::service(p, transport) {
-        Some(s) => format!("{} ({})", s.name, s.description),
+        Some(s) => ftext!("{} ({})", s.name, s.description),
         None if p >= ephemeral_from => {
             "ephemeral port: picked by the sender's OS for this conversation".into()
         }
         None => "no well-known service".into(),
     };
     [
-        Field::new(offset, 2, "Source port", src.to_string(), meaning(src)),
-        Field::new(
-            offset + 2,
-            2,
-            "Destination port",
-            dst.to_string(),
-            meaning(dst),
-        ),
+        Field::new(offset, 2, "Source port", src.ftext(), meaning(src)),
+        Field::new(offset + 2, 2, "Destination port", dst.ftext(), meaning(dst)),
     ]
 }
 
@@ -283,6 +443,39 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_text_equals_format_at_every_length() {
+        // Short texts stay in place, longer ones spill into a String in the middle of a
+        // write; either way the text is what format! makes, and equal texts are equal
+        // whatever holds them.
+        for n in 0..3 * INLINE {
+            let word = "é".repeat(n / 2) + &"x".repeat(n % 2);
+            let want = format!("{n}:{word}|{}", n * 7);
+            let got = ftext!("{n}:{word}|{}", n * 7);
+            assert_eq!(got.as_str(), want);
+            assert_eq!(got, FieldText::from(want.clone()));
+            assert_eq!(got, want.as_str().to_string().ftext());
+        }
+        assert!(matches!(ftext!("constant").0, Repr::Static("constant")));
+        let ttl = std::hint::black_box(64);
+        assert!(matches!(ftext!("{ttl}").0, Repr::Inline { .. }));
+        assert!(matches!(
+            ftext!("{}", "x".repeat(INLINE + 1)).0,
+            Repr::Owned(_)
+        ));
+    }
+
+    #[test]
+    fn bit_drawings_of_four_bytes_fit_in_place() {
+        let f = Field::bits(0, 4, 0x8000_0001, 0xffff_ffff, "x", "1", "");
+        assert_eq!(
+            f.bits.as_deref(),
+            Some("1... .... .... .... .... .... .... ...1")
+        );
+        let f = Field::bits(0, 1, 0xf0, 0x45, "Version", "4", "IPv4");
+        assert_eq!(f.bits.as_deref(), Some("0100 ...."));
+    }
 
     #[test]
     fn mac_kinds() {

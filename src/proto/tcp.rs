@@ -1,6 +1,7 @@
 //! TCP (RFC 9293): ports, sequence and acknowledgement numbers, the flags that open
 //! (SYN), close (FIN) and abort (RST) a connection, the receive window, and options.
 
+use super::{ToFieldText, ftext};
 use std::net::Ipv4Addr;
 
 use serde::ser::SerializeSeq;
@@ -471,7 +472,7 @@ impl Tcp {
                 o + field::SEQ.start,
                 4,
                 "Sequence number",
-                self.seq.to_string(),
+                self.seq.ftext(),
                 if f.has(TcpFlags::SYN) {
                     "the initial sequence number (ISN), chosen at random; the SYN itself uses one number"
                 } else {
@@ -482,7 +483,7 @@ impl Tcp {
                 o + field::ACK.start,
                 4,
                 "Acknowledgment number",
-                self.ack.to_string(),
+                self.ack.ftext(),
                 if f.has(TcpFlags::ACK) {
                     "the next byte expected from the other side: everything before it arrived"
                 } else {
@@ -495,8 +496,8 @@ impl Tcp {
                 0xf000,
                 word,
                 "Header length",
-                format!("{} bytes", self.header_len),
-                format!(
+                ftext!("{} bytes", self.header_len),
+                ftext!(
                     "{} × 4 bytes{}",
                     self.header_len / 4,
                     if usize::from(self.header_len) > MIN_HEADER_LEN {
@@ -514,11 +515,11 @@ impl Tcp {
                 u32::from(bit),
                 word,
                 flag_field_name(bit),
-                u8::from(f.has(bit)).to_string(),
+                u8::from(f.has(bit)).ftext(),
                 if f.has(bit) {
-                    flag_meaning(bit).to_string()
+                    flag_meaning(bit).ftext()
                 } else {
-                    format!("{name} not set")
+                    ftext!("{name} not set")
                 },
             ));
         }
@@ -526,18 +527,18 @@ impl Tcp {
             o + field::WINDOW.start,
             2,
             "Window",
-            self.window.to_string(),
+            self.window.ftext(),
             if self.window == 0 && !f.has(TcpFlags::RST) {
-                "zero window: the receiver's buffer is full, the sender must wait".to_string()
+                "zero window: the receiver's buffer is full, the sender must wait".ftext()
             } else {
-                "bytes the sender of this segment can still receive (times the scale agreed in the SYNs)".to_string()
+                "bytes the sender of this segment can still receive (times the scale agreed in the SYNs)".ftext()
             },
         ));
         v.push(Field::new(
             o + field::CHECKSUM.start,
             2,
             "Checksum",
-            format!("0x{:04x}", self.checksum),
+            ftext!("0x{:04x}", self.checksum),
             match self.checksum_ok {
                 Some(true) => "correct: covers a pseudo-header (IPs, protocol, length), the header and the data",
                 Some(false) => "WRONG: damaged, or filled in by the network card after capture (checksum offload)",
@@ -548,7 +549,7 @@ impl Tcp {
             o + field::URGENT.start,
             2,
             "Urgent pointer",
-            self.urgent.to_string(),
+            self.urgent.ftext(),
             if f.has(TcpFlags::URG) {
                 "urgent data ends this many bytes into the payload"
             } else {

@@ -1,6 +1,7 @@
 //! UDP (RFC 768): connectionless datagrams — ports, a length and an optional checksum,
 //! eight bytes in all. No handshake, no acknowledgement, and broadcast is allowed.
 
+use super::{ToFieldText, ftext};
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -163,14 +164,14 @@ impl Udp {
                 o + field::LENGTH.start,
                 2,
                 "Length",
-                self.length.to_string(),
-                format!("8-byte header + {} bytes of data", self.payload_len()),
+                self.length.ftext(),
+                ftext!("8-byte header + {} bytes of data", self.payload_len()),
             ),
             Field::new(
                 o + field::CHECKSUM.start,
                 2,
                 "Checksum",
-                format!("0x{:04x}", self.checksum),
+                ftext!("0x{:04x}", self.checksum),
                 match (self.checksum, self.checksum_ok) {
                     (0, _) => "zero: the sender did not compute one (allowed for UDP over IPv4)",
                     (_, Some(true)) => {

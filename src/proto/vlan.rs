@@ -3,6 +3,7 @@
 //! the tag control information (priority, drop eligibility, VLAN ID) and the real
 //! EtherType. This layer holds those last 4 bytes: TCI and inner EtherType.
 
+use super::{ToFieldText, ftext};
 use serde::Serialize;
 
 use super::ethernet::EtherType;
@@ -72,9 +73,9 @@ impl Vlan {
         let o = self.offset;
         let tci = u32::from(self.tci());
         let vid_meaning = match self.id {
-            0 => "no VLAN: the tag only carries a priority".to_string(),
-            4095 => "reserved value".to_string(),
-            n => format!("the frame belongs to VLAN {n}"),
+            0 => "no VLAN: the tag only carries a priority".ftext(),
+            4095 => "reserved value".ftext(),
+            n => ftext!("the frame belongs to VLAN {n}"),
         };
         vec![
             Field::bits(
@@ -83,7 +84,7 @@ impl Vlan {
                 u32::from(field::PCP_MASK),
                 tci,
                 "Priority (PCP)",
-                self.pcp.to_string(),
+                self.pcp.ftext(),
                 pcp_name(self.pcp),
             ),
             Field::bits(
@@ -92,7 +93,7 @@ impl Vlan {
                 u32::from(field::DEI_MASK),
                 tci,
                 "Drop eligible (DEI)",
-                u8::from(self.dei).to_string(),
+                u8::from(self.dei).ftext(),
                 if self.dei {
                     "may be dropped first under congestion"
                 } else {
@@ -105,14 +106,14 @@ impl Vlan {
                 u32::from(field::VID_MASK),
                 tci,
                 "VLAN ID",
-                self.id.to_string(),
+                self.id.ftext(),
                 vid_meaning,
             ),
             Field::new(
                 o + field::TYPE.start,
                 2,
                 "EtherType",
-                format!("0x{:04x}", self.ethertype),
+                ftext!("0x{:04x}", self.ethertype),
                 EtherType(self.ethertype).describe(),
             ),
         ]

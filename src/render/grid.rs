@@ -625,18 +625,20 @@ pub fn write(
 ) {
     let ncols = widths.len();
     ROWS.with_borrow_mut(|cache| {
-        rule(out, widths, TOP, border);
+        cache.rule(out, widths, 0, border);
         if !header.is_empty() {
             cache.write_row(out, widths, header, border);
             out.push(b'\n');
-            rule(out, widths, HEADER_SEPARATOR, border);
+            cache.rule(out, widths, 1, border);
         }
         for row in rows.chunks(ncols.max(1)) {
             cache.write_row(out, widths, row, border);
             out.push(b'\n');
         }
+        cache.rule(out, widths, 2, border);
     });
-    write_end(out, widths, border);
+    // comfy-table joins lines with "\n": no newline after the bottom rule.
+    out.pop();
 }
 
 /// Bytes of drawn rows the cache of each thread keeps at most; it is emptied when full.
@@ -650,18 +652,99 @@ thread_local! {
 /// Rows already drawn, keyed by their column widths and cells. One packet's tables
 /// repeat many rows of the packets before it (version, flags, TTL, protocol, the same
 /// hosts' addresses…), and copying a drawn row costs a small part of splitting and
-/// drawing it again. The key holds the whole content, so a hit is always exact.
+/// drawing it again. Rows are found by a hash of their key (widths, border colour and
+/// cells), and each entry keeps the whole key, compared on every hit, so a hit is always
+/// exact; two keys with one hash just take turns in the slot.
 #[derive(Debug, Default)]
 struct RowCache {
-    rows: std::collections::HashMap<Vec<u8>, Vec<u8>, crate::analysis::flowtable::FlowHashBuilder>,
-    /// Bytes held in `rows` (keys and rows).
+    /// Hash of the key → (key length, key followed by the drawn row).
+    rows: std::collections::HashMap<
+        u64,
+        (usize, Vec<u8>),
+        crate::analysis::flowtable::FlowHashBuilder,
+    >,
+    /// Bytes held in `rows`.
     held: usize,
     /// The key being built.
     key: Vec<u8>,
     scratch: RowScratch,
 }
 
+/// A fast hash of `bytes`, eight at a time (the multiply–rotate step of FxHash).
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    let rest = words.remainder();
+    if let Some(t) = tail.get_mut(..rest.len()) {
+        t.copy_from_slice(rest);
+    }
+    (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K)
+}
+
 impl RowCache {
+    /// Looks up the entry for the key in `self.key`: appends it to `out` and returns
+    /// true, or returns false.
+    fn hit(&self, out: &mut Vec<u8>) -> (bool, u64) {
+        let hash = hash_bytes(&self.key);
+        if let Some((klen, entry)) = self.rows.get(&hash)
+            && entry.get(..*klen) == Some(self.key.as_slice())
+        {
+            out.extend_from_slice(entry.get(*klen..).unwrap_or_default());
+            return (true, hash);
+        }
+        (false, hash)
+    }
+
+    /// Keeps `drawn` (just drawn for the key in `self.key`, whose hash is `hash`).
+    fn keep(&mut self, hash: u64, drawn: &[u8]) {
+        let size = self.key.len() + drawn.len();
+        if self.held + size > ROW_CACHE_BYTES {
+            self.rows.clear();
+            self.held = 0;
+        }
+        let mut entry = Vec::with_capacity(size);
+        entry.extend_from_slice(&self.key);
+        entry.extend_from_slice(drawn);
+        self.held += size;
+        if let Some((_, old)) = self.rows.insert(hash, (self.key.len(), entry)) {
+            self.held -= old.len();
+        }
+    }
+
+    /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom — from the
+    /// cache when it was drawn before at these widths.
+    fn rule(&mut self, out: &mut Vec<u8>, widths: &[usize], kind: u8, border: Option<&[u8]>) {
+        // 0xfe starts no row key (those start with an escape or 0xff).
+        self.key.clear();
+        self.key.extend_from_slice(&[0xfe, kind]);
+        if let Some(sgr) = border {
+            self.key.extend_from_slice(sgr);
+        }
+        self.key.push(0xff);
+        for w in widths {
+            self.key.extend_from_slice(&(*w as u32).to_le_bytes());
+        }
+        let (found, hash) = self.hit(out);
+        if found {
+            return;
+        }
+        let start = out.len();
+        let chars = match kind {
+            0 => TOP,
+            1 => HEADER_SEPARATOR,
+            _ => BOTTOM,
+        };
+        rule(out, widths, chars, border);
+        self.keep(hash, out.get(start..).unwrap_or_default());
+    }
+
     /// [`write_row`], from the cache when this row was drawn before at these widths.
     fn write_row(
         &mut self,
@@ -683,20 +766,13 @@ impl RowCache {
             self.key.extend_from_slice(c.as_bytes());
             self.key.push(0xff);
         }
-        if let Some(row) = self.rows.get(self.key.as_slice()) {
-            out.extend_from_slice(row);
+        let (found, hash) = self.hit(out);
+        if found {
             return;
         }
         let start = out.len();
         write_row(out, widths, cells, &mut self.scratch, border);
-        let row = out.get(start..).unwrap_or_default();
-        let size = self.key.len() + row.len();
-        if self.held + size > ROW_CACHE_BYTES {
-            self.rows.clear();
-            self.held = 0;
-        }
-        self.held += size;
-        self.rows.insert(self.key.clone(), row.to_vec());
+        self.keep(hash, out.get(start..).unwrap_or_default());
     }
 }
 

@@ -146,14 +146,14 @@ fn cores() -> usize {
 }
 
 use crate::dissect::Span;
-use crate::proto::Field;
+use crate::proto::{Field, FieldText};
 
 /// One layer of a packet as the table and the hex dump show it: a heading, the byte
 /// range it covers, the letter that marks its bytes in the dump, and its fields.
 #[derive(Clone, Debug)]
 pub struct Section {
     /// Heading, e.g. "IPv4".
-    pub title: String,
+    pub title: FieldText,
     /// The letter marking this layer's bytes in the hex dump.
     pub mark: char,
     /// The bytes it covers.
@@ -168,13 +168,13 @@ pub struct Section {
 /// The sections of a packet, outermost first — the one list the table and the hex dump
 /// are both built from, so they never disagree.
 pub fn sections(d: &Dissection) -> Vec<Section> {
-    let mut v = Vec::new();
+    let mut v = Vec::with_capacity(8);
     let in_datagram = d.datagram.is_some();
-    let mut push = |title: String, mark: char, offset: usize, len: usize, fields: Vec<Field>| {
+    let mut push = |title: FieldText, mark: char, offset: usize, len: usize, fields: Vec<Field>| {
         let moved = in_datagram && matches!(mark, 'T' | 'U' | 'C' | 'i' | 't' | 'u');
         v.push(Section {
             title: if moved {
-                format!("{title} (from the reassembled datagram)")
+                crate::proto::ftext!("{title} (from the reassembled datagram)")
             } else {
                 title
             },
@@ -189,14 +189,14 @@ pub fn sections(d: &Dissection) -> Vec<Section> {
     }
     for (i, t) in d.vlan.iter().enumerate() {
         let title = if d.vlan.len() > 1 {
-            format!(
+            crate::proto::ftext!(
                 "802.1Q VLAN tag {} of {} (TPID 0x{:04x})",
                 i + 1,
                 d.vlan.len(),
                 t.tpid
             )
         } else {
-            format!("802.1Q VLAN tag (TPID 0x{:04x})", t.tpid)
+            crate::proto::ftext!("802.1Q VLAN tag (TPID 0x{:04x})", t.tpid)
         };
         push(
             title,
@@ -276,7 +276,7 @@ pub fn sections(d: &Dissection) -> Vec<Section> {
     }
     if let Some(o) = &d.other {
         push(
-            format!("{} (not decoded)", o.name.unwrap_or("Unknown protocol")),
+            crate::proto::ftext!("{} (not decoded)", o.name.unwrap_or("Unknown protocol")),
             'O',
             o.offset,
             o.bytes,

@@ -72,8 +72,8 @@ pub fn render(
     let secs = sections(d);
     let datagram: &[u8] = d.datagram.as_ref().map_or(&[], |dg| dg.payload.as_slice());
     // The offset and bytes cells of one table, one after the other in `texts`.
-    let mut texts = String::new();
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut texts = String::with_capacity(1024);
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(64);
     for s in secs.iter().filter(|s| !s.fields.is_empty()) {
         let end = s.span.offset + s.span.len.saturating_sub(1);
         let (src, place) = if s.in_datagram {
