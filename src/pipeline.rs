@@ -336,7 +336,7 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     let mut first = None;
     let mut rungs = Vec::new();
     let mut more = 0u64;
-    each_packet(&mut source, None, &mut analyzer, |d, _| {
+    each_flows_packet(&mut source, &mut analyzer, |d| {
         if first.is_none() {
             first = Some(d.ts);
             rows.borrow_mut().set_start(d.ts);
@@ -387,6 +387,133 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     }
     let mut rows = rows.borrow_mut();
     w(rows.write(out, analyzer.arp_packets, analyzer.icmp_packets, opts.width))
+}
+
+/// Frames per batch handed from the reading thread to the analysing one in `flows`.
+const FLOWS_BATCH: usize = 256;
+
+/// Frames read and dissected on `flows`' reading thread, in slots that are reused.
+#[derive(Default)]
+struct FlowsBatch {
+    /// Dissections; the first `len` belong to this batch.
+    dissections: Vec<Dissection>,
+    /// How many slots are in use.
+    len: usize,
+    /// The captured bytes of the batch's IPv4 fragments, one after the other.
+    bytes: Vec<u8>,
+    /// For each frame in use, where its bytes are in `bytes`: empty unless it is a
+    /// fragment, the only kind of frame whose bytes [`Analyzer::analyse`] reads.
+    spans: Vec<std::ops::Range<usize>>,
+}
+
+/// What the reading thread hands over: a batch, or how the capture ended.
+enum FlowsMsg {
+    Batch(FlowsBatch),
+    End(Result<(), RunError>),
+}
+
+/// `each_packet` for `flows`: every frame of `source` is dissected, analysed, then given
+/// to `sink`. With more than one CPU, reading and dissecting run on a second thread, one
+/// batch of frames ahead, while this one analyses: the two halves of the work take
+/// about the same time (perf: read + dissect 52%, analysis and rows 51%). Batches
+/// and their dissections are reused, so nothing is allocated per frame. Source notes
+/// are dropped: `flows` shows none.
+fn each_flows_packet(
+    source: &mut FileSource,
+    analyzer: &mut Analyzer,
+    mut sink: impl FnMut(&Dissection) -> Result<(), RunError>,
+) -> Result<(), RunError> {
+    let one_cpu = std::thread::available_parallelism().map_or(true, |n| n.get() < 2);
+    if one_cpu {
+        each_packet(source, None, analyzer, |d, _| sink(d))?;
+        return Ok(());
+    }
+    if let Some(link) = source.link_type()
+        && link != LinkType::ETHERNET
+    {
+        return Err(RunError::LinkType {
+            file: source.name().to_string(),
+            number: link.0,
+            name: link.name(),
+        });
+    }
+    // Three batches: one being filled, one waiting, one being analysed.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<FlowsMsg>(1);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<FlowsBatch>();
+    for _ in 0..3 {
+        let _ = empty_tx.send(FlowsBatch::default());
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut notes = Vec::new();
+            let mut n = 0u64;
+            // Ends when the capture does, or when the analysing side hangs up.
+            while let Ok(mut b) = empty_rx.recv() {
+                (b.len, b.bytes, b.spans) = (0, std::mem::take(&mut b.bytes), Vec::new());
+                b.bytes.clear();
+                let mut end = None;
+                while b.len < FLOWS_BATCH && end.is_none() {
+                    match source.read_frame(&mut notes) {
+                        Ok(Next::Frame(f)) => {
+                            n += 1;
+                            if b.dissections.len() == b.len {
+                                b.dissections.push(Dissection::default());
+                            }
+                            if let Some(d) = b.dissections.get_mut(b.len) {
+                                crate::dissect::dissect_into(d, n, &f);
+                                let start = b.bytes.len();
+                                if d.ipv4.as_ref().is_some_and(|ip| ip.is_fragment()) {
+                                    b.bytes.extend_from_slice(f.bytes);
+                                }
+                                b.spans.push(start..b.bytes.len());
+                                b.len += 1;
+                            }
+                        }
+                        Ok(Next::Nothing) => {}
+                        Ok(Next::End) => end = Some(Ok(())),
+                        Err(e) => end = Some(Err(RunError::from(e))),
+                    }
+                    notes.clear();
+                }
+                if full_tx.send(FlowsMsg::Batch(b)).is_err() {
+                    return;
+                }
+                if let Some(end) = end {
+                    let _ = full_tx.send(FlowsMsg::End(end));
+                    return;
+                }
+            }
+        });
+        let mut result = Ok(());
+        while let Ok(msg) = full_rx.recv() {
+            let mut b = match msg {
+                FlowsMsg::Batch(b) => b,
+                FlowsMsg::End(end) => {
+                    result = end;
+                    break;
+                }
+            };
+            for (d, span) in b.dissections.iter_mut().zip(&b.spans) {
+                analyzer.analyse(d, b.bytes.get(span.clone()).unwrap_or_default());
+                result = sink(d);
+                // A reassembled datagram can be 64 KiB: not kept in a slot.
+                d.datagram = None;
+                if result.is_err() {
+                    break;
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+            // The reading thread may have finished already (its last message waits in
+            // the channel): then the batch is simply dropped.
+            let _ = empty_tx.send(b);
+        }
+        // Hanging up stops the reading thread, which the scope then waits for.
+        drop(full_rx);
+        drop(empty_tx);
+        result
+    })
 }
 
 /// Reads `path` and writes its statistics to `out`: protocol hierarchy, the `top`

@@ -160,7 +160,9 @@ impl Analyzer {
     }
 
     /// Adds what context tells about `d`, whose captured bytes are `bytes`: reassembly,
-    /// ARP pairing, TCP stages and relative numbers, and conversation counts.
+    /// ARP pairing, TCP stages and relative numbers, and conversation counts. Only an
+    /// IPv4 fragment's bytes are read (by the reassembler), so a caller may pass an empty
+    /// slice for any other frame (`flows` does, to copy no bytes between its threads).
     pub fn analyse(&mut self, d: &mut Dissection, bytes: &[u8]) {
         if let Some(a) = &mut d.arp {
             self.arp_packets += 1;
