@@ -327,19 +327,28 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     let mut source = FileSource::open(path)?;
     let mut analyzer = Analyzer::new(TrackerConfig::default(), Some(ReassemblyConfig::default()));
     let rows = std::rc::Rc::new(std::cell::RefCell::new(flows::FlowRows::new(opts.json)));
+    // Asked once: it reads cgroup files.
+    let threads = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let rows_thread = (threads && opts.ladder.is_none() && !opts.arp)
+        .then(|| std::rc::Rc::new(std::cell::RefCell::new(RowsThread::spawn(opts.json))));
     if opts.ladder.is_some() {
         // The ladder needs its connection's summary, found at the end.
         analyzer.keep_summaries();
+    } else if let Some(t) = &rows_thread {
+        analyzer.send_summaries_to(t.clone());
     } else if !opts.arp {
         analyzer.send_summaries_to(rows.clone());
     }
     let mut first = None;
     let mut rungs = Vec::new();
     let mut more = 0u64;
-    each_flows_packet(&mut source, &mut analyzer, |d| {
+    each_flows_packet(&mut source, &mut analyzer, threads, |d| {
         if first.is_none() {
             first = Some(d.ts);
             rows.borrow_mut().set_start(d.ts);
+            if let Some(t) = &rows_thread {
+                t.borrow_mut().set_start(d.ts);
+            }
         }
         if let Some(want) = opts.ladder
             && let Some((stream, rung)) = ladder::rung(d)
@@ -385,8 +394,110 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
             w(flows::write_arp_table(out, &table, first, opts.width))
         };
     }
-    let mut rows = rows.borrow_mut();
+    let mut from_thread = rows_thread.map(|t| t.borrow_mut().finish());
+    let mut here = rows.borrow_mut();
+    let rows = match &mut from_thread {
+        Some(r) => r,
+        None => &mut *here,
+    };
     w(rows.write(out, analyzer.arp_packets, analyzer.icmp_packets, opts.width))
+}
+
+/// Summaries retired per batch sent to the rows thread.
+const ROWS_BATCH: usize = 256;
+
+/// What the rows thread is sent: the capture's first time, then retired conversations.
+enum RowsMsg {
+    Start(crate::capture::Timestamp),
+    Rows(Vec<crate::analysis::FlowSummary>),
+}
+
+/// A [`SummarySink`](crate::analysis::flowtable::SummarySink) that renders the retired
+/// conversations into [`flows::FlowRows`] on a thread of its own. Why: with reading on
+/// a second thread, the analysing thread was the slower one, and rendering rows was
+/// 28% of its time (perf). Summaries move in batches, whose `Vec`s are sent back to
+/// be reused.
+#[derive(Debug)]
+struct RowsThread {
+    batch: Vec<crate::analysis::FlowSummary>,
+    to_worker: Option<std::sync::mpsc::SyncSender<RowsMsg>>,
+    spare: std::sync::mpsc::Receiver<Vec<crate::analysis::FlowSummary>>,
+    worker: Option<std::thread::JoinHandle<flows::FlowRows>>,
+}
+
+impl RowsThread {
+    /// Starts the thread, with rows for JSON Lines (`json`) or the table.
+    fn spawn(json: bool) -> RowsThread {
+        let (to_worker, from_main) = std::sync::mpsc::sync_channel::<RowsMsg>(2);
+        let (give_back, spare) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            let mut rows = flows::FlowRows::new(json);
+            for msg in from_main {
+                match msg {
+                    RowsMsg::Start(ts) => rows.set_start(ts),
+                    RowsMsg::Rows(mut batch) => {
+                        for f in batch.drain(..) {
+                            crate::analysis::flowtable::SummarySink::retire(&mut rows, f);
+                        }
+                        let _ = give_back.send(batch);
+                    }
+                }
+            }
+            rows
+        });
+        RowsThread {
+            batch: Vec::with_capacity(ROWS_BATCH),
+            to_worker: Some(to_worker),
+            spare,
+            worker: Some(worker),
+        }
+    }
+
+    fn send(&mut self, msg: RowsMsg) {
+        if let Some(tx) = &self.to_worker {
+            // Fails only if the worker panicked, which `finish` reports.
+            let _ = tx.send(msg);
+        }
+    }
+
+    /// Sets the capture's first timestamp (see [`flows::FlowRows::set_start`]).
+    fn set_start(&mut self, first: crate::capture::Timestamp) {
+        self.flush();
+        self.send(RowsMsg::Start(first));
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(ROWS_BATCH));
+        let full = std::mem::replace(&mut self.batch, next);
+        self.send(RowsMsg::Rows(full));
+    }
+
+    /// Sends what is left, waits for the thread and returns the rows.
+    fn finish(&mut self) -> flows::FlowRows {
+        self.flush();
+        self.to_worker = None;
+        match self.worker.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(rows)) => rows,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            // Only if called twice; the first call got the rows.
+            None => flows::FlowRows::new(false),
+        }
+    }
+}
+
+impl crate::analysis::flowtable::SummarySink for RowsThread {
+    fn retire(&mut self, summary: crate::analysis::FlowSummary) {
+        self.batch.push(summary);
+        if self.batch.len() >= ROWS_BATCH {
+            self.flush();
+        }
+    }
 }
 
 /// Frames per batch handed from the reading thread to the analysing one in `flows`.
@@ -413,7 +524,7 @@ enum FlowsMsg {
 }
 
 /// `each_packet` for `flows`: every frame of `source` is dissected, analysed, then given
-/// to `sink`. With more than one CPU, reading and dissecting run on a second thread, one
+/// to `sink`. With `threads` (more than one CPU), reading and dissecting run on a second thread, one
 /// batch of frames ahead, while this one analyses: the two halves of the work take
 /// about the same time (perf: read + dissect 52%, analysis and rows 51%). Batches
 /// and their dissections are reused, so nothing is allocated per frame. Source notes
@@ -421,10 +532,10 @@ enum FlowsMsg {
 fn each_flows_packet(
     source: &mut FileSource,
     analyzer: &mut Analyzer,
+    threads: bool,
     mut sink: impl FnMut(&Dissection) -> Result<(), RunError>,
 ) -> Result<(), RunError> {
-    let one_cpu = std::thread::available_parallelism().map_or(true, |n| n.get() < 2);
-    if one_cpu {
+    if !threads {
         each_packet(source, None, analyzer, |d, _| sink(d))?;
         return Ok(());
     }
