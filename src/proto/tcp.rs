@@ -276,6 +276,10 @@ impl Tcp {
     /// `None` under 20 bytes. `seg_len` is the segment length per the IP header, in
     /// bytes; the checksum is verified over the pseudo-header when `seg_len` bytes were
     /// captured.
+    ///
+    /// `#[inline]`: built straight into the caller's `Option<Tcp>` slot instead of
+    /// returned and copied (about a tenth of the dissector's time with `Ipv4::parse`'s).
+    #[inline]
     pub fn parse(
         segment: &[u8],
         offset: usize,
