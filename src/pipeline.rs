@@ -548,10 +548,11 @@ fn each_flows_packet(
             name: link.name(),
         });
     }
-    // Three batches: one being filled, one waiting, one being analysed.
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<FlowsMsg>(1);
+    // Eight batches: one being filled, one being analysed, the rest waiting, so that
+    // either thread can run ahead for a while when the other is descheduled.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<FlowsMsg>(6);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<FlowsBatch>();
-    for _ in 0..3 {
+    for _ in 0..8 {
         let _ = empty_tx.send(FlowsBatch::default());
     }
     std::thread::scope(|scope| {
