@@ -20,7 +20,7 @@ use wirelens::proto::arp::{Arp, ArpKind};
 use wirelens::proto::ethernet::Ethernet;
 use wirelens::proto::icmp::Icmp;
 use wirelens::proto::ipv4::{Ipv4, Ipv4Option};
-use wirelens::proto::tcp::{PlacedOption, Tcp, TcpFlags, TcpOption};
+use wirelens::proto::tcp::{PlacedOption, Tcp, TcpFlags, TcpOption, TcpOptions};
 use wirelens::proto::udp::Udp;
 use wirelens::proto::vlan::Vlan;
 
@@ -567,11 +567,13 @@ proptest! {
             checksum,
             checksum_ok: Some(true),
             urgent: t.urgent,
-            options,
-            placed_options: placed,
+            options: TcpOptions::from_bytes(&b[20..header_len]),
             conv: None,
         };
-        prop_assert_eq!(Tcp::parse(&b, offset, src, dst, b.len()), Some(want));
+        let got = Tcp::parse(&b, offset, src, dst, b.len());
+        prop_assert_eq!(got.as_ref().map(|g| g.options.to_vec()), Some(options));
+        prop_assert_eq!(got.as_ref().map(|g| g.placed_options().collect::<Vec<_>>()), Some(placed));
+        prop_assert_eq!(got, Some(want));
     }
 
     #[test]

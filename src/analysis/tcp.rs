@@ -848,8 +848,7 @@ mod tests {
             checksum: 0,
             checksum_ok: None,
             urgent: 0,
-            options: Vec::new(),
-            placed_options: Vec::new(),
+            options: Default::default(),
             conv: None,
         };
         (src, dst, t)

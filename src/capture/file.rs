@@ -547,7 +547,7 @@ fn total_nanos(ts: Timestamp) -> i128 {
 /// Invariant: `pos <= end <= buf.len()`; `buf[pos..end]` are the unconsumed bytes, and
 /// `buf[pos]` sits at file offset `offset`.
 struct Input {
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -556,7 +556,7 @@ struct Input {
 }
 
 impl Input {
-    fn new(reader: Box<dyn Read>) -> Input {
+    fn new(reader: Box<dyn Read + Send>) -> Input {
         Input {
             reader,
             buf: vec![0; BUFFER_LEN],
@@ -780,7 +780,11 @@ impl FileSource {
     }
 
     /// Reads a capture from any reader; `name` is used in messages (for tests and stdin).
-    pub fn from_reader(name: String, reader: Box<dyn Read>) -> Result<FileSource, CaptureError> {
+    /// The reader must be `Send`, as `wirelens flows` reads on a second thread.
+    pub fn from_reader(
+        name: String,
+        reader: Box<dyn Read + Send>,
+    ) -> Result<FileSource, CaptureError> {
         let mut input = Input::new(reader);
         let io_error = |(source, offset)| CaptureError::Io {
             file: name.clone(),

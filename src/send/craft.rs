@@ -335,7 +335,7 @@ mod tests {
         assert!(ip.df && ip.checksum_ok == Some(true));
         let t = d.tcp.as_ref().expect("tcp");
         assert_eq!((t.seq, t.checksum_ok, t.header_len), (7, Some(true), 24));
-        assert_eq!(t.options, vec![TcpOption::Mss { value: 1460 }]);
+        assert_eq!(t.options.to_vec(), vec![TcpOption::Mss { value: 1460 }]);
     }
 
     #[test]
