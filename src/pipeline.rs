@@ -539,12 +539,15 @@ enum FlowsMsg {
 /// about the same time (perf: read + dissect 52%, analysis and rows 51%). Batches
 /// and their dissections are reused, so nothing is allocated per frame. Source notes
 /// are dropped: `flows` shows none.
-fn each_flows_packet(
-    source: &mut FileSource,
+fn each_flows_packet<S>(
+    source: &mut S,
     analyzer: &mut Analyzer,
     threads: bool,
     mut sink: impl FnMut(&Dissection) -> Result<(), RunError>,
-) -> Result<(), RunError> {
+) -> Result<(), RunError>
+where
+    S: Source<Error = CaptureError> + Send,
+{
     if !threads {
         each_packet(source, None, analyzer, |d, _| sink(d))?;
         return Ok(());
