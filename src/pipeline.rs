@@ -511,7 +511,13 @@ impl crate::analysis::flowtable::SummarySink for RowsThread {
 }
 
 /// Frames per batch handed from the reading thread to the analysing one in `flows`.
-const FLOWS_BATCH: usize = 256;
+/// Each hand-over wakes a thread; at 256 frames a batch those wake-ups cost more than a
+/// tenth of the run (2M packets: 0.88 s at 256, 0.85 s at 1024, 0.75 s at 4096).
+const FLOWS_BATCH: usize = 4096;
+
+/// Batches in circulation between the two threads (each holds `FLOWS_BATCH` dissections,
+/// about 2.5 MB).
+const FLOWS_BATCHES: usize = 4;
 
 /// Frames read and dissected on `flows`' reading thread, in slots that are reused.
 #[derive(Default)]
@@ -561,11 +567,11 @@ where
             name: link.name(),
         });
     }
-    // Eight batches: one being filled, one being analysed, the rest waiting, so that
-    // either thread can run ahead for a while when the other is descheduled.
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<FlowsMsg>(6);
+    // Four batches: one being filled, one being analysed, two waiting, so that either
+    // thread can run ahead for a while when the other is descheduled.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<FlowsMsg>(FLOWS_BATCHES - 2);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<FlowsBatch>();
-    for _ in 0..8 {
+    for _ in 0..FLOWS_BATCHES {
         let _ = empty_tx.send(FlowsBatch::default());
     }
     std::thread::scope(|scope| {
