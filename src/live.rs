@@ -102,8 +102,9 @@ pub fn run(opts: &LiveOptions, out: &mut dyn Write) -> Result<(), RunError> {
     result.and(flushed).and(closed)
 }
 
-/// The pipeline's output while capturing: writes go straight through, but the pipeline's
-/// flush after each packet is put off until the capture is idle ([`FlushWhenIdle`]).
+/// The pipeline's output (or the `-w` file) while capturing: writes go straight through,
+/// but the flush after each packet is put off until the capture is idle
+/// ([`FlushWhenIdle`]).
 struct DeferFlush<'a, W: Write + ?Sized>(&'a RefCell<W>);
 
 impl<W: Write + ?Sized> Write for DeferFlush<'_, W> {
@@ -170,30 +171,6 @@ where
     }
 }
 
-/// The `-w` file as the capture writer sees it: flushes are put off until the capture is
-/// idle, as for the output.
-struct SharedFile<'a>(&'a RefCell<BufWriter<File>>);
-
-impl Write for SharedFile<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .try_borrow_mut()
-            .map_err(io::Error::other)?
-            .write(buf)
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.0
-            .try_borrow_mut()
-            .map_err(io::Error::other)?
-            .write_all(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The error for the `-w` file at `path`.
 fn save_error(path: &Path, source: io::Error) -> RunError {
     RunError::Live(LiveError::SaveFile {
@@ -217,8 +194,8 @@ fn start_file<'a>(
     file: &'a RefCell<BufWriter<File>>,
     format: OutFormat,
     link: LinkType,
-) -> Result<CaptureWriter<SharedFile<'a>>, LiveError> {
-    CaptureWriter::new(SharedFile(file), format, link).map_err(|source| LiveError::SaveFile {
+) -> Result<CaptureWriter<DeferFlush<'a, BufWriter<File>>>, LiveError> {
+    CaptureWriter::new(DeferFlush(file), format, link).map_err(|source| LiveError::SaveFile {
         path: path.display().to_string(),
         source,
     })
