@@ -543,11 +543,9 @@ impl<'w> DrawChunks<'w> {
         }
     }
 
-    /// Adds one raw row (slot padding after its last byte is dropped).
+    /// Adds one raw row.
     fn push(&mut self, row: &[u8], out: &mut dyn Write) -> io::Result<()> {
-        let end = row.iter().position(|b| *b == 0).unwrap_or(row.len());
-        self.raw
-            .extend_from_slice(row.get(..end).unwrap_or_default());
+        self.raw.extend_from_slice(row);
         self.raw.push(b'\n');
         self.rows += 1;
         if self.rows >= CHUNK_ROWS {
@@ -651,11 +649,8 @@ mod tests {
             let mut out = Vec::new();
             let mut chunks = DrawChunks::new(&widths, two);
             for r in &rows {
-                // Rows come from fixed-size slots, padded with zeros.
-                let mut slot = r.clone().into_bytes();
-                slot.extend_from_slice(&[0; 7]);
                 chunks
-                    .push(&slot, &mut out)
+                    .push(r.as_bytes(), &mut out)
                     .expect("writing to a Vec works");
             }
             chunks.finish(&mut out).expect("writing to a Vec works");
