@@ -90,10 +90,14 @@ pub struct StreamStats {
     /// Longest printable-ASCII line without a space in each column: such a line splits
     /// into pieces as wide as the cell, so only the longest one matters.
     longest_word: Vec<usize>,
-    shapes: Vec<std::collections::HashSet<String>>,
+    shapes: Vec<ShapeSet>,
     /// A buffer for building shapes.
     shape: String,
 }
+
+/// The distinct line shapes of one column, hashed with the flow tables' fast hasher
+/// (a profile of `flows` showed SipHash on every row's cells).
+type ShapeSet = std::collections::HashSet<String, crate::analysis::flowtable::FlowHashBuilder>;
 
 impl StreamStats {
     /// Statistics of an empty table with `ncols` columns.
@@ -101,7 +105,7 @@ impl StreamStats {
         StreamStats {
             max: vec![0; ncols],
             longest_word: vec![0; ncols],
-            shapes: vec![std::collections::HashSet::new(); ncols],
+            shapes: vec![ShapeSet::default(); ncols],
             shape: String::new(),
         }
     }
