@@ -184,16 +184,9 @@ pub struct LiveArgs {
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
-    /// Put fragmented IPv4 datagrams back together (default: on for summary and table,
-    /// off for json).
-    #[arg(long, overrides_with = "no_reassemble")]
-    pub reassemble: bool,
-    /// Show fragments one by one, without reassembly.
-    #[arg(long)]
-    pub no_reassemble: bool,
-    /// Seconds of capture time a fragmented datagram may take to complete.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub reassembly_timeout: f64,
+    /// Fragment reassembly.
+    #[command(flatten)]
+    pub reassembly: ReassemblyArgs,
     /// Once the capture is open, switch to this user (as tcpdump -Z); the -w file is then
     /// created as that user.
     #[arg(long, short = 'Z', value_name = "NAME")]
@@ -562,16 +555,9 @@ pub struct ReadArgs {
     /// Table width in columns (default: the terminal's width, or 100 when not a terminal).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..))]
     pub width: Option<u16>,
-    /// Put fragmented IPv4 datagrams back together (default: on for summary and table,
-    /// off for json so that its fields stay per packet).
-    #[arg(long, overrides_with = "no_reassemble")]
-    pub reassemble: bool,
-    /// Show fragments one by one, without reassembly.
-    #[arg(long)]
-    pub no_reassemble: bool,
-    /// Seconds of capture time a fragmented datagram may take to complete.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub reassembly_timeout: f64,
+    /// Fragment reassembly.
+    #[command(flatten)]
+    pub reassembly: ReassemblyArgs,
     /// Keep only the packets this BPF expression selects (tcpdump syntax, applied with
     /// libpcap's offline filter); the expression may also follow the file name.
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
@@ -690,6 +676,33 @@ impl Command {
             | Command::Completions { .. }
             | Command::Man
             | Command::LabExec { .. } => None,
+        }
+    }
+}
+
+/// `--reassemble`, `--no-reassemble` and `--reassembly-timeout`, shared by `read` and
+/// `live`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReassemblyArgs {
+    /// Put fragmented IPv4 datagrams back together (default: on for summary and table,
+    /// off for json so that its fields stay per packet).
+    #[arg(long, overrides_with = "no_reassemble")]
+    pub reassemble: bool,
+    /// Show fragments one by one, without reassembly.
+    #[arg(long)]
+    pub no_reassemble: bool,
+    /// Seconds of capture time a fragmented datagram may take to complete.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub reassembly_timeout: f64,
+}
+
+impl ReassemblyArgs {
+    /// Forced on, forced off, or `None` for the format's default.
+    pub fn choice(&self) -> Option<bool> {
+        match (self.reassemble, self.no_reassemble) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
         }
     }
 }

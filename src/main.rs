@@ -29,8 +29,8 @@ fn main() -> ExitCode {
                 format: args.format.into(),
                 count: args.count,
                 width: args.width.unwrap_or_else(terminal_width),
-                reassemble: reassemble(args.reassemble, args.no_reassemble),
-                reassembly_timeout: args.reassembly_timeout,
+                reassemble: args.reassembly.choice(),
+                reassembly_timeout: args.reassembly.reassembly_timeout,
                 display: DisplayFilter {
                     only: args.only.map(Into::into),
                     stream: args.stream,
@@ -116,8 +116,8 @@ fn main() -> ExitCode {
                     format: args.format.into(),
                     count: args.count,
                     width: args.width.unwrap_or_else(terminal_width),
-                    reassemble: reassemble(args.reassemble, args.no_reassemble),
-                    reassembly_timeout: args.reassembly_timeout,
+                    reassemble: args.reassembly.choice(),
+                    reassembly_timeout: args.reassembly.reassembly_timeout,
                     ..ReadOptions::default()
                 },
                 write: args.write,
@@ -241,15 +241,6 @@ fn tcpdump_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
         _ => {}
     }
     args
-}
-
-/// `--reassemble` / `--no-reassemble`: forced on, forced off, or the format's default.
-fn reassemble(on: bool, off: bool) -> Option<bool> {
-    match (on, off) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    }
 }
 
 /// Maps the outcome of a run to an exit code; a closed pipe (`| head`) is not an error.
