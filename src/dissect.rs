@@ -39,14 +39,7 @@ pub struct Other {
     pub bytes: usize,
 }
 
-/// A byte range in the frame, for marking the hex dump.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Span {
-    /// First byte, as an offset in the frame.
-    pub offset: usize,
-    /// Number of bytes.
-    pub len: usize,
-}
+pub use crate::proto::Span;
 
 /// Everything wirelens learned from one frame.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

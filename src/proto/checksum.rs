@@ -2,7 +2,47 @@
 //! 16-bit words. IPv4 uses it over its header; TCP and UDP over a pseudo-header (source,
 //! destination, protocol, length), their own header and their payload.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The addresses of the IP header a transport checksum covers: TCP, UDP and ICMPv6 sum
+/// them first (RFC 9293 §3.1, RFC 768, RFC 8200 §8.1), so a transport parser takes one of
+/// these instead of an IPv4 or IPv6 address and works over either version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PseudoHeader {
+    /// IPv4: 12 bytes (source, destination, zero, protocol, 16-bit length).
+    V4 {
+        /// Source address.
+        src: Ipv4Addr,
+        /// Destination address.
+        dst: Ipv4Addr,
+    },
+    /// IPv6: 40 bytes (source, destination, 32-bit length, three zero bytes, next
+    /// header). The destination is the final one when a routing header is present.
+    V6 {
+        /// Source address.
+        src: Ipv6Addr,
+        /// Destination address.
+        dst: Ipv6Addr,
+    },
+}
+
+impl PseudoHeader {
+    /// The source address, as a generic IP address.
+    pub fn src(&self) -> std::net::IpAddr {
+        match *self {
+            PseudoHeader::V4 { src, .. } => src.into(),
+            PseudoHeader::V6 { src, .. } => src.into(),
+        }
+    }
+
+    /// The destination address, as a generic IP address.
+    pub fn dst(&self) -> std::net::IpAddr {
+        match *self {
+            PseudoHeader::V4 { dst, .. } => dst.into(),
+            PseudoHeader::V6 { dst, .. } => dst.into(),
+        }
+    }
+}
 
 /// A running ones' complement sum, kept partly folded in 64 bits so adding never
 /// overflows.
@@ -72,6 +112,20 @@ impl Sum {
             .add_bytes(&dst.octets())
             .add_u16(u16::from(proto))
             .add_u16(len)
+    }
+
+    /// Adds the pseudo-header of either IP version for upper-layer protocol `proto`
+    /// carrying `len` bytes (header and payload). Both versions sum to the same words
+    /// apart from the addresses: IPv6's 32-bit length and zero-padded next header add
+    /// the same as IPv4's 16-bit ones.
+    pub fn add_pseudo(self, ph: &PseudoHeader, proto: u8, len: u32) -> Sum {
+        let s = match ph {
+            PseudoHeader::V4 { src, dst } => self.add_bytes(&src.octets()).add_bytes(&dst.octets()),
+            PseudoHeader::V6 { src, dst } => self.add_bytes(&src.octets()).add_bytes(&dst.octets()),
+        };
+        s.add_u16(u16::from(proto))
+            .add_u16((len >> 16) as u16)
+            .add_u16(len as u16)
     }
 
     /// Folds the carries back in and returns the 16-bit ones' complement sum.

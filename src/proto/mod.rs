@@ -10,11 +10,14 @@ pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
+pub mod layer;
 pub mod tcp;
 pub mod udp;
 pub mod vlan;
 
 use std::fmt;
+
+pub use layer::{Hue, Layer, Model, Span};
 
 use serde::{Serialize, Serializer};
 
