@@ -7,8 +7,6 @@
 //! truncated segment still shows what it has. The protocol files in [`crate::proto`] turn
 //! each header into a struct with meanings.
 
-use std::net::Ipv4Addr;
-
 use etherparse::err::{Layer, LenError, packet::SliceError};
 use etherparse::{LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LenSource};
 use serde::Serialize;
@@ -47,7 +45,7 @@ pub struct Dissection {
     /// Frame number, from 1.
     pub n: u64,
     /// Capture time.
-    #[serde(serialize_with = "ser_ts")]
+    #[serde(serialize_with = "crate::timestamp::ser_rfc3339")]
     pub ts: Timestamp,
     /// Bytes captured.
     pub caplen: u32,
@@ -89,11 +87,6 @@ pub struct Dissection {
     /// above was then decoded from it, and its offsets count from its first byte.
     #[serde(skip)]
     pub datagram: Option<Box<Datagram>>,
-}
-
-fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    let text = ts.rfc3339_micros_bytes();
-    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 impl Dissection {
@@ -738,20 +731,6 @@ fn describe_stop(err: &SliceError, layer: Layer) -> String {
     }
 }
 
-/// The source and destination addresses of the highest addressed layer, for the
-/// summary line: IP addresses with ports when there are ports, else MACs.
-pub fn endpoints(d: &Dissection) -> Option<(Ipv4Addr, Option<u16>, Ipv4Addr, Option<u16>)> {
-    let ip = d.ipv4.as_ref()?;
-    let (sp, dp) = if let Some(t) = &d.tcp {
-        (Some(t.src_port), Some(t.dst_port))
-    } else if let Some(u) = &d.udp {
-        (Some(u.src_port), Some(u.dst_port))
-    } else {
-        (None, None)
-    };
-    Some((ip.src, sp, ip.dst, dp))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -790,8 +769,8 @@ mod tests {
         b[28..30].copy_from_slice(&c.to_be_bytes());
         let c = Sum::default()
             .add_pseudo_header(
-                Ipv4Addr::new(10, 77, 0, 1),
-                Ipv4Addr::new(10, 77, 0, 255),
+                std::net::Ipv4Addr::new(10, 77, 0, 1),
+                std::net::Ipv4Addr::new(10, 77, 0, 255),
                 17,
                 10,
             )

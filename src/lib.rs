@@ -50,3 +50,4 @@ pub mod proto;
 pub mod render;
 pub mod send;
 pub mod text;
+pub mod timestamp;

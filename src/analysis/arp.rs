@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::flowtable::FlowHashBuilder;
 use crate::capture::Timestamp;
@@ -37,21 +37,16 @@ pub struct Binding {
     /// Every MAC that claimed it, first first (more than one is a conflict).
     pub macs: Vec<MacAddr>,
     /// Capture time it was first seen.
-    #[serde(serialize_with = "ser_ts")]
+    #[serde(serialize_with = "crate::timestamp::ser_rfc3339")]
     pub first_seen: Timestamp,
     /// Capture time it was last seen.
-    #[serde(serialize_with = "ser_ts")]
+    #[serde(serialize_with = "crate::timestamp::ser_rfc3339")]
     pub last_seen: Timestamp,
     /// ARP packets that announced it (as sender).
     pub packets: u64,
     /// Frame that first showed it.
     #[serde(skip)]
     pub first_frame: u64,
-}
-
-fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    let text = ts.rfc3339_micros_bytes();
-    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 /// Pairs requests with replies and keeps the ARP table.

@@ -107,6 +107,13 @@ impl FlowKey {
 #[derive(Clone, Copy, Debug)]
 pub struct FlowHasher(u64);
 
+impl FlowHasher {
+    /// A hasher started from `seed` (for hashing byte strings outside a map).
+    pub fn seeded(seed: u64) -> FlowHasher {
+        FlowHasher(seed)
+    }
+}
+
 /// The multiplier of FxHash (from the golden ratio): odd and with well-spread bits.
 const SEED_MULTIPLIER: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 

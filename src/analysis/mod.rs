@@ -9,7 +9,7 @@ pub mod stats;
 pub mod tcp;
 pub mod udp;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::capture::Timestamp;
 use crate::dissect::Dissection;
@@ -59,7 +59,7 @@ pub struct FlowSummary {
     /// Payload bytes the server sent.
     pub server_payload: u64,
     /// Capture time of the first packet.
-    #[serde(serialize_with = "ser_ts")]
+    #[serde(serialize_with = "crate::timestamp::ser_rfc3339")]
     pub start: Timestamp,
     /// Seconds from the first to the last packet.
     pub duration: f64,
@@ -74,11 +74,6 @@ pub struct FlowSummary {
     /// Zeek-style history: one letter per kind of event and direction, upper case from
     /// the client (e.g. `ShADadFf`).
     pub history: String,
-}
-
-fn ser_ts<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    let text = ts.rfc3339_micros_bytes();
-    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 impl FlowSummary {

@@ -47,24 +47,18 @@ pub enum Stage {
 }
 
 impl fmt::Display for Stage {
+    /// The text of [`Stage::write_to`], the one place the stage words are written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stage::Handshake(k) => write!(f, "handshake {k}/3"),
-            Stage::Teardown(k, n) => write!(f, "teardown {k}/{n}"),
-            Stage::Data => f.write_str("data"),
-            Stage::Ack => f.write_str("ack"),
-            Stage::Reset => f.write_str("reset"),
-            Stage::KeepAlive => f.write_str("keep-alive"),
-            Stage::Retransmission => f.write_str("retransmission"),
-            Stage::OutOfOrder => f.write_str("out-of-order"),
-            Stage::ZeroWindow => f.write_str("zero window"),
-            Stage::MidStream => f.write_str("mid-stream"),
-        }
+        let mut text = Vec::with_capacity(16);
+        self.write_to(&mut text);
+        // Only `&str`s and digits were appended.
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
 impl Stage {
-    /// Appends the same text as `Display` (`handshake 1/3`, `data`…) to `out`.
+    /// Appends the stage's words (`handshake 1/3`, `data`…) to `out`; `Display` writes
+    /// the same.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         match *self {
             Stage::Handshake(k) => {
@@ -704,47 +698,6 @@ impl Conn {
             add('T', 1 << 5, sides, h);
         }
     }
-}
-
-/// Rows the tracker adds to the TCP table: stream, stage and relative numbers. They
-/// have no bytes of their own (length 0): they come from context, not from the header.
-pub fn fields(c: &TcpConv, tcp: &Tcp) -> Vec<crate::proto::Field> {
-    use crate::proto::Field;
-    let o = tcp.offset;
-    let mut v = vec![
-        Field::new(
-            o,
-            0,
-            "Stream",
-            c.stream.to_string(),
-            "connection number in this capture, from 0",
-        ),
-        Field::new(o, 0, "Stage", c.stage.to_string(), c.explain(tcp)),
-        Field::new(
-            o,
-            0,
-            "Relative seq",
-            c.rel_seq.to_string(),
-            "sequence number minus the sender's initial sequence number",
-        ),
-    ];
-    if let Some(a) = c.rel_ack {
-        v.push(Field::new(
-            o,
-            0,
-            "Relative ack",
-            a.to_string(),
-            "acknowledgment number minus the peer's initial sequence number",
-        ));
-    }
-    v.push(Field::new(
-        o,
-        0,
-        "State",
-        c.state.to_string(),
-        "the connection's state after this segment",
-    ));
-    v
 }
 
 fn summarise(c: &Conn) -> FlowSummary {

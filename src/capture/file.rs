@@ -527,8 +527,8 @@ fn is_packet_block(block_type: u32) -> bool {
 
 /// "0.5 s", "12.000001 s": a non-negative span of nanoseconds, without trailing zeros.
 fn format_span(nanos: u128) -> String {
-    let secs = nanos / u128::from(super::NANOS_PER_SEC);
-    let frac = nanos % u128::from(super::NANOS_PER_SEC);
+    let secs = nanos / u128::from(crate::timestamp::NANOS_PER_SEC);
+    let frac = nanos % u128::from(crate::timestamp::NANOS_PER_SEC);
     if frac == 0 {
         return format!("{secs} s");
     }
@@ -538,7 +538,7 @@ fn format_span(nanos: u128) -> String {
 
 /// Whole nanoseconds of a timestamp, for differences.
 fn total_nanos(ts: Timestamp) -> i128 {
-    i128::from(ts.secs) * i128::from(super::NANOS_PER_SEC) + i128::from(ts.nanos)
+    i128::from(ts.secs) * i128::from(crate::timestamp::NANOS_PER_SEC) + i128::from(ts.nanos)
 }
 
 /// Our own buffered reader: it knows the file offset of every byte, can make a whole
@@ -675,7 +675,7 @@ impl Interface {
         let secs = i64::try_from(units / per_sec).unwrap_or(i64::MAX);
         // remainder < per_sec <= 2^127, and per_sec > 2^64 > units when that large, so
         // the product stays below 2^64 * 10^9 < 2^128.
-        let nanos = (units % per_sec) * u128::from(super::NANOS_PER_SEC) / per_sec;
+        let nanos = (units % per_sec) * u128::from(crate::timestamp::NANOS_PER_SEC) / per_sec;
         Timestamp {
             secs: secs.saturating_add(self.ts_offset),
             nanos: u32::try_from(nanos).unwrap_or(0),
@@ -1080,7 +1080,7 @@ impl FileSource {
             });
         }
         let units_per_sec = if header.nanos {
-            super::NANOS_PER_SEC
+            crate::timestamp::NANOS_PER_SEC
         } else {
             1_000_000
         };
@@ -1094,7 +1094,7 @@ impl FileSource {
         }
         let ts = Timestamp {
             secs: i64::from(ts_sec) + i64::from(ts_frac / units_per_sec),
-            nanos: (ts_frac % units_per_sec) * (super::NANOS_PER_SEC / units_per_sec),
+            nanos: (ts_frac % units_per_sec) * (crate::timestamp::NANOS_PER_SEC / units_per_sec),
         };
         let start = self.input.pos + pcap::RECORD_HEADER_LEN;
         self.input.consume(total);

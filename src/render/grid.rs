@@ -674,22 +674,12 @@ struct RowCache {
     scratch: RowScratch,
 }
 
-/// A fast hash of `bytes`, eight at a time (the multiply–rotate step of FxHash).
+/// A fast hash of `bytes`: the flow table's FxHash-style hasher, seeded with the length.
 fn hash_bytes(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(w);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    let mut tail = [0u8; 8];
-    let rest = words.remainder();
-    if let Some(t) = tail.get_mut(..rest.len()) {
-        t.copy_from_slice(rest);
-    }
-    (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K)
+    use std::hash::Hasher;
+    let mut h = crate::analysis::flowtable::FlowHasher::seeded(bytes.len() as u64);
+    h.write(bytes);
+    h.finish()
 }
 
 impl RowCache {
