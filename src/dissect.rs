@@ -10,9 +10,10 @@
 use etherparse::err::{Layer, LenError, packet::SliceError};
 use etherparse::{LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LenSource};
 use serde::Serialize;
+use serde::ser::SerializeMap;
 
-use crate::analysis::reassembly::Datagram;
 use crate::capture::{Frame, LinkType, Timestamp};
+use crate::context::PacketContext;
 use crate::proto::arp::Arp;
 use crate::proto::ethernet::{self, EtherType, Ethernet};
 use crate::proto::icmp::{self, Icmp, Quoted};
@@ -39,54 +40,123 @@ pub struct Other {
 
 pub use crate::proto::Span;
 
-/// Everything wirelens learned from one frame.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Everything wirelens learned from one frame. Serialised as the JSON object the README
+/// documents: each layer under its key, with what analysis adds merged into it.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dissection {
     /// Frame number, from 1.
     pub n: u64,
     /// Capture time.
-    #[serde(serialize_with = "crate::timestamp::ser_rfc3339")]
     pub ts: Timestamp,
     /// Bytes captured.
     pub caplen: u32,
     /// Bytes on the wire.
     pub len: u32,
     /// Ethernet II header.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub eth: Option<Ethernet>,
     /// VLAN tags, outermost first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vlan: Vec<Vlan>,
     /// ARP packet.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub arp: Option<Arp>,
     /// IPv4 header.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv4: Option<Ipv4>,
     /// TCP header.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<Tcp>,
     /// UDP header.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub udp: Option<Udp>,
     /// ICMP message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp: Option<Icmp>,
     /// A protocol named but not decoded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub other: Option<Other>,
     /// Application data carried by TCP or UDP, as captured.
-    #[serde(skip)]
     pub payload: Option<Span>,
     /// Bytes after the IP datagram: Ethernet padding up to the 60-byte minimum.
-    #[serde(skip)]
     pub trailer: Option<Span>,
     /// Plain-language notes: truncation, bad checksums, fragments.
     pub notes: Vec<String>,
-    /// The datagram this frame completed, when reassembly is on; the transport layer
-    /// above was then decoded from it, and its offsets count from its first byte.
-    #[serde(skip)]
-    pub datagram: Option<Box<Datagram>>,
+    /// What analysis adds: TCP conversation, reassembly, ARP pairing (merged into the
+    /// JSON objects of the layers they describe).
+    pub ctx: PacketContext,
+}
+
+/// A layer's object with what analysis adds about it appended as more keys.
+#[derive(Serialize)]
+struct With<'a, L: Serialize, C: Serialize> {
+    #[serde(flatten)]
+    layer: &'a L,
+    #[serde(flatten)]
+    ctx: C,
+}
+
+/// The `reassembled` key of `ipv4`.
+#[derive(Serialize)]
+struct ReassembledKey<'a> {
+    reassembled: &'a crate::context::Reassembled,
+}
+
+/// Serialises `layer` under `key`, merged with `ctx` when there is one (only then is
+/// serde's slower flattening used).
+fn entry<M: SerializeMap, L: Serialize, C: Serialize>(
+    m: &mut M,
+    key: &'static str,
+    layer: &L,
+    ctx: Option<C>,
+) -> Result<(), M::Error> {
+    match ctx {
+        None => m.serialize_entry(key, layer),
+        Some(ctx) => m.serialize_entry(key, &With { layer, ctx }),
+    }
+}
+
+/// The capture time as RFC 3339 text.
+struct TsText<'a>(&'a Timestamp);
+
+impl Serialize for TsText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::timestamp::ser_rfc3339(self.0, s)
+    }
+}
+
+impl Serialize for Dissection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("n", &self.n)?;
+        m.serialize_entry("ts", &TsText(&self.ts))?;
+        m.serialize_entry("caplen", &self.caplen)?;
+        m.serialize_entry("len", &self.len)?;
+        if let Some(e) = &self.eth {
+            m.serialize_entry("eth", e)?;
+        }
+        if !self.vlan.is_empty() {
+            m.serialize_entry("vlan", &self.vlan)?;
+        }
+        if let Some(a) = &self.arp {
+            entry(&mut m, "arp", a, self.ctx.arp)?;
+        }
+        if let Some(ip) = &self.ipv4 {
+            let r = self.ctx.reassembled.as_ref();
+            entry(
+                &mut m,
+                "ipv4",
+                ip,
+                r.map(|reassembled| ReassembledKey { reassembled }),
+            )?;
+        }
+        if let Some(t) = &self.tcp {
+            entry(&mut m, "tcp", t, self.ctx.tcp.as_ref())?;
+        }
+        if let Some(u) = &self.udp {
+            m.serialize_entry("udp", u)?;
+        }
+        if let Some(i) = &self.icmp {
+            m.serialize_entry("icmp", i)?;
+        }
+        if let Some(o) = &self.other {
+            m.serialize_entry("other", o)?;
+        }
+        m.serialize_entry("notes", &self.notes)?;
+        m.end()
+    }
 }
 
 impl Dissection {
@@ -152,11 +222,12 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         payload,
         trailer,
         notes,
-        datagram,
+        ctx,
     } = d;
     (*number, *ts, *caplen, *len) = (n, frame.ts, frame.caplen, frame.len);
     (*eth, *arp, *ipv4, *tcp, *udp, *icmp) = (None, None, None, None, None, None);
-    (*other, *payload, *trailer, *datagram) = (None, None, None, None);
+    (*other, *payload, *trailer) = (None, None, None);
+    ctx.clear();
     vlan.clear();
     notes.clear();
     if frame.link != LinkType::ETHERNET {
@@ -447,18 +518,17 @@ pub fn hold_fragment(d: &mut Dissection) {
     });
 }
 
-/// Decodes the transport layer of a datagram the reassembler completed on this frame,
-/// replacing the one decoded from the fragment alone. Offsets of the new layers count
-/// from the datagram's first payload byte.
-pub fn attach_datagram(d: &mut Dissection, datagram: Datagram) {
-    let Some(ip) = d.ipv4.as_mut() else { return };
-    ip.reassembled = Some(datagram.info.clone());
+/// Decodes the transport layer of a datagram the reassembler completed on this frame
+/// from `payload` (the whole datagram's payload), replacing the one decoded from the
+/// fragment alone. Offsets of the new layers count from the datagram's first payload
+/// byte.
+pub fn decode_reassembled(d: &mut Dissection, payload: &[u8]) {
+    let Some(ip) = d.ipv4.as_ref() else { return };
     // The header as if the datagram had never been cut: offset 0, no MF, full length.
     let mut whole = ip.clone();
     whole.mf = false;
     whole.frag_offset = 0;
-    whole.total_len =
-        u16::try_from(usize::from(whole.ihl) + datagram.payload.len()).unwrap_or(u16::MAX);
+    whole.total_len = u16::try_from(usize::from(whole.ihl) + payload.len()).unwrap_or(u16::MAX);
     (d.tcp, d.udp, d.icmp) = (None, None, None);
     let mut no_payload = None;
     let t = Transport {
@@ -468,16 +538,8 @@ pub fn attach_datagram(d: &mut Dissection, datagram: Datagram) {
         other: &mut d.other,
         payload: &mut no_payload,
     };
-    decode_transport(
-        &whole,
-        &datagram.payload,
-        &datagram.payload,
-        false,
-        &mut d.notes,
-        t,
-    );
+    decode_transport(&whole, payload, payload, false, &mut d.notes, t);
     d.payload = None;
-    d.datagram = Some(Box::new(datagram));
 }
 
 /// Where the transport layer of one IPv4 datagram goes. `decode_transport` only

@@ -94,11 +94,7 @@ impl DisplayFilter {
         };
         let stream = match self.stream {
             None => true,
-            Some(s) => d
-                .tcp
-                .as_ref()
-                .and_then(|t| t.conv.as_ref())
-                .is_some_and(|c| c.stream == s),
+            Some(s) => d.ctx.tcp.as_ref().is_some_and(|c| c.stream == s),
         };
         proto && stream
     }
@@ -109,13 +105,17 @@ impl DisplayFilter {
 pub fn annotation(d: &Dissection) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(t) = &d.tcp
-        && let Some(c) = &t.conv
+        && let Some(c) = &d.ctx.tcp
     {
         parts.push(format!("{}: {}", c.stage, c.explain(t)));
     }
     if let Some(a) = &d.arp {
         let mut s = a.explain();
-        if let (Some(req), Some(ms)) = (a.answers, a.latency_ms) {
+        if let Some(crate::context::ArpPair {
+            answers: req,
+            latency_ms: ms,
+        }) = d.ctx.arp
+        {
             s.push_str(&format!(" (answers frame {req}, {ms} ms later)"));
         }
         parts.push(s);

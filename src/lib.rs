@@ -38,6 +38,7 @@
 
 pub mod analysis;
 pub mod capture;
+pub mod context;
 pub mod dissect;
 pub mod filter;
 pub mod lab;

@@ -225,10 +225,7 @@ where
             let comment = if opts.annotate {
                 annotation(d)
             } else {
-                d.tcp
-                    .as_ref()
-                    .and_then(|t| t.conv.as_ref())
-                    .map(|c| c.stage.to_string())
+                d.ctx.tcp.as_ref().map(|c| c.stage.to_string())
             };
             let saved = s.writer.write(d.ts, bytes, d.len, comment.as_deref());
             let saved = saved.and_then(|()| if flush_each { s.writer.flush() } else { Ok(()) });
@@ -628,7 +625,7 @@ where
                 analyzer.analyse(d, b.bytes.get(span.clone()).unwrap_or_default());
                 result = sink(d);
                 // A reassembled datagram can be 64 KiB: not kept in a slot.
-                d.datagram = None;
+                d.ctx.datagram = None;
                 if result.is_err() {
                     break;
                 }

@@ -492,8 +492,6 @@ proptest! {
             tha: mac(&a.tha),
             tpa,
             kind,
-            answers: None,
-            latency_ms: None,
         };
         let got = Arp::parse(&b, offset);
         prop_assert_eq!(got.as_ref().map(Arp::len), Some(b.len()));
@@ -532,7 +530,6 @@ proptest! {
             src: ip.src,
             dst: ip.dst,
             options,
-            reassembled: None,
         };
         prop_assert_eq!(Ipv4::parse(&b, offset), Some(want));
     }
@@ -568,7 +565,6 @@ proptest! {
             checksum_ok: Some(true),
             urgent: t.urgent,
             options: TcpOptions::from_bytes(&b[20..header_len]),
-            conv: None,
         };
         let got = Tcp::parse(&b, offset, src, dst, b.len());
         prop_assert_eq!(got.as_ref().map(|g| g.options.to_vec()), Some(options));

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::flowtable::FlowHashBuilder;
 use crate::capture::Timestamp;
+use crate::context::ArpPair;
 use crate::proto::MacAddr;
 use crate::proto::arp::{Arp, ArpKind};
 
@@ -58,12 +59,14 @@ pub struct ArpTracker {
 }
 
 impl ArpTracker {
-    /// Follows one ARP packet (frame `n`): fills in `answers` and `latency_ms` on a reply,
-    /// and returns a note when an address is claimed by a second MAC.
-    pub fn track(&mut self, n: u64, ts: Timestamp, arp: &mut Arp) -> Option<String> {
+    /// Follows one ARP packet (frame `n`): returns, for a reply, the request it answers
+    /// and how long the answer took, and a note when an address is claimed by a second
+    /// MAC.
+    pub fn track(&mut self, n: u64, ts: Timestamp, arp: &Arp) -> (Option<ArpPair>, Option<String>) {
         let (Some(spa), Some(tpa)) = (arp.spa, arp.tpa) else {
-            return None;
+            return (None, None);
         };
+        let mut pair = None;
         match arp.kind {
             ArpKind::Request | ArpKind::Probe => {
                 if self.pending.len() >= MAX_PENDING {
@@ -79,18 +82,19 @@ impl ArpTracker {
                 if let Some((req, at)) = self.pending.remove(&(tpa, spa))
                     && ts.as_secs_f64() - at.as_secs_f64() <= REQUEST_TIMEOUT
                 {
-                    arp.answers = Some(req);
-                    arp.latency_ms =
-                        Some(((ts.as_secs_f64() - at.as_secs_f64()) * 1e6).round() / 1e3);
+                    pair = Some(ArpPair {
+                        answers: req,
+                        latency_ms: ((ts.as_secs_f64() - at.as_secs_f64()) * 1e6).round() / 1e3,
+                    });
                 }
             }
             _ => {}
         }
-        let mac = arp.sha?;
-        if spa.is_unspecified() {
-            return None;
-        }
-        self.learn(n, ts, spa, mac)
+        let note = match arp.sha {
+            Some(mac) if !spa.is_unspecified() => self.learn(n, ts, spa, mac),
+            _ => None,
+        };
+        (pair, note)
     }
 
     fn learn(&mut self, n: u64, ts: Timestamp, ip: Ipv4Addr, mac: MacAddr) -> Option<String> {
@@ -165,22 +169,27 @@ mod tests {
     #[test]
     fn a_reply_names_its_request_and_latency() {
         let mut t = ArpTracker::default();
-        let mut req = arp(1, 1, [10, 77, 0, 1], [10, 77, 0, 2]);
-        assert_eq!(t.track(1, ts(0), &mut req), None);
-        let mut rep = arp(2, 2, [10, 77, 0, 2], [10, 77, 0, 1]);
-        t.track(2, ts(210), &mut rep);
-        assert_eq!(rep.answers, Some(1));
-        assert_eq!(rep.latency_ms, Some(0.21));
+        let req = arp(1, 1, [10, 77, 0, 1], [10, 77, 0, 2]);
+        assert_eq!(t.track(1, ts(0), &req), (None, None));
+        let rep = arp(2, 2, [10, 77, 0, 2], [10, 77, 0, 1]);
+        let (pair, _) = t.track(2, ts(210), &rep);
+        assert_eq!(
+            pair,
+            Some(ArpPair {
+                answers: 1,
+                latency_ms: 0.21
+            })
+        );
         assert_eq!(t.table().len(), 2);
     }
 
     #[test]
     fn two_macs_for_one_ip_is_a_warning() {
         let mut t = ArpTracker::default();
-        let mut a = arp(2, 1, [10, 77, 0, 1], [10, 77, 0, 2]);
-        assert_eq!(t.track(1, ts(0), &mut a), None);
-        let mut spoof = arp(2, 9, [10, 77, 0, 1], [10, 77, 0, 2]);
-        let note = t.track(2, ts(5), &mut spoof).unwrap_or_default();
+        let a = arp(2, 1, [10, 77, 0, 1], [10, 77, 0, 2]);
+        assert_eq!(t.track(1, ts(0), &a).1, None);
+        let spoof = arp(2, 9, [10, 77, 0, 1], [10, 77, 0, 2]);
+        let note = t.track(2, ts(5), &spoof).1.unwrap_or_default();
         assert!(note.contains("two hosts claim one address"), "{note}");
         assert_eq!(t.table()[0].macs.len(), 2);
     }

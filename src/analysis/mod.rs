@@ -171,7 +171,9 @@ impl Analyzer {
     pub fn analyse(&mut self, d: &mut Dissection, bytes: &[u8]) {
         if let Some(a) = &mut d.arp {
             self.arp_packets += 1;
-            if let Some(n) = self.arp.track(d.n, d.ts, a) {
+            let (pair, note) = self.arp.track(d.n, d.ts, a);
+            d.ctx.arp = pair;
+            if let Some(n) = note {
                 d.notes.push(n);
             }
         }
@@ -184,7 +186,11 @@ impl Analyzer {
             let out = r.offer(d.n, d.ts, ip, payload);
             d.notes.extend(out.notes);
             match out.datagram {
-                Some(dg) => crate::dissect::attach_datagram(d, dg),
+                Some(dg) => {
+                    crate::dissect::decode_reassembled(d, &dg.payload);
+                    d.ctx.reassembled = Some(dg.info.clone());
+                    d.ctx.datagram = Some(Box::new(dg));
+                }
                 // With reassembly on, a fragment's transport header is shown once, from the
                 // whole datagram (as Wireshark does): a first fragment's partial one goes.
                 None => crate::dissect::hold_fragment(d),
@@ -194,7 +200,7 @@ impl Analyzer {
         let Some(ip) = &d.ipv4 else { return };
         let note = if let Some(tcp) = &mut d.tcp {
             let (conv, note) = self.tcp.track(d.ts, ip.src, ip.dst, tcp, d.len);
-            tcp.conv = Some(conv);
+            d.ctx.tcp = Some(conv);
             note
         } else if let Some(udp) = &d.udp {
             self.udp.track(d.ts, ip.src, ip.dst, udp, d.len)

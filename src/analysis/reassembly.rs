@@ -13,8 +13,6 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use serde::Serialize;
-
 use crate::capture::Timestamp;
 use crate::proto::ipv4::Ipv4;
 
@@ -47,38 +45,7 @@ impl Default for ReassemblyConfig {
     }
 }
 
-/// What `ipv4.reassembled` says on the frame that completes a datagram.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Reassembled {
-    /// Frame numbers of the fragments, in offset order.
-    pub fragments: Vec<u64>,
-    /// Length of the datagram's payload, in bytes.
-    pub length: usize,
-}
-
-/// A datagram put back together.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Datagram {
-    /// Which frames it came from.
-    pub info: Reassembled,
-    /// The whole payload (the transport header and data).
-    pub payload: Vec<u8>,
-    /// Each fragment: frame, first byte, length in bytes, MF — for the fragment table.
-    pub pieces: Vec<Piece>,
-}
-
-/// One fragment of a datagram, for the fragment table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Piece {
-    /// Frame number.
-    pub frame: u64,
-    /// Offset of its first payload byte in the datagram, in bytes.
-    pub offset: usize,
-    /// Payload bytes it carries.
-    pub len: usize,
-    /// More Fragments flag.
-    pub mf: bool,
-}
+pub use crate::context::{Datagram, Piece, Reassembled};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Key {
@@ -444,7 +411,6 @@ mod tests {
             src: Ipv4Addr::new(10, 77, 0, 1),
             dst: Ipv4Addr::new(10, 77, 0, 2),
             options: Vec::new(),
-            reassembled: None,
         }
     }
 

@@ -9,10 +9,7 @@
 //! [`TrackerConfig::max_flows`] are tracked at once; when that cap forces
 //! connections out early, the packet that caused it says so (once per run).
 
-use std::fmt;
 use std::net::Ipv4Addr;
-
-use serde::{Serialize, Serializer};
 
 use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use super::{ClosedBy, FlowSummary};
@@ -20,149 +17,7 @@ use crate::capture::Timestamp;
 use crate::proto::tcp::{Tcp, TcpFlags};
 use crate::text::Text;
 
-/// The step of a connection's life a segment is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// Handshake step k of 3: SYN, SYN-ACK, the client's ACK.
-    Handshake(u8),
-    /// Teardown step k of n (n = 4, or 3 when a FIN and the ACK of the other FIN share
-    /// one segment).
-    Teardown(u8, u8),
-    /// A segment carrying new data.
-    Data,
-    /// A pure acknowledgement.
-    Ack,
-    /// A reset.
-    Reset,
-    /// A keep-alive probe.
-    KeepAlive,
-    /// Bytes sent again.
-    Retransmission,
-    /// Bytes that arrive after later ones, filling a gap.
-    OutOfOrder,
-    /// The receiver advertises a zero window.
-    ZeroWindow,
-    /// The first segment seen of a connection whose handshake was not captured.
-    MidStream,
-}
-
-impl fmt::Display for Stage {
-    /// The text of [`Stage::write_to`], the one place the stage words are written.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = Vec::with_capacity(16);
-        self.write_to(&mut text);
-        // Only `&str`s and digits were appended.
-        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
-    }
-}
-
-impl Stage {
-    /// Appends the stage's words (`handshake 1/3`, `data`…) to `out`; `Display` writes
-    /// the same.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        match *self {
-            Stage::Handshake(k) => {
-                out.s("handshake ").u(k.into()).s("/3");
-            }
-            Stage::Teardown(k, n) => {
-                out.s("teardown ").u(k.into()).s("/").u(n.into());
-            }
-            Stage::Data => {
-                out.s("data");
-            }
-            Stage::Ack => {
-                out.s("ack");
-            }
-            Stage::Reset => {
-                out.s("reset");
-            }
-            Stage::KeepAlive => {
-                out.s("keep-alive");
-            }
-            Stage::Retransmission => {
-                out.s("retransmission");
-            }
-            Stage::OutOfOrder => {
-                out.s("out-of-order");
-            }
-            Stage::ZeroWindow => {
-                out.s("zero window");
-            }
-            Stage::MidStream => {
-                out.s("mid-stream");
-            }
-        }
-    }
-}
-
-impl Serialize for Stage {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// A connection's state as seen from the wire (RFC 9293 names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum State {
-    /// The client sent a SYN.
-    SynSent,
-    /// The server answered with SYN-ACK.
-    SynReceived,
-    /// The handshake completed (or the capture began mid-stream).
-    Established,
-    /// One side sent a FIN that is not yet acknowledged.
-    FinWait,
-    /// One side's FIN was acknowledged; the other side may still send.
-    CloseWait,
-    /// Both sides sent a FIN; not both are acknowledged.
-    Closing,
-    /// Both FINs were acknowledged: the side that closed first waits 2×MSL.
-    TimeWait,
-    /// Reset.
-    Closed,
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            State::SynSent => "SYN_SENT",
-            State::SynReceived => "SYN_RECEIVED",
-            State::Established => "ESTABLISHED",
-            State::FinWait => "FIN_WAIT",
-            State::CloseWait => "CLOSE_WAIT",
-            State::Closing => "CLOSING",
-            State::TimeWait => "TIME_WAIT",
-            State::Closed => "CLOSED",
-        })
-    }
-}
-
-/// What the tracker adds to a TCP segment (serialised inside the JSON `tcp` object).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TcpConv {
-    /// The segment's step: `handshake 1/3`, `data`, `teardown 2/4`…
-    pub stage: Stage,
-    /// Connection number, from 0, in order of first appearance.
-    pub stream: u64,
-    /// Sequence number relative to the sender's initial sequence number.
-    pub rel_seq: u32,
-    /// Acknowledgement number relative to the peer's initial sequence number (null when
-    /// the ACK flag is not set).
-    pub rel_ack: Option<u32>,
-    /// True when the client sent this segment.
-    #[serde(skip)]
-    pub from_client: bool,
-    /// The connection's state after this segment.
-    #[serde(skip)]
-    pub state: State,
-    /// The sender's initial sequence number, when its SYN was seen.
-    #[serde(skip)]
-    pub isn: Option<u32>,
-    /// The peer's initial sequence number, when its SYN was seen.
-    #[serde(skip)]
-    pub peer_isn: Option<u32>,
-}
+pub use crate::context::{Stage, State, TcpConv};
 
 impl TcpConv {
     /// One sentence saying what this segment does in the conversation and why its
@@ -802,7 +657,6 @@ mod tests {
             checksum_ok: None,
             urgent: 0,
             options: Default::default(),
-            conv: None,
         };
         (src, dst, t)
     }

@@ -97,12 +97,6 @@ pub struct Arp {
     pub tpa: Option<Ipv4Addr>,
     /// Request, reply, gratuitous or probe.
     pub kind: ArpKind,
-    /// For a reply: the frame number of the request it answers (filled in by analysis).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub answers: Option<u64>,
-    /// For a reply: milliseconds since that request (to the microsecond).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<f64>,
 }
 
 impl Arp {
@@ -146,8 +140,6 @@ impl Arp {
             tha: mac(tha_at),
             tpa,
             kind,
-            answers: None,
-            latency_ms: None,
         })
     }
 
@@ -166,8 +158,6 @@ impl Arp {
             tha: Some(tha),
             tpa: Some(tpa),
             kind: ArpKind::classify(op, Some(spa), Some(tpa)),
-            answers: None,
-            latency_ms: None,
         }
     }
 

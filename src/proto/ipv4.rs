@@ -174,10 +174,6 @@ pub struct Ipv4 {
     /// Options, if IHL > 5.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<Ipv4Option>,
-    /// On the frame that completes a fragmented datagram: which frames it came from and
-    /// its length (filled in by the reassembler).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reassembled: Option<crate::analysis::reassembly::Reassembled>,
 }
 
 impl Ipv4 {
@@ -221,7 +217,6 @@ impl Ipv4 {
             src: ipv4_at(b, field::SRC.start),
             dst: ipv4_at(b, field::DST.start),
             options,
-            reassembled: None,
         })
     }
 
@@ -259,7 +254,6 @@ impl Ipv4 {
             src,
             dst,
             options: Vec::new(),
-            reassembled: None,
         };
         ip.fill_checksum();
         Some(ip)

@@ -266,10 +266,6 @@ pub struct Tcp {
     /// Options, in order: the option bytes as captured, read on demand (serialised as
     /// the list of [`TcpOption`]s).
     pub options: TcpOptions,
-    /// What the connection tracker adds: stage, stream, relative seq/ack (flattened into
-    /// the JSON object).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub conv: Option<crate::analysis::tcp::TcpConv>,
 }
 
 impl Tcp {
@@ -321,7 +317,6 @@ impl Tcp {
             checksum_ok,
             urgent: be16(segment, field::URGENT.start),
             options,
-            conv: None,
         })
     }
 
@@ -367,7 +362,6 @@ impl Tcp {
             checksum_ok: None,
             urgent: 0,
             options: TcpOptions::from_bytes(&bytes),
-            conv: None,
         })
     }
 

@@ -28,7 +28,7 @@ pub struct Rung {
 /// The rung of a TCP segment the tracker has labelled, with its stream number.
 pub fn rung(d: &crate::dissect::Dissection) -> Option<(u64, Rung)> {
     let t = d.tcp.as_ref()?;
-    let c = t.conv.as_ref()?;
+    let c = d.ctx.tcp.as_ref()?;
     Some((
         c.stream,
         Rung {

@@ -169,7 +169,7 @@ pub struct Section {
 /// are both built from, so they never disagree.
 pub fn sections(d: &Dissection) -> Vec<Section> {
     let mut v = Vec::with_capacity(8);
-    let in_datagram = d.datagram.is_some();
+    let in_datagram = d.ctx.datagram.is_some();
     let mut push = |title: FieldText, mark: char, offset: usize, len: usize, fields: Vec<Field>| {
         let moved = in_datagram && matches!(mark, 'T' | 'U' | 'C' | 'i' | 't' | 'u');
         v.push(Section {

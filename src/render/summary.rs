@@ -179,7 +179,7 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
         }
         out.s("]");
         paint.off(out, tc);
-        match &t.conv {
+        match &d.ctx.tcp {
             Some(c) => {
                 out.s(" seq=").u(c.rel_seq.into());
                 if let Some(a) = c.rel_ack {
@@ -248,7 +248,11 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
             .map(|e| e.dst.is_broadcast())
             .unwrap_or(false);
         a.write_explain(out);
-        if let (Some(req), Some(ms)) = (a.answers, a.latency_ms) {
+        if let Some(crate::context::ArpPair {
+            answers: req,
+            latency_ms: ms,
+        }) = d.ctx.arp
+        {
             // The shortest decimal that reads back as `ms`: core::fmt's `{}` for f64.
             let _ = write!(out, " (answers frame {req}, {ms} ms later)");
         }

@@ -70,7 +70,11 @@ pub fn render(
     line.s(" (+").secs6(rel, 0).s(" s)");
     wrap(out, &line, width, "", "", paint.then_some(color::HEADING));
     let secs = sections(d);
-    let datagram: &[u8] = d.datagram.as_ref().map_or(&[], |dg| dg.payload.as_slice());
+    let datagram: &[u8] = d
+        .ctx
+        .datagram
+        .as_ref()
+        .map_or(&[], |dg| dg.payload.as_slice());
     // The offset and bytes cells of one table, one after the other in `texts`.
     let mut texts = String::with_capacity(1024);
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(64);
@@ -152,7 +156,7 @@ pub fn render(
             .u((s.span.offset + s.span.len.saturating_sub(1)) as u64);
         wrap(out, &line, width, "", "", sgr(s.mark));
     }
-    if let Some(dg) = &d.datagram {
+    if let Some(dg) = &d.ctx.datagram {
         write_fragments(out, dg, width, sgr('I'));
     }
     if !d.notes.is_empty() {
