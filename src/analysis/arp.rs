@@ -199,14 +199,14 @@ mod tests {
         let mut t = ArpTracker::default();
         for i in 0..100_000u32 {
             let ip = Ipv4Addr::from(0x0a00_0000 + i).octets();
-            let mut a = arp(1, 1, ip, [10, 0, 0, 1]);
+            let a = arp(1, 1, ip, [10, 0, 0, 1]);
             t.track(
                 u64::from(i),
                 Timestamp {
                     secs: i64::from(i),
                     nanos: 0,
                 },
-                &mut a,
+                &a,
             );
         }
         assert!(t.bindings.len() <= MAX_BINDINGS);
