@@ -562,9 +562,10 @@ pub struct ReadArgs {
     /// libpcap's offline filter); the expression may also follow the file name.
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
     pub filter: Option<String>,
-    /// Show only this protocol (every packet is still analysed).
-    #[arg(long, value_enum)]
-    pub only: Option<OnlyArg>,
+    /// Show only packets with this layer: arp, tcp, udp, icmp, ipv4, eth, vlan… (every
+    /// packet is still analysed).
+    #[arg(long, value_name = "PROTOCOL", value_parser = parse_only)]
+    pub only: Option<wirelens::filter::Only>,
     /// Show only this TCP stream (see `wirelens flows`).
     #[arg(long, value_name = "N")]
     pub stream: Option<u64>,
@@ -588,31 +589,15 @@ pub struct ReadArgs {
     pub expression: Vec<String>,
 }
 
-/// `--only` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OnlyArg {
-    /// ARP.
-    Arp,
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-    /// ICMP.
-    Icmp,
-    /// Anything over IPv4.
-    Ipv4,
-}
-
-impl From<OnlyArg> for wirelens::filter::Only {
-    fn from(o: OnlyArg) -> Self {
-        use wirelens::filter::Only;
-        match o {
-            OnlyArg::Arp => Only::Arp,
-            OnlyArg::Tcp => Only::Tcp,
-            OnlyArg::Udp => Only::Udp,
-            OnlyArg::Icmp => Only::Icmp,
-            OnlyArg::Ipv4 => Only::Ipv4,
-        }
+/// Reads an `--only` value: the key of a layer wirelens decodes.
+fn parse_only(word: &str) -> Result<wirelens::filter::Only, String> {
+    let keys = wirelens::dissect::LAYER_KEYS;
+    match keys.iter().find(|k| k.eq_ignore_ascii_case(word)) {
+        Some(k) => Ok(wirelens::filter::Only(k)),
+        None => Err(format!(
+            "{word:?} is not a protocol wirelens decodes; use one of: {}.",
+            keys.join(", ")
+        )),
     }
 }
 

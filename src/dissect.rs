@@ -7,7 +7,7 @@
 //! truncated segment still shows what it has. The protocol files in [`crate::proto`] turn
 //! each header into a struct with meanings.
 
-use etherparse::err::{Layer, LenError, packet::SliceError};
+use etherparse::err::{Layer as SliceLayer, LenError, packet::SliceError};
 use etherparse::{LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LenSource};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -22,23 +22,10 @@ use crate::proto::tcp::{self, Tcp};
 use crate::proto::udp::{self, Udp};
 use crate::proto::vlan::Vlan;
 
-/// A protocol wirelens names but does not decode (IPv6, LLDP, IGMP…).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Other {
-    /// Which number names it: `"ethertype"` or `"ip_proto"`.
-    pub by: &'static str,
-    /// The EtherType or IP protocol number.
-    pub number: u16,
-    /// Its name, when known.
-    pub name: Option<&'static str>,
-    /// Offset of its first byte in the frame.
-    #[serde(skip)]
-    pub offset: usize,
-    /// How many of its bytes were captured.
-    pub bytes: usize,
-}
-
 pub use crate::proto::Span;
+pub use crate::proto::undecoded::Other;
+use crate::proto::undecoded::{Data, Padding};
+use crate::proto::{Layer, Model};
 
 /// Everything wirelens learned from one frame. Serialised as the JSON object the README
 /// documents: each layer under its key, with what analysis adds merged into it.
@@ -69,9 +56,9 @@ pub struct Dissection {
     /// A protocol named but not decoded.
     pub other: Option<Other>,
     /// Application data carried by TCP or UDP, as captured.
-    pub payload: Option<Span>,
+    pub payload: Option<Data>,
     /// Bytes after the IP datagram: Ethernet padding up to the 60-byte minimum.
-    pub trailer: Option<Span>,
+    pub trailer: Option<Padding>,
     /// Plain-language notes: truncation, bad checksums, fragments.
     pub notes: Vec<String>,
     /// What analysis adds: TCP conversation, reassembly, ARP pairing (merged into the
@@ -159,32 +146,127 @@ impl Serialize for Dissection {
     }
 }
 
+/// How a layer appears in its packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A header of this frame, at its offset in the frame.
+    Frame,
+    /// A header quoted inside an ICMP error (of the datagram that caused it).
+    Quoted,
+    /// A header decoded from a reassembled datagram: its offsets count from the
+    /// datagram's first payload byte, not in this frame.
+    Reassembled,
+}
+
+/// One layer of a packet, with how it appears.
+#[derive(Clone, Copy)]
+pub struct LayerRef<'a> {
+    /// The layer.
+    pub layer: &'a dyn Layer,
+    /// Whether it is in the frame, quoted, or from a reassembled datagram.
+    pub role: Role,
+}
+
+impl std::fmt::Debug for LayerRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:?})", self.layer.name(), self.role)
+    }
+}
+
+/// The words `--only` accepts: the key of every layer the dispatcher can produce.
+pub const LAYER_KEYS: &[&str] = &["eth", "vlan", "arp", "ipv4", "tcp", "udp", "icmp"];
+
 impl Dissection {
+    /// Calls `f` with each layer of the packet, outermost first: link, network,
+    /// transport (with the headers an ICMP error quotes right after the ICMP header),
+    /// then data and padding. The one walk that renderers, filters and statistics use,
+    /// so that none of them names a protocol.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(LayerRef<'a>)) {
+        let reassembled = self.ctx.datagram.is_some();
+        let mut above_ip = false;
+        let mut emit = |layer: &'a dyn Layer, role: Role| f(LayerRef { layer, role });
+        if let Some(e) = &self.eth {
+            emit(e, Role::Frame);
+        }
+        for t in &self.vlan {
+            emit(t, Role::Frame);
+        }
+        if let Some(a) = &self.arp {
+            emit(a, Role::Frame);
+        }
+        if let Some(ip) = &self.ipv4 {
+            emit(ip, Role::Frame);
+            above_ip = reassembled;
+        }
+        let upper = if above_ip {
+            Role::Reassembled
+        } else {
+            Role::Frame
+        };
+        if let Some(t) = &self.tcp {
+            emit(t, upper);
+        }
+        if let Some(u) = &self.udp {
+            emit(u, upper);
+        }
+        if let Some(ic) = &self.icmp {
+            emit(ic, upper);
+            if let Some(q) = &ic.quoted {
+                if let Some(ip) = &q.ipv4 {
+                    emit(ip, Role::Quoted);
+                }
+                if let Some(t) = &q.tcp {
+                    emit(t, Role::Quoted);
+                }
+                if let Some(u) = &q.udp {
+                    emit(u, Role::Quoted);
+                }
+            }
+        }
+        if let Some(o) = &self.other {
+            emit(o, Role::Frame);
+        }
+        if let Some(p) = &self.payload {
+            emit(p, Role::Frame);
+        }
+        if let Some(p) = &self.trailer {
+            emit(p, Role::Frame);
+        }
+    }
+
+    /// Every layer, as [`Dissection::walk`] visits them.
+    pub fn layers(&self) -> Vec<LayerRef<'_>> {
+        let mut v = Vec::with_capacity(8);
+        self.walk(&mut |l| v.push(l));
+        v
+    }
+
+    /// The highest header decoded in the frame itself (not quoted, not data or
+    /// padding): the one the protocol column names.
+    pub fn top(&self) -> Option<&dyn Layer> {
+        let mut top = None;
+        self.walk(&mut |l| {
+            if l.role != Role::Quoted
+                && l.layer.model() != Model::Application
+                && l.layer.key() != "padding"
+            {
+                top = Some(l.layer);
+            }
+        });
+        top
+    }
+
+    /// True when a layer with this key (see [`LAYER_KEYS`]) is in the frame, quoted
+    /// headers aside.
+    pub fn has(&self, key: &str) -> bool {
+        let mut found = false;
+        self.walk(&mut |l| found |= l.role != Role::Quoted && l.layer.key() == key);
+        found
+    }
+
     /// The name of the highest layer decoded, e.g. "TCP" or "ARP".
     pub fn top_protocol(&self) -> &'static str {
-        if self.tcp.is_some() {
-            "TCP"
-        } else if self.udp.is_some() {
-            "UDP"
-        } else if self.icmp.is_some() {
-            "ICMP"
-        } else if self.arp.is_some() {
-            "ARP"
-        } else if let Some(o) = &self.other {
-            o.name.unwrap_or(if o.by == "ethertype" {
-                "Ethernet"
-            } else {
-                "IPv4"
-            })
-        } else if self.ipv4.is_some() {
-            "IPv4"
-        } else if !self.vlan.is_empty() {
-            "802.1Q"
-        } else if self.eth.is_some() {
-            "Ethernet"
-        } else {
-            "?"
-        }
+        self.top().map_or("?", |l| l.name())
     }
 }
 
@@ -317,6 +399,7 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
                 name: Some("IPv6"),
                 offset: off,
                 bytes: bytes.len().saturating_sub(off),
+                within: "Ethernet",
             });
         }
         None => match &sliced.stop_err {
@@ -336,6 +419,7 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
                     name: Some("IEEE 802.3 LLC"),
                     offset: next,
                     bytes: bytes.len().saturating_sub(next),
+                    within: "Ethernet",
                 });
             }
             None => {
@@ -345,6 +429,7 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
                     name: EtherType(next_type).name(),
                     offset: next,
                     bytes: bytes.len().saturating_sub(next),
+                    within: "Ethernet",
                 });
             }
         },
@@ -355,14 +440,14 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
         && let Some((err, layer)) = &sliced.stop_err
         && !matches!(
             layer,
-            Layer::TcpHeader
-                | Layer::UdpHeader
-                | Layer::UdpPayload
-                | Layer::Icmpv4
-                | Layer::Icmpv4Timestamp
-                | Layer::Icmpv4TimestampReply
-                | Layer::Icmpv6
-                | Layer::Igmp
+            SliceLayer::TcpHeader
+                | SliceLayer::UdpHeader
+                | SliceLayer::UdpPayload
+                | SliceLayer::Icmpv4
+                | SliceLayer::Icmpv4Timestamp
+                | SliceLayer::Icmpv4TimestampReply
+                | SliceLayer::Icmpv6
+                | SliceLayer::Igmp
         )
     {
         d.notes.push(describe_stop(err, *layer));
@@ -428,10 +513,12 @@ fn dissect_common(d: &mut Dissection, bytes: &[u8]) -> bool {
 }
 
 /// The bytes after the end of the network layer, if any: Ethernet padding.
-fn trailer(bytes: &[u8], end: usize) -> Option<Span> {
-    (end < bytes.len()).then(|| Span {
-        offset: end,
-        len: bytes.len() - end,
+fn trailer(bytes: &[u8], end: usize) -> Option<Padding> {
+    (end < bytes.len()).then(|| {
+        Padding(Span {
+            offset: end,
+            len: bytes.len() - end,
+        })
     })
 }
 
@@ -512,9 +599,11 @@ pub fn hold_fragment(d: &mut Dissection) {
     let start = ip.offset + usize::from(ip.ihl);
     let end = (ip.offset + usize::from(ip.total_len)).min(d.caplen as usize);
     // `then`, not `then_some`: the length may only be computed when end > start.
-    d.payload = (end > start).then(|| Span {
-        offset: start,
-        len: end - start,
+    d.payload = (end > start).then(|| {
+        Data(Span {
+            offset: start,
+            len: end - start,
+        })
     });
 }
 
@@ -549,7 +638,7 @@ struct Transport<'a> {
     udp: &'a mut Option<Udp>,
     icmp: &'a mut Option<Icmp>,
     other: &'a mut Option<Other>,
-    payload: &'a mut Option<Span>,
+    payload: &'a mut Option<Data>,
 }
 
 fn decode_transport(
@@ -573,10 +662,10 @@ fn decode_transport(
                 if ip.mf { ", more follow" } else { " (the last one)" }
             ));
         }
-        *t.payload = (!payload.is_empty()).then_some(Span {
+        *t.payload = (!payload.is_empty()).then_some(Data(Span {
             offset: off,
             len: payload.len(),
-        });
+        }));
         return;
     }
     let first_fragment = ip.mf;
@@ -620,10 +709,10 @@ fn decode_transport(
                     } else if payload.len() < hl && !quoted {
                         notes.push(truncated("TCP", hl));
                     } else if payload.len() > hl {
-                        *t.payload = Some(Span {
+                        *t.payload = Some(Data(Span {
                             offset: off + hl,
                             len: payload.len() - hl,
-                        });
+                        }));
                     }
                     if tcp.checksum_ok == Some(false) {
                         notes.push(wrong_checksum("TCP", tcp.checksum, ip, msg_len));
@@ -640,10 +729,10 @@ fn decode_transport(
                 }
                 let end = usize::from(udp.length).min(payload.len());
                 if end > udp::HEADER_LEN {
-                    *t.payload = Some(Span {
+                    *t.payload = Some(Data(Span {
                         offset: off + udp::HEADER_LEN,
                         len: end - udp::HEADER_LEN,
-                    });
+                    }));
                 }
                 if !quoted {
                     if udp.checksum == 0 {
@@ -696,6 +785,7 @@ fn decode_transport(
                 name: other.name(),
                 offset: off,
                 bytes: payload.len(),
+                within: "IPv4",
             });
         }
     }
@@ -753,19 +843,23 @@ fn dissect_quoted(frame: &[u8], quoted: &[u8], notes: &mut Vec<String>) -> Quote
     q
 }
 
-fn layer_name(layer: Layer) -> &'static str {
+fn layer_name(layer: SliceLayer) -> &'static str {
     match layer {
-        Layer::Ethernet2Header => "Ethernet header",
-        Layer::VlanHeader => "802.1Q VLAN tag",
-        Layer::MacsecHeader | Layer::MacsecPacket => "MACsec header",
-        Layer::IpHeader | Layer::Ipv4Header => "IPv4 header",
-        Layer::Ipv4Packet => "IPv4 datagram",
-        Layer::IpAuthHeader => "IPsec authentication header",
-        Layer::Ipv6Header | Layer::Ipv6Packet | Layer::Ipv6ExtHeader => "IPv6 header",
-        Layer::UdpHeader | Layer::UdpPayload => "UDP header",
-        Layer::TcpHeader => "TCP header",
-        Layer::Icmpv4 | Layer::Icmpv4Timestamp | Layer::Icmpv4TimestampReply => "ICMP header",
-        Layer::Arp => "ARP packet",
+        SliceLayer::Ethernet2Header => "Ethernet header",
+        SliceLayer::VlanHeader => "802.1Q VLAN tag",
+        SliceLayer::MacsecHeader | SliceLayer::MacsecPacket => "MACsec header",
+        SliceLayer::IpHeader | SliceLayer::Ipv4Header => "IPv4 header",
+        SliceLayer::Ipv4Packet => "IPv4 datagram",
+        SliceLayer::IpAuthHeader => "IPsec authentication header",
+        SliceLayer::Ipv6Header | SliceLayer::Ipv6Packet | SliceLayer::Ipv6ExtHeader => {
+            "IPv6 header"
+        }
+        SliceLayer::UdpHeader | SliceLayer::UdpPayload => "UDP header",
+        SliceLayer::TcpHeader => "TCP header",
+        SliceLayer::Icmpv4 | SliceLayer::Icmpv4Timestamp | SliceLayer::Icmpv4TimestampReply => {
+            "ICMP header"
+        }
+        SliceLayer::Arp => "ARP packet",
         _ => "header",
     }
 }
@@ -786,7 +880,7 @@ fn describe_len(e: &LenError) -> String {
     )
 }
 
-fn describe_stop(err: &SliceError, layer: Layer) -> String {
+fn describe_stop(err: &SliceError, layer: SliceLayer) -> String {
     match err {
         SliceError::Len(l) => describe_len(l),
         other => format!("The {} is malformed: {other}.", layer_name(layer)),
@@ -854,7 +948,7 @@ mod tests {
         assert_eq!((ip.offset, ip.checksum_ok), (18, Some(true)));
         let u = d.udp.as_ref().expect("udp");
         assert_eq!((u.offset, u.checksum_ok), (38, Some(true)));
-        assert_eq!(d.payload, Some(Span { offset: 46, len: 2 }));
+        assert_eq!(d.payload, Some(Data(Span { offset: 46, len: 2 })));
         assert!(d.notes.is_empty(), "{:?}", d.notes);
     }
 

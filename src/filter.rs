@@ -52,20 +52,11 @@ impl<S: Source + ?Sized> Source for BpfSource<'_, S> {
     }
 }
 
-/// The protocols `--only` can select.
+/// The layer `--only` selects, by its key (one of [`crate::dissect::LAYER_KEYS`]):
+/// a packet is shown when that layer is in the frame itself (not only quoted by an ICMP
+/// error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Only {
-    /// ARP packets.
-    Arp,
-    /// TCP segments.
-    Tcp,
-    /// UDP datagrams.
-    Udp,
-    /// ICMP messages.
-    Icmp,
-    /// Anything over IPv4.
-    Ipv4,
-}
+pub struct Only(pub &'static str);
 
 /// What to show of the packets read (every packet is still analysed).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,14 +75,7 @@ impl DisplayFilter {
 
     /// True when `d` is to be shown.
     pub fn matches(&self, d: &Dissection) -> bool {
-        let proto = match self.only {
-            None => true,
-            Some(Only::Arp) => d.arp.is_some(),
-            Some(Only::Tcp) => d.tcp.is_some(),
-            Some(Only::Udp) => d.udp.is_some(),
-            Some(Only::Icmp) => d.icmp.is_some(),
-            Some(Only::Ipv4) => d.ipv4.is_some(),
-        };
+        let proto = self.only.is_none_or(|Only(key)| d.has(key));
         let stream = match self.stream {
             None => true,
             Some(s) => d.ctx.tcp.as_ref().is_some_and(|c| c.stream == s),

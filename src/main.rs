@@ -32,7 +32,7 @@ fn main() -> ExitCode {
                 reassemble: args.reassembly.choice(),
                 reassembly_timeout: args.reassembly.reassembly_timeout,
                 display: DisplayFilter {
-                    only: args.only.map(Into::into),
+                    only: args.only,
                     stream: args.stream,
                 },
                 annotate: args.annotate,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use crate::capture::Timestamp;
-use crate::dissect::Dissection;
+use crate::dissect::{Dissection, Role};
 
 /// Most IPv4 addresses counted for top talkers.
 pub const MAX_TALKERS: usize = 65_536;
@@ -117,35 +117,16 @@ impl Stats {
 /// The layers of a packet as a path, e.g. "Ethernet/802.1Q/IPv4/UDP".
 fn hierarchy_path(d: &Dissection) -> String {
     let mut p = String::with_capacity(32);
-    if d.eth.is_some() {
-        p.push_str("Ethernet");
-    }
-    for _ in &d.vlan {
-        p.push_str("/802.1Q");
-    }
-    if d.arp.is_some() {
-        p.push_str("/ARP");
-    }
-    if d.ipv4.is_some() {
-        p.push_str("/IPv4");
-    }
-    for (present, name) in [
-        (d.tcp.is_some(), "/TCP"),
-        (d.udp.is_some(), "/UDP"),
-        (d.icmp.is_some(), "/ICMP"),
-    ] {
-        if present {
-            p.push_str(name);
+    d.walk(&mut |l| {
+        let key = l.layer.key();
+        if l.role == Role::Quoted || key == "data" || key == "padding" {
+            return;
         }
-    }
-    if let Some(o) = &d.other {
-        p.push('/');
-        match o.name {
-            Some(n) => p.push_str(n),
-            None if o.by == "ip_proto" => p.push_str(&format!("IP protocol {}", o.number)),
-            None => p.push_str(&format!("EtherType 0x{:04x}", o.number)),
+        if !p.is_empty() {
+            p.push('/');
         }
-    }
+        p.push_str(&l.layer.hierarchy_name());
+    });
     if p.is_empty() {
         p.push_str("(not decoded)");
     }

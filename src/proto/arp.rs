@@ -374,6 +374,39 @@ fn push_ip(out: &mut Vec<u8>, a: Option<Ipv4Addr>, p: usize) {
     }
 }
 
+impl super::Layer for Arp {
+    fn name(&self) -> &'static str {
+        "ARP"
+    }
+
+    fn key(&self) -> &'static str {
+        "arp"
+    }
+
+    fn mark(&self) -> char {
+        'A'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::Magenta
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::LinkNetwork
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: self.len(),
+        }
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Arp::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,43 @@ pub fn framing_lines(caplen: usize, len: usize, tags: usize) -> Vec<String> {
     lines
 }
 
+impl super::Layer for Ethernet {
+    fn name(&self) -> &'static str {
+        "Ethernet"
+    }
+
+    fn key(&self) -> &'static str {
+        "eth"
+    }
+
+    fn mark(&self) -> char {
+        'E'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::Blue
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::Link
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: HEADER_LEN,
+        }
+    }
+
+    fn title(&self) -> super::FieldText {
+        "Ethernet II".into()
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Ethernet::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -293,6 +293,39 @@ fn code_name(t: u8, c: u8) -> Option<&'static str> {
     })
 }
 
+impl super::Layer for Icmp {
+    fn name(&self) -> &'static str {
+        "ICMP"
+    }
+
+    fn key(&self) -> &'static str {
+        "icmp"
+    }
+
+    fn mark(&self) -> char {
+        'C'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::BoldCyan
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::Network
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: HEADER_LEN,
+        }
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Icmp::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

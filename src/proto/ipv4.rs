@@ -586,6 +586,39 @@ fn dscp_name(dscp: u8) -> &'static str {
     }
 }
 
+impl super::Layer for Ipv4 {
+    fn name(&self) -> &'static str {
+        "IPv4"
+    }
+
+    fn key(&self) -> &'static str {
+        "ipv4"
+    }
+
+    fn mark(&self) -> char {
+        'I'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::Green
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::Network
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: usize::from(self.ihl),
+        }
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Ipv4::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

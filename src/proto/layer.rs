@@ -112,6 +112,11 @@ pub trait Layer {
         self.name().into()
     }
 
+    /// Its name in the protocol hierarchy of `wirelens stats`. Defaults to the name.
+    fn hierarchy_name(&self) -> FieldText {
+        self.name().into()
+    }
+
     /// Its fields, in wire order, with their offsets, values and meanings.
     fn fields(&self) -> Vec<Field>;
 }

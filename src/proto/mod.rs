@@ -13,6 +13,7 @@ pub mod ipv4;
 pub mod layer;
 pub mod tcp;
 pub mod udp;
+pub mod undecoded;
 pub mod vlan;
 
 use std::fmt;

@@ -776,6 +776,39 @@ impl Iterator for PlacedOptions<'_> {
     }
 }
 
+impl super::Layer for Tcp {
+    fn name(&self) -> &'static str {
+        "TCP"
+    }
+
+    fn key(&self) -> &'static str {
+        "tcp"
+    }
+
+    fn mark(&self) -> char {
+        'T'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::Cyan
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::Transport
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: usize::from(self.header_len),
+        }
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Tcp::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

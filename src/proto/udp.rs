@@ -187,6 +187,39 @@ impl Udp {
     }
 }
 
+impl super::Layer for Udp {
+    fn name(&self) -> &'static str {
+        "UDP"
+    }
+
+    fn key(&self) -> &'static str {
+        "udp"
+    }
+
+    fn mark(&self) -> char {
+        'U'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::BoldMagenta
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::Transport
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: HEADER_LEN,
+        }
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Udp::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,6 +134,43 @@ pub fn pcp_name(pcp: u8) -> &'static str {
     }
 }
 
+impl super::Layer for Vlan {
+    fn name(&self) -> &'static str {
+        "802.1Q"
+    }
+
+    fn key(&self) -> &'static str {
+        "vlan"
+    }
+
+    fn mark(&self) -> char {
+        'Q'
+    }
+
+    fn hue(&self) -> super::Hue {
+        super::Hue::BoldBlue
+    }
+
+    fn model(&self) -> super::Model {
+        super::Model::Link
+    }
+
+    fn span(&self) -> super::Span {
+        super::Span {
+            offset: self.offset,
+            len: TAG_LEN,
+        }
+    }
+
+    fn title(&self) -> super::FieldText {
+        super::ftext!("802.1Q VLAN tag (TPID 0x{:04x})", self.tpid)
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        Vlan::fields(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::proto::Hue;
+
 /// Ends every coloured run: back to the terminal's default colours.
 pub const RESET: &[u8] = b"\x1b[0m";
 
@@ -32,26 +34,37 @@ pub const NOTE: &[u8] = b"\x1b[31m";
 /// Headings that belong to no layer (frame lines, the flows and stats headings): bold.
 pub const HEADING: &[u8] = b"\x1b[1m";
 
-/// The SGR escape that starts a run of `mark`'s colour, or `None` for bytes shown in the
-/// terminal's default colours (data, and marks that are not layers).
-pub const fn layer(mark: char) -> Option<&'static [u8]> {
-    Some(match mark {
-        'E' => b"\x1b[34m",
-        'Q' => b"\x1b[1;34m",
-        'A' => b"\x1b[35m",
-        'I' => b"\x1b[32m",
-        'T' => b"\x1b[36m",
-        'U' => b"\x1b[1;35m",
-        'C' => b"\x1b[1;36m",
-        'i' => b"\x1b[2;32m",
-        't' => b"\x1b[2;36m",
-        'u' => b"\x1b[2;35m",
-        'O' | '-' => b"\x1b[2m",
-        _ => return None,
+/// The SGR escape that starts a run of a layer's colour (its [`Hue`], faint when the
+/// header is quoted inside an ICMP error), or `None` for bytes shown in the terminal's
+/// default colours (data).
+pub const fn hue(h: Hue, quoted: bool) -> Option<&'static [u8]> {
+    Some(match (h, quoted) {
+        (Hue::Blue, _) => b"\x1b[34m",
+        (Hue::BoldBlue, _) => b"\x1b[1;34m",
+        (Hue::Magenta, _) => b"\x1b[35m",
+        (Hue::Green, false) => b"\x1b[32m",
+        (Hue::BoldGreen, false) => b"\x1b[1;32m",
+        (Hue::Green | Hue::BoldGreen | Hue::DimGreen, _) => b"\x1b[2;32m",
+        (Hue::Cyan, false) => b"\x1b[36m",
+        (Hue::BoldMagenta, false) => b"\x1b[1;35m",
+        (Hue::BoldCyan, false) => b"\x1b[1;36m",
+        (Hue::Cyan | Hue::BoldCyan | Hue::DimCyan, _) => b"\x1b[2;36m",
+        (Hue::BoldMagenta | Hue::DimMagenta, _) => b"\x1b[2;35m",
+        (Hue::Dim, _) => b"\x1b[2m",
+        (Hue::Plain, _) => return None,
     })
 }
 
-/// The longest escape [`layer`], [`NOTE`] or [`HEADING`] returns, in bytes.
+/// The colour of the layer whose mark is `mark`, among `sections` (the layers of one
+/// packet), when colouring.
+pub fn of_mark(sections: &[super::Section], mark: char) -> Option<&'static [u8]> {
+    sections
+        .iter()
+        .find(|s| s.mark == mark)
+        .and_then(|s| hue(s.hue, s.quoted))
+}
+
+/// The longest escape [`hue`], [`NOTE`] or [`HEADING`] returns, in bytes.
 pub const MAX_SGR: usize = 7;
 
 /// `--color`: when to colour.
@@ -165,22 +178,35 @@ mod tests {
 
     #[test]
     fn every_layer_has_a_distinct_short_escape() {
-        let marks = ['E', 'Q', 'A', 'I', 'T', 'U', 'C', 'i', 't', 'u', 'O'];
-        let escapes: Vec<&[u8]> = marks.iter().filter_map(|&m| layer(m)).collect();
-        assert_eq!(escapes.len(), marks.len());
+        let hues = [
+            (Hue::Blue, false),
+            (Hue::BoldBlue, false),
+            (Hue::Magenta, false),
+            (Hue::Green, false),
+            (Hue::BoldGreen, false),
+            (Hue::Cyan, false),
+            (Hue::BoldMagenta, false),
+            (Hue::BoldCyan, false),
+            (Hue::Green, true),
+            (Hue::Cyan, true),
+            (Hue::BoldMagenta, true),
+            (Hue::Dim, false),
+        ];
+        let escapes: Vec<&[u8]> = hues.iter().filter_map(|&(h, q)| hue(h, q)).collect();
+        assert_eq!(escapes.len(), hues.len());
         for (i, e) in escapes.iter().enumerate() {
             assert!(e.len() <= MAX_SGR);
             assert_eq!(strip(e), b"");
             assert!(!escapes.iter().skip(i + 1).any(|o| o == e));
         }
-        assert_eq!(layer('P'), None);
+        assert_eq!(hue(Hue::Plain, false), None);
         assert!(NOTE.len() <= MAX_SGR && HEADING.len() <= MAX_SGR);
     }
 
     #[test]
     fn strip_keeps_everything_but_escapes() {
         let mut v = Vec::new();
-        paint(&mut v, layer('T'), "│ a → b".as_bytes());
+        paint(&mut v, hue(Hue::Cyan, false), "│ a → b".as_bytes());
         v.extend_from_slice(b"\x1b[x plain");
         assert_eq!(strip(&v), "│ a → b\x1b[x plain".as_bytes());
     }

@@ -89,7 +89,7 @@ pub fn write_arp_table(
         &ARP_HEADER,
         cells.get(ARP_HEADER.len()..).unwrap_or_default(),
         if super::color::enabled() {
-            super::color::layer('A')
+            super::color::hue(crate::proto::Hue::Magenta, false)
         } else {
             None
         },

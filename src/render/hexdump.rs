@@ -217,13 +217,13 @@ pub fn write_colored(
     per_line: usize,
     width: usize,
 ) {
-    use super::color::{RESET, layer};
+    use super::color::{RESET, of_mark};
     let marks = marks_of(bytes, sections);
     let per_line = per_line.clamp(1, WIDTH);
     let gap = |i: usize| i == 7 && per_line > 8;
     // Switches the colour of what follows to `next`'s, ending the previous run.
     let switch = |out: &mut Vec<u8>, current: &mut Option<&'static [u8]>, next: char| {
-        let c = layer(next);
+        let c = of_mark(sections, next);
         if c != *current {
             if current.is_some() {
                 out.extend_from_slice(RESET);
@@ -312,7 +312,11 @@ fn write_legend(out: &mut Vec<u8>, sections: &[Section], paint: bool, width: usi
             out.s(if i > 0 { ", " } else { "" });
             at += w;
         }
-        let sgr = if paint { super::color::layer(*m) } else { None };
+        let sgr = if paint {
+            super::color::of_mark(sections, *m)
+        } else {
+            None
+        };
         if let Some(c) = sgr {
             out.extend_from_slice(c);
         }
@@ -356,6 +360,8 @@ mod tests {
                     mark,
                     span: Span { offset: at, len: n },
                     fields: Vec::new(),
+                    hue: crate::proto::Hue::Green,
+                    quoted: false,
                     in_datagram: next(8) == 0,
                 });
                 at += n + next(3) as usize;

@@ -145,8 +145,8 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-use crate::dissect::Span;
-use crate::proto::{Field, FieldText};
+use crate::dissect::{Role, Span};
+use crate::proto::{Field, FieldText, ftext};
 
 /// One layer of a packet as the table and the hex dump show it: a heading, the byte
 /// range it covers, the letter that marks its bytes in the dump, and its fields.
@@ -160,134 +160,73 @@ pub struct Section {
     pub span: Span,
     /// Its fields (empty for payload and padding).
     pub fields: Vec<Field>,
+    /// The colour family of its layer.
+    pub hue: crate::proto::Hue,
+    /// True for a header quoted inside an ICMP error (drawn faint).
+    pub quoted: bool,
     /// True when its offsets count in the reassembled datagram's payload, not in this
     /// frame (the transport layer of a frame that completed a datagram).
     pub in_datagram: bool,
 }
 
 /// The sections of a packet, outermost first — the one list the table and the hex dump
-/// are both built from, so they never disagree.
+/// are both built from, so they never disagree. Built from the packet's layers alone:
+/// a quoted header is marked with the lower-case letter of its layer, a header decoded
+/// from a reassembled datagram says so, and a layer that repeats (stacked VLAN tags) is
+/// numbered.
 pub fn sections(d: &Dissection) -> Vec<Section> {
-    let mut v = Vec::with_capacity(8);
-    let in_datagram = d.ctx.datagram.is_some();
-    let mut push = |title: FieldText, mark: char, offset: usize, len: usize, fields: Vec<Field>| {
-        let moved = in_datagram && matches!(mark, 'T' | 'U' | 'C' | 'i' | 't' | 'u');
-        v.push(Section {
-            title: if moved {
-                crate::proto::ftext!("{title} (from the reassembled datagram)")
-            } else {
-                title
-            },
-            mark,
-            span: Span { offset, len },
-            fields,
-            in_datagram: moved,
-        })
-    };
-    if let Some(e) = &d.eth {
-        push("Ethernet II".into(), 'E', e.offset, 14, e.fields());
-    }
-    for (i, t) in d.vlan.iter().enumerate() {
-        let title = if d.vlan.len() > 1 {
-            crate::proto::ftext!(
-                "802.1Q VLAN tag {} of {} (TPID 0x{:04x})",
-                i + 1,
-                d.vlan.len(),
-                t.tpid
-            )
-        } else {
-            crate::proto::ftext!("802.1Q VLAN tag (TPID 0x{:04x})", t.tpid)
+    let layers = d.layers();
+    let mut v = Vec::with_capacity(layers.len());
+    let mut first_quoted = true;
+    for (i, l) in layers.iter().enumerate() {
+        let layer = l.layer;
+        let span = layer.span();
+        let (title, mark) = match l.role {
+            Role::Frame => {
+                let key = layer.key();
+                let same = layers
+                    .iter()
+                    .filter(|o| o.role == Role::Frame && o.layer.key() == key);
+                let count = same.clone().count();
+                let title = layer.title();
+                if count > 1 {
+                    let k = layers
+                        .iter()
+                        .take(i + 1)
+                        .filter(|o| o.role == Role::Frame && o.layer.key() == key)
+                        .count();
+                    let (head, tail) = title.split_once(" (").unwrap_or((&title, ""));
+                    let paren = if tail.is_empty() { "" } else { " (" };
+                    (ftext!("{head} {k} of {count}{paren}{tail}"), layer.mark())
+                } else {
+                    (title, layer.mark())
+                }
+            }
+            Role::Quoted => {
+                let title = if std::mem::take(&mut first_quoted) {
+                    ftext!(
+                        "Quoted {} header (of the datagram that caused this error)",
+                        layer.name()
+                    )
+                } else {
+                    ftext!("Quoted {} header", layer.name())
+                };
+                (title, layer.mark().to_ascii_lowercase())
+            }
+            Role::Reassembled => (
+                ftext!("{} (from the reassembled datagram)", layer.title()),
+                layer.mark(),
+            ),
         };
-        push(
+        v.push(Section {
             title,
-            'Q',
-            t.offset,
-            crate::proto::vlan::TAG_LEN,
-            t.fields(),
-        );
-    }
-    if let Some(a) = &d.arp {
-        push("ARP".into(), 'A', a.offset, a.len(), a.fields());
-    }
-    if let Some(ip) = &d.ipv4 {
-        push(
-            "IPv4".into(),
-            'I',
-            ip.offset,
-            usize::from(ip.ihl),
-            ip.fields(),
-        );
-    }
-    if let Some(t) = &d.tcp {
-        push(
-            "TCP".into(),
-            'T',
-            t.offset,
-            usize::from(t.header_len),
-            t.fields(),
-        );
-    }
-    if let Some(u) = &d.udp {
-        push(
-            "UDP".into(),
-            'U',
-            u.offset,
-            crate::proto::udp::HEADER_LEN,
-            u.fields(),
-        );
-    }
-    if let Some(ic) = &d.icmp {
-        push(
-            "ICMP".into(),
-            'C',
-            ic.offset,
-            crate::proto::icmp::HEADER_LEN,
-            ic.fields(),
-        );
-        if let Some(q) = &ic.quoted {
-            if let Some(ip) = &q.ipv4 {
-                push(
-                    "Quoted IPv4 header (of the datagram that caused this error)".into(),
-                    'i',
-                    ip.offset,
-                    usize::from(ip.ihl),
-                    ip.fields(),
-                );
-            }
-            if let Some(t) = &q.tcp {
-                push(
-                    "Quoted TCP header".into(),
-                    't',
-                    t.offset,
-                    usize::from(t.header_len),
-                    t.fields(),
-                );
-            }
-            if let Some(u) = &q.udp {
-                push(
-                    "Quoted UDP header".into(),
-                    'u',
-                    u.offset,
-                    crate::proto::udp::HEADER_LEN,
-                    u.fields(),
-                );
-            }
-        }
-    }
-    if let Some(o) = &d.other {
-        push(
-            crate::proto::ftext!("{} (not decoded)", o.name.unwrap_or("Unknown protocol")),
-            'O',
-            o.offset,
-            o.bytes,
-            Vec::new(),
-        );
-    }
-    if let Some(p) = d.payload {
-        push("Data".into(), 'P', p.offset, p.len, Vec::new());
-    }
-    if let Some(p) = d.trailer {
-        push("Ethernet padding".into(), '-', p.offset, p.len, Vec::new());
+            mark,
+            span,
+            fields: layer.fields(),
+            hue: layer.hue(),
+            quoted: l.role == Role::Quoted,
+            in_datagram: l.role == Role::Reassembled,
+        });
     }
     v
 }

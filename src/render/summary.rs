@@ -13,6 +13,7 @@ use std::io::{self, Write};
 
 use super::{Context, color};
 use crate::dissect::Dissection;
+use crate::proto::Hue;
 use crate::text::Text;
 
 /// Writes the summary line of `d`.
@@ -25,7 +26,7 @@ pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Resu
     write_endpoints(&mut line, d, paint);
     line.s("  ");
     let proto = d.top_protocol();
-    let proto_color = paint.layer(top_mark(d));
+    let proto_color = d.top().and_then(|l| paint.layer(l.hue()));
     paint.on(&mut line, proto_color);
     line.s(proto);
     paint.off(&mut line, proto_color);
@@ -60,9 +61,9 @@ pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Resu
 struct Paint(bool);
 
 impl Paint {
-    /// `mark`'s colour, when colouring.
-    fn layer(self, mark: char) -> Option<&'static [u8]> {
-        if self.0 { color::layer(mark) } else { None }
+    /// A layer's colour, when colouring.
+    fn layer(self, hue: Hue) -> Option<&'static [u8]> {
+        if self.0 { color::hue(hue, false) } else { None }
     }
 
     /// `sgr`, when colouring.
@@ -85,35 +86,14 @@ impl Paint {
     }
 }
 
-/// The mark (and so the colour) of the layer the protocol column names.
-fn top_mark(d: &Dissection) -> char {
-    if d.tcp.is_some() {
-        'T'
-    } else if d.udp.is_some() {
-        'U'
-    } else if d.icmp.is_some() {
-        'C'
-    } else if d.arp.is_some() {
-        'A'
-    } else if d.other.is_some() {
-        'O'
-    } else if d.ipv4.is_some() {
-        'I'
-    } else if !d.vlan.is_empty() {
-        'Q'
-    } else {
-        'E'
-    }
-}
-
 fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
     if let Some(ip) = &d.ipv4 {
         let ports = match (&d.tcp, &d.udp) {
-            (Some(t), _) => Some((t.src_port, t.dst_port, 'T')),
-            (_, Some(u)) => Some((u.src_port, u.dst_port, 'U')),
+            (Some(t), _) => Some((t.src_port, t.dst_port, Hue::Cyan)),
+            (_, Some(u)) => Some((u.src_port, u.dst_port, Hue::BoldMagenta)),
             _ => None,
         };
-        let ipc = paint.layer('I');
+        let ipc = paint.layer(Hue::Green);
         match ports {
             Some((s, p, mark)) => {
                 let pc = paint.layer(mark);
@@ -142,7 +122,7 @@ fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
             }
         }
     } else if let Some(e) = &d.eth {
-        let ec = paint.layer('E');
+        let ec = paint.layer(Hue::Blue);
         paint.on(out, ec);
         out.mac(e.src);
         paint.off(out, ec);
@@ -156,7 +136,7 @@ fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
 }
 
 fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
-    let qc = paint.layer('Q');
+    let qc = paint.layer(Hue::BoldBlue);
     for v in &d.vlan {
         paint.on(out, qc);
         out.s("VLAN ")
@@ -168,7 +148,7 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
         out.s(" · ");
     }
     if let Some(t) = &d.tcp {
-        let tc = paint.layer('T');
+        let tc = paint.layer(Hue::Cyan);
         paint.on(out, tc);
         out.s("[");
         for (i, n) in t.flags.names().enumerate() {

@@ -56,7 +56,13 @@ pub fn render(
     bytes: &[u8],
 ) {
     // The escape starting a run of `mark`'s colour, when colouring.
-    let sgr = |mark: char| if paint { color::layer(mark) } else { None };
+    let sgr = |s: &super::Section| {
+        if paint {
+            color::hue(s.hue, s.quoted)
+        } else {
+            None
+        }
+    };
     // Prose lines are built here, then wrapped to the width.
     let mut line: Vec<u8> = Vec::with_capacity(128);
     line.s("Frame ")
@@ -86,7 +92,7 @@ pub fn render(
             (bytes, "")
         };
         out.s("\n");
-        let title_color = sgr(s.mark);
+        let title_color = sgr(s);
         line.clear();
         line.s(&s.title)
             .s(" — bytes ")
@@ -154,10 +160,15 @@ pub fn render(
             .u(s.span.offset as u64)
             .s("–")
             .u((s.span.offset + s.span.len.saturating_sub(1)) as u64);
-        wrap(out, &line, width, "", "", sgr(s.mark));
+        wrap(out, &line, width, "", "", sgr(s));
     }
     if let Some(dg) = &d.ctx.datagram {
-        write_fragments(out, dg, width, sgr('I'));
+        // In the colour of the network layer: the last header of the frame itself.
+        let ip = secs
+            .iter()
+            .rev()
+            .find(|s| !s.in_datagram && !s.quoted && !s.fields.is_empty());
+        write_fragments(out, dg, width, ip.and_then(sgr));
     }
     if !d.notes.is_empty() {
         let note_color = paint.then_some(color::NOTE);
