@@ -671,6 +671,7 @@ rec6_icmpv6() {
     sleep 2.5
     in6a "$PY" "$TOOLS/udpapp.py" send fd78::99 9 "nobody home" --sport 40304  # 1/3 after ND fails
     sleep 3.5
+    in6a "$PY" "$TOOLS/craft6.py" rthdr --iface v6a                       # 4/0
     cap_stop
 }
 

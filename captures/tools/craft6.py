@@ -12,6 +12,9 @@ link-local addresses, and the link-scope multicast group ff02::1.
   dstopt   (wl6-a, on v6a) UDP behind a Destination Options header holding
            an unknown option of type 0x9e (top bits 10: "discard, send a
            Parameter Problem"); wl6-b's kernel answers with ICMPv6 4/2
+  rthdr    (wl6-a, on v6a) UDP behind a type 0 Routing header (deprecated by
+           RFC 5095) with segments left 1 and the one address fd77::2;
+           wl6-b's kernel answers with ICMPv6 Parameter Problem 4/0
   frag1    (wl6-a, on v6a) only the first fragment of a UDP datagram; wl6-b's
            kernel answers with ICMPv6 Time Exceeded 3/1 when reassembly
            times out (net.ipv6.ip6frag_time)
@@ -28,7 +31,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (  # noqa: E402
     Ether, HBHOptUnknown, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6NDOptMTU,
     ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
-    IPv6ExtHdrFragment, UDP, conf, raw, sendp, sniff,
+    IPv6ExtHdrFragment, IPv6ExtHdrRouting, UDP, conf, raw, sendp, sniff,
 )
 
 conf.verb = 0
@@ -52,6 +55,16 @@ def dstopt():
     return [a_to_b() / IPv6ExtHdrDestOpt(
         options=[HBHOptUnknown(otype=0x9E, optdata=b"wl")])
         / UDP(sport=40701, dport=10000) / b"unknown destination option"]
+
+
+def rthdr():
+    # The UDP checksum is over the final destination (RFC 8200 8.1), the last
+    # address of the routing header. That is fd77::2, the IPv6 destination
+    # itself, so that either reading gives the same sum: tshark 4.0 uses the
+    # final destination for the packet but the IPv6 destination for the copy
+    # quoted in the ICMPv6 error.
+    return [a_to_b() / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["fd77::2"])
+            / UDP(sport=40703, dport=10000) / b"routing header type 0"]
 
 
 def frag1():
@@ -88,14 +101,14 @@ def ra(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["udp0", "dstopt", "frag1", "ra"])
+    ap.add_argument("what", choices=["udp0", "dstopt", "rthdr", "frag1", "ra"])
     ap.add_argument("--iface", default="v6a")
     ap.add_argument("--ready", help="ra: file to create once sniffing")
     ap.add_argument("--timeout", type=float, default=15)
     a = ap.parse_args()
     if a.what == "ra":
         return ra(a)
-    for f in {"udp0": udp0, "dstopt": dstopt, "frag1": frag1}[a.what]():
+    for f in {"udp0": udp0, "dstopt": dstopt, "rthdr": rthdr, "frag1": frag1}[a.what]():
         sendp(f, iface=a.iface)
         time.sleep(0.05)
 
