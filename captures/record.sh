@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Records the real Linux-kernel captures in captures/ (see captures/README.md).
 #
-#   sudo bash captures/record.sh          # from the repository root
+#   sudo bash captures/record.sh          # from the repository root: all files
+#   sudo bash captures/record.sh ipv4     # only the IPv4-era files (wlrec-*)
+#   sudo bash captures/record.sh ipv6     # only the ipv6-*.pcap files (wl6-*),
+#                                         # except ipv6-noise.pcap (ipv4 part)
 #
 # Needs root, iproute2, ethtool, nftables (nft), tcpdump, dumpcap, iputils
 # ping/arping, tshark/capinfos (for the final check), python3 with scapy:
@@ -9,8 +12,10 @@
 #   pip install scapy
 #
 # NETWORK SAFETY: every packet is sent inside network namespaces this script
-# creates (wlrec-a, wlrec-b and, for icmp-errors only, wlrec-c), over veth
-# pairs that exist only between them. Nothing is sent on the host's own
+# creates (wlrec-a, wlrec-b and, for icmp-errors only, wlrec-c; for the IPv6
+# part wl6-a, wl6-b and wl6-c), over veth pairs that exist only between them.
+# IPv6 multicast (ff02::1, solicited-node groups, MLD to ff02::16) is
+# link-scope and stays on those veths. Nothing is sent on the host's own
 # interfaces. The namespaces (and with them the veths) are removed on exit,
 # also on failure (trap cleanup EXIT).
 #
@@ -22,8 +27,10 @@
 # pcapng file) on one veth end, started before the traffic and stopped with
 # SIGINT after it. Checksum offload is off on every veth end (so checksums in
 # the files are the real ones) except in offload-partial-checksums.pcap.
-# IPv6 is disabled except in ipv6-noise.pcap. Neighbour entries are static
-# (nud permanent) except in arp.pcap, so no ARP appears anywhere else.
+# In the IPv4 part IPv6 is disabled except in ipv6-noise.pcap. Neighbour
+# entries are static (nud permanent) except in arp.pcap, so no ARP appears
+# anywhere else. The IPv6 part (`ipv6`, at the end of this file) has its own
+# namespaces with IPv6 on; see the comment there.
 
 set -euo pipefail
 
@@ -67,7 +74,7 @@ cleanup() {
     for pid in "${BGPIDS[@]}"; do
         wait "$pid" 2>/dev/null
     done
-    for ns in "$NS_C" "$NS_B" "$NS_A"; do
+    for ns in "$NS_C" "$NS_B" "$NS_A" wl6-c wl6-b wl6-a; do
         ip netns del "$ns" 2>/dev/null
     done
     rm -rf "$WORK"
@@ -473,7 +480,252 @@ summary() {
     done
 }
 
-main() {
+# --- the IPv6 part (`record.sh ipv6`) ------------------------------------------
+#
+# Its own three namespaces, with IPv6 on:
+#   wl6-a  v6a 02:77:06:00:00:01 fd77::1/64 <-veth-> v6b 02:77:06:00:00:02 fd77::2/64  wl6-b (router)
+#                                        wl6-b  v6r 02:77:06:00:01:01 fd78::1/64 <-veth-> v6c 02:77:06:00:01:02 fd78::2/64  wl6-c
+#   (v6r/v6c have MTU 1280). Link-local addresses are EUI-64 of the MACs,
+#   e.g. fe80::77:6ff:fe00:1. Every file is captured on v6b in wl6-b.
+# Neighbour entries are static (nud permanent) and router solicitations off,
+# except in ipv6-ndp.pcap, which is recorded last and turns IPv6 off and on.
+
+NS6_A=wl6-a
+NS6_B=wl6-b
+NS6_C=wl6-c
+MAC6_A=02:77:06:00:00:01
+MAC6_B=02:77:06:00:00:02
+MAC6_BR=02:77:06:00:01:01
+MAC6_C=02:77:06:00:01:02
+IP6_A=fd77::1
+IP6_B=fd77::2
+IP6_BR=fd78::1
+IP6_C=fd78::2
+LL6_A=fe80::77:6ff:fe00:1
+LL6_B=fe80::77:6ff:fe00:2
+IPV6_FILES=(ipv6-tcp-echo.pcap ipv6-udp.pcap ipv6-fragments.pcap ipv6-icmpv6.pcap ipv6-ndp.pcap)
+
+in6a() { ip netns exec "$NS6_A" "$@"; }
+in6b() { ip netns exec "$NS6_B" "$@"; }
+in6c() { ip netns exec "$NS6_C" "$@"; }
+
+mkns6() {
+    ip netns add "$1"
+    # IPv6 on; no router solicitations (ipv6-ndp turns them on for v6a);
+    # no ICMPv6 rate limit, so no error is lost
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+        net.ipv6.conf.default.disable_ipv6=0 \
+        net.ipv6.conf.default.router_solicitations=0 \
+        net.ipv6.conf.all.router_solicitations=0 \
+        net.ipv6.icmp.ratelimit=0
+    ip -n "$1" link set lo up
+}
+
+static_neigh6() {
+    ip -n "$NS6_A" neigh replace "$IP6_B" lladdr "$MAC6_B" dev v6a nud permanent
+    ip -n "$NS6_A" neigh replace "$LL6_B" lladdr "$MAC6_B" dev v6a nud permanent
+    ip -n "$NS6_B" neigh replace "$IP6_A" lladdr "$MAC6_A" dev v6b nud permanent
+    ip -n "$NS6_B" neigh replace "$LL6_A" lladdr "$MAC6_A" dev v6b nud permanent
+}
+
+setup6() {
+    log "setting up $NS6_A <-> $NS6_B (router) <-> $NS6_C, IPv6"
+    for ns in "$NS6_C" "$NS6_B" "$NS6_A"; do # leftovers of an interrupted run
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    mkns6 "$NS6_A"
+    mkns6 "$NS6_B"
+    mkns6 "$NS6_C"
+    # b is a router from the start, so its all-routers joins happen now
+    in6b sysctl -qw net.ipv6.conf.all.forwarding=1
+    ip link add v6a netns "$NS6_A" address "$MAC6_A" type veth \
+        peer name v6b netns "$NS6_B" address "$MAC6_B"
+    ip link add v6r netns "$NS6_B" address "$MAC6_BR" mtu 1280 type veth \
+        peer name v6c netns "$NS6_C" address "$MAC6_C" mtu 1280
+    in6a ethtool -K v6a tx off rx off >/dev/null
+    in6b ethtool -K v6b tx off rx off >/dev/null
+    in6b ethtool -K v6r tx off rx off >/dev/null
+    in6c ethtool -K v6c tx off rx off >/dev/null
+    ip -n "$NS6_A" addr add "$IP6_A/64" dev v6a nodad
+    ip -n "$NS6_B" addr add "$IP6_B/64" dev v6b nodad
+    ip -n "$NS6_B" addr add "$IP6_BR/64" dev v6r nodad
+    ip -n "$NS6_C" addr add "$IP6_C/64" dev v6c nodad
+    ip -n "$NS6_A" link set v6a up
+    ip -n "$NS6_B" link set v6b up
+    ip -n "$NS6_B" link set v6r up
+    ip -n "$NS6_C" link set v6c up
+    wait_up "$NS6_A" v6a
+    wait_up "$NS6_B" v6b
+    wait_up "$NS6_B" v6r
+    wait_up "$NS6_C" v6c
+    static_neigh6
+    ip -n "$NS6_B" neigh replace "$IP6_C" lladdr "$MAC6_C" dev v6r nud permanent
+    ip -n "$NS6_C" neigh replace "$IP6_BR" lladdr "$MAC6_BR" dev v6c nud permanent
+    ip -n "$NS6_A" -6 route add fd78::/64 via "$IP6_B"
+    ip -n "$NS6_A" -6 route add fd79::/64 via "$IP6_B" # b has no route there
+    ip -n "$NS6_C" -6 route add fd77::/64 via "$IP6_BR"
+    # a fragment whose datagram never completes is given up after 2 s (not 60)
+    in6b sysctl -qw net.ipv6.ip6frag_time=2
+    sleep 3 # link-local DAD and the MLD reports of link-up are over
+}
+
+# cap6_start NS IFACE FILE: cap_start with --immediate-mode. Without it
+# libpcap's TPACKET_V3 ring hands packets over only when a block is full or
+# its 1 s timeout expires, and tcpdump, stopped by SIGINT, drops the packets
+# of a block not yet handed over: the last traffic of a capture could be lost.
+cap6_start() {
+    cap_start "$@" --immediate-mode
+}
+
+# udp_sink6 COUNT [sink args...]: UDP sink on [::]:10000 in wl6-b (background)
+udp_sink6() {
+    local count=$1
+    shift
+    rm -f "$WORK/ready"
+    ip netns exec "$NS6_B" "$PY" "$TOOLS/udpapp.py" sink :: 10000 --count "$count" --timeout 10 \
+        --ready "$WORK/ready" "$@" &
+    SINK_PID=$!
+    BGPIDS+=("$SINK_PID")
+    wait_file "$WORK/ready"
+}
+
+# tcp_echo6 SERVER-ADDR CLIENT-ADDR PORT SPORT [client args...]  (server: SERVER_OPTS)
+tcp_echo6() {
+    local saddr=$1 caddr=$2 port=$3 sport=$4
+    shift 4
+    rm -f "$WORK/ready"
+    ip netns exec "$NS6_B" "$PY" "$TOOLS/tcpapp.py" server "$saddr" "$port" --ready "$WORK/ready" \
+        ${SERVER_OPTS[@]+"${SERVER_OPTS[@]}"} &
+    local spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    in6a "$PY" "$TOOLS/tcpapp.py" client "$caddr" "$port" --sport "$sport" "$@"
+    wait "$spid"
+}
+
+rec6_tcp_echo() {
+    log "ipv6-tcp-echo.pcap"
+    cap6_start "$NS6_B" v6b ipv6-tcp-echo.pcap
+    tcp_echo6 "$IP6_B" "$IP6_B" 8090 40600 --msg hello
+    sleep 0.2
+    SERVER_OPTS=(--loop)
+    tcp_echo6 "$IP6_B" "$IP6_B" 8090 40601 --msg hello --msg "over IPv6"
+    SERVER_OPTS=()
+    sleep 0.2
+    tcp_echo6 "$LL6_B%v6b" "$LL6_B%v6a" 8090 40602 --msg "link-local"
+    sleep 0.2
+    in6a "$PY" "$TOOLS/tcpapp.py" refused "$IP6_B" 9 --sport 40603
+    cap_stop
+}
+
+rec6_udp() {
+    log "ipv6-udp.pcap"
+    udp_sink6 3 --reply
+    cap6_start "$NS6_B" v6b ipv6-udp.pcap
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_B" 10000 "ping unicast" --sport 40000 --expect-reply
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send ff02::1 10000 "all nodes" --sport 40000 --mcast-if v6a
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send "$LL6_B%v6a" 10000 "link-local unicast" --sport 40000
+    sleep 0.2
+    in6a "$PY" "$TOOLS/craft6.py" udp0 --iface v6a   # checksum 0: dropped by b
+    wait "$SINK_PID"
+    cap_stop
+}
+
+rec6_fragments() {
+    log "ipv6-fragments.pcap"
+    udp_sink6 3
+    cap6_start "$NS6_B" v6b ipv6-fragments.pcap
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_B" 10000 --size 3000 --sport 40001
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_B" 10000 --size 4000 --sport 40001
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_B" 10000 --size 1453 --sport 40001  # MTU + 1
+    sleep 0.2
+    in6a ping -n -6 -c 1 -W 1 -s 3000 "$IP6_B" >/dev/null    # both ways fragmented
+    wait "$SINK_PID"
+    cap_stop
+}
+
+rec6_icmpv6() {
+    log "ipv6-icmpv6.pcap (wl6-b routes to wl6-c)"
+    cap6_start "$NS6_B" v6b ipv6-icmpv6.pcap
+    in6a ping -n -6 -c 1 -W 1 "$IP6_B" >/dev/null                         # 128/129
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_B" 9 "closed port" --sport 40300     # 1/4
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send fd79::1 9 "no route" --sport 40301          # 1/0 from b
+    sleep 0.2
+    in6a ping -n -6 -c 1 -W 1 -t 1 "$IP6_C" >/dev/null || true            # 3/0 from b
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_C" 9 --size 1400 --df --sport 40302  # 2/0 mtu 1280
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" send "$IP6_C" 9 "closed port, far side" --sport 40303  # 1/4 from c
+    sleep 0.2
+    in6a "$PY" "$TOOLS/udpapp.py" rawip "$IP6_B" 253 "unknown next header"     # 4/1
+    sleep 0.2
+    in6a "$PY" "$TOOLS/craft6.py" dstopt --iface v6a                      # 4/2
+    sleep 0.2
+    in6a "$PY" "$TOOLS/craft6.py" frag1 --iface v6a                       # 3/1 after 2 s
+    sleep 2.5
+    in6a "$PY" "$TOOLS/udpapp.py" send fd78::99 9 "nobody home" --sport 40304  # 1/3 after ND fails
+    sleep 3.5
+    in6a "$PY" "$TOOLS/craft6.py" rthdr --iface v6a                       # 4/0
+    cap_stop
+}
+
+rec6_ndp() {
+    log "ipv6-ndp.pcap (IPv6 switched off and on again on v6a/v6b)"
+    in6a sysctl -qw net.ipv6.conf.v6a.disable_ipv6=1 # drops addresses, routes, neighbours
+    in6b sysctl -qw net.ipv6.conf.v6b.disable_ipv6=1
+    in6a sysctl -qw net.ipv6.conf.v6a.router_solicitations=3
+    rm -f "$WORK/ready"
+    ip netns exec "$NS6_B" "$PY" "$TOOLS/craft6.py" ra --iface v6b --ready "$WORK/ready" &
+    local rpid=$!
+    BGPIDS+=("$rpid")
+    wait_file "$WORK/ready"
+    cap6_start "$NS6_B" v6b ipv6-ndp.pcap
+    # link-local addresses appear: DAD, MLD reports; a (a host) solicits a router
+    in6b sysctl -qw net.ipv6.conf.v6b.disable_ipv6=0
+    in6a sysctl -qw net.ipv6.conf.v6a.disable_ipv6=0
+    wait "$rpid" # craft6 ra answered a's router solicitation: SLAAC, DAD
+    sleep 1.5
+    # the unique-local addresses, with DAD this time
+    ip -n "$NS6_B" addr add "$IP6_B/64" dev v6b
+    ip -n "$NS6_A" addr add "$IP6_A/64" dev v6a
+    sleep 2
+    # NS -> NA, then echo; ~5 s later b confirms a with a unicast NS -> NA
+    ip -n "$NS6_A" neigh flush dev v6a
+    in6a ping -n -6 -c 1 -W 1 "$IP6_B" >/dev/null
+    sleep 6
+    # redirect: a sends to fd77::99 through b, which is on a's own link
+    ip -n "$NS6_B" neigh replace fd77::99 lladdr 02:77:06:00:00:99 dev v6b nud permanent
+    ip -n "$NS6_A" -6 route add fd77::99/128 via "$LL6_B" dev v6a
+    in6a ping -n -6 -c 2 -i 0.5 -W 0.5 fd77::99 >/dev/null || true
+    cap_stop
+}
+
+summary6() {
+    log "summary (IPv6)"
+    local f
+    for f in "${IPV6_FILES[@]}"; do
+        printf '%-34s %4s packets %6s bytes\n' "$f" \
+            "$(tshark -r "$OUT/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$OUT/$f")"
+    done
+}
+
+main_ipv6() {
+    setup6
+    rec6_tcp_echo
+    rec6_udp
+    rec6_fragments
+    rec6_icmpv6
+    rec6_ndp
+    summary6
+}
+
+main_ipv4() {
     setup
     rec_tcp_echo
     rec_tcp_echo_pcapng
@@ -495,6 +747,21 @@ main() {
     make_truncated
     make_corrupt
     summary
+}
+
+main() {
+    case ${1:-all} in
+    ipv4) main_ipv4 ;;
+    ipv6) main_ipv6 ;;
+    all)
+        main_ipv4
+        main_ipv6
+        ;;
+    *)
+        echo "usage: record.sh [all|ipv4|ipv6]" >&2
+        exit 2
+        ;;
+    esac
 }
 
 main "$@"

@@ -12,6 +12,9 @@ client: the classic socket-tutorial client
     socket() -> connect() -> sendall(b"hello") -> recv(1024) -> close()
 
 Options select the variants used for the TCP-tracking captures.
+
+A host containing ":" is IPv6 (AF_INET6, e.g. fd77::2, or a link-local
+address with its zone, fe80::77:6ff:fe00:2%v6a); the calls are the same.
 """
 import argparse
 import os
@@ -29,10 +32,25 @@ def wait_for(path, timeout=20.0):
         time.sleep(0.02)
 
 
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def sockaddr(host, port):
+    """(host, port) for IPv4; for IPv6 the 4-tuple with the zone's scope id."""
+    if family(host) == socket.AF_INET:
+        return (host, port)
+    return socket.getaddrinfo(host, port, socket.AF_INET6, socket.SOCK_STREAM)[0][4]
+
+
+def any_addr(host):
+    return "::" if family(host) == socket.AF_INET6 else ""
+
+
 def server(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(a.host), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((a.host, a.port))
+    s.bind(sockaddr(a.host, a.port))
     s.listen(1)
     if a.ready:
         open(a.ready, "w").close()
@@ -64,19 +82,19 @@ def server(a):
 
 
 def client(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(a.host), socket.SOCK_STREAM)
     s.settimeout(30)
     if a.sport:
         # fixed source port so that re-recording gives similar files
-        s.bind(("", a.sport))
+        s.bind((any_addr(a.host), a.sport))
     if a.go:
         # mid-stream variant: open the connection now, wait until the
         # capture has started, then exchange data
-        s.connect((a.host, a.port))
+        s.connect(sockaddr(a.host, a.port))
         wait_for(a.go)
         time.sleep(0.2)
     else:
-        s.connect((a.host, a.port))
+        s.connect(sockaddr(a.host, a.port))
     for i, msg in enumerate(a.msg):
         s.sendall(msg.encode())
         got = b""
@@ -99,12 +117,12 @@ def client(a):
 
 
 def refused(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(a.host), socket.SOCK_STREAM)
     s.settimeout(5)
     if a.sport:
-        s.bind(("", a.sport))
+        s.bind((any_addr(a.host), a.sport))
     try:
-        s.connect((a.host, a.port))
+        s.connect(sockaddr(a.host, a.port))
     except ConnectionRefusedError:
         pass
     else:
