@@ -15,9 +15,12 @@ use serde::ser::SerializeMap;
 use crate::capture::{Frame, LinkType, Timestamp};
 use crate::context::PacketContext;
 use crate::proto::arp::Arp;
+use crate::proto::checksum::PseudoHeader;
 use crate::proto::ethernet::{self, EtherType, Ethernet};
 use crate::proto::icmp::{self, Icmp, Quoted};
+use crate::proto::icmpv6::Icmpv6;
 use crate::proto::ipv4::{IpProto, Ipv4};
+use crate::proto::ipv6::{self, Ipv6};
 use crate::proto::tcp::{self, Tcp};
 use crate::proto::udp::{self, Udp};
 use crate::proto::vlan::Vlan;
@@ -47,12 +50,16 @@ pub struct Dissection {
     pub arp: Option<Arp>,
     /// IPv4 header.
     pub ipv4: Option<Ipv4>,
+    /// IPv6 header, with its extension headers.
+    pub ipv6: Option<Ipv6>,
     /// TCP header.
     pub tcp: Option<Tcp>,
     /// UDP header.
     pub udp: Option<Udp>,
     /// ICMP message.
     pub icmp: Option<Icmp>,
+    /// ICMPv6 message.
+    pub icmpv6: Option<Icmpv6>,
     /// A protocol named but not decoded.
     pub other: Option<Other>,
     /// Application data carried by TCP or UDP, as captured.
@@ -129,6 +136,15 @@ impl Serialize for Dissection {
                 r.map(|reassembled| ReassembledKey { reassembled }),
             )?;
         }
+        if let Some(ip) = &self.ipv6 {
+            let r = self.ctx.reassembled.as_ref();
+            entry(
+                &mut m,
+                "ipv6",
+                ip,
+                r.map(|reassembled| ReassembledKey { reassembled }),
+            )?;
+        }
         if let Some(t) = &self.tcp {
             entry(&mut m, "tcp", t, self.ctx.tcp.as_ref())?;
         }
@@ -137,6 +153,9 @@ impl Serialize for Dissection {
         }
         if let Some(i) = &self.icmp {
             m.serialize_entry("icmp", i)?;
+        }
+        if let Some(i) = &self.icmpv6 {
+            m.serialize_entry("icmpv6", i)?;
         }
         if let Some(o) = &self.other {
             m.serialize_entry("other", o)?;
@@ -174,7 +193,9 @@ impl std::fmt::Debug for LayerRef<'_> {
 }
 
 /// The words `--only` accepts: the key of every layer the dispatcher can produce.
-pub const LAYER_KEYS: &[&str] = &["eth", "vlan", "arp", "ipv4", "tcp", "udp", "icmp"];
+pub const LAYER_KEYS: &[&str] = &[
+    "eth", "vlan", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6",
+];
 
 impl Dissection {
     /// Calls `f` with each layer of the packet, outermost first: link, network,
@@ -198,6 +219,13 @@ impl Dissection {
             emit(ip, Role::Frame);
             above_ip = reassembled;
         }
+        if let Some(ip) = &self.ipv6 {
+            emit(ip, Role::Frame);
+            for e in &ip.ext {
+                emit(e, Role::Frame);
+            }
+            above_ip = reassembled;
+        }
         let upper = if above_ip {
             Role::Reassembled
         } else {
@@ -212,15 +240,13 @@ impl Dissection {
         if let Some(ic) = &self.icmp {
             emit(ic, upper);
             if let Some(q) = &ic.quoted {
-                if let Some(ip) = &q.ipv4 {
-                    emit(ip, Role::Quoted);
-                }
-                if let Some(t) = &q.tcp {
-                    emit(t, Role::Quoted);
-                }
-                if let Some(u) = &q.udp {
-                    emit(u, Role::Quoted);
-                }
+                quoted_layers(q, &mut emit);
+            }
+        }
+        if let Some(ic) = &self.icmpv6 {
+            emit(ic, upper);
+            if let Some(q) = &ic.quoted {
+                quoted_layers(q, &mut emit);
             }
         }
         if let Some(o) = &self.other {
@@ -297,9 +323,11 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         vlan,
         arp,
         ipv4,
+        ipv6,
         tcp,
         udp,
         icmp,
+        icmpv6,
         other,
         payload,
         trailer,
@@ -308,7 +336,7 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
     } = d;
     (*number, *ts, *caplen, *len) = (n, frame.ts, frame.caplen, frame.len);
     (*eth, *arp, *ipv4, *tcp, *udp, *icmp) = (None, None, None, None, None, None);
-    (*other, *payload, *trailer) = (None, None, None);
+    (*ipv6, *icmpv6, *other, *payload, *trailer) = (None, None, None, None, None);
     ctx.clear();
     vlan.clear();
     notes.clear();
@@ -393,16 +421,11 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let off = offset_in(bytes, ip.header().slice());
-            d.other = Some(Other {
-                by: "ethertype",
-                number: EtherType::IPV6.0,
-                name: Some("IPv6"),
-                offset: off,
-                bytes: bytes.len().saturating_sub(off),
-                within: "Ethernet",
-            });
+            dissect_ipv6(d, bytes, off);
         }
         None => match &sliced.stop_err {
+            // IPv6 is read by our own parser, which says itself where a packet is cut.
+            Some(_) if next_type == EtherType::IPV6.0 => dissect_ipv6(d, bytes, next),
             Some((err, layer)) => {
                 d.notes.push(describe_stop(err, *layer));
                 // A broken IPv4 header still shows the fields it has.
@@ -543,6 +566,7 @@ fn dissect_ipv4_payload(
         tcp,
         udp,
         icmp,
+        icmpv6,
         other,
         payload: data,
         notes,
@@ -554,10 +578,18 @@ fn dissect_ipv4_payload(
         tcp,
         udp,
         icmp,
+        icmpv6,
         other,
         payload: data,
     };
-    decode_transport(ip, frame, payload, quoted, notes, t);
+    decode_transport(
+        &IpView::v4(ip, payload.len()),
+        frame,
+        payload,
+        quoted,
+        notes,
+        t,
+    );
     if !quoted {
         if usize::from(ip.total_len) > frame.len().saturating_sub(off) {
             notes.push(format!(
@@ -612,18 +644,21 @@ pub fn hold_fragment(d: &mut Dissection) {
 /// fragment alone. Offsets of the new layers count from the datagram's first payload
 /// byte.
 pub fn decode_reassembled(d: &mut Dissection, payload: &[u8]) {
-    let Some(ip) = d.ipv4.as_ref() else { return };
-    // The header as if the datagram had never been cut: offset 0, no MF, full length.
-    let mut whole = ip.clone();
-    whole.mf = false;
-    whole.frag_offset = 0;
-    whole.total_len = u16::try_from(usize::from(whole.ihl) + payload.len()).unwrap_or(u16::MAX);
-    (d.tcp, d.udp, d.icmp) = (None, None, None);
+    // The header as if the datagram had never been cut: offset 0, no more fragments,
+    // the whole payload.
+    let mut whole = match (&d.ipv4, &d.ipv6) {
+        (Some(ip), _) => IpView::v4(ip, payload.len()),
+        (None, Some(ip)) => IpView::v6(ip, payload.len()),
+        (None, None) => return,
+    };
+    (whole.frag_offset, whole.mf, whole.msg_len) = (0, false, payload.len());
+    (d.tcp, d.udp, d.icmp, d.icmpv6) = (None, None, None, None);
     let mut no_payload = None;
     let t = Transport {
         tcp: &mut d.tcp,
         udp: &mut d.udp,
         icmp: &mut d.icmp,
+        icmpv6: &mut d.icmpv6,
         other: &mut d.other,
         payload: &mut no_payload,
     };
@@ -631,18 +666,150 @@ pub fn decode_reassembled(d: &mut Dissection, payload: &[u8]) {
     d.payload = None;
 }
 
-/// Where the transport layer of one IPv4 datagram goes. `decode_transport` only
+/// Decodes an IPv6 header at `off` in `frame`, its extension headers and what they
+/// carry.
+fn dissect_ipv6(d: &mut Dissection, frame: &[u8], off: usize) {
+    let b = frame.get(off..).unwrap_or_default();
+    let parsed = match Ipv6::parse(b, off) {
+        Ok(ip) => ip,
+        Err(e) => {
+            d.notes.push(e.to_string());
+            return;
+        }
+    };
+    let Dissection {
+        ipv6,
+        tcp,
+        udp,
+        icmp,
+        icmpv6,
+        other,
+        payload: data,
+        trailer: padding,
+        notes,
+        ..
+    } = d;
+    let ip = ipv6.insert(parsed);
+    if let Some(why) = &ip.stopped {
+        notes.push(why.clone());
+    }
+    // A payload length of 0 is a jumbogram's: its data runs to the end of the capture.
+    let declared_end = match ip.payload_len {
+        0 => frame.len(),
+        n => off + ipv6::HEADER_LEN + usize::from(n),
+    };
+    if declared_end > frame.len() {
+        notes.push(format!(
+            "The IPv6 payload length says {} bytes but only {} were captured after the header at offset {off}.",
+            ip.payload_len,
+            frame.len().saturating_sub(off + ipv6::HEADER_LEN)
+        ));
+    } else {
+        *padding = trailer(frame, declared_end);
+    }
+    if ip.stopped.is_some() {
+        return;
+    }
+    let (_, at) = ip.upper_layer();
+    let payload = frame
+        .get(off + at..declared_end.min(frame.len()))
+        .unwrap_or_default();
+    let t = Transport {
+        tcp,
+        udp,
+        icmp,
+        icmpv6,
+        other,
+        payload: data,
+    };
+    decode_transport(
+        &IpView::v6(ip, payload.len()),
+        frame,
+        payload,
+        false,
+        notes,
+        t,
+    );
+}
+
+/// Where the transport layer of one IP datagram goes. `decode_transport` only
 /// writes the layer it finds (the others are left as they are).
 struct Transport<'a> {
     tcp: &'a mut Option<Tcp>,
     udp: &'a mut Option<Udp>,
     icmp: &'a mut Option<Icmp>,
+    icmpv6: &'a mut Option<Icmpv6>,
     other: &'a mut Option<Other>,
     payload: &'a mut Option<Data>,
 }
 
+/// What the transport layer needs to know of the IP header that carries it, for either
+/// IP version.
+struct IpView {
+    /// "IPv4" or "IPv6", for notes.
+    version: &'static str,
+    /// The addresses the transport checksum covers.
+    ph: PseudoHeader,
+    /// The protocol carried (IPv4's protocol field, IPv6's last next header).
+    proto: IpProto,
+    /// Where this fragment's data goes in the datagram, in bytes (0 when not a fragment).
+    frag_offset: usize,
+    /// More fragments follow.
+    mf: bool,
+    /// The fragment identification, as shown in notes ("0x52dd").
+    id: String,
+    /// Bytes of the transport message per the IP header (the capture may hold fewer).
+    msg_len: usize,
+}
+
+impl IpView {
+    fn v4(ip: &Ipv4, captured: usize) -> IpView {
+        IpView {
+            version: "IPv4",
+            ph: PseudoHeader::V4 {
+                src: ip.src,
+                dst: ip.dst,
+            },
+            proto: ip.protocol(),
+            frag_offset: usize::from(ip.frag_offset),
+            mf: ip.mf,
+            id: if ip.is_fragment() {
+                format!("0x{:04x}", ip.id)
+            } else {
+                String::new()
+            },
+            msg_len: if usize::from(ip.total_len) >= usize::from(ip.ihl) {
+                ip.payload_len()
+            } else {
+                captured
+            },
+        }
+    }
+
+    fn v6(ip: &Ipv6, captured: usize) -> IpView {
+        let (next, at) = ip.upper_layer();
+        let frag = ip.fragment();
+        IpView {
+            version: "IPv6",
+            ph: PseudoHeader::V6 {
+                src: ip.src,
+                dst: ip.dst,
+            },
+            proto: IpProto(next),
+            frag_offset: frag.map_or(0, |f| usize::from(f.offset)),
+            mf: frag.is_some_and(|f| f.more),
+            id: frag.map_or(String::new(), |f| format!("0x{:08x}", f.id)),
+            msg_len: match ip.payload_len {
+                // A jumbogram: only the capture tells.
+                0 => captured,
+                n => (usize::from(n) + ipv6::HEADER_LEN).saturating_sub(at),
+            },
+        }
+    }
+}
+
 fn decode_transport(
-    ip: &Ipv4,
+    ip: &IpView,
     frame: &[u8],
     payload: &[u8],
     quoted: bool,
@@ -650,14 +817,15 @@ fn decode_transport(
     t: Transport<'_>,
 ) {
     let off = offset_in(frame, payload);
-    let proto = ip.protocol();
+    let proto = ip.proto;
     let name = proto.name().unwrap_or("the payload");
+    let version = ip.version;
     if ip.frag_offset > 0 {
         if !quoted {
             notes.push(format!(
-                "IPv4 fragment: bytes {}–{} of datagram ID 0x{:04x}{}; the {name} header is in the first fragment.",
+                "{version} fragment: bytes {}–{} of datagram ID {}{}; the {name} header is in the first fragment.",
                 ip.frag_offset,
-                usize::from(ip.frag_offset) + ip.payload_len().saturating_sub(1),
+                ip.frag_offset + ip.msg_len.saturating_sub(1),
                 ip.id,
                 if ip.mf { ", more follow" } else { " (the last one)" }
             ));
@@ -671,17 +839,13 @@ fn decode_transport(
     let first_fragment = ip.mf;
     if first_fragment && !quoted {
         notes.push(format!(
-            "IPv4 fragment: bytes 0–{} of datagram ID 0x{:04x}, more follow; the {name} header is decoded{FIRST_FRAGMENT_TAIL}",
-            ip.payload_len().saturating_sub(1),
+            "{version} fragment: bytes 0–{} of datagram ID {}, more follow; the {name} header is decoded{FIRST_FRAGMENT_TAIL}",
+            ip.msg_len.saturating_sub(1),
             ip.id
         ));
     }
     // Length of the transport message per the IP header (the captured slice may be shorter).
-    let msg_len = if usize::from(ip.total_len) >= usize::from(ip.ihl) {
-        ip.payload_len()
-    } else {
-        payload.len()
-    };
+    let msg_len = ip.msg_len;
     // A first fragment's checksum covers bytes it does not carry. Inside an ICMP error,
     // TCP and ICMP checksums are left unverified (as tshark does); a quoted UDP datagram
     // is verified when it was quoted whole.
@@ -695,7 +859,7 @@ fn decode_transport(
     match proto {
         IpProto::TCP => {
             // Parsed straight into its place: no copy of the 136-byte struct.
-            *t.tcp = Tcp::parse(payload, off, ip.src, ip.dst, msg_len);
+            *t.tcp = Tcp::parse(payload, off, &ip.ph, msg_len);
             match t.tcp.as_mut() {
                 Some(tcp) => {
                     if !verifiable {
@@ -722,7 +886,7 @@ fn decode_transport(
                 None => {}
             }
         }
-        IpProto::UDP => match Udp::parse(payload, off, ip.src, ip.dst) {
+        IpProto::UDP => match Udp::parse(payload, off, &ip.ph) {
             Some(mut udp) => {
                 if first_fragment {
                     udp.checksum_ok = None;
@@ -735,7 +899,12 @@ fn decode_transport(
                     }));
                 }
                 if !quoted {
-                    if udp.checksum == 0 {
+                    if udp.checksum == 0 && version == "IPv6" {
+                        notes.push(
+                            "The UDP checksum is zero, which IPv6 forbids (RFC 8200, section 8.1): a receiver discards the datagram."
+                                .into(),
+                        );
+                    } else if udp.checksum == 0 {
                         notes.push(
                             "The UDP checksum is zero: the sender did not compute one (allowed over IPv4)."
                                 .into(),
@@ -771,12 +940,38 @@ fn decode_transport(
                 if ic.is_error() && !quoted {
                     ic.quoted = payload
                         .get(icmp::HEADER_LEN..)
-                        .map(|q| Box::new(dissect_quoted(frame, q, notes)));
+                        .map(|q| Box::new(dissect_quoted(frame, q, "ICMP", notes)));
                 }
                 *t.icmp = Some(ic);
             }
             None if !quoted => notes.push(truncated("ICMP", icmp::HEADER_LEN)),
             None => {}
+        },
+        IpProto::ICMPV6 => match Icmpv6::parse(payload, off, msg_len, &ip.ph) {
+            Ok(mut ic) => {
+                if !verifiable {
+                    ic.checksum_ok = None;
+                }
+                if !quoted {
+                    if ic.checksum_ok == Some(false) {
+                        notes.push(format!(
+                            "The ICMPv6 checksum 0x{:04x} is wrong.",
+                            ic.checksum
+                        ));
+                    }
+                    if let Some(why) = &ic.stopped {
+                        notes.push(why.clone());
+                    }
+                    if let Some(at) = ic.quoted_at() {
+                        ic.quoted = payload
+                            .get(at..)
+                            .map(|q| Box::new(dissect_quoted(frame, q, "ICMPv6", notes)));
+                    }
+                }
+                *t.icmpv6 = Some(ic);
+            }
+            Err(e) if !quoted => notes.push(e.to_string()),
+            Err(_) => {}
         },
         other => {
             *t.other = Some(Other {
@@ -785,7 +980,7 @@ fn decode_transport(
                 name: other.name(),
                 offset: off,
                 bytes: payload.len(),
-                within: "IPv4",
+                within: version,
             });
         }
     }
@@ -794,10 +989,10 @@ fn decode_transport(
 /// The note for a wrong TCP or UDP checksum. When the checksum field holds just the
 /// folded pseudo-header sum, the sender's network card was meant to finish it
 /// (checksum offload) and the capture was taken on the sending host: say so.
-fn wrong_checksum(what: &str, checksum: u16, ip: &Ipv4, len: usize) -> String {
-    let partial = u16::try_from(len).ok().map(|l| {
+fn wrong_checksum(what: &str, checksum: u16, ip: &IpView, len: usize) -> String {
+    let partial = u32::try_from(len).ok().map(|l| {
         crate::proto::checksum::Sum::default()
-            .add_pseudo_header(ip.src, ip.dst, ip.proto, l)
+            .add_pseudo(&ip.ph, ip.proto.0, l)
             .fold()
     });
     if partial == Some(checksum) {
@@ -809,38 +1004,78 @@ fn wrong_checksum(what: &str, checksum: u16, ip: &Ipv4, len: usize) -> String {
     }
 }
 
-/// Decodes the datagram an ICMP error quotes: its IPv4 header and the start of its
-/// transport header.
-fn dissect_quoted(frame: &[u8], quoted: &[u8], notes: &mut Vec<String>) -> Quoted {
+/// Decodes the datagram an ICMP or ICMPv6 error (`what`) quotes: its IP header and the
+/// start of its transport header.
+fn dissect_quoted(frame: &[u8], quoted: &[u8], what: &str, notes: &mut Vec<String>) -> Quoted {
     let mut q = Quoted::default();
+    let (mut tcp, mut udp, mut icmp, mut icmpv6, mut other, mut data) =
+        (None, None, None, None, None, None);
+    let t = Transport {
+        tcp: &mut tcp,
+        udp: &mut udp,
+        icmp: &mut icmp,
+        icmpv6: &mut icmpv6,
+        other: &mut other,
+        payload: &mut data,
+    };
+    let version = crate::proto::be8(quoted, 0) >> 4;
     match LaxIpSlice::from_slice(quoted) {
         Ok((LaxIpSlice::Ipv4(ip), _)) => {
             let hdr = ip.header();
             let off = offset_in(frame, hdr.slice());
             if let Some(ipv4) = Ipv4::parse(hdr.slice(), off) {
-                let (mut tcp, mut udp, mut icmp, mut other, mut data) =
-                    (None, None, None, None, None);
-                let t = Transport {
-                    tcp: &mut tcp,
-                    udp: &mut udp,
-                    icmp: &mut icmp,
-                    other: &mut other,
-                    payload: &mut data,
-                };
-                decode_transport(&ipv4, frame, ip.payload().payload, true, notes, t);
-                q.tcp = tcp;
-                q.udp = udp;
-                q.icmp = icmp.map(Box::new);
+                let view = IpView::v4(&ipv4, ip.payload().payload.len());
+                decode_transport(&view, frame, ip.payload().payload, true, notes, t);
                 q.ipv4 = Some(ipv4);
             }
         }
-        Ok(_) => notes.push("The ICMP error quotes a datagram that is not IPv4.".into()),
+        _ if version == 6 => {
+            let off = offset_in(frame, quoted);
+            match Ipv6::parse(quoted, off) {
+                Ok(ipv6) => {
+                    let (_, at) = ipv6.upper_layer();
+                    let end = (ipv6::HEADER_LEN + usize::from(ipv6.payload_len)).min(quoted.len());
+                    let rest = quoted.get(at..end).unwrap_or_default();
+                    if ipv6.stopped.is_none() {
+                        let view = IpView::v6(&ipv6, rest.len());
+                        decode_transport(&view, frame, rest, true, notes, t);
+                    }
+                    q.ipv6 = Some(ipv6);
+                }
+                Err(_) => notes.push(format!(
+                    "The {what} error quotes {} bytes, too few for the IPv6 header of the packet that caused it.",
+                    quoted.len()
+                )),
+            }
+        }
+        Ok(_) => notes.push(format!(
+            "The {what} error quotes a datagram that is neither IPv4 nor IPv6."
+        )),
         Err(_) => notes.push(format!(
-            "The ICMP error quotes {} bytes, too few for the IPv4 header of the datagram that caused it.",
+            "The {what} error quotes {} bytes, too few for the IP header of the datagram that caused it.",
             quoted.len()
         )),
     }
+    q.tcp = tcp;
+    q.udp = udp;
+    q.icmp = icmp.map(Box::new);
     q
+}
+
+/// Calls `emit` with each header an ICMP or ICMPv6 error quotes.
+fn quoted_layers<'a>(q: &'a Quoted, emit: &mut dyn FnMut(&'a dyn Layer, Role)) {
+    if let Some(ip) = &q.ipv4 {
+        emit(ip, Role::Quoted);
+    }
+    if let Some(ip) = &q.ipv6 {
+        emit(ip, Role::Quoted);
+    }
+    if let Some(t) = &q.tcp {
+        emit(t, Role::Quoted);
+    }
+    if let Some(u) = &q.udp {
+        emit(u, Role::Quoted);
+    }
 }
 
 fn layer_name(layer: SliceLayer) -> &'static str {

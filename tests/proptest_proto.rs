@@ -17,6 +17,7 @@ use wirelens::capture::{Frame, LinkType, Timestamp};
 use wirelens::dissect::{Dissection, dissect};
 use wirelens::proto::MacAddr;
 use wirelens::proto::arp::{Arp, ArpKind};
+use wirelens::proto::checksum::PseudoHeader;
 use wirelens::proto::ethernet::Ethernet;
 use wirelens::proto::icmp::Icmp;
 use wirelens::proto::ipv4::{Ipv4, Ipv4Option};
@@ -566,7 +567,7 @@ proptest! {
             urgent: t.urgent,
             options: TcpOptions::from_bytes(&b[20..header_len]),
         };
-        let got = Tcp::parse(&b, offset, src, dst, b.len());
+        let got = Tcp::parse(&b, offset, &PseudoHeader::V4 { src, dst }, b.len());
         prop_assert_eq!(got.as_ref().map(|g| g.options.to_vec()), Some(options));
         prop_assert_eq!(got.as_ref().map(|g| g.placed_options().collect::<Vec<_>>()), Some(placed));
         prop_assert_eq!(got, Some(want));
@@ -585,7 +586,7 @@ proptest! {
             checksum,
             checksum_ok: (!no_checksum).then_some(true),
         };
-        prop_assert_eq!(Udp::parse(&b, offset, src, dst), Some(want));
+        prop_assert_eq!(Udp::parse(&b, offset, &PseudoHeader::V4 { src, dst }), Some(want));
     }
 
     #[test]

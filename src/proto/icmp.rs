@@ -64,7 +64,11 @@ pub mod types {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Quoted {
     /// The quoted IPv4 header.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv4: Option<Ipv4>,
+    /// The quoted IPv6 header (an ICMPv6 error's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<super::ipv6::Ipv6>,
     /// The quoted TCP header (often only its first 8 bytes are quoted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<Tcp>,

@@ -390,6 +390,10 @@ pub struct Icmpv6 {
     /// Why the body was not all read, if it was not.
     #[serde(skip)]
     pub stopped: Option<String>,
+    /// For an error: the headers it quotes of the packet that caused it (filled in by
+    /// the dissector, which decodes them with the other protocols).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted: Option<Box<super::icmp::Quoted>>,
 }
 
 impl Icmpv6 {
@@ -436,6 +440,7 @@ impl Icmpv6 {
             word,
             decoded_len: MIN_LEN,
             stopped: None,
+            quoted: None,
         };
         let fixed = match icmp_type {
             types::ECHO_REQUEST | types::ECHO_REPLY => {

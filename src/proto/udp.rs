@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use super::checksum::Sum;
+use super::checksum::{PseudoHeader, Sum};
 use super::{Field, be16};
 use crate::lookup::{self, Transport};
 use crate::text::Text;
@@ -50,7 +50,7 @@ impl Udp {
     /// Reads a UDP header from the start of `datagram` (the IP payload as captured):
     /// `None` under 8 bytes. The checksum is verified when the whole datagram (per its
     /// length field) was captured and the checksum is not zero.
-    pub fn parse(datagram: &[u8], offset: usize, src: Ipv4Addr, dst: Ipv4Addr) -> Option<Udp> {
+    pub fn parse(datagram: &[u8], offset: usize, ph: &PseudoHeader) -> Option<Udp> {
         if datagram.len() < HEADER_LEN {
             return None;
         }
@@ -59,7 +59,7 @@ impl Udp {
         let checksum_ok = match datagram.get(..usize::from(length)) {
             Some(whole) if checksum != 0 && usize::from(length) >= HEADER_LEN => Some(
                 Sum::default()
-                    .add_pseudo_header(src, dst, super::ipv4::IpProto::UDP.0, length)
+                    .add_pseudo(ph, super::ipv4::IpProto::UDP.0, u32::from(length))
                     .add_bytes(whole)
                     .verifies(),
             ),
@@ -226,6 +226,7 @@ mod tests {
 
     const SRC: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
     const DST: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 255);
+    const PH: PseudoHeader = PseudoHeader::V4 { src: SRC, dst: DST };
 
     const FIXTURE: [u8; 10] = [
         0xc3, 0x50, // source port 50000
@@ -247,7 +248,7 @@ mod tests {
 
     #[test]
     fn parses_and_verifies() {
-        let u = Udp::parse(&fixture(), 34, SRC, DST).expect("10 bytes parse");
+        let u = Udp::parse(&fixture(), 34, &PH).expect("10 bytes parse");
         assert_eq!((u.src_port, u.dst_port, u.length), (50000, 10000, 10));
         assert_eq!(u.checksum_ok, Some(true));
         assert_eq!(u.payload_len(), 2);
@@ -256,7 +257,7 @@ mod tests {
 
     #[test]
     fn zero_checksum_is_not_verified() {
-        let u = Udp::parse(&FIXTURE, 0, SRC, DST).expect("parses");
+        let u = Udp::parse(&FIXTURE, 0, &PH).expect("parses");
         assert_eq!(u.checksum_ok, None);
         assert!(u.fields()[3].meaning.contains("did not compute"));
     }
@@ -264,7 +265,7 @@ mod tests {
     #[test]
     fn emit_gives_back_the_fixture() {
         let b = fixture();
-        let u = Udp::parse(&b, 0, SRC, DST).expect("parses");
+        let u = Udp::parse(&b, 0, &PH).expect("parses");
         let mut out = Vec::new();
         u.emit(&mut out);
         out.extend_from_slice(&b[HEADER_LEN..]);
@@ -280,7 +281,17 @@ mod tests {
         let mut out = Vec::new();
         u.emit(&mut out);
         out.extend_from_slice(payload);
-        assert_eq!(Udp::parse(&out, 34, SRC, Ipv4Addr::BROADCAST), Some(u));
+        assert_eq!(
+            Udp::parse(
+                &out,
+                34,
+                &PseudoHeader::V4 {
+                    src: SRC,
+                    dst: Ipv4Addr::BROADCAST
+                }
+            ),
+            Some(u)
+        );
         // The same bytes with the hand-made fixture's checksum computation agree.
         let mut hi = Udp::new(50000, 10000, 2).expect("fits");
         hi.fill_checksum(SRC, DST, b"hi");
@@ -305,7 +316,7 @@ mod tests {
         z.emit(&mut out);
         out.extend_from_slice(&payload);
         assert_eq!(
-            Udp::parse(&out, 0, SRC, DST).and_then(|u| u.checksum_ok),
+            Udp::parse(&out, 0, &PH).and_then(|u| u.checksum_ok),
             Some(true)
         );
     }
@@ -320,7 +331,7 @@ mod tests {
     fn every_prefix_parses_or_is_rejected_without_panic() {
         let b = fixture();
         for n in 0..b.len() {
-            let u = Udp::parse(&b[..n], 0, SRC, DST);
+            let u = Udp::parse(&b[..n], 0, &PH);
             assert_eq!(u.is_some(), n >= HEADER_LEN, "prefix {n}");
             assert_eq!(u.and_then(|u| u.checksum_ok), None);
         }
