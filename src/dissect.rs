@@ -1059,6 +1059,7 @@ fn dissect_quoted(frame: &[u8], quoted: &[u8], what: &str, notes: &mut Vec<Strin
     q.tcp = tcp;
     q.udp = udp;
     q.icmp = icmp.map(Box::new);
+    q.icmpv6 = icmpv6.map(Box::new);
     q
 }
 

@@ -78,6 +78,9 @@ pub struct Quoted {
     /// The quoted ICMP header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp: Option<Box<Icmp>>,
+    /// The quoted ICMPv6 header (an echo request that met an error, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmpv6: Option<Box<super::icmpv6::Icmpv6>>,
 }
 
 /// An ICMP message.

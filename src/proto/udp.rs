@@ -2,7 +2,7 @@
 //! eight bytes in all. No handshake, no acknowledgement, and broadcast is allowed.
 
 use super::{ToFieldText, ftext};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
 
@@ -41,8 +41,9 @@ pub struct Udp {
     pub length: u16,
     /// Checksum as sent (0 means the sender did not compute one).
     pub checksum: u16,
-    /// Whether the checksum verifies; `None` when it is zero (not used) or the datagram
-    /// was not all captured.
+    /// Whether the checksum verifies; `None` when it is zero over IPv4 (not used) or the
+    /// datagram was not all captured. A zero checksum over IPv6 is `Some(false)`: IPv6
+    /// makes it mandatory (RFC 8200, section 8.1).
     pub checksum_ok: Option<bool>,
 }
 
@@ -57,6 +58,7 @@ impl Udp {
         let length = be16(datagram, field::LENGTH.start);
         let checksum = be16(datagram, field::CHECKSUM.start);
         let checksum_ok = match datagram.get(..usize::from(length)) {
+            _ if checksum == 0 && matches!(ph, PseudoHeader::V6 { .. }) => Some(false),
             Some(whole) if checksum != 0 && usize::from(length) >= HEADER_LEN => Some(
                 Sum::default()
                     .add_pseudo(ph, super::ipv4::IpProto::UDP.0, u32::from(length))
@@ -120,7 +122,7 @@ impl Udp {
     }
 
     /// One phrase about the datagram: its size and the service its ports name.
-    pub fn explain(&self, dst: Ipv4Addr) -> String {
+    pub fn explain(&self, dst: IpAddr) -> String {
         let mut out = Vec::with_capacity(96);
         self.write_explain(dst, &mut out);
         // Only `&str`s and digits were appended, so this is always valid UTF-8.
@@ -128,17 +130,23 @@ impl Udp {
     }
 
     /// Appends the phrase of [`Udp::explain`] to `out`, without allocating.
-    pub fn write_explain(&self, dst: Ipv4Addr, out: &mut Vec<u8>) {
+    pub fn write_explain(&self, dst: IpAddr, out: &mut Vec<u8>) {
         let service = lookup::service(self.dst_port, Transport::Udp)
             .or_else(|| lookup::service(self.src_port, Transport::Udp));
-        let cast = if dst.is_broadcast() {
-            "; limited broadcast: every host on this link receives it"
-        } else if dst.is_multicast() {
-            "; multicast"
-        } else if dst.octets()[3] == 255 {
-            "; subnet broadcast: every host on the subnet receives it"
-        } else {
-            ""
+        let cast = match dst {
+            IpAddr::V4(dst) if dst.is_broadcast() => {
+                "; limited broadcast: every host on this link receives it"
+            }
+            IpAddr::V4(dst) if dst.is_multicast() => "; multicast",
+            IpAddr::V4(dst) if dst.octets()[3] == 255 => {
+                "; subnet broadcast: every host on the subnet receives it"
+            }
+            // IPv6 has no broadcast: ff02::1 (all nodes) plays its part.
+            IpAddr::V6(dst) if dst.segments() == [0xff02, 0, 0, 0, 0, 0, 0, 1] => {
+                "; multicast to all nodes on the link (IPv6 has no broadcast: this is its stand-in)"
+            }
+            IpAddr::V6(dst) if dst.is_multicast() => "; multicast",
+            _ => "",
         };
         out.u(self.payload_len() as u64).s(" bytes of data");
         if let Some(s) = service {
@@ -173,6 +181,9 @@ impl Udp {
                 "Checksum",
                 ftext!("0x{:04x}", self.checksum),
                 match (self.checksum, self.checksum_ok) {
+                    (0, Some(false)) => {
+                        "zero, which IPv6 forbids: a receiver discards the datagram (RFC 8200, section 8.1)"
+                    }
                     (0, _) => "zero: the sender did not compute one (allowed for UDP over IPv4)",
                     (_, Some(true)) => {
                         "correct: covers a pseudo-header (IPs, protocol, length), the header and the data"

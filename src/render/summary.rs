@@ -15,6 +15,7 @@ use super::{Context, color};
 use crate::dissect::Dissection;
 use crate::proto::Hue;
 use crate::text::Text;
+use std::net::IpAddr;
 
 /// Writes the summary line of `d`.
 pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Result<()> {
@@ -86,39 +87,58 @@ impl Paint {
     }
 }
 
+/// The network layer's addresses and colour, for either IP version.
+fn ip_addrs(d: &Dissection) -> Option<(IpAddr, IpAddr, Hue)> {
+    use crate::proto::Layer;
+    match (&d.ipv4, &d.ipv6) {
+        (Some(ip), _) => Some((ip.src.into(), ip.dst.into(), ip.hue())),
+        (None, Some(ip)) => Some((ip.src.into(), ip.dst.into(), ip.hue())),
+        _ => None,
+    }
+}
+
+/// Appends an address: an IPv6 one in brackets when a port follows (`[fd77::1]:40000`,
+/// RFC 5952 section 6).
+fn write_addr(out: &mut Vec<u8>, a: IpAddr, with_port: bool) {
+    match a {
+        IpAddr::V4(a) => {
+            out.ipv4(a);
+        }
+        IpAddr::V6(a) if with_port => {
+            let _ = write!(out, "[{a}]");
+        }
+        IpAddr::V6(a) => {
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
 fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
-    if let Some(ip) = &d.ipv4 {
+    if let Some((src, dst, hue)) = ip_addrs(d) {
         let ports = match (&d.tcp, &d.udp) {
             (Some(t), _) => Some((t.src_port, t.dst_port, Hue::Cyan)),
             (_, Some(u)) => Some((u.src_port, u.dst_port, Hue::BoldMagenta)),
             _ => None,
         };
-        let ipc = paint.layer(Hue::Green);
-        match ports {
-            Some((s, p, mark)) => {
-                let pc = paint.layer(mark);
-                paint.on(out, ipc);
-                out.ipv4(ip.src);
-                paint.off(out, ipc);
-                paint.on(out, pc);
-                out.s(":").u(s.into());
-                paint.off(out, pc);
+        let ipc = paint.layer(hue);
+        for (i, (a, port)) in [
+            (src, ports.map(|p| (p.0, p.2))),
+            (dst, ports.map(|p| (p.1, p.2))),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i == 1 {
                 out.s(" → ");
-                paint.on(out, ipc);
-                out.ipv4(ip.dst);
-                paint.off(out, ipc);
+            }
+            paint.on(out, ipc);
+            write_addr(out, a, port.is_some());
+            paint.off(out, ipc);
+            if let Some((p, h)) = port {
+                let pc = paint.layer(h);
                 paint.on(out, pc);
                 out.s(":").u(p.into());
                 paint.off(out, pc);
-            }
-            None => {
-                paint.on(out, ipc);
-                out.ipv4(ip.src);
-                paint.off(out, ipc);
-                out.s(" → ");
-                paint.on(out, ipc);
-                out.ipv4(ip.dst);
-                paint.off(out, ipc);
             }
         }
     } else if let Some(e) = &d.eth {
@@ -187,39 +207,17 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
                     .s(t.explain());
             }
         }
-    } else if let (Some(u), Some(ip)) = (&d.udp, &d.ipv4) {
-        u.write_explain(ip.dst, out);
+    } else if let (Some(u), Some((_, dst, _))) = (&d.udp, ip_addrs(d)) {
+        u.write_explain(dst, out);
     } else if let Some(i) = &d.icmp {
         i.write_explain(out);
-        if let Some(q) = i
-            .quoted
-            .as_deref()
-            .and_then(|q| q.ipv4.as_ref().map(|ip| (q, ip)))
-        {
-            let (q, ip) = q;
-            let ports = match (&q.tcp, &q.udp) {
-                (Some(t), _) => Some(("TCP", t.src_port, t.dst_port)),
-                (_, Some(u)) => Some(("UDP", u.src_port, u.dst_port)),
-                _ => None,
-            };
-            match ports {
-                Some((proto, s, p)) => {
-                    out.s(" (about ")
-                        .s(proto)
-                        .s(" ")
-                        .ipv4(ip.src)
-                        .s(":")
-                        .u(s.into())
-                        .s(" → ")
-                        .ipv4(ip.dst)
-                        .s(":")
-                        .u(p.into())
-                        .s(")");
-                }
-                None => {
-                    out.s(" (about ").ipv4(ip.src).s(" → ").ipv4(ip.dst).s(")");
-                }
-            }
+        if let Some(q) = i.quoted.as_deref() {
+            write_about(out, q);
+        }
+    } else if let (Some(i), Some(ip)) = (&d.icmpv6, &d.ipv6) {
+        out.s(&i.explain(ip.src, ip.dst));
+        if let Some(q) = i.quoted.as_deref() {
+            write_about(out, q);
         }
     } else if let Some(a) = &d.arp {
         let who = d
@@ -262,5 +260,40 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
         }
     } else if let Some(ip) = &d.ipv4 {
         out.s("IPv4 id=").hex4(ip.id).s(" ttl=").u(ip.ttl.into());
+    } else if let Some(ip) = &d.ipv6 {
+        let _ = write!(
+            out,
+            "IPv6 flow=0x{:05x} hlim={}",
+            ip.flow_label, ip.hop_limit
+        );
     }
+}
+
+/// Appends which conversation an ICMP or ICMPv6 error is about: " (about UDP a:p → b:q)".
+fn write_about(out: &mut Vec<u8>, q: &crate::proto::icmp::Quoted) {
+    let addrs: Option<(IpAddr, IpAddr)> = match (&q.ipv4, &q.ipv6) {
+        (Some(ip), _) => Some((ip.src.into(), ip.dst.into())),
+        (None, Some(ip)) => Some((ip.src.into(), ip.dst.into())),
+        _ => None,
+    };
+    let Some((src, dst)) = addrs else { return };
+    let ports = match (&q.tcp, &q.udp) {
+        (Some(t), _) => Some(("TCP", t.src_port, t.dst_port)),
+        (_, Some(u)) => Some(("UDP", u.src_port, u.dst_port)),
+        _ => None,
+    };
+    out.s(" (about ");
+    if let Some((proto, _, _)) = ports {
+        out.s(proto).s(" ");
+    }
+    write_addr(out, src, ports.is_some());
+    if let Some((_, s, _)) = ports {
+        out.s(":").u(s.into());
+    }
+    out.s(" → ");
+    write_addr(out, dst, ports.is_some());
+    if let Some((_, _, p)) = ports {
+        out.s(":").u(p.into());
+    }
+    out.s(")");
 }
