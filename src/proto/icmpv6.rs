@@ -641,9 +641,7 @@ impl Icmpv6 {
     /// addresses.
     pub fn explain(&self, src: Ipv6Addr, dst: Ipv6Addr) -> String {
         let ndp = self.ndp.as_ref();
-        let target = ndp
-            .and_then(|n| n.target)
-            .map_or_else(|| "?".to_string(), |t| t.to_string());
+        let target = shown(ndp.and_then(|n| n.target));
         let id_seq = format!(
             "id={} seq={}",
             self.id.unwrap_or_default(),
@@ -666,7 +664,7 @@ impl Icmpv6 {
                 let mut why = vec![if n.solicited == Some(true) {
                     "answers a solicitation"
                 } else {
-                    "unsolicited: announces a change"
+                    "unsolicited, announces a change"
                 }];
                 if n.router == Some(true) {
                     why.push("the sender is a router");
@@ -712,10 +710,10 @@ impl Icmpv6 {
                 s
             }
             types::REDIRECT => {
-                let dest = ndp
-                    .and_then(|n| n.destination)
-                    .map_or_else(|| "?".to_string(), |d| d.to_string());
-                if target == dest {
+                let dest = ndp.and_then(|n| n.destination);
+                let same = dest.is_some() && dest == ndp.and_then(|n| n.target);
+                let dest = shown(dest);
+                if same {
                     format!("Redirect: {dest} is on your link, send to it directly")
                 } else {
                     format!("Redirect: to reach {dest}, use {target} as the next hop")
@@ -729,11 +727,7 @@ impl Icmpv6 {
                     .to_string(),
             },
             types::MLD_REPORT | types::MLD_DONE => {
-                let g = self
-                    .mld
-                    .as_ref()
-                    .and_then(|m| m.multicast_address)
-                    .map_or_else(|| "?".to_string(), |g| g.to_string());
+                let g = shown(self.mld.as_ref().and_then(|m| m.multicast_address));
                 if self.icmp_type == types::MLD_REPORT {
                     format!("MLD report: joins {g} (listens to it)")
                 } else {
@@ -743,7 +737,10 @@ impl Icmpv6 {
             types::MLD2_REPORT => {
                 let records = self.mld.as_ref().map_or(&[][..], |m| &m.records);
                 if records.is_empty() {
-                    return "MLDv2 report: no records".to_string();
+                    return match self.mld.as_ref().and_then(|m| m.num_records) {
+                        Some(0) => "MLDv2 report: no records".to_string(),
+                        _ => "MLDv2 report (its records were not captured)".to_string(),
+                    };
                 }
                 // Group the records by what they do: "joins a, b; leaves c".
                 let mut parts: Vec<(&str, Vec<String>)> = Vec::new();
@@ -776,6 +773,11 @@ impl Icmpv6 {
             },
         }
     }
+}
+
+/// An address for a sentence, or words saying it was not captured.
+fn shown(a: Option<Ipv6Addr>) -> String {
+    a.map_or_else(|| "(address not captured)".to_string(), |a| a.to_string())
 }
 
 /// Reads one NDP option (`b` holds all of it, at `offset` in the frame).
@@ -1651,6 +1653,34 @@ mod tests {
         0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, // destination
     ];
 
+    /// A redirect built with scapy (fe80::1 → fe80::2; tshark agrees on every field).
+    const REDIRECT: [u8; 48] = [
+        0x89, // type 137: redirect
+        0x00, // code 0
+        0x48, 0xc7, // checksum
+        0x00, 0x00, 0x00, 0x00, // reserved
+        0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, // target fe80::9
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, // destination
+        0x02, // option: target link-layer address
+        0x01, // length 1 × 8 bytes
+        0x02, 0x77, 0x00, 0x00, 0x00, 0x09, // 02:77:00:00:00:09
+    ];
+
+    /// An MLDv2 query built with scapy (fe80::1 → ff02::1, after a hop-by-hop header).
+    const MLD2_QUERY: [u8; 60] = [
+        0x82, // type 130: multicast listener query
+        0x00, // code 0
+        0x53, 0x7b, // checksum
+        0x27, 0x10, // maximum response code 10000 (ms, under 32768)
+        0x00, 0x00, // reserved
+        0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb, // group ff02::fb
+        0x0a, // S set, QRV 2
+        0x7d, // QQIC 125
+        0x00, 0x02, // 2 sources
+        0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, // fd77::5
+        0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x06, // fd77::6
+    ];
+
     fn with_checksum<const N: usize>(mut b: [u8; N], ph: &PseudoHeader) -> [u8; N] {
         let c = Sum::default()
             .add_pseudo(ph, NEXT_HEADER, N as u32)
@@ -1676,6 +1706,17 @@ mod tests {
         assert_eq!(
             m.explain(a("fd77::1"), a("ff02::1:ff00:2")),
             "Who has fd77::2? Tell fd77::1 (neighbour solicitation: IPv6's ARP, sent to the solicited-node multicast group)"
+        );
+        let cut = Icmpv6::parse(&NS[..10], 54, 32, &ph).expect("parses");
+        assert!(
+            cut.explain(a("fd77::1"), a("ff02::1:ff00:2"))
+                .starts_with("Who has (address not captured)? Tell fd77::1")
+        );
+        assert_eq!(
+            cut.stopped.as_deref(),
+            Some(
+                "The ICMPv6 Neighbour solicitation at byte 54 has a 24-byte fixed part but only 10 bytes were captured."
+            )
         );
         assert_eq!(
             m.span(),
@@ -1885,6 +1926,55 @@ mod tests {
     }
 
     #[test]
+    fn redirect() {
+        let ph = ph("fe80::1", "fe80::2");
+        let m = Icmpv6::parse(&REDIRECT, 54, 48, &ph).expect("parses");
+        assert_eq!(m.checksum_ok, Some(true));
+        let n = m.ndp.as_ref().expect("ndp");
+        assert_eq!(
+            (n.target, n.destination),
+            (Some(a("fe80::9")), Some(a("2001:db8::5")))
+        );
+        assert_eq!(
+            m.explain(a("fe80::1"), a("fe80::2")),
+            "Redirect: to reach 2001:db8::5, use fe80::9 as the next hop"
+        );
+        let cut = Icmpv6::parse(&REDIRECT[..20], 54, 48, &ph).expect("parses");
+        assert_eq!(
+            cut.explain(a("fe80::1"), a("fe80::2")),
+            "Redirect: to reach (address not captured), use (address not captured) as the next hop"
+        );
+        assert!(cut.stopped.is_some());
+    }
+
+    #[test]
+    fn mldv2_query() {
+        let ph = ph("fe80::1", "ff02::1");
+        let m = Icmpv6::parse(&MLD2_QUERY, 62, 60, &ph).expect("parses");
+        assert_eq!(m.checksum_ok, Some(true));
+        let mld = m.mld.as_ref().expect("mld");
+        assert_eq!(mld.max_response_delay, Some(10000));
+        assert_eq!(mld.num_sources, Some(2));
+        assert_eq!(mld.sources, vec![a("fd77::5"), a("fd77::6")]);
+        assert_eq!(
+            m.explain(a("fe80::1"), a("ff02::1")),
+            "MLD query: does anyone still listen to ff02::fb?"
+        );
+        let f = m.fields();
+        let qrv = f
+            .iter()
+            .find(|f| f.name == "Querier's robustness variable (QRV)")
+            .expect("qrv");
+        assert_eq!(
+            (qrv.value.as_str(), qrv.bits.as_deref()),
+            ("2", Some(".... .010"))
+        );
+        assert_eq!(m.span().len, 60);
+        // RFC 3810 §5.1.3: codes from 32768 on are floating point.
+        assert_eq!(mld2_max_response_delay(0x8abc), 54752);
+    }
+
+    #[test]
     fn short_message_is_an_error_that_says_how_short() {
         let ph = ph("::", "::");
         let e = Icmpv6::parse(&NS[..3], 54, 32, &ph).expect_err("too short");
@@ -1908,7 +1998,18 @@ mod tests {
         let ph = ph("fe80::1", "ff02::1");
         let ra = with_checksum(RA, &ph);
         let tb = with_checksum(TOO_BIG, &ph);
-        let fixtures: [&[u8]; 8] = [&NS, &NA, &DAD, &RS, &ECHO, &MLD2, &ra, &tb];
+        let fixtures: [&[u8]; 10] = [
+            &NS,
+            &NA,
+            &DAD,
+            &RS,
+            &ECHO,
+            &MLD2,
+            &ra,
+            &tb,
+            &REDIRECT,
+            &MLD2_QUERY,
+        ];
         for fixture in fixtures {
             for n in 0..fixture.len() {
                 match Icmpv6::parse(&fixture[..n], 0, fixture.len(), &ph) {

@@ -814,8 +814,8 @@ impl Layer for Ipv6 {
     fn fields(&self) -> Vec<Field> {
         let o = self.offset;
         let w = self.first_word();
-        // The bit fields of the first word, drawn over the bytes that hold them.
-        let w16 = w >> 16;
+        // The bit fields of the first word, drawn over the bytes tshark gives them (the
+        // traffic class over all four, as its bits straddle bytes 0 and 1).
         let w24 = w & 0x00ff_ffff;
         vec![
             Field::bits(
@@ -833,27 +833,27 @@ impl Layer for Ipv6 {
             ),
             Field::bits(
                 o,
-                2,
-                field::TC_MASK >> 16,
-                w16,
+                4,
+                field::TC_MASK,
+                w,
                 "Traffic class",
                 ftext!("0x{:02x}", self.traffic_class),
                 "IPv6's type of service: DSCP (6 bits) and ECN (2 bits), as in IPv4",
             ),
             Field::bits(
                 o,
-                2,
-                field::DSCP_MASK >> 16,
-                w16,
+                4,
+                field::DSCP_MASK,
+                w,
                 "DSCP",
                 self.dscp.ftext(),
                 dscp_name(self.dscp),
             ),
             Field::bits(
                 o,
-                2,
-                field::ECN_MASK >> 16,
-                w16,
+                4,
+                field::ECN_MASK,
+                w,
                 "ECN",
                 self.ecn.ftext(),
                 ecn_meaning(self.ecn),
@@ -1281,7 +1281,10 @@ mod tests {
         let fields = ip.fields();
         let dscp = fields.iter().find(|f| f.name == "DSCP").expect("DSCP");
         assert!(dscp.meaning.starts_with("EF"));
-        assert_eq!(dscp.bits.as_deref(), Some(".... 1011 10.. ...."));
+        assert_eq!(
+            dscp.bits.as_deref(),
+            Some(".... 1011 10.. .... .... .... .... ....")
+        );
         let flow = fields
             .iter()
             .find(|f| f.name == "Flow label")
