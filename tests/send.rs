@@ -585,6 +585,112 @@ fn a_gratuitous_arp_is_classified_gratuitous_by_tshark() {
     );
 }
 
+/// The issue-16 bug: `send arp --gratuitous --sender-ip` with an address that is not the
+/// interface's announced it with our MAC (ARP spoofing). It is refused (exit code 2, one
+/// sentence, nothing on the wire, as the peer's capture shows), a dry run shows it and
+/// says it would be refused, and `--spoof` sends it.
+#[test]
+fn a_gratuitous_arp_for_an_address_not_ours_is_refused_unless_spoof() {
+    if !may("the ARP spoofing test", namespaces_and(&["tcpdump"])) {
+        return;
+    }
+    let p = pair();
+    let file = temp("spoof");
+    // The first ARP frame the peer sees ends the capture: it must be the --spoof one.
+    let dump = tcpdump(&p, &p.b.ns, "vb", &file, "1", "arp");
+    let refused = |ip: &str| {
+        format!(
+            "wirelens: {ip} is not an address of va, so telling the link that {ip} is at \
+             02:77:00:00:00:01 is ARP spoofing, and every host that hears it would send its \
+             traffic for {ip} to 02:77:00:00:00:01 instead of to the host that owns {ip}; add \
+             --spoof only if that is what you mean to show, on a network of your own.\n"
+        )
+    };
+    // On the link (a gateway's address, say) and off it (the issue's example).
+    for ip in ["10.77.0.253", "192.0.2.1"] {
+        let o = send_in(
+            &p,
+            &p.a.ns,
+            &["arp", "-i", "va", "--gratuitous", "--sender-ip", ip],
+        );
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}{err}");
+        assert_eq!(err, refused(ip));
+        assert!(out.is_empty(), "nothing is shown before a refusal: {out}");
+    }
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "arp",
+            "-i",
+            "va",
+            "--gratuitous",
+            "--sender-ip",
+            "10.77.0.253",
+            "--dry-run",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a dry run always works: {out}{err}"
+    );
+    let why = refused("10.77.0.253");
+    let why = why.trim_start_matches("wirelens: ").trim_end();
+    assert!(
+        out.starts_with("Would send on va: Gratuitous ARP: 10.77.0.253 announces"),
+        "{out}"
+    );
+    assert!(out.contains("ARP — bytes 14–41"), "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "Dry run: nothing was sent on va.\nWithout --dry-run, wirelens refuses to send \
+             this (exit code 2): {why}\n"
+        )),
+        "{out}"
+    );
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "arp",
+            "-i",
+            "va",
+            "--gratuitous",
+            "--sender-ip",
+            "10.77.0.254",
+            "--spoof",
+            "--width",
+            "400",
+        ],
+    );
+    wait_or_kill(dump);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains(
+            "Allowed by --spoof: every host that hears it will believe that 10.77.0.254 is at \
+             02:77:00:00:00:01"
+        ),
+        "the table's notes say what every receiver will believe: {out}"
+    );
+    assert!(
+        out.contains("Sent: 10.77.0.254 is at 02:77:00:00:00:01, to everyone on va."),
+        "{out}"
+    );
+    let f = frames(&file);
+    let _ = std::fs::remove_file(&file);
+    // Ethernet (14 bytes), then ARP: sender IP at bytes 14–17 of the ARP packet.
+    let spa: Vec<Option<&[u8]>> = f.iter().map(|f| f.get(28..32)).collect();
+    assert_eq!(
+        spa,
+        vec![Some(&[10, 77, 0, 254][..])],
+        "the peer saw only the --spoof announcement, nothing of the refused runs"
+    );
+}
+
 /// What a receiver got: the datagram and who sent it, or None after PATIENCE.
 type Received = JoinHandle<Option<(Vec<u8>, std::net::SocketAddr)>>;
 
