@@ -188,23 +188,118 @@ fn frames(file: &Path) -> Vec<Vec<u8>> {
     v
 }
 
-/// The binary run as `nobody` when we are root (so without any capability), else as we are.
-fn unprivileged(args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("send").args(args);
-    if wirelens::privilege::is_root() {
-        // std drops the supplementary groups too when root changes the uid.
-        cmd.uid(NOBODY).gid(NOBODY);
+/// The binary, runnable without any capability: as we are when we are not root; as
+/// `nobody` when we are, from a copy in a directory of its own under /tmp. `nobody` may
+/// not be able to reach the binary where cargo built it: a checkout in root's home
+/// (mode 700) gave `Permission denied (os error 13)`. The directory is removed on drop.
+struct Unprivileged {
+    exe: PathBuf,
+    /// The directory holding the copy, when there is one.
+    dir: Option<PathBuf>,
+}
+
+impl Unprivileged {
+    /// The binary to run for `what`, or None (with a printed reason) when it cannot be
+    /// run without privilege here; under CI=true that is a failure instead.
+    fn new(what: &str) -> Option<Unprivileged> {
+        if !wirelens::privilege::is_root() {
+            return Some(Unprivileged {
+                exe: PathBuf::from(BIN),
+                dir: None,
+            });
+        }
+        let ready = Self::copy().and_then(|u| u.check().map(|()| u));
+        match ready {
+            Ok(u) => Some(u),
+            Err(why) => {
+                may(what, Err(why));
+                None
+            }
+        }
     }
-    cmd.output().unwrap_or_else(|e| panic!("{e}"))
+
+    /// Copies the binary into a new directory under /tmp that everyone may enter.
+    fn copy() -> Result<Unprivileged, String> {
+        use std::os::unix::fs::PermissionsExt;
+        static COPIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tmp = Path::new("/tmp");
+        let base = if tmp.is_dir() {
+            tmp.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("wirelens-nobody-{}-{n}", std::process::id()));
+        let fail = |doing: &str, e: std::io::Error| format!("could not {doing}: {e}");
+        std::fs::create_dir(&dir).map_err(|e| fail(&format!("create {}", dir.display()), e))?;
+        // From here on, dropping `u` removes the directory.
+        let u = Unprivileged {
+            exe: dir.join("wirelens"),
+            dir: Some(dir.clone()),
+        };
+        let mode = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(&dir, mode.clone())
+            .map_err(|e| fail(&format!("make {} mode 755", dir.display()), e))?;
+        std::fs::copy(BIN, &u.exe).map_err(|e| fail(&format!("copy {BIN}"), e))?;
+        std::fs::set_permissions(&u.exe, mode)
+            .map_err(|e| fail(&format!("make {} mode 755", u.exe.display()), e))?;
+        Ok(u)
+    }
+
+    /// Runs the copy once as nobody, to tell "cannot run here" from a failing test.
+    fn check(&self) -> Result<(), String> {
+        let o = self.command().arg("--version").output();
+        match o {
+            Ok(o) if o.status.success() => Ok(()),
+            Ok(o) => Err(format!(
+                "{} --version run as nobody failed: {}",
+                self.exe.display(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Err(format!(
+                "{} could not be run as nobody: {e}",
+                self.exe.display()
+            )),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        if let Some(dir) = &self.dir {
+            // std drops the supplementary groups too when root changes the uid. The
+            // working directory is one nobody may enter, not the checkout.
+            cmd.uid(NOBODY).gid(NOBODY).current_dir(dir);
+        }
+        cmd
+    }
+
+    /// Runs `wirelens send ARGS`.
+    fn send(&self, args: &[&str]) -> Output {
+        self.command()
+            .arg("send")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", self.exe.display()))
+    }
+}
+
+impl Drop for Unprivileged {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 #[test]
 fn dry_run_shows_the_tables_needs_no_privilege_and_sends_nothing() {
+    let Some(bin) = Unprivileged::new("the dry-run test") else {
+        return;
+    };
     let file = temp("dry");
     let _ = std::fs::remove_file(&file);
     let path = file.to_string_lossy().into_owned();
-    let o = unprivileged(&[
+    let o = bin.send(&[
         "udp",
         "-i",
         "lo",
@@ -245,6 +340,9 @@ fn dry_run_shows_the_tables_needs_no_privilege_and_sends_nothing() {
 
 #[test]
 fn refusals_are_one_sentence_and_exit_code_2() {
+    let Some(bin) = Unprivileged::new("the refusal test") else {
+        return;
+    };
     // All dry runs: even a wrong check could not send anything.
     let cases: [(&[&str], &str); 6] = [
         (
@@ -332,7 +430,7 @@ fn refusals_are_one_sentence_and_exit_code_2() {
         ),
     ];
     for (args, want) in cases {
-        let o = unprivileged(args);
+        let o = bin.send(args);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
         assert!(err.starts_with(want), "{args:?}:\n{err}");
@@ -342,7 +440,10 @@ fn refusals_are_one_sentence_and_exit_code_2() {
 
 #[test]
 fn an_arp_reply_without_target_mac_is_a_usage_error() {
-    let o = unprivileged(&[
+    let Some(bin) = Unprivileged::new("the usage error test") else {
+        return;
+    };
+    let o = bin.send(&[
         "arp",
         "-i",
         "lo",
@@ -363,7 +464,10 @@ fn an_arp_reply_without_target_mac_is_a_usage_error() {
 fn without_cap_net_raw_the_permission_sentence_and_exit_code_3() {
     // Loopback only (allowed even if a socket could be opened), and it cannot be: the
     // binary runs as nobody, or as an unprivileged user running the tests.
-    let o = unprivileged(&["udp", "-i", "lo", "--to", "127.0.0.1", "--port", "9", "-q"]);
+    let Some(bin) = Unprivileged::new("the permission test") else {
+        return;
+    };
+    let o = bin.send(&["udp", "-i", "lo", "--to", "127.0.0.1", "--port", "9", "-q"]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}{err}");
     assert!(
