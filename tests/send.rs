@@ -6,6 +6,8 @@
 //! The namespace tests need root: they skip with a printed reason otherwise, except under
 //! `CI=true`, where they must run. The tshark checks skip the same way without tshark.
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
@@ -25,6 +27,8 @@ use wirelens::proto::arp::Arp;
 use wirelens::proto::tcp::{Tcp, TcpFlags, TcpOption};
 use wirelens::send::craft::{self, Ends};
 
+use common::may;
+
 const BIN: &str = env!("CARGO_BIN_EXE_wirelens");
 const A_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const B_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -33,23 +37,6 @@ const A_MAC: MacAddr = MacAddr([0x02, 0x77, 0, 0, 0, 0x01]);
 const NOBODY: u32 = 65534;
 /// Longest any helper waits for anything, so that a broken test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-fn in_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
-
-/// False (with a printed reason) when this test cannot run here; under CI=true that is
-/// a failure instead.
-fn may(what: &str, ready: Result<(), String>) -> bool {
-    match ready {
-        Ok(()) => true,
-        Err(why) if in_ci() => panic!("CI=true but {what} cannot run: {why}"),
-        Err(why) => {
-            eprintln!("skipping {what}: {why}");
-            false
-        }
-    }
-}
 
 fn have(tool: &str) -> Result<(), String> {
     match Command::new(tool).arg("--version").output() {
