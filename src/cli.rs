@@ -335,6 +335,11 @@ pub struct SendArpArgs {
     /// Sender MAC, in the ARP packet and the Ethernet header (default: the interface's).
     #[arg(long, value_name = "MAC")]
     pub sender_mac: Option<MacAddr>,
+    /// Allow a sender IP or MAC that is not the interface's own: ARP spoofing, which makes
+    /// the hosts that hear it send that address's traffic to the sender MAC. Refused
+    /// without it (exit code 2); --dry-run shows the packet either way.
+    #[arg(long)]
+    pub spoof: bool,
     /// The options every packet shares.
     #[command(flatten)]
     pub common: SendCommon,
@@ -427,6 +432,7 @@ impl SendCommon {
             write: self.write,
             any_target: self.any_target,
             force: self.force,
+            spoof: false,
             width: self.width.unwrap_or_else(width),
         }
     }
@@ -457,7 +463,10 @@ impl SendArgs {
                     (None, None, reply) => send::ArpMode::Gratuitous { reply },
                 };
                 send::Request {
-                    options: a.common.options(width),
+                    options: send::Options {
+                        spoof: a.spoof,
+                        ..a.common.options(width)
+                    },
                     packet: send::Packet::Arp(send::ArpSpec {
                         mode,
                         sender_ip: a.sender_ip,

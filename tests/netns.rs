@@ -19,6 +19,8 @@ fn two_namespaces_talk_over_the_veth_and_vanish_afterwards() {
     if !common::may_run() {
         return;
     }
+    let host_before =
+        std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6").unwrap_or_default();
     let names;
     {
         let pair = NetnsPair::create("wlt", "va", "vb", None).unwrap_or_else(|e| panic!("{e}"));
@@ -28,6 +30,21 @@ fn two_namespaces_talk_over_the_veth_and_vanish_afterwards() {
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
         assert!(ping.is_ok(), "{ping:?}");
         assert!(namespaces().contains(&names.0));
+        // IPv6 is off inside both namespaces (written to /proc/sys from a thread in each,
+        // no `sysctl` run), and the host's own setting is what it was.
+        let setting = "/proc/sys/net/ipv6/conf/all/disable_ipv6";
+        if std::path::Path::new(setting).exists() {
+            for ns in [&pair.a.ns, &pair.b.ns] {
+                let inside =
+                    wirelens::lab::netns::in_netns(ns, move || std::fs::read_to_string(setting))
+                        .join()
+                        .unwrap_or_else(|_| panic!("thread panicked"))
+                        .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(inside.trim(), "1", "in {ns}");
+            }
+            let host = std::fs::read_to_string(setting).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(host, host_before, "the host's setting must not change");
+        }
     }
     let left = namespaces();
     assert!(

@@ -6,6 +6,8 @@
 //! The namespace tests need root: they skip with a printed reason otherwise, except under
 //! `CI=true`, where they must run. The tshark checks skip the same way without tshark.
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
@@ -25,6 +27,8 @@ use wirelens::proto::arp::Arp;
 use wirelens::proto::tcp::{Tcp, TcpFlags, TcpOption};
 use wirelens::send::craft::{self, Ends};
 
+use common::may;
+
 const BIN: &str = env!("CARGO_BIN_EXE_wirelens");
 const A_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 const B_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -33,23 +37,6 @@ const A_MAC: MacAddr = MacAddr([0x02, 0x77, 0, 0, 0, 0x01]);
 const NOBODY: u32 = 65534;
 /// Longest any helper waits for anything, so that a broken test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-fn in_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
-
-/// False (with a printed reason) when this test cannot run here; under CI=true that is
-/// a failure instead.
-fn may(what: &str, ready: Result<(), String>) -> bool {
-    match ready {
-        Ok(()) => true,
-        Err(why) if in_ci() => panic!("CI=true but {what} cannot run: {why}"),
-        Err(why) => {
-            eprintln!("skipping {what}: {why}");
-            false
-        }
-    }
-}
 
 fn have(tool: &str) -> Result<(), String> {
     match Command::new(tool).arg("--version").output() {
@@ -188,23 +175,118 @@ fn frames(file: &Path) -> Vec<Vec<u8>> {
     v
 }
 
-/// The binary run as `nobody` when we are root (so without any capability), else as we are.
-fn unprivileged(args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("send").args(args);
-    if wirelens::privilege::is_root() {
-        // std drops the supplementary groups too when root changes the uid.
-        cmd.uid(NOBODY).gid(NOBODY);
+/// The binary, runnable without any capability: as we are when we are not root; as
+/// `nobody` when we are, from a copy in a directory of its own under /tmp. `nobody` may
+/// not be able to reach the binary where cargo built it: a checkout in root's home
+/// (mode 700) gave `Permission denied (os error 13)`. The directory is removed on drop.
+struct Unprivileged {
+    exe: PathBuf,
+    /// The directory holding the copy, when there is one.
+    dir: Option<PathBuf>,
+}
+
+impl Unprivileged {
+    /// The binary to run for `what`, or None (with a printed reason) when it cannot be
+    /// run without privilege here; under CI=true that is a failure instead.
+    fn new(what: &str) -> Option<Unprivileged> {
+        if !wirelens::privilege::is_root() {
+            return Some(Unprivileged {
+                exe: PathBuf::from(BIN),
+                dir: None,
+            });
+        }
+        let ready = Self::copy().and_then(|u| u.check().map(|()| u));
+        match ready {
+            Ok(u) => Some(u),
+            Err(why) => {
+                may(what, Err(why));
+                None
+            }
+        }
     }
-    cmd.output().unwrap_or_else(|e| panic!("{e}"))
+
+    /// Copies the binary into a new directory under /tmp that everyone may enter.
+    fn copy() -> Result<Unprivileged, String> {
+        use std::os::unix::fs::PermissionsExt;
+        static COPIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tmp = Path::new("/tmp");
+        let base = if tmp.is_dir() {
+            tmp.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("wirelens-nobody-{}-{n}", std::process::id()));
+        let fail = |doing: &str, e: std::io::Error| format!("could not {doing}: {e}");
+        std::fs::create_dir(&dir).map_err(|e| fail(&format!("create {}", dir.display()), e))?;
+        // From here on, dropping `u` removes the directory.
+        let u = Unprivileged {
+            exe: dir.join("wirelens"),
+            dir: Some(dir.clone()),
+        };
+        let mode = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(&dir, mode.clone())
+            .map_err(|e| fail(&format!("make {} mode 755", dir.display()), e))?;
+        std::fs::copy(BIN, &u.exe).map_err(|e| fail(&format!("copy {BIN}"), e))?;
+        std::fs::set_permissions(&u.exe, mode)
+            .map_err(|e| fail(&format!("make {} mode 755", u.exe.display()), e))?;
+        Ok(u)
+    }
+
+    /// Runs the copy once as nobody, to tell "cannot run here" from a failing test.
+    fn check(&self) -> Result<(), String> {
+        let o = self.command().arg("--version").output();
+        match o {
+            Ok(o) if o.status.success() => Ok(()),
+            Ok(o) => Err(format!(
+                "{} --version run as nobody failed: {}",
+                self.exe.display(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Err(format!(
+                "{} could not be run as nobody: {e}",
+                self.exe.display()
+            )),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        if let Some(dir) = &self.dir {
+            // std drops the supplementary groups too when root changes the uid. The
+            // working directory is one nobody may enter, not the checkout.
+            cmd.uid(NOBODY).gid(NOBODY).current_dir(dir);
+        }
+        cmd
+    }
+
+    /// Runs `wirelens send ARGS`.
+    fn send(&self, args: &[&str]) -> Output {
+        self.command()
+            .arg("send")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", self.exe.display()))
+    }
+}
+
+impl Drop for Unprivileged {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 #[test]
 fn dry_run_shows_the_tables_needs_no_privilege_and_sends_nothing() {
+    let Some(bin) = Unprivileged::new("the dry-run test") else {
+        return;
+    };
     let file = temp("dry");
     let _ = std::fs::remove_file(&file);
     let path = file.to_string_lossy().into_owned();
-    let o = unprivileged(&[
+    let o = bin.send(&[
         "udp",
         "-i",
         "lo",
@@ -245,6 +327,9 @@ fn dry_run_shows_the_tables_needs_no_privilege_and_sends_nothing() {
 
 #[test]
 fn refusals_are_one_sentence_and_exit_code_2() {
+    let Some(bin) = Unprivileged::new("the refusal test") else {
+        return;
+    };
     // All dry runs: even a wrong check could not send anything.
     let cases: [(&[&str], &str); 6] = [
         (
@@ -332,7 +417,7 @@ fn refusals_are_one_sentence_and_exit_code_2() {
         ),
     ];
     for (args, want) in cases {
-        let o = unprivileged(args);
+        let o = bin.send(args);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
         assert!(err.starts_with(want), "{args:?}:\n{err}");
@@ -342,7 +427,10 @@ fn refusals_are_one_sentence_and_exit_code_2() {
 
 #[test]
 fn an_arp_reply_without_target_mac_is_a_usage_error() {
-    let o = unprivileged(&[
+    let Some(bin) = Unprivileged::new("the usage error test") else {
+        return;
+    };
+    let o = bin.send(&[
         "arp",
         "-i",
         "lo",
@@ -363,7 +451,10 @@ fn an_arp_reply_without_target_mac_is_a_usage_error() {
 fn without_cap_net_raw_the_permission_sentence_and_exit_code_3() {
     // Loopback only (allowed even if a socket could be opened), and it cannot be: the
     // binary runs as nobody, or as an unprivileged user running the tests.
-    let o = unprivileged(&["udp", "-i", "lo", "--to", "127.0.0.1", "--port", "9", "-q"]);
+    let Some(bin) = Unprivileged::new("the permission test") else {
+        return;
+    };
+    let o = bin.send(&["udp", "-i", "lo", "--to", "127.0.0.1", "--port", "9", "-q"]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}{err}");
     assert!(
@@ -582,6 +673,112 @@ fn a_gratuitous_arp_is_classified_gratuitous_by_tshark() {
             .collect::<Vec<_>>()
         ],
         "as captured on the other host"
+    );
+}
+
+/// The issue-16 bug: `send arp --gratuitous --sender-ip` with an address that is not the
+/// interface's announced it with our MAC (ARP spoofing). It is refused (exit code 2, one
+/// sentence, nothing on the wire, as the peer's capture shows), a dry run shows it and
+/// says it would be refused, and `--spoof` sends it.
+#[test]
+fn a_gratuitous_arp_for_an_address_not_ours_is_refused_unless_spoof() {
+    if !may("the ARP spoofing test", namespaces_and(&["tcpdump"])) {
+        return;
+    }
+    let p = pair();
+    let file = temp("spoof");
+    // The first ARP frame the peer sees ends the capture: it must be the --spoof one.
+    let dump = tcpdump(&p, &p.b.ns, "vb", &file, "1", "arp");
+    let refused = |ip: &str| {
+        format!(
+            "wirelens: {ip} is not an address of va, so telling the link that {ip} is at \
+             02:77:00:00:00:01 is ARP spoofing, and every host that hears it would send its \
+             traffic for {ip} to 02:77:00:00:00:01 instead of to the host that owns {ip}; add \
+             --spoof only if that is what you mean to show, on a network of your own.\n"
+        )
+    };
+    // On the link (a gateway's address, say) and off it (the issue's example).
+    for ip in ["10.77.0.253", "192.0.2.1"] {
+        let o = send_in(
+            &p,
+            &p.a.ns,
+            &["arp", "-i", "va", "--gratuitous", "--sender-ip", ip],
+        );
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}{err}");
+        assert_eq!(err, refused(ip));
+        assert!(out.is_empty(), "nothing is shown before a refusal: {out}");
+    }
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "arp",
+            "-i",
+            "va",
+            "--gratuitous",
+            "--sender-ip",
+            "10.77.0.253",
+            "--dry-run",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a dry run always works: {out}{err}"
+    );
+    let why = refused("10.77.0.253");
+    let why = why.trim_start_matches("wirelens: ").trim_end();
+    assert!(
+        out.starts_with("Would send on va: Gratuitous ARP: 10.77.0.253 announces"),
+        "{out}"
+    );
+    assert!(out.contains("ARP — bytes 14–41"), "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "Dry run: nothing was sent on va.\nWithout --dry-run, wirelens refuses to send \
+             this (exit code 2): {why}\n"
+        )),
+        "{out}"
+    );
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "arp",
+            "-i",
+            "va",
+            "--gratuitous",
+            "--sender-ip",
+            "10.77.0.254",
+            "--spoof",
+            "--width",
+            "400",
+        ],
+    );
+    wait_or_kill(dump);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains(
+            "Allowed by --spoof: every host that hears it will believe that 10.77.0.254 is at \
+             02:77:00:00:00:01"
+        ),
+        "the table's notes say what every receiver will believe: {out}"
+    );
+    assert!(
+        out.contains("Sent: 10.77.0.254 is at 02:77:00:00:00:01, to everyone on va."),
+        "{out}"
+    );
+    let f = frames(&file);
+    let _ = std::fs::remove_file(&file);
+    // Ethernet (14 bytes), then ARP: sender IP at bytes 14–17 of the ARP packet.
+    let spa: Vec<Option<&[u8]>> = f.iter().map(|f| f.get(28..32)).collect();
+    assert_eq!(
+        spa,
+        vec![Some(&[10, 77, 0, 254][..])],
+        "the peer saw only the --spoof announcement, nothing of the refused runs"
     );
 }
 

@@ -18,6 +18,18 @@ pub enum NetnsError {
         /// What it printed.
         stderr: String,
     },
+    /// A kernel setting of a namespace could not be written.
+    #[error("could not write {value} to {path} in network namespace {ns}: {source}.")]
+    Setting {
+        /// The namespace.
+        ns: String,
+        /// The file under /proc/sys.
+        path: String,
+        /// What was to be written.
+        value: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
 }
 
 /// One side of the pair.
@@ -120,11 +132,12 @@ impl NetnsPair {
             let mac = crate::proto::MacAddr(h.mac).to_string();
             let addr = format!("{}/24", h.ip);
             let ns = h.ns.as_str();
-            pair.exec_ok(ns, &["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])?;
-            pair.exec_ok(
-                ns,
-                &["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"],
-            )?;
+            for path in [
+                "/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                "/proc/sys/net/ipv6/conf/default/disable_ipv6",
+            ] {
+                set_in(ns, path, "1")?;
+            }
             ip(&["-n", ns, "link", "set", &h.iface, "address", &mac])?;
             ip(&["-n", ns, "addr", "add", &addr, "dev", &h.iface])?;
             ip(&["-n", ns, "link", "set", &h.iface, "up"])?;
@@ -168,6 +181,29 @@ impl Drop for NetnsPair {
             let _ = Command::new("ip").args(["netns", "del", &h.ns]).output();
         }
     }
+}
+
+/// Writes `value` to the kernel setting `path` (a file under /proc/sys/net) of network
+/// namespace `ns`, as `ip netns exec NS sysctl -w` would, but without running `sysctl`
+/// (procps is not on a minimal system). /proc/sys/net shows the settings of the
+/// namespace of the thread that opens it, so the file is opened on a thread that has
+/// entered `ns`; the process's own namespace, and so the host's settings, are never
+/// touched. A setting the kernel does not have (no IPv6 in this kernel: no
+/// /proc/sys/net/ipv6) is skipped: there is nothing to turn off.
+pub fn set_in(ns: &str, path: &str, value: &str) -> Result<(), NetnsError> {
+    let (file, text) = (path.to_string(), value.to_string());
+    let joined = in_netns(ns, move || match std::fs::write(&file, text) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        r => r,
+    })
+    .join();
+    let result = joined.unwrap_or_else(|_| Err(std::io::Error::other("the thread panicked")));
+    result.map_err(|source| NetnsError::Setting {
+        ns: ns.to_string(),
+        path: path.to_string(),
+        value: value.to_string(),
+        source,
+    })
 }
 
 /// Runs `f` on a new thread that has entered network namespace `ns` (created with `ip

@@ -1,9 +1,10 @@
-//! The interface the sender sends on: does it exist, is it up, what are its MAC address
-//! and IPv4 subnets — and is a target on one of those subnets. Reading all this needs no
-//! privilege, so `--dry-run` can refuse exactly what a real send would refuse.
+//! The interface the sender sends on: does it exist, is it up, what are its MAC address,
+//! addresses and IPv4 subnets — is a target on one of those subnets, and does a packet
+//! claim an address the interface does not own. Reading all this needs no privilege, so
+//! `--dry-run` can refuse exactly what a real send would refuse.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::SendError;
 use crate::proto::MacAddr;
@@ -61,6 +62,8 @@ pub struct Interface {
     pub mac: MacAddr,
     /// Its IPv4 addresses with their prefixes.
     pub subnets: Vec<Subnet>,
+    /// Every address the kernel has given it, IPv4 and IPv6: the addresses it owns.
+    pub addrs: Vec<IpAddr>,
     /// Administratively up (`ip link set IFACE up`).
     pub up: bool,
     /// Has a carrier (IFF_LOWER_UP): its cable, or the other end of its veth pair, is up,
@@ -72,7 +75,8 @@ pub struct Interface {
 }
 
 impl Interface {
-    /// Finds interface `name` in this network namespace.
+    /// Finds interface `name` in this network namespace. Its addresses are the kernel's
+    /// (pnet reads them with getifaddrs), as `ip addr show` lists them.
     pub fn lookup(name: &str) -> Result<Interface, SendError> {
         let all = pnet::datalink::interfaces();
         let Some(i) = all.iter().find(|i| i.name == name) else {
@@ -100,6 +104,7 @@ impl Interface {
             index: i.index,
             mac: i.mac.map_or(MacAddr::ZERO, |m| MacAddr(m.octets())),
             subnets,
+            addrs: i.ips.iter().map(|n| n.ip()).collect(),
             up: i.is_up(),
             carrier: i.is_lower_up(),
             loopback: i.is_loopback(),
@@ -129,6 +134,29 @@ impl Interface {
             });
         }
         Ok(())
+    }
+
+    /// True when `ip` is one of this interface's own addresses.
+    pub fn owns(&self, ip: IpAddr) -> bool {
+        self.addrs.contains(&ip)
+    }
+
+    /// Refuses a packet that tells its receivers that an address is at a MAC, when the
+    /// address is not one of this interface's or the MAC is not its own: sent, it would
+    /// redirect the receivers' traffic for that address (ARP or NDP spoofing).
+    pub fn check_claim(&self, claim: &Claim) -> Result<(), SendError> {
+        let foreign = if !self.owns(claim.ip) {
+            Foreign::Address
+        } else if claim.mac != self.mac {
+            Foreign::Mac { own: self.mac }
+        } else {
+            return Ok(());
+        };
+        Err(SendError::Spoofing {
+            iface: self.name.clone(),
+            claim: claim.clone(),
+            foreign,
+        })
     }
 
     /// The subnet of this interface that `ip` is on, if any.
@@ -173,6 +201,85 @@ impl Interface {
         let v: Vec<String> = self.subnets.iter().map(Subnet::to_string).collect();
         v.join(", ")
     }
+}
+
+/// The protocol by which hosts on a link learn which MAC an address is at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// ARP (RFC 826), for IPv4.
+    Arp,
+    /// Neighbor Discovery (RFC 4861), for IPv6: neighbour advertisements.
+    Ndp,
+}
+
+impl fmt::Display for Resolution {
+    /// "ARP" or "NDP".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resolution::Arp => "ARP",
+            Resolution::Ndp => "NDP",
+        })
+    }
+}
+
+/// What a packet tells the hosts that take it in: "`ip` is at `mac`". An ARP request,
+/// reply or gratuitous announcement claims its sender IP and MAC; an NDP neighbour
+/// advertisement its target address and link-layer address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The protocol that carries the claim.
+    pub protocol: Resolution,
+    /// The address claimed.
+    pub ip: IpAddr,
+    /// The MAC it is claimed to be at.
+    pub mac: MacAddr,
+    /// Who takes the claim into their neighbour cache, as the subject of a sentence:
+    /// "every host that hears it", "10.77.0.2".
+    pub believers: String,
+}
+
+impl Claim {
+    /// The note shown with a claim sent with `--spoof`: what its receivers will believe.
+    pub fn belief(&self) -> String {
+        format!(
+            "Allowed by --spoof: {} will believe that {} is at {} and send its traffic for {} \
+             to that MAC. This is {} spoofing: the host that really has {} stops receiving \
+             that traffic for as long as the false entry stays in the receivers' caches.",
+            self.believers, self.ip, self.mac, self.ip, self.protocol, self.ip
+        )
+    }
+}
+
+/// What in a [`Claim`] is not the interface's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Foreign {
+    /// The address is not one of the interface's.
+    Address,
+    /// The address is the interface's, the MAC is not.
+    Mac {
+        /// The interface's own MAC.
+        own: MacAddr,
+    },
+}
+
+/// The sentence of [`SendError::Spoofing`].
+pub(super) fn spoofing_sentence(iface: &str, c: &Claim, foreign: Foreign) -> String {
+    let (why, instead) = match foreign {
+        Foreign::Address => (
+            format!("{} is not an address of {iface}", c.ip),
+            format!("the host that owns {}", c.ip),
+        ),
+        Foreign::Mac { own } => (
+            format!("{} is not {iface}'s MAC ({own})", c.mac),
+            iface.to_string(),
+        ),
+    };
+    format!(
+        "{why}, so telling the link that {} is at {} is {} spoofing, and \
+         {} would send its traffic for {} to {} instead of to {instead}; add --spoof only \
+         if that is what you mean to show, on a network of your own.",
+        c.ip, c.mac, c.protocol, c.believers, c.ip, c.mac
+    )
 }
 
 /// The MAC address the kernel's neighbour (ARP) cache holds for `ip` on `iface`, if it
@@ -220,6 +327,7 @@ mod tests {
                 addr: Ipv4Addr::new(10, 77, 0, 1),
                 prefix: 24,
             }],
+            addrs: vec![IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1))],
             up: true,
             carrier: true,
             loopback: false,
@@ -263,6 +371,62 @@ mod tests {
              the link it sends on. Add --any-target if you really mean to send there."
         );
         assert!(i.check_target(Ipv4Addr::new(8, 8, 8, 8), true).is_ok());
+    }
+
+    #[test]
+    fn claims_of_addresses_or_macs_not_ours_are_refused_with_a_sentence() {
+        let i = va();
+        let claim = |ip: Ipv4Addr, mac: MacAddr| Claim {
+            protocol: Resolution::Arp,
+            ip: IpAddr::V4(ip),
+            mac,
+            believers: "every host that hears it".into(),
+        };
+        assert!(i.check_claim(&claim(i.subnets[0].addr, i.mac)).is_ok());
+        let gateway = claim(Ipv4Addr::new(10, 77, 0, 254), i.mac);
+        let e = i.check_claim(&gateway).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "10.77.0.254 is not an address of va, so telling the link \
+                 that 10.77.0.254 is at 02:77:00:00:00:01 is ARP spoofing, and every host that \
+                 hears it would send its traffic for 10.77.0.254 to 02:77:00:00:00:01 instead \
+                 of to the host that owns 10.77.0.254; add --spoof only if that is what you \
+                 mean to show, on a network of your own."
+            )
+        );
+        let other_mac = claim(i.subnets[0].addr, MacAddr([2, 0, 0, 0, 0, 9]));
+        let e = i
+            .check_claim(&other_mac)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("02:00:00:00:00:09 is not va's MAC (02:77:00:00:00:01)"),
+            "{e}"
+        );
+        assert!(e.contains("instead of to va;"), "{e}");
+        assert!(
+            gateway.belief().starts_with(
+                "Allowed by --spoof: every host that hears it will believe that 10.77.0.254 is \
+                 at 02:77:00:00:00:01"
+            ),
+            "{}",
+            gateway.belief()
+        );
+        let ndp = Claim {
+            protocol: Resolution::Ndp,
+            ip: "fe80::1"
+                .parse()
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            ..gateway
+        };
+        let e = i
+            .check_claim(&ndp)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("is NDP spoofing"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! * [`session`]: showing, sending, watching, saving and reporting.
 //!
 //! Safety: the sender refuses an interface that is missing, down or without link, a
-//! target off the interface's subnets (unless [`Options::any_target`]), more than
+//! target off the interface's subnets (unless [`Options::any_target`]), an ARP packet
+//! that claims an address or MAC the interface does not own (ARP spoofing, unless
+//! [`Options::spoof`]; a dry run shows it and says it would be refused), more than
 //! [`MAX_RATE`] packets per second, and more than [`MAX_PACKETS`] packets unless
 //! [`Options::force`]. `--dry-run` checks all of this, shows the packets and sends
 //! nothing; it needs no privilege.
@@ -58,6 +60,9 @@ pub struct Options {
     pub any_target: bool,
     /// Allow more than [`MAX_PACKETS`] packets.
     pub force: bool,
+    /// Allow an ARP packet that claims an address (or MAC) the interface does not own:
+    /// ARP spoofing, on purpose.
+    pub spoof: bool,
     /// Table width, in columns.
     pub width: u16,
 }
@@ -238,6 +243,17 @@ pub enum SendError {
         /// The interface's subnets.
         subnets: String,
     },
+    /// A packet that claims an address or MAC the interface does not own, without
+    /// [`Options::spoof`].
+    #[error("{}", iface::spoofing_sentence(iface, claim, *foreign))]
+    Spoofing {
+        /// The interface.
+        iface: String,
+        /// What the packet claims.
+        claim: iface::Claim,
+        /// What in the claim is not the interface's.
+        foreign: iface::Foreign,
+    },
     /// More than [`MAX_RATE`] packets per second.
     #[error(
         "Sending {per_round} packet(s) every {interval_ms} ms is {rate}, more than the 1000 packets per second wirelens allows: use --interval {min_ms} or more."
@@ -371,6 +387,7 @@ mod tests {
             write: None,
             any_target: false,
             force,
+            spoof: false,
             width: 100,
         }
     }

@@ -3,12 +3,14 @@
 //! Ethernet) are made here, before anything is shown or sent.
 
 use std::hash::{BuildHasher, Hasher};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::craft::{self, Ends};
-use super::iface::{self, Interface};
+use super::iface::{self, Claim, Interface, Resolution};
 use super::watch::Expect;
-use super::{ArpMode, ArpSpec, Packet, Request, SendError, TcpSpec, UdpDest, UdpSpec, sys};
+use super::{
+    ArpMode, ArpSpec, Options, Packet, Request, SendError, TcpSpec, UdpDest, UdpSpec, sys,
+};
 use crate::proto::MacAddr;
 use crate::proto::arp::{Arp, ArpKind};
 use crate::proto::tcp::{Tcp, TcpFlags, TcpOption};
@@ -42,6 +44,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// IPv4 identifications of the packets, to recognise them leaving.
     pub sent_ids: Vec<u16>,
+    /// In a dry run, why a real run would refuse to send this (ARP spoofing without
+    /// `--spoof`): a dry run always shows the packet, and says so.
+    pub refused: Option<String>,
 }
 
 /// Well-known window of a Linux SYN, in bytes (before scaling): 44 × 1460.
@@ -52,18 +57,59 @@ const EPHEMERAL_FIRST: u16 = 49152;
 /// Plans `req` on `iface` (already checked to exist and be up).
 pub fn make(req: &Request, iface: &Interface) -> Result<Plan, SendError> {
     match &req.packet {
-        Packet::Arp(spec) => arp(spec, iface, req.options.any_target),
+        Packet::Arp(spec) => arp(spec, iface, &req.options),
         Packet::Udp(spec) => udp(spec, iface, req.options.any_target),
         Packet::Tcp(spec) => tcp(spec, iface, req.options.any_target),
     }
 }
 
-fn arp(spec: &ArpSpec, iface: &Interface, any_target: bool) -> Result<Plan, SendError> {
+fn arp(spec: &ArpSpec, iface: &Interface, o: &Options) -> Result<Plan, SendError> {
     iface.check_ethernet()?;
+    let any_target = o.any_target;
     let mac = spec.sender_mac.unwrap_or(iface.mac);
     let sender_for = |target: Ipv4Addr| match spec.sender_ip {
         Some(ip) => Ok(ip),
         None => iface.source_for(target),
+    };
+    // Every ARP packet but a probe tells the hosts that take it in "sender IP is at
+    // sender MAC" (RFC 826 has a receiver update an entry it has for the sender, and the
+    // target add one): refused, before any other check, unless both are ours.
+    let claim = |ip: Ipv4Addr, believers: String| {
+        let c = Claim {
+            protocol: Resolution::Arp,
+            ip: IpAddr::V4(ip),
+            mac,
+            believers,
+        };
+        match iface.check_claim(&c) {
+            Ok(()) => Ok((None, None)),
+            Err(_) if o.spoof => Ok((Some(c.belief()), None)),
+            Err(e) if o.dry_run => Ok((
+                Some(format!(
+                    "Without --dry-run, wirelens refuses to send this (exit code 2): {e}"
+                )),
+                Some(e.to_string()),
+            )),
+            Err(e) => Err(e),
+        }
+    };
+    let (spoof_note, refused) = match &spec.mode {
+        ArpMode::Request { target, .. } => claim(
+            sender_for(*target)?,
+            format!(
+                "{target} (the host it asks), and every host that hears it and already has \
+                 the sender IP in its ARP cache,"
+            ),
+        )?,
+        ArpMode::Reply { target, .. } => claim(sender_for(*target)?, target.to_string())?,
+        ArpMode::Gratuitous { .. } => claim(
+            match spec.sender_ip {
+                Some(ip) => ip,
+                None => iface.source_for(Ipv4Addr::UNSPECIFIED)?,
+            },
+            "every host that hears it".to_string(),
+        )?,
+        ArpMode::Probe { .. } => (None, None),
     };
     let (packet, dst, expect) = match &spec.mode {
         ArpMode::Request { target, target_mac } => {
@@ -122,6 +168,7 @@ fn arp(spec: &ArpSpec, iface: &Interface, any_target: bool) -> Result<Plan, Send
             iface.name, iface.mac
         ));
     }
+    notes.extend(spoof_note);
     Ok(Plan {
         frames: vec![craft::arp_frame(mac, dst, &packet)],
         via: Via::Link,
@@ -134,6 +181,7 @@ fn arp(spec: &ArpSpec, iface: &Interface, any_target: bool) -> Result<Plan, Send
         },
         notes,
         sent_ids: Vec::new(),
+        refused,
     })
 }
 
@@ -195,6 +243,7 @@ fn udp(spec: &UdpSpec, iface: &Interface, any_target: bool) -> Result<Plan, Send
         },
         notes,
         sent_ids: vec![ends.id],
+        refused: None,
     })
 }
 
@@ -254,6 +303,7 @@ fn tcp(spec: &TcpSpec, iface: &Interface, any_target: bool) -> Result<Plan, Send
         },
         notes,
         sent_ids: vec![ends.id],
+        refused: None,
     })
 }
 
@@ -362,6 +412,7 @@ mod tests {
                 write: None,
                 any_target: false,
                 force: false,
+                spoof: false,
                 width: 100,
             },
             packet,
@@ -413,6 +464,90 @@ mod tests {
             make(&off, &lo),
             Err(SendError::NotEthernet { .. })
         ));
+    }
+
+    #[test]
+    fn claims_of_foreign_addresses_are_refused_unless_spoof_and_shown_in_a_dry_run() {
+        let gateway = Ipv4Addr::new(10, 77, 0, 254);
+        let spoofed = |mode: ArpMode, dry_run: bool, spoof: bool| {
+            let mut r = req(Packet::Arp(ArpSpec {
+                mode,
+                sender_ip: Some(gateway),
+                sender_mac: None,
+            }));
+            r.options.dry_run = dry_run;
+            r.options.spoof = spoof;
+            make(&r, &va())
+        };
+        let b = Ipv4Addr::new(10, 77, 0, 2);
+        let b_mac = MacAddr([2, 0x77, 0, 0, 0, 2]);
+        for mode in [
+            ArpMode::Gratuitous { reply: false },
+            ArpMode::Gratuitous { reply: true },
+            ArpMode::Reply {
+                target: b,
+                target_mac: b_mac,
+            },
+            ArpMode::Request {
+                target: b,
+                target_mac: None,
+            },
+        ] {
+            let e = spoofed(mode.clone(), false, false)
+                .err()
+                .map(|e| (e.exit_code(), e.to_string()));
+            let (code, e) = e.unwrap_or_else(|| panic!("{mode:?} was not refused"));
+            assert_eq!(code, 2);
+            assert!(
+                e.starts_with(
+                    "10.77.0.254 is not an address of va, so telling the link that \
+                     10.77.0.254 is at 02:77:00:00:00:01 is ARP spoofing, and "
+                ),
+                "{e}"
+            );
+            // A dry run shows it, with the refusal in the notes and for the last line.
+            let p = spoofed(mode.clone(), true, false).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p.refused.as_deref(), Some(e.as_str()));
+            assert!(
+                p.notes.iter().any(|n| n
+                    == &format!(
+                        "Without --dry-run, wirelens refuses to send this (exit code 2): {e}"
+                    )),
+                "{:?}",
+                p.notes
+            );
+            // --spoof sends it, and the notes say what its receivers will believe.
+            let p = spoofed(mode.clone(), false, true).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p.refused, None);
+            let belief = p
+                .notes
+                .iter()
+                .find(|n| n.starts_with("Allowed by --spoof: "));
+            assert!(
+                belief.is_some_and(|n| n.contains(
+                    "will believe that 10.77.0.254 is at 02:77:00:00:00:01 and send its traffic \
+                     for 10.77.0.254 to that MAC. This is ARP spoofing"
+                )),
+                "{mode:?}: {:?}",
+                p.notes
+            );
+        }
+        // The example of the issue: an address off the link is refused as spoofing too.
+        let mut r = arp_req(ArpMode::Gratuitous { reply: false });
+        r.options.dry_run = false;
+        if let Packet::Arp(a) = &mut r.packet {
+            a.sender_ip = Some(Ipv4Addr::new(192, 0, 2, 1));
+        }
+        assert!(matches!(make(&r, &va()), Err(SendError::Spoofing { .. })));
+        // Our own address at another MAC is a false claim as well; a probe claims nothing.
+        let mut r = arp_req(ArpMode::Gratuitous { reply: false });
+        r.options.dry_run = false;
+        if let Packet::Arp(a) = &mut r.packet {
+            a.sender_mac = Some(MacAddr([2, 0, 0, 0, 0, 9]));
+        }
+        assert!(matches!(make(&r, &va()), Err(SendError::Spoofing { .. })));
+        let probe = arp_req(ArpMode::Probe { target: b });
+        assert!(make(&probe, &va()).is_ok_and(|p| p.refused.is_none()));
     }
 
     #[test]

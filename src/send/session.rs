@@ -53,6 +53,13 @@ pub fn run(req: &Request, out: &mut dyn Write) -> Result<Outcome, SendError> {
             "Dry run: nothing was sent on {}.",
             iface.name
         ))?;
+        if let Some(why) = &plan.refused {
+            // A dry run always works (exit code 0), and says what a real run would do.
+            w(writeln!(
+                out,
+                "Without --dry-run, wirelens refuses to send this (exit code 2): {why}"
+            ))?;
+        }
         if let Some(p) = pcap {
             let path = p.path.clone();
             w(writeln!(out, "Saved {} frame(s) to {path}.", p.finish()?))?;
