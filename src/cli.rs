@@ -678,7 +678,7 @@ impl Command {
 /// `live`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReassemblyArgs {
-    /// Put fragmented IPv4 datagrams back together (default: on for summary and table,
+    /// Put fragmented IPv4 datagrams and IPv6 packets back together (default: on for summary and table,
     /// off for json so that its fields stay per packet).
     #[arg(long, overrides_with = "no_reassemble")]
     pub reassemble: bool,

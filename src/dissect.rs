@@ -290,6 +290,15 @@ impl Dissection {
         found
     }
 
+    /// The network layer's source and destination, for either IP version.
+    pub fn ip_addrs(&self) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
+        match (&self.ipv4, &self.ipv6) {
+            (Some(ip), _) => Some((ip.src.into(), ip.dst.into())),
+            (None, Some(ip)) => Some((ip.src.into(), ip.dst.into())),
+            _ => None,
+        }
+    }
+
     /// The name of the highest layer decoded, e.g. "TCP" or "ARP".
     pub fn top_protocol(&self) -> &'static str {
         self.top().map_or("?", |l| l.name())
@@ -614,13 +623,29 @@ const FIRST_FRAGMENT_TAIL: &str = ", but its checksum covers the whole datagram.
 /// reassembly on, that layer is decoded once, from the whole datagram, on the frame that
 /// completes it (as Wireshark shows it). The fragment's bytes are shown as data.
 pub fn hold_fragment(d: &mut Dissection) {
-    let Some(ip) = &d.ipv4 else { return };
-    if d.tcp.is_none() && d.udp.is_none() && d.icmp.is_none() {
+    let (start, end) = match (&d.ipv4, &d.ipv6) {
+        (Some(ip), _) => (
+            ip.offset + usize::from(ip.ihl),
+            ip.offset + usize::from(ip.total_len),
+        ),
+        (None, Some(ip)) => {
+            let after_frag = ip
+                .ext
+                .iter()
+                .position(|e| e.kind == ipv6::next_header::FRAGMENT)
+                .map(|i| ip.ext.iter().take(i + 1).map(|e| e.len).sum::<usize>());
+            let Some(at) = after_frag else { return };
+            (
+                ip.offset + ipv6::HEADER_LEN + at,
+                ip.offset + ipv6::HEADER_LEN + usize::from(ip.payload_len),
+            )
+        }
+        (None, None) => return,
+    };
+    if d.tcp.is_none() && d.udp.is_none() && d.icmp.is_none() && d.icmpv6.is_none() {
         return;
     }
-    d.tcp = None;
-    d.udp = None;
-    d.icmp = None;
+    (d.tcp, d.udp, d.icmp, d.icmpv6) = (None, None, None, None);
     for n in &mut d.notes {
         if let Some(head) = n.strip_suffix(FIRST_FRAGMENT_TAIL)
             && let Some(head) = head.strip_suffix(" is decoded")
@@ -628,8 +653,7 @@ pub fn hold_fragment(d: &mut Dissection) {
             *n = format!("{head} is shown with the whole datagram, once it is reassembled.");
         }
     }
-    let start = ip.offset + usize::from(ip.ihl);
-    let end = (ip.offset + usize::from(ip.total_len)).min(d.caplen as usize);
+    let end = end.min(d.caplen as usize);
     // `then`, not `then_some`: the length may only be computed when end > start.
     d.payload = (end > start).then(|| {
         Data(Span {
@@ -652,6 +676,16 @@ pub fn decode_reassembled(d: &mut Dissection, payload: &[u8]) {
         (None, None) => return,
     };
     (whole.frag_offset, whole.mf, whole.msg_len) = (0, false, payload.len());
+    // An IPv6 packet's fragmentable part starts right after the fragment header, with
+    // the protocol that header names.
+    if let Some(ip) = &d.ipv6
+        && let Some(e) = ip
+            .ext
+            .iter()
+            .find(|e| e.kind == ipv6::next_header::FRAGMENT)
+    {
+        whole.proto = IpProto(e.next_header);
+    }
     (d.tcp, d.udp, d.icmp, d.icmpv6) = (None, None, None, None);
     let mut no_payload = None;
     let t = Transport {

@@ -27,7 +27,7 @@ pub struct ReadOptions {
     pub count: Option<u64>,
     /// Table width in columns.
     pub width: u16,
-    /// Reassemble fragmented IPv4 datagrams (`None`: the format's default — on for
+    /// Reassemble fragmented IPv4 datagrams and IPv6 packets (`None`: the format's default — on for
     /// summary and table, off for JSON so raw fields stay per packet).
     pub reassemble: Option<bool>,
     /// Seconds of capture time a fragmented datagram may take to complete.
@@ -253,7 +253,15 @@ where
         }
     } else {
         for l in leftovers {
-            writeln!(out, "End of capture: {l}").map_err(RunError::Output)?;
+            let line = format!("End of capture: {l}");
+            if opts.format == Format::Table {
+                // A table fits the width it was given; its last words do too.
+                let mut v = Vec::new();
+                render::table::wrap(&mut v, line.as_bytes(), opts.width.into(), "", "  ", None);
+                out.write_all(&v).map_err(RunError::Output)?;
+            } else {
+                writeln!(out, "{line}").map_err(RunError::Output)?;
+            }
         }
     }
     if shown == 0 && opts.filtered {

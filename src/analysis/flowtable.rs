@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::FlowSummary;
 use crate::capture::Timestamp;
@@ -57,8 +57,8 @@ impl Retired {
     }
 }
 
-/// One end of a conversation: address and port.
-pub type Endpoint = (Ipv4Addr, u16);
+/// One end of a conversation: address (IPv4 or IPv6) and port.
+pub type Endpoint = (IpAddr, u16);
 
 /// Limits of a flow table, in capture time.
 #[derive(Clone, Copy, Debug)]

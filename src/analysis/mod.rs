@@ -112,14 +112,20 @@ impl FlowSummary {
     }
 }
 
-/// `ip:port`, as `format!("{}:{}")` writes it, built without `core::fmt` (perf showed
-/// the two `format!`s as 7% of `flows`' analysing thread).
+/// `ip:port`, or `[ipv6]:port`, as `SocketAddr`'s `Display` writes them. An IPv4 one is
+/// built without `core::fmt` (perf showed the two `format!`s as 7% of `flows'` analysing
+/// thread).
 fn endpoint_text(e: Endpoint) -> String {
     use crate::text::Text;
-    let mut v = Vec::with_capacity(21); // "255.255.255.255:65535"
-    v.ipv4(e.0).s(":").u(u64::from(e.1));
-    // Only digits, dots and a colon were appended.
-    String::from_utf8(v).unwrap_or_default()
+    match e.0 {
+        std::net::IpAddr::V4(a) => {
+            let mut v = Vec::with_capacity(21); // "255.255.255.255:65535"
+            v.ipv4(a).s(":").u(u64::from(e.1));
+            // Only digits, dots and a colon were appended.
+            String::from_utf8(v).unwrap_or_default()
+        }
+        std::net::IpAddr::V6(a) => format!("[{a}]:{}", e.1),
+    }
 }
 
 /// Every analysis that runs over a capture, in one place for the pipeline.
@@ -131,7 +137,7 @@ pub struct Analyzer {
     pub udp: UdpTracker,
     /// ARP request/reply pairing and the ARP table.
     pub arp: ArpTracker,
-    /// IPv4 reassembly, when enabled.
+    /// IPv4 and IPv6 reassembly, when enabled.
     pub reassembler: Option<Reassembler>,
     /// ARP packets seen.
     pub arp_packets: u64,
@@ -166,7 +172,7 @@ impl Analyzer {
 
     /// Adds what context tells about `d`, whose captured bytes are `bytes`: reassembly,
     /// ARP pairing, TCP stages and relative numbers, and conversation counts. Only an
-    /// IPv4 fragment's bytes are read (by the reassembler), so a caller may pass an empty
+    /// IP fragment's bytes are read (by the reassembler), so a caller may pass an empty
     /// slice for any other frame (`flows` does, to copy no bytes between its threads).
     pub fn analyse(&mut self, d: &mut Dissection, bytes: &[u8]) {
         if let Some(a) = &mut d.arp {
@@ -177,13 +183,15 @@ impl Analyzer {
                 d.notes.push(n);
             }
         }
-        if let (Some(r), Some(ip)) = (&mut self.reassembler, &d.ipv4)
-            && ip.is_fragment()
-        {
-            let start = ip.offset + usize::from(ip.ihl);
-            let end = (ip.offset + usize::from(ip.total_len)).min(bytes.len());
-            let payload = bytes.get(start..end).unwrap_or_default();
-            let out = r.offer(d.n, d.ts, ip, payload);
+        let fragment = match (&d.ipv4, &d.ipv6) {
+            (Some(ip), _) if ip.is_fragment() => Some(reassembly::Fragment::v4(ip)),
+            (None, Some(ip)) => reassembly::Fragment::v6(ip),
+            _ => None,
+        };
+        if let (Some(r), Some(frag)) = (&mut self.reassembler, fragment) {
+            let end = (frag.start + frag.len).min(bytes.len());
+            let payload = bytes.get(frag.start..end).unwrap_or_default();
+            let out = r.offer(d.n, d.ts, &frag, payload);
             d.notes.extend(out.notes);
             match out.datagram {
                 Some(dg) => {
@@ -196,14 +204,16 @@ impl Analyzer {
                 None => crate::dissect::hold_fragment(d),
             }
         }
-        self.icmp_packets += u64::from(d.icmp.is_some());
-        let Some(ip) = &d.ipv4 else { return };
+        self.icmp_packets += u64::from(d.icmp.is_some() || d.icmpv6.is_some());
+        let Some((src, dst)) = d.ip_addrs() else {
+            return;
+        };
         let note = if let Some(tcp) = &mut d.tcp {
-            let (conv, note) = self.tcp.track(d.ts, ip.src, ip.dst, tcp, d.len);
+            let (conv, note) = self.tcp.track(d.ts, src, dst, tcp, d.len);
             d.ctx.tcp = Some(conv);
             note
         } else if let Some(udp) = &d.udp {
-            self.udp.track(d.ts, ip.src, ip.dst, udp, d.len)
+            self.udp.track(d.ts, src, dst, udp, d.len)
         } else {
             None
         };
@@ -243,7 +253,9 @@ mod tests {
             (Ipv4Addr::new(255, 255, 255, 255), 65535),
             (Ipv4Addr::new(192, 168, 100, 9), 1024),
         ] {
-            assert_eq!(endpoint_text((ip, port)), format!("{ip}:{port}"));
+            assert_eq!(endpoint_text((ip.into(), port)), format!("{ip}:{port}"));
         }
+        let v6: std::net::Ipv6Addr = "fd77::1".parse().unwrap();
+        assert_eq!(endpoint_text((v6.into(), 8090)), "[fd77::1]:8090");
     }
 }

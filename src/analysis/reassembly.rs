@@ -1,6 +1,7 @@
-//! IPv4 fragment reassembly (RFC 791, with RFC 815's hole list): fragments that share
-//! source, destination, protocol and identification are put back together, and the frame
-//! that completes a datagram carries the transport header decoded from the whole of it.
+//! IPv4 and IPv6 fragment reassembly (RFC 791 and RFC 8200 section 4.5, with RFC 815's
+//! hole list): fragments that share source, destination, protocol and identification are
+//! put back together, and the frame that completes a datagram carries the transport
+//! header decoded from the whole of it.
 //!
 //! Hostile or broken trains never crash it and never grow memory without bound: at most
 //! [`ReassemblyConfig::max_datagrams`] datagrams and [`ReassemblyConfig::max_bytes`]
@@ -11,17 +12,113 @@
 //! reaching past 65,535 bytes (the ping of death) are reported as notes.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 use crate::proto::ipv4::Ipv4;
+use crate::proto::ipv6::{self, Ipv6};
 
 /// Largest IPv4 datagram payload a fragment may reach, in bytes (65,535 − 20).
 pub const MAX_PAYLOAD: usize = 65_515;
 
+/// Largest fragmentable part of an IPv6 packet a fragment may reach, in bytes: the
+/// payload length field counts at most 65,535 bytes, 8 of them the fragment header.
+pub const MAX_PAYLOAD_V6: usize = 65_527;
+
 /// Most fragments kept per datagram: enough for fragments of the smallest size (8 bytes
 /// of payload) to fill the largest datagram, so only duplicates and overlaps go past it.
-pub const MAX_FRAGMENTS: usize = MAX_PAYLOAD.div_ceil(8);
+pub const MAX_FRAGMENTS: usize = MAX_PAYLOAD_V6.div_ceil(8);
+
+/// One fragment as the reassembler sees it, from an IPv4 header or an IPv6 fragment
+/// header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// The protocol of the whole datagram's payload (IPv4's protocol field, the IPv6
+    /// fragment header's next header).
+    pub proto: u8,
+    /// Identification: 16 bits in IPv4, 32 in IPv6.
+    pub id: u32,
+    /// Where its data goes in the datagram, in bytes.
+    pub offset: usize,
+    /// Bytes of data it carries, per its header.
+    pub len: usize,
+    /// True when more fragments follow (the MF flag, the M flag).
+    pub more: bool,
+    /// Where its data starts in the frame.
+    pub start: usize,
+}
+
+impl Fragment {
+    /// The fragment an IPv4 header describes.
+    pub fn v4(ip: &Ipv4) -> Fragment {
+        Fragment {
+            src: ip.src.into(),
+            dst: ip.dst.into(),
+            proto: ip.proto,
+            id: u32::from(ip.id),
+            offset: usize::from(ip.frag_offset),
+            len: ip.payload_len(),
+            more: ip.mf,
+            start: ip.offset + usize::from(ip.ihl),
+        }
+    }
+
+    /// The fragment an IPv6 packet's fragment header describes; `None` without one.
+    /// Its data is what follows the fragment header, up to the payload length.
+    pub fn v6(ip: &Ipv6) -> Option<Fragment> {
+        let frag = ip.fragment()?;
+        let mut at = ipv6::HEADER_LEN;
+        let mut proto = None;
+        for e in &ip.ext {
+            at += e.len;
+            if e.kind == ipv6::next_header::FRAGMENT {
+                proto = Some(e.next_header);
+                break;
+            }
+        }
+        Some(Fragment {
+            src: ip.src.into(),
+            dst: ip.dst.into(),
+            proto: proto?,
+            id: frag.id,
+            offset: usize::from(frag.offset),
+            len: (ipv6::HEADER_LEN + usize::from(ip.payload_len)).saturating_sub(at),
+            more: frag.more,
+            start: ip.offset + at,
+        })
+    }
+
+    fn v6_id(&self) -> bool {
+        self.src.is_ipv6()
+    }
+
+    /// The identification as hex, 4 digits for IPv4 and 8 for IPv6.
+    fn id_text(&self) -> String {
+        id_text(self.id, self.v6_id())
+    }
+
+    /// Largest end offset its datagram may reach.
+    fn max_end(&self) -> usize {
+        if self.v6_id() {
+            MAX_PAYLOAD_V6
+        } else {
+            MAX_PAYLOAD
+        }
+    }
+}
+
+/// `0x1234` for an IPv4 identification, `0x12345678` for an IPv6 one.
+fn id_text(id: u32, v6: bool) -> String {
+    if v6 {
+        format!("0x{id:08x}")
+    } else {
+        format!("0x{id:04x}")
+    }
+}
 
 /// Limits of the reassembler.
 #[derive(Clone, Copy, Debug)]
@@ -49,10 +146,16 @@ pub use crate::context::{Datagram, Piece, Reassembled};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Key {
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    src: IpAddr,
+    dst: IpAddr,
     proto: u8,
-    id: u16,
+    id: u32,
+}
+
+impl Key {
+    fn id_text(&self) -> String {
+        id_text(self.id, self.src.is_ipv6())
+    }
 }
 
 #[derive(Debug)]
@@ -103,7 +206,7 @@ pub struct Outcome {
     pub datagram: Option<Datagram>,
 }
 
-/// Reassembles IPv4 datagrams.
+/// Reassembles IPv4 datagrams and IPv6 packets.
 #[derive(Debug, Default)]
 pub struct Reassembler {
     cfg: ReassemblyConfig,
@@ -152,8 +255,8 @@ impl Reassembler {
                 self.buffered = self.buffered.saturating_sub(p.bytes());
                 if said < 3 {
                     notes.push(format!(
-                        "Datagram ID 0x{:04x} from {} to {} timed out after {} s incomplete: bytes {} never arrived.",
-                        k.id, k.src, k.dst, timeout, p.missing()
+                        "Datagram ID {} from {} to {} timed out after {} s incomplete: bytes {} never arrived.",
+                        k.id_text(), k.src, k.dst, timeout, p.missing()
                     ));
                 }
                 said += 1;
@@ -167,9 +270,9 @@ impl Reassembler {
         }
     }
 
-    /// Offers one fragment (`ip` is its header, `payload` the bytes it carries as
+    /// Offers one fragment (`ip` says what it is, `payload` the bytes it carries as
     /// captured, `frame` its frame number).
-    pub fn offer(&mut self, frame: u64, ts: Timestamp, ip: &Ipv4, payload: &[u8]) -> Outcome {
+    pub fn offer(&mut self, frame: u64, ts: Timestamp, ip: &Fragment, payload: &[u8]) -> Outcome {
         let mut out = Outcome::default();
         self.expire(ts.as_secs_f64(), &mut out.notes);
         let key = Key {
@@ -178,22 +281,28 @@ impl Reassembler {
             proto: ip.proto,
             id: ip.id,
         };
-        let first = usize::from(ip.frag_offset);
-        let declared = ip.payload_len();
+        let id = ip.id_text();
+        let first = ip.offset;
+        let declared = ip.len;
         if payload.len() < declared {
             out.notes.push(format!(
-                "This fragment was not all captured ({} of {declared} bytes), so datagram ID 0x{:04x} cannot be reassembled.",
+                "This fragment was not all captured ({} of {declared} bytes), so datagram ID {id} cannot be reassembled.",
                 payload.len(),
-                ip.id
             ));
             return out;
         }
         let len = declared;
         let end = first + len; // one past the last byte
-        if end > MAX_PAYLOAD {
-            out.notes.push(format!(
-                "This fragment would end at byte {end}, past the largest possible datagram (65,535 bytes with its header): a \"ping of death\"; it is dropped."
-            ));
+        if end > ip.max_end() {
+            out.notes.push(if ip.v6_id() {
+                format!(
+                    "This fragment would end at byte {end}, past the largest possible packet (a payload length of 65,535 bytes): a \"ping of death\"; it is dropped."
+                )
+            } else {
+                format!(
+                    "This fragment would end at byte {end}, past the largest possible datagram (65,535 bytes with its header): a \"ping of death\"; it is dropped."
+                )
+            });
             return out;
         }
         if len == 0 {
@@ -231,16 +340,15 @@ impl Reassembler {
         };
         if p.pieces.len() >= MAX_FRAGMENTS {
             out.notes.push(format!(
-                "Datagram ID 0x{:04x} already has {MAX_FRAGMENTS} fragments, as many as the largest datagram can need; this one is not kept.",
-                ip.id
+                "Datagram ID {id} already has {MAX_FRAGMENTS} fragments, as many as the largest datagram can need; this one is not kept."
             ));
             return out;
         }
         let grow = end.saturating_sub(p.data.len());
         if self.buffered + 2 * grow + PIECE_COST > self.cfg.max_bytes {
             out.notes.push(format!(
-                "Keeping this fragment of datagram ID 0x{:04x} would take the reassembler past its limit of {} buffered bytes ({} in use): it is not kept, so the datagram cannot be completed.",
-                ip.id, self.cfg.max_bytes, self.buffered
+                "Keeping this fragment of datagram ID {id} would take the reassembler past its limit of {} buffered bytes ({} in use): it is not kept, so the datagram cannot be completed.",
+                self.cfg.max_bytes, self.buffered
             ));
             return out;
         }
@@ -273,23 +381,20 @@ impl Reassembler {
             let dup = overlap == len && p.pieces.iter().any(|x| x.offset == first && x.len == len);
             out.notes.push(if dup {
                 format!(
-                    "Duplicate fragment: bytes {first}–{last} of datagram ID 0x{:04x} arrived before{}.",
-                    ip.id,
+                    "Duplicate fragment: bytes {first}–{last} of datagram ID {id} arrived before{}.",
                     if conflict { ", with different contents" } else { "" }
                 )
             } else {
                 format!(
-                    "Overlapping fragment: {overlap} of its bytes ({first}–{last}) of datagram ID 0x{:04x} were already received{} (the teardrop attack sends such fragments); the first copy is kept.",
-                    ip.id,
+                    "Overlapping fragment: {overlap} of its bytes ({first}–{last}) of datagram ID {id} were already received{} (the teardrop attack sends such fragments); the first copy is kept.",
                     if conflict { ", with different contents" } else { "" }
                 )
             });
         }
-        if !ip.mf {
+        if !ip.more {
             match p.total {
                 Some(t) if t != end => out.notes.push(format!(
-                    "A second last fragment says datagram ID 0x{:04x} ends at byte {end}, not {t}; the first is kept.",
-                    ip.id
+                    "A second last fragment says datagram ID {id} ends at byte {end}, not {t}; the first is kept."
                 )),
                 Some(_) => {}
                 None => p.total = Some(end),
@@ -307,7 +412,7 @@ impl Reassembler {
             if first > a {
                 holes.push((a, first - 1));
             }
-            if last < b && ip.mf {
+            if last < b && ip.more {
                 holes.push((last + 1, b));
             }
         }
@@ -322,7 +427,7 @@ impl Reassembler {
             frame,
             offset: first,
             len,
-            mf: ip.mf,
+            mf: ip.more,
         });
         self.buffered += PIECE_COST;
         if p.holes.is_empty() && p.total.is_some() {
@@ -336,8 +441,7 @@ impl Reassembler {
                 let length = p.total.unwrap_or(p.data.len());
                 p.data.truncate(length);
                 out.notes.push(format!(
-                    "Reassembly: fragment {k}/{n} completes datagram ID 0x{:04x}: {length} bytes from frames {}.",
-                    ip.id,
+                    "Reassembly: fragment {k}/{n} completes datagram ID {id}: {length} bytes from frames {}.",
                     frames
                         .iter()
                         .map(u64::to_string)
@@ -355,10 +459,9 @@ impl Reassembler {
             }
         } else {
             out.notes.push(format!(
-                "Reassembly: {} fragment{} of datagram ID 0x{:04x} so far; bytes {} still missing.",
+                "Reassembly: {} fragment{} of datagram ID {id} so far; bytes {} still missing.",
                 p.pieces.len(),
                 if p.pieces.len() == 1 { "" } else { "s" },
-                ip.id,
                 p.missing()
             ));
         }
@@ -372,8 +475,8 @@ impl Reassembler {
             .iter()
             .map(|(k, p)| {
                 format!(
-                    "Datagram ID 0x{:04x} from {} to {} was never completed: bytes {} never arrived (fragments seen in frames {}).",
-                    k.id,
+                    "Datagram ID {} from {} to {} was never completed: bytes {} never arrived (fragments seen in frames {}).",
+                    k.id_text(),
                     k.src,
                     k.dst,
                     p.missing(),
@@ -390,8 +493,13 @@ impl Reassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
-    fn frag(id: u16, offset: u16, len: u16, mf: bool) -> Ipv4 {
+    fn frag(id: u16, offset: u16, len: u16, mf: bool) -> Fragment {
+        Fragment::v4(&ipv4_frag(id, offset, len, mf))
+    }
+
+    fn ipv4_frag(id: u16, offset: u16, len: u16, mf: bool) -> Ipv4 {
         Ipv4 {
             offset: 14,
             version: 4,
@@ -487,7 +595,7 @@ mod tests {
         let mut r = Reassembler::default();
         for i in 0..100_000u32 {
             let mut ip = frag(i as u16, 0, 1480, true);
-            ip.src = Ipv4Addr::from(0x0a00_0000 + (i >> 16));
+            ip.src = Ipv4Addr::from(0x0a00_0000 + (i >> 16)).into();
             r.offer(u64::from(i), ts(i64::from(i / 1000)), &ip, &[0; 1480]);
             assert!(r.in_flight() <= 1024);
             assert!(r.buffered_bytes() <= 16 * 1024 * 1024);

@@ -4,7 +4,7 @@
 //! most [`MAX_BUCKETS`] buckets, doubling their width when the capture is longer.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 use crate::dissect::{Dissection, Role};
@@ -39,8 +39,8 @@ pub struct Stats {
     pub total: Count,
     /// Protocol hierarchy: (path like "Ethernet/IPv4/TCP", count), in first-seen order.
     pub hierarchy: Vec<(String, Count)>,
-    /// Bytes and packets sent per IPv4 address.
-    talkers: HashMap<Ipv4Addr, Count>,
+    /// Bytes and packets sent per IP address (IPv4 or IPv6).
+    talkers: HashMap<IpAddr, Count>,
     /// Packets not counted per talker because the table was full.
     pub talkers_dropped: u64,
     /// Packets per size bin (see [`SIZE_BINS`]).
@@ -68,11 +68,11 @@ impl Stats {
                 self.hierarchy.push((path, c));
             }
         }
-        if let Some(ip) = &d.ipv4 {
-            if let Some(c) = self.talkers.get_mut(&ip.src) {
+        if let Some((src, _)) = d.ip_addrs() {
+            if let Some(c) = self.talkers.get_mut(&src) {
                 c.add(d.len);
             } else if self.talkers.len() < MAX_TALKERS {
-                self.talkers.entry(ip.src).or_default().add(d.len);
+                self.talkers.entry(src).or_default().add(d.len);
             } else {
                 self.talkers_dropped += 1;
             }
@@ -106,8 +106,8 @@ impl Stats {
     }
 
     /// The `n` addresses that sent the most bytes, most first.
-    pub fn top_talkers(&self, n: usize) -> Vec<(Ipv4Addr, Count)> {
-        let mut v: Vec<(Ipv4Addr, Count)> = self.talkers.iter().map(|(a, c)| (*a, *c)).collect();
+    pub fn top_talkers(&self, n: usize) -> Vec<(IpAddr, Count)> {
+        let mut v: Vec<(IpAddr, Count)> = self.talkers.iter().map(|(a, c)| (*a, *c)).collect();
         v.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(&b.0)));
         v.truncate(n);
         v

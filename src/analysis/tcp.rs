@@ -9,7 +9,7 @@
 //! [`TrackerConfig::max_flows`] are tracked at once; when that cap forces
 //! connections out early, the packet that caused it says so (once per run).
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use super::{ClosedBy, FlowSummary};
@@ -300,8 +300,8 @@ impl TcpTracker {
     pub fn track(
         &mut self,
         ts: Timestamp,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
+        src: IpAddr,
+        dst: IpAddr,
         tcp: &Tcp,
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
@@ -627,6 +627,7 @@ fn summarise(c: &Conn) -> FlowSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     const C: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
     const S: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
@@ -677,7 +678,10 @@ mod tests {
                     secs: 1000 + i as i64,
                     nanos: 0,
                 };
-                t.track(ts, src, dst, &tcp, 66).0.stage.to_string()
+                t.track(ts, src.into(), dst.into(), &tcp, 66)
+                    .0
+                    .stage
+                    .to_string()
             })
             .collect()
     }
@@ -758,9 +762,9 @@ mod tests {
         t.keep_retired(true);
         let (src, dst, syn) = seg(true, SYN, 100, 0, 0);
         let ts = Timestamp::default();
-        t.track(ts, src, dst, &syn, 66);
+        t.track(ts, src.into(), dst.into(), &syn, 66);
         let (src, dst, rst) = seg(false, RA, 0, 101, 0);
-        let (conv, _) = t.track(ts, src, dst, &rst, 54);
+        let (conv, _) = t.track(ts, src.into(), dst.into(), &rst, 54);
         assert_eq!(conv.stage, Stage::Reset);
         assert!(
             conv.explain(&rst).contains("connection refused"),
@@ -797,7 +801,7 @@ mod tests {
             ]
         );
         let (src, dst, tcp) = seg(true, PA, 1000, 9000, 100);
-        let (conv, _) = t.track(Timestamp::default(), src, dst, &tcp, 66);
+        let (conv, _) = t.track(Timestamp::default(), src.into(), dst.into(), &tcp, 66);
         assert_eq!(conv.rel_seq, 1);
     }
 
@@ -805,10 +809,10 @@ mod tests {
     fn relative_numbers_start_at_zero_on_the_syn() {
         let mut t = TcpTracker::default();
         let (src, dst, syn) = seg(true, SYN, u32::MAX - 1, 0, 0);
-        let (c, _) = t.track(Timestamp::default(), src, dst, &syn, 66);
+        let (c, _) = t.track(Timestamp::default(), src.into(), dst.into(), &syn, 66);
         assert_eq!((c.rel_seq, c.rel_ack), (0, None));
         let (src, dst, sa) = seg(false, SA, 7, u32::MAX, 0);
-        let (c, _) = t.track(Timestamp::default(), src, dst, &sa, 66);
+        let (c, _) = t.track(Timestamp::default(), src.into(), dst.into(), &sa, 66);
         assert_eq!((c.rel_seq, c.rel_ack), (0, Some(1)));
     }
 
@@ -817,7 +821,7 @@ mod tests {
         let mut t = TcpTracker::default();
         run(&mut t, &[(true, SYN, 100, 0, 0), (false, RA, 0, 101, 0)]);
         let (src, dst, syn) = seg(true, SYN, 5000, 0, 0);
-        let (c, _) = t.track(Timestamp::default(), src, dst, &syn, 66);
+        let (c, _) = t.track(Timestamp::default(), src.into(), dst.into(), &syn, 66);
         assert_eq!(c.stream, 1);
     }
 
@@ -832,7 +836,7 @@ mod tests {
             let (_, dst, mut syn) = seg(true, SYN, i, 0, 0);
             syn.src_port = (i % 60_000) as u16;
             let src = Ipv4Addr::from(0x0a00_0000 + i);
-            let (_, note) = t.track(Timestamp::default(), src, dst, &syn, 66);
+            let (_, note) = t.track(Timestamp::default(), src.into(), dst.into(), &syn, 66);
             notes += usize::from(note.is_some());
             assert!(t.len() <= 64);
         }

@@ -1,7 +1,7 @@
 //! UDP conversations: no handshake and no teardown, just datagrams between two
 //! endpoints. The client is the side that sent the first datagram seen.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::FlowSummary;
 use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
@@ -71,8 +71,8 @@ impl UdpTracker {
     pub fn track(
         &mut self,
         ts: Timestamp,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
+        src: IpAddr,
+        dst: IpAddr,
         udp: &Udp,
         frame_len: u32,
     ) -> Option<String> {

@@ -66,20 +66,21 @@ fn write_hierarchy(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
 
 fn write_talkers(out: &mut dyn Write, s: &Stats, top: usize) -> io::Result<()> {
     let talkers = s.top_talkers(top);
-    writeln!(out, "Top talkers (IPv4 senders, by bytes)")?;
+    writeln!(out, "Top talkers (IPv4 and IPv6 senders, by bytes)")?;
     let max = talkers.first().map_or(1, |t| t.1.bytes.max(1));
-    for (addr, c) in &talkers {
+    let names: Vec<String> = talkers.iter().map(|(a, _)| a.to_string()).collect();
+    // Wide enough for "255.255.255.255", and for the longest IPv6 address listed.
+    let width = names.iter().map(String::len).max().unwrap_or(0).max(15);
+    for ((_, c), name) in talkers.iter().zip(&names) {
         let bar = "█".repeat(((c.bytes * BAR as u64) / max) as usize);
         writeln!(
             out,
-            "  {:<15} {:>8} packets {:>12} bytes  {bar}",
-            addr.to_string(),
-            c.packets,
-            c.bytes
+            "  {name:<width$} {:>8} packets {:>12} bytes  {bar}",
+            c.packets, c.bytes
         )?;
     }
     if talkers.is_empty() {
-        writeln!(out, "  (no IPv4 packets)")?;
+        writeln!(out, "  (no IP packets)")?;
     }
     if s.talkers_dropped > 0 {
         writeln!(

@@ -90,11 +90,12 @@ impl Paint {
 /// The network layer's addresses and colour, for either IP version.
 fn ip_addrs(d: &Dissection) -> Option<(IpAddr, IpAddr, Hue)> {
     use crate::proto::Layer;
-    match (&d.ipv4, &d.ipv6) {
-        (Some(ip), _) => Some((ip.src.into(), ip.dst.into(), ip.hue())),
-        (None, Some(ip)) => Some((ip.src.into(), ip.dst.into(), ip.hue())),
-        _ => None,
-    }
+    let hue = match (&d.ipv4, &d.ipv6) {
+        (Some(ip), _) => ip.hue(),
+        (None, Some(ip)) => ip.hue(),
+        _ => return None,
+    };
+    d.ip_addrs().map(|(src, dst)| (src, dst, hue))
 }
 
 /// Appends an address: an IPv6 one in brackets when a port follows (`[fd77::1]:40000`,
