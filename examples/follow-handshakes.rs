@@ -20,10 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(frame) = source.next_frame()? {
         n += 1;
         let d = dissect(n, &frame);
-        let (Some(ip), Some(tcp)) = (&d.ipv4, &d.tcp) else {
+        let (Some((src, dst)), Some(tcp)) = (d.ip_addrs(), &d.tcp) else {
             continue;
         };
-        let (conv, _) = tracker.track(d.ts, ip.src, ip.dst, tcp, d.len);
+        let (conv, _) = tracker.track(d.ts, src, dst, tcp, d.len);
         if matches!(
             conv.stage,
             Stage::Handshake(_) | Stage::Teardown(..) | Stage::Reset

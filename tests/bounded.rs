@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use wirelens::analysis::reassembly::{MAX_FRAGMENTS, Reassembler, ReassemblyConfig};
+use wirelens::analysis::reassembly::{Fragment, MAX_FRAGMENTS, Reassembler, ReassemblyConfig};
 use wirelens::capture::Timestamp;
 use wirelens::proto::ipv4::Ipv4;
 
@@ -312,9 +312,9 @@ fn far_fragments_of_admitted_trains_stay_within_the_byte_cap() {
     };
     for k in 0..2 * cfg.max_datagrams as u32 {
         let near = fragment_header(k, 0, 8, true);
-        r.offer(u64::from(2 * k + 1), ts, &near, &[0xab; 8]);
+        r.offer(u64::from(2 * k + 1), ts, &Fragment::v4(&near), &[0xab; 8]);
         let far = fragment_header(k, FAR_OFFSET, 8, true);
-        r.offer(u64::from(2 * k + 2), ts, &far, &[0xab; 8]);
+        r.offer(u64::from(2 * k + 2), ts, &Fragment::v4(&far), &[0xab; 8]);
         assert!(
             r.buffered_bytes() <= cfg.max_bytes,
             "train {k}: {} bytes buffered, over the cap of {}",
@@ -337,7 +337,7 @@ fn duplicate_fragments_are_kept_at_most_max_fragments_times() {
     };
     let ip = fragment_header(7, 0, 8, true);
     for n in 0..MAX_FRAGMENTS + 50 {
-        let out = r.offer(n as u64 + 1, ts, &ip, &[0xab; 8]);
+        let out = r.offer(n as u64 + 1, ts, &Fragment::v4(&ip), &[0xab; 8]);
         let refused = out
             .notes
             .iter()
@@ -371,7 +371,7 @@ fn the_fragment_lists_count_against_the_byte_cap() {
     let ip = fragment_header(9, 0, 8, true);
     let (mut most_kept, mut refused) = (0usize, 0usize);
     for n in 0..1000u64 {
-        let out = r.offer(n + 1, ts, &ip, &[0xab; 8]);
+        let out = r.offer(n + 1, ts, &Fragment::v4(&ip), &[0xab; 8]);
         for note in &out.notes {
             // "Reassembly: N fragments of datagram ID 0x0009 so far; …"
             if let Some(kept) = note
