@@ -1,5 +1,5 @@
 //! What analysis learns about a packet, kept beside its layers: the TCP conversation
-//! and stage, the reassembled datagram, the ARP pairing. The wire structs of
+//! and stage, the reassembled datagram, the request a reply answers. The wire structs of
 //! [`crate::proto`] hold only what is on the wire; [`crate::analysis`] fills a
 //! [`PacketContext`] per packet and the renderers read it.
 //!
@@ -22,8 +22,9 @@ pub struct PacketContext {
     /// The datagram that frame completed; the transport layer was then decoded from it,
     /// and its offsets count from its first byte.
     pub datagram: Option<Box<Datagram>>,
-    /// For an ARP reply: the request it answers.
-    pub arp: Option<ArpPair>,
+    /// For a reply (ARP, ICMP or ICMPv6 echo, neighbour advertisement): the request it
+    /// answers.
+    pub answer: Option<Answer>,
 }
 
 impl PacketContext {
@@ -33,9 +34,10 @@ impl PacketContext {
     }
 }
 
-/// An ARP reply paired with its request.
+/// A reply paired with its request: an ARP reply, an echo reply, a neighbour
+/// advertisement.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct ArpPair {
+pub struct Answer {
     /// Frame number of the request the reply answers.
     pub answers: u64,
     /// Milliseconds from the request to the reply (to the microsecond).

@@ -125,7 +125,7 @@ impl Serialize for Dissection {
             m.serialize_entry("vlan", &self.vlan)?;
         }
         if let Some(a) = &self.arp {
-            entry(&mut m, "arp", a, self.ctx.arp)?;
+            entry(&mut m, "arp", a, self.ctx.answer)?;
         }
         if let Some(ip) = &self.ipv4 {
             let r = self.ctx.reassembled.as_ref();
@@ -152,10 +152,10 @@ impl Serialize for Dissection {
             m.serialize_entry("udp", u)?;
         }
         if let Some(i) = &self.icmp {
-            m.serialize_entry("icmp", i)?;
+            entry(&mut m, "icmp", i, self.ctx.answer)?;
         }
         if let Some(i) = &self.icmpv6 {
-            m.serialize_entry("icmpv6", i)?;
+            entry(&mut m, "icmpv6", i, self.ctx.answer)?;
         }
         if let Some(o) = &self.other {
             m.serialize_entry("other", o)?;

@@ -94,15 +94,14 @@ pub fn annotation(d: &Dissection) -> Option<String> {
         parts.push(format!("{}: {}", c.stage, c.explain(t)));
     }
     if let Some(a) = &d.arp {
-        let mut s = a.explain();
-        if let Some(crate::context::ArpPair {
-            answers: req,
-            latency_ms: ms,
-        }) = d.ctx.arp
-        {
-            s.push_str(&format!(" (answers frame {req}, {ms} ms later)"));
-        }
-        parts.push(s);
+        parts.push(a.explain());
+    }
+    if let Some(crate::context::Answer {
+        answers: req,
+        latency_ms: ms,
+    }) = d.ctx.answer
+    {
+        parts.push(format!("answers frame {req}, {ms} ms later"));
     }
     parts.extend(d.notes.iter().cloned());
     (!parts.is_empty()).then(|| parts.join(" | "))

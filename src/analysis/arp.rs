@@ -12,8 +12,9 @@ use std::net::Ipv4Addr;
 use serde::Serialize;
 
 use super::flowtable::FlowHashBuilder;
+use super::pairing::Pending;
 use crate::capture::Timestamp;
-use crate::context::ArpPair;
+use crate::context::Answer;
 use crate::proto::MacAddr;
 use crate::proto::arp::{Arp, ArpKind};
 
@@ -54,7 +55,7 @@ pub struct Binding {
 #[derive(Debug, Default)]
 pub struct ArpTracker {
     /// (asker's IP, asked-for IP) → (frame, time) of the request.
-    pending: HashMap<(Ipv4Addr, Ipv4Addr), (u64, Timestamp), FlowHashBuilder>,
+    pending: Pending<(Ipv4Addr, Ipv4Addr)>,
     bindings: HashMap<Ipv4Addr, Binding, FlowHashBuilder>,
 }
 
@@ -62,34 +63,18 @@ impl ArpTracker {
     /// Follows one ARP packet (frame `n`): returns, for a reply, the request it answers
     /// and how long the answer took, and a note when an address is claimed by a second
     /// MAC.
-    pub fn track(&mut self, n: u64, ts: Timestamp, arp: &Arp) -> (Option<ArpPair>, Option<String>) {
+    pub fn track(&mut self, n: u64, ts: Timestamp, arp: &Arp) -> (Option<Answer>, Option<String>) {
         let (Some(spa), Some(tpa)) = (arp.spa, arp.tpa) else {
             return (None, None);
         };
-        let mut pair = None;
-        match arp.kind {
+        let pair = match arp.kind {
             ArpKind::Request | ArpKind::Probe => {
-                if self.pending.len() >= MAX_PENDING {
-                    let now = ts.as_secs_f64();
-                    self.pending
-                        .retain(|_, (_, t)| now - t.as_secs_f64() <= REQUEST_TIMEOUT);
-                }
-                if self.pending.len() < MAX_PENDING {
-                    self.pending.insert((spa, tpa), (n, ts));
-                }
+                self.pending.ask((spa, tpa), n, ts);
+                None
             }
-            ArpKind::Reply => {
-                if let Some((req, at)) = self.pending.remove(&(tpa, spa))
-                    && ts.as_secs_f64() - at.as_secs_f64() <= REQUEST_TIMEOUT
-                {
-                    pair = Some(ArpPair {
-                        answers: req,
-                        latency_ms: ((ts.as_secs_f64() - at.as_secs_f64()) * 1e6).round() / 1e3,
-                    });
-                }
-            }
-            _ => {}
-        }
+            ArpKind::Reply => self.pending.answer(&(tpa, spa), ts),
+            _ => None,
+        };
         let note = match arp.sha {
             Some(mac) if !spa.is_unspecified() => self.learn(n, ts, spa, mac),
             _ => None,
@@ -175,7 +160,7 @@ mod tests {
         let (pair, _) = t.track(2, ts(210), &rep);
         assert_eq!(
             pair,
-            Some(ArpPair {
+            Some(Answer {
                 answers: 1,
                 latency_ms: 0.21
             })

@@ -4,6 +4,7 @@
 
 pub mod arp;
 pub mod flowtable;
+pub mod pairing;
 pub mod reassembly;
 pub mod stats;
 pub mod tcp;
@@ -15,6 +16,7 @@ use crate::capture::Timestamp;
 use crate::dissect::Dissection;
 use arp::ArpTracker;
 use flowtable::{Endpoint, TrackerConfig};
+use pairing::PairTracker;
 use reassembly::{Reassembler, ReassemblyConfig};
 use tcp::{State, TcpTracker};
 use udp::UdpTracker;
@@ -137,6 +139,8 @@ pub struct Analyzer {
     pub udp: UdpTracker,
     /// ARP request/reply pairing and the ARP table.
     pub arp: ArpTracker,
+    /// Echo replies and neighbour advertisements paired with their requests.
+    pub pairs: PairTracker,
     /// IPv4 and IPv6 reassembly, when enabled.
     pub reassembler: Option<Reassembler>,
     /// ARP packets seen.
@@ -178,7 +182,7 @@ impl Analyzer {
         if let Some(a) = &mut d.arp {
             self.arp_packets += 1;
             let (pair, note) = self.arp.track(d.n, d.ts, a);
-            d.ctx.arp = pair;
+            d.ctx.answer = pair;
             if let Some(n) = note {
                 d.notes.push(n);
             }
@@ -208,6 +212,11 @@ impl Analyzer {
         let Some((src, dst)) = d.ip_addrs() else {
             return;
         };
+        if let Some(ic) = &d.icmp {
+            d.ctx.answer = self.pairs.icmp(d.n, d.ts, src, dst, ic);
+        } else if let Some(ic) = &d.icmpv6 {
+            d.ctx.answer = self.pairs.icmpv6(d.n, d.ts, src, dst, ic);
+        }
         let note = if let Some(tcp) = &mut d.tcp {
             let (conv, note) = self.tcp.track(d.ts, src, dst, tcp, d.len);
             d.ctx.tcp = Some(conv);

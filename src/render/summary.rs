@@ -87,6 +87,18 @@ impl Paint {
     }
 }
 
+/// For a reply: which request it answers and how long the answer took.
+fn write_answer(out: &mut Vec<u8>, d: &Dissection) {
+    if let Some(crate::context::Answer {
+        answers: req,
+        latency_ms: ms,
+    }) = d.ctx.answer
+    {
+        // The shortest decimal that reads back as `ms`: core::fmt's `{}` for f64.
+        let _ = write!(out, " (answers frame {req}, {ms} ms later)");
+    }
+}
+
 /// The network layer's addresses and colour, for either IP version.
 fn ip_addrs(d: &Dissection) -> Option<(IpAddr, IpAddr, Hue)> {
     use crate::proto::Layer;
@@ -212,11 +224,13 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
         u.write_explain(dst, out);
     } else if let Some(i) = &d.icmp {
         i.write_explain(out);
+        write_answer(out, d);
         if let Some(q) = i.quoted.as_deref() {
             write_about(out, q);
         }
     } else if let (Some(i), Some(ip)) = (&d.icmpv6, &d.ipv6) {
         out.s(&i.explain(ip.src, ip.dst));
+        write_answer(out, d);
         if let Some(q) = i.quoted.as_deref() {
             write_about(out, q);
         }
@@ -227,14 +241,7 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
             .map(|e| e.dst.is_broadcast())
             .unwrap_or(false);
         a.write_explain(out);
-        if let Some(crate::context::ArpPair {
-            answers: req,
-            latency_ms: ms,
-        }) = d.ctx.arp
-        {
-            // The shortest decimal that reads back as `ms`: core::fmt's `{}` for f64.
-            let _ = write!(out, " (answers frame {req}, {ms} ms later)");
-        }
+        write_answer(out, d);
         if who {
             out.s(" (broadcast: every host on the LAN hears it)");
         }
