@@ -49,8 +49,11 @@ pub struct Answer {
 pub enum Stage {
     /// Handshake step k of 3: SYN, SYN-ACK, the client's ACK.
     Handshake(u8),
-    /// Teardown step k of n (n = 4, or 3 when a FIN and the ACK of the other FIN share
-    /// one segment).
+    /// Teardown steps `first` to `last` of 4: (1) the first FIN, (2) its
+    /// acknowledgement, (3) the other side's FIN, (4) its acknowledgement. A segment that
+    /// does two steps at once (an ACK of the first FIN carrying the second FIN) is
+    /// `Teardown(2, 3)`; in a simultaneous close both FINs come first, so the steps
+    /// cross the wire as 1, 3, then 2 and 4.
     Teardown(u8, u8),
     /// A segment carrying new data.
     Data,
@@ -88,8 +91,12 @@ impl Stage {
             Stage::Handshake(k) => {
                 out.s("handshake ").u(k.into()).s("/3");
             }
-            Stage::Teardown(k, n) => {
-                out.s("teardown ").u(k.into()).s("/").u(n.into());
+            Stage::Teardown(first, last) => {
+                out.s("teardown ").u(first.into());
+                if last != first {
+                    out.s("+").u(last.into());
+                }
+                out.s("/4");
             }
             Stage::Data => {
                 out.s("data");
@@ -139,8 +146,11 @@ pub enum State {
     FinWait,
     /// One side's FIN was acknowledged; the other side may still send.
     CloseWait,
-    /// Both sides sent a FIN; not both are acknowledged.
+    /// Both sides sent a FIN before the first was acknowledged (a simultaneous close).
     Closing,
+    /// The second FIN was sent after the first was acknowledged; its acknowledgement
+    /// is awaited.
+    LastAck,
     /// Both FINs were acknowledged: the side that closed first waits 2×MSL.
     TimeWait,
     /// Reset.
@@ -156,6 +166,7 @@ impl fmt::Display for State {
             State::FinWait => "FIN_WAIT",
             State::CloseWait => "CLOSE_WAIT",
             State::Closing => "CLOSING",
+            State::LastAck => "LAST_ACK",
             State::TimeWait => "TIME_WAIT",
             State::Closed => "CLOSED",
         })

@@ -534,7 +534,7 @@ fn display_filters_show_a_subset_but_analyse_everything() {
     ]);
     let text = String::from_utf8_lossy(&s.stdout);
     assert!(
-        text.contains("handshake 3/3") && text.contains("teardown 3/3"),
+        text.contains("handshake 3/3") && text.contains("teardown 4/4"),
         "{text}"
     );
 }

@@ -59,7 +59,7 @@ impl TcpConv {
                     .s(peer)
                     .s("'s SYN: connection ESTABLISHED");
             }
-            Stage::Teardown(k, n) => self.explain_teardown(tcp, k, n, me, peer, out),
+            Stage::Teardown(first, last) => self.explain_teardown(first, last, me, peer, out),
             Stage::Reset if self.state_was_refused(tcp) => {
                 out.s("connection refused: RST answers the SYN (nothing listens on port ")
                     .u(tcp.src_port.into())
@@ -115,39 +115,37 @@ impl TcpConv {
         }
     }
 
-    fn explain_teardown(&self, tcp: &Tcp, k: u8, n: u8, me: &str, peer: &str, out: &mut Vec<u8>) {
-        let fin = tcp.flags.has(TcpFlags::FIN);
-        match (k, fin) {
+    fn explain_teardown(&self, first: u8, last: u8, me: &str, peer: &str, out: &mut Vec<u8>) {
+        match (first, last) {
             (1, _) => {
                 out.s(me)
                     .s(" has no more data to send (FIN); the ")
                     .s(peer)
                     .s(" must still acknowledge");
             }
-            (2, true) if n == 3 => {
+            (2, 3) => {
+                out.s(me)
+                    .s(" acknowledges the FIN and sends its own FIN in one segment");
+            }
+            (3, _) if self.state == State::Closing => {
                 out.s(me).s(
-                    " acknowledges the FIN and closes its side too, both in one segment (FIN+ACK)",
+                    " sends its own FIN before acknowledging the first one: a simultaneous close",
                 );
             }
-            (2, true) => {
-                out.s(me).s(
-                    " sends its own FIN before the first one is acknowledged: a simultaneous close",
-                );
-            }
-            (2, false) => {
-                out.s(me).s(
-                    " acknowledges the FIN (ack = the FIN's seq + 1); it may still send data: the connection is half-closed",
-                );
-            }
-            (_, true) => {
+            (3, _) => {
                 out.s(me).s(" has no more data either (FIN)");
             }
-            (_, false) if k == n => {
+            _ if self.state == State::TimeWait => {
                 out.s(me).s(
                     " acknowledges the last FIN: the connection is closed (the side that closed first waits in TIME_WAIT)",
                 );
             }
-            (_, false) => {
+            (2, _) if self.state == State::CloseWait => {
+                out.s(me).s(
+                    " acknowledges the FIN (ack = the FIN's seq + 1); it may still send data: the connection is half-closed",
+                );
+            }
+            _ => {
                 out.s(me).s(" acknowledges the ").s(peer).s("'s FIN");
             }
         }
@@ -201,8 +199,6 @@ struct Conn {
     handshake_done: bool,
     mid_stream: bool,
     first_fin_from: Option<usize>,
-    teardown_steps: u8,
-    teardown_of: u8,
     closed_by: Option<ClosedBy>,
     rst_from: Option<usize>,
     history: String,
@@ -345,8 +341,6 @@ impl TcpTracker {
                 handshake_done: false,
                 mid_stream: !f.has(TcpFlags::SYN),
                 first_fin_from: None,
-                teardown_steps: 0,
-                teardown_of: 4,
                 closed_by: None,
                 rst_from: None,
                 history: String::new(),
@@ -450,25 +444,29 @@ impl Conn {
         } else if fin && self.sides[dir].fin_seq.is_some() {
             Stage::Retransmission
         } else if fin || (acks_peer_fin && tcp.payload_len == 0) {
-            // Teardown steps are numbered in the order they cross the wire: FIN, ACK,
-            // FIN, ACK — or FIN, FIN+ACK, ACK (3 steps) — or, in a simultaneous close,
-            // FIN, FIN, ACK, ACK.
+            // Steps keep their numbers whichever order they cross the wire in: 1 the
+            // first FIN, 2 its ACK, 3 the other FIN, 4 its ACK (see `Stage::Teardown`).
+            let closer = *self.first_fin_from.get_or_insert(dir);
+            let mut steps = Vec::with_capacity(2);
+            if acks_peer_fin {
+                steps.push(if peer == closer { 2 } else { 4 });
+            }
             if fin {
                 self.sides[dir].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
-                if self.first_fin_from.is_none() {
-                    self.first_fin_from = Some(dir);
-                }
-                if acks_peer_fin && self.teardown_steps == 1 {
-                    self.teardown_of = 3;
-                }
+                steps.push(if dir == closer { 1 } else { 3 });
             }
-            self.teardown_steps = self.teardown_steps.saturating_add(1);
+            let first_fin_acked = self.sides[closer].fin_acked || (acks_peer_fin && peer == closer);
             self.state = match (self.sides[dir].fin_seq, self.sides[peer].fin_seq) {
+                // RFC 9293: the second FIN after the first was acknowledged leaves its
+                // sender in LAST_ACK; both FINs unacknowledged is a simultaneous close.
+                (Some(_), Some(_)) if first_fin_acked => State::LastAck,
                 (Some(_), Some(_)) => State::Closing,
                 (None, Some(_)) => State::CloseWait,
                 _ => State::FinWait,
             };
-            Stage::Teardown(self.teardown_steps.min(self.teardown_of), self.teardown_of)
+            let first = steps.iter().copied().min().unwrap_or(1);
+            let last = steps.iter().copied().max().unwrap_or(first);
+            Stage::Teardown(first, last)
         } else if tcp.window == 0 {
             Stage::ZeroWindow
         } else if first_packet && self.mid_stream {
@@ -716,8 +714,8 @@ mod tests {
                 "data",
                 "ack",
                 "teardown 1/4",
-                "teardown 2/3",
-                "teardown 3/3"
+                "teardown 2+3/4",
+                "teardown 4/4"
             ]
         );
         let s = t.finish();
@@ -752,6 +750,34 @@ mod tests {
                 "teardown 2/4",
                 "teardown 3/4",
                 "teardown 4/4"
+            ]
+        );
+    }
+
+    /// Both FINs cross before either is acknowledged: steps 1 and 3, then the two ACKs
+    /// (2 and 4) in whichever order they come; every label is out of 4.
+    #[test]
+    fn simultaneous_close_keeps_the_step_numbers() {
+        let mut t = TcpTracker::default();
+        let stages = run(
+            &mut t,
+            &[
+                (true, SYN, 100, 0, 0),
+                (false, SA, 500, 101, 0),
+                (true, A, 101, 501, 0),
+                (true, FA, 101, 501, 0),
+                (false, FA, 501, 101, 0),
+                (true, A, 102, 502, 0),
+                (false, A, 502, 102, 0),
+            ],
+        );
+        assert_eq!(
+            &stages[3..],
+            [
+                "teardown 1/4",
+                "teardown 3/4",
+                "teardown 4/4",
+                "teardown 2/4"
             ]
         );
     }
