@@ -571,8 +571,8 @@ pub struct ReadArgs {
     /// libpcap's offline filter); the expression may also follow the file name.
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
     pub filter: Option<String>,
-    /// Show only packets with this layer: arp, tcp, udp, icmp, ipv4, eth, vlan… (every
-    /// packet is still analysed).
+    /// Show only packets with this layer: eth, vlan, arp, ipv4, ipv6, tcp, udp, icmp,
+    /// icmpv6 (every packet is still analysed).
     #[arg(long, value_name = "PROTOCOL", value_parser = parse_only)]
     pub only: Option<wirelens::filter::Only>,
     /// Show only this TCP stream (see `wirelens flows`).
