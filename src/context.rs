@@ -7,6 +7,7 @@
 //! depending on the analysis that fills it.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Serialize, Serializer};
 
@@ -197,6 +198,73 @@ pub struct TcpConv {
     /// The peer's initial sequence number, when its SYN was seen.
     #[serde(skip)]
     pub peer_isn: Option<u32>,
+    /// The client (the side that sent the SYN, or the first segment seen).
+    #[serde(skip)]
+    pub client: (IpAddr, u16),
+    /// The server.
+    #[serde(skip)]
+    pub server: (IpAddr, u16),
+    /// Each side's state after this segment, client first (RFC 9293 section 3.3.2),
+    /// as if the segment arrived the moment it was captured.
+    #[serde(skip)]
+    pub sides: [PeerState; 2],
+    /// The relative sequence number the peer should expect next from the sender: this
+    /// segment's, plus its data, plus one for a SYN and one for a FIN.
+    #[serde(skip)]
+    pub next_rel_seq: u32,
+    /// How far left this segment's window is shifted (RFC 7323): `Some(0)` for a SYN
+    /// (never scaled) or when the two SYNs did not both offer scaling, `Some(k)` when
+    /// they did, `None` when the SYNs were not captured.
+    #[serde(skip)]
+    pub window_shift: Option<u8>,
+}
+
+/// One side's state in RFC 9293's state machine (section 3.3.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PeerState {
+    /// Waiting for a connection request (a server before the SYN).
+    Listen,
+    /// Sent a SYN, waiting for the SYN-ACK.
+    SynSent,
+    /// Received a SYN and answered with a SYN-ACK, waiting for its ACK.
+    SynReceived,
+    /// The handshake is done: data flows both ways.
+    Established,
+    /// Sent its FIN, waiting for the ACK.
+    FinWait1,
+    /// Its FIN was acknowledged; waiting for the other side's FIN.
+    FinWait2,
+    /// Received the other side's FIN; may still send data until it closes too.
+    CloseWait,
+    /// Both sides sent a FIN before either was acknowledged (simultaneous close).
+    Closing,
+    /// Sent its FIN after receiving the other's, waiting for the last ACK.
+    LastAck,
+    /// Both FINs are acknowledged; waits twice the maximum segment lifetime so that a
+    /// lost last ACK can be sent again.
+    TimeWait,
+    /// No connection (before it, or after a reset or the last ACK).
+    #[default]
+    Closed,
+}
+
+impl PeerState {
+    /// RFC 9293's name: `SYN-SENT`, `FIN-WAIT-1`…
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerState::Listen => "LISTEN",
+            PeerState::SynSent => "SYN-SENT",
+            PeerState::SynReceived => "SYN-RECEIVED",
+            PeerState::Established => "ESTABLISHED",
+            PeerState::FinWait1 => "FIN-WAIT-1",
+            PeerState::FinWait2 => "FIN-WAIT-2",
+            PeerState::CloseWait => "CLOSE-WAIT",
+            PeerState::Closing => "CLOSING",
+            PeerState::LastAck => "LAST-ACK",
+            PeerState::TimeWait => "TIME-WAIT",
+            PeerState::Closed => "CLOSED",
+        }
+    }
 }
 
 /// What `ipv4.reassembled` says on the frame that completes a datagram.

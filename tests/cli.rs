@@ -904,3 +904,105 @@ fn progress_bar_on_a_terminal_stderr_only() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Everything the summary line says about a packet, the table says too: the stage and
+/// its explanation for a TCP segment, the explanation of any other packet (with the
+/// request a reply answers), and every note. Tables are drawn wide so no cell wraps.
+#[test]
+fn every_summary_sentence_is_in_the_table() {
+    let mut checked = 0;
+    for file in all_captures() {
+        let summary = wirelens(&["read", &file]);
+        let json = wirelens(&["read", &file, "--format", "json", "--reassemble"]);
+        let table = wirelens(&["read", &file, "--format", "table", "--width", "3000"]);
+        let summary = String::from_utf8_lossy(&summary.stdout).into_owned();
+        let table = String::from_utf8_lossy(&table.stdout).into_owned();
+        let packets: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        // The table output of each frame, by its "Frame N:" heading.
+        let mut blocks: Vec<String> = Vec::new();
+        for line in table.lines() {
+            if line.starts_with("Frame ") && line.contains(" bytes on the wire") {
+                blocks.push(String::new());
+            }
+            if let Some(b) = blocks.last_mut() {
+                b.push_str(line);
+                b.push('\n');
+            }
+        }
+        let lines: Vec<&str> = summary.lines().filter(|l| l.contains(" B  ")).collect();
+        assert_eq!(
+            lines.len(),
+            packets.len(),
+            "{file}: summary and JSON disagree"
+        );
+        assert_eq!(
+            blocks.len(),
+            packets.len(),
+            "{file}: table and JSON disagree"
+        );
+        for ((line, p), block) in lines.iter().zip(&packets).zip(&blocks) {
+            let n = &p["n"];
+            let notes: Vec<&str> = p["notes"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            let mut detail = line.split_once(" B  ").map_or("", |(_, d)| d);
+            if !notes.is_empty() {
+                let tail = format!("  [{}]", notes.join(" "));
+                detail = detail.strip_suffix(tail.as_str()).unwrap_or_else(|| {
+                    panic!("{file} frame {n}: the notes do not end the line: {line}")
+                });
+            }
+            while detail.starts_with("VLAN ") {
+                detail = detail.split_once(" · ").map_or("", |(_, rest)| rest);
+            }
+            let mut sentences: Vec<&str> = notes.clone();
+            if p["tcp"].is_object() {
+                let story = detail.split_once(" · ").map_or("", |(_, s)| s);
+                match (p["tcp"]["stage"].as_str(), story.split_once(": ")) {
+                    (Some(_), Some((stage, why))) => sentences.extend([stage, why]),
+                    _ => sentences.push(story),
+                }
+            } else {
+                sentences.push(detail);
+            }
+            for s in sentences.iter().filter(|s| !s.is_empty()) {
+                assert!(
+                    block.contains(s),
+                    "{file} frame {n}: the summary says {s:?}, the table does not:\n{block}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} sentences checked");
+}
+
+/// Every segment's table ends with its connection: stream, stage and why, the relative
+/// numbers with their arithmetic, the next sequence number, both sides' states and the
+/// window, for a whole exchange, a refused connection, a simultaneous close and a
+/// capture that starts mid-stream.
+#[test]
+fn tables_tell_each_connection_story() {
+    for name in [
+        "tcp-echo",
+        "tcp-refused",
+        "tcp-simultaneous-close",
+        "tcp-midstream",
+    ] {
+        golden(
+            &format!("{name}.table"),
+            &[
+                "read",
+                &capture(&format!("{name}.pcap")),
+                "--format",
+                "table",
+                "--width",
+                "100",
+            ],
+        );
+    }
+}

@@ -14,10 +14,10 @@ use std::net::IpAddr;
 use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use super::{ClosedBy, FlowSummary};
 use crate::capture::Timestamp;
-use crate::proto::tcp::{Tcp, TcpFlags};
+use crate::proto::tcp::{Tcp, TcpFlags, TcpOption};
 use crate::text::Text;
 
-pub use crate::context::{Stage, State, TcpConv};
+pub use crate::context::{PeerState, Stage, State, TcpConv};
 
 impl TcpConv {
     /// One sentence saying what this segment does in the conversation and why its
@@ -175,6 +175,9 @@ struct Side {
     fin_seq: Option<u32>,
     /// Whether the peer acknowledged that FIN.
     fin_acked: bool,
+    /// The window scale this side's SYN offered: `None` before its SYN was seen,
+    /// `Some(None)` when the SYN had no window scale option.
+    wscale: Option<Option<u8>>,
     /// A gap seen in this direction (start, end), filled by an out-of-order segment.
     hole: Option<(u32, u32)>,
     packets: u64,
@@ -202,6 +205,8 @@ struct Conn {
     closed_by: Option<ClosedBy>,
     rst_from: Option<usize>,
     history: String,
+    /// Each side's RFC 9293 state, client first.
+    peer_states: [PeerState; 2],
 }
 
 /// `a` is before `b` in sequence space (RFC 1982 serial arithmetic).
@@ -344,6 +349,7 @@ impl TcpTracker {
                 closed_by: None,
                 rst_from: None,
                 history: String::new(),
+                peer_states: [PeerState::Closed, PeerState::Listen],
             }
         });
         let conv = conn.step(ts, a, tcp, frame_len);
@@ -373,6 +379,10 @@ impl Conn {
         if syn {
             self.sides[dir].isn = Some(tcp.seq);
             self.sides[dir].base = Some(tcp.seq);
+            self.sides[dir].wscale = Some(tcp.options.iter().find_map(|o| match o {
+                TcpOption::WindowScale { shift } => Some(shift),
+                _ => None,
+            }));
         } else if self.sides[dir].base.is_none() {
             self.sides[dir].base = Some(tcp.seq.wrapping_sub(1));
         }
@@ -500,16 +510,94 @@ impl Conn {
             _ => {}
         }
         self.record_history(dir, tcp, stage);
+        self.advance_peer_states(dir, tcp, stage, acks_peer_fin, first_packet);
         let rel = |v: u32, base: Option<u32>| v.wrapping_sub(base.unwrap_or(v));
+        let rel_seq = rel(tcp.seq, self.sides[dir].base);
+        let window_shift = if syn {
+            Some(0)
+        } else {
+            match (self.sides[dir].wscale, self.sides[peer].wscale) {
+                // RFC 7323 section 2.2: scaling applies only when both SYNs offered it.
+                (Some(Some(mine)), Some(Some(_))) => Some(mine.min(14)),
+                (Some(_), Some(_)) => Some(0),
+                _ => None,
+            }
+        };
         TcpConv {
             stage,
             stream: self.stream,
-            rel_seq: rel(tcp.seq, self.sides[dir].base),
+            rel_seq,
             rel_ack: ack.then(|| rel(tcp.ack, self.sides[peer].base)),
             from_client: dir == 0,
             state: self.state,
             isn: self.sides[dir].isn,
             peer_isn: self.sides[peer].isn,
+            client: self.client,
+            server: self.server,
+            sides: self.peer_states,
+            next_rel_seq: rel_seq.wrapping_add(seg_len),
+            window_shift,
+        }
+    }
+
+    /// Moves each side through RFC 9293's states as if the segment from side `dir`
+    /// arrived the moment it was captured. A FIN that does not acknowledge the other
+    /// side's FIN shows that its sender had not received it: a simultaneous close.
+    fn advance_peer_states(
+        &mut self,
+        dir: usize,
+        tcp: &Tcp,
+        stage: Stage,
+        acks_peer_fin: bool,
+        first_packet: bool,
+    ) {
+        use PeerState as P;
+        let peer = 1 - dir;
+        let f = tcp.flags;
+        let st = &mut self.peer_states;
+        if f.has(TcpFlags::RST) {
+            *st = [P::Closed; 2];
+            return;
+        }
+        if f.has(TcpFlags::SYN) {
+            if f.has(TcpFlags::ACK) {
+                st[dir] = P::SynReceived;
+                st[peer] = P::Established;
+            } else {
+                st[dir] = P::SynSent;
+                st[peer] = P::SynReceived;
+            }
+            return;
+        }
+        if first_packet && self.mid_stream {
+            *st = [P::Established; 2];
+        }
+        if f.has(TcpFlags::ACK) && st[peer] == P::SynReceived {
+            st[peer] = P::Established;
+        }
+        if acks_peer_fin {
+            st[peer] = match st[peer] {
+                P::FinWait1 => P::FinWait2,
+                P::Closing => P::TimeWait,
+                P::LastAck => P::Closed,
+                other => other,
+            };
+        }
+        if f.has(TcpFlags::FIN) && matches!(stage, Stage::Teardown(..)) {
+            let peer_fin_unacked =
+                self.sides[peer].fin_seq.is_some() && !self.sides[peer].fin_acked;
+            st[dir] = match st[dir] {
+                P::CloseWait if peer_fin_unacked => P::Closing,
+                P::CloseWait => P::LastAck,
+                P::Established | P::SynReceived | P::SynSent => P::FinWait1,
+                other => other,
+            };
+            st[peer] = match st[peer] {
+                P::Established | P::SynReceived => P::CloseWait,
+                P::FinWait1 => P::Closing,
+                P::FinWait2 => P::TimeWait,
+                other => other,
+            };
         }
     }
 

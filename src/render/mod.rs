@@ -3,7 +3,8 @@
 //!
 //! * [`summary`]: one line per packet, like tcpdump but readable;
 //! * [`table`]: one table per layer (offset, bytes, field, value, meaning), the Ethernet
-//!   framing arithmetic, and a hex dump whose bytes are marked with their layer;
+//!   framing arithmetic, what analysis adds ([`story`]: the TCP connection, the request
+//!   a reply answers), and a hex dump whose bytes are marked with their layer;
 //! * [`json`]: JSON Lines, one object per packet, with the keys the README documents.
 
 pub mod color;
@@ -14,6 +15,7 @@ pub mod json;
 pub mod ladder;
 pub mod parallel;
 pub mod stats;
+pub mod story;
 pub mod summary;
 pub mod table;
 

@@ -220,7 +220,15 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
                     .s(t.explain());
             }
         }
-    } else if let (Some(u), Some((_, dst, _))) = (&d.udp, ip_addrs(d)) {
+    } else {
+        write_explanation(out, d);
+    }
+}
+
+/// Appends what a packet that is not a TCP segment means, in words: the summary line
+/// ends with it and the table's "what it means" row repeats it.
+pub fn write_explanation(out: &mut Vec<u8>, d: &Dissection) {
+    if let (Some(u), Some((_, dst, _))) = (&d.udp, ip_addrs(d)) {
         u.write_explain(dst, out);
     } else if let Some(i) = &d.icmp {
         i.write_explain(out);

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{Context, color, grid, hexdump, sections};
+use super::{Context, color, grid, hexdump, sections, story};
 use crate::analysis::reassembly::Datagram;
 use crate::dissect::Dissection;
 use crate::proto::ethernet;
@@ -161,6 +161,31 @@ pub fn render(
             .s("–")
             .u((s.span.offset + s.span.len.saturating_sub(1)) as u64);
         wrap(out, &line, width, "", "", sgr(s));
+    }
+    if let Some(st) = story::story(d) {
+        out.s("\n");
+        wrap(
+            out,
+            st.title.as_bytes(),
+            width,
+            "",
+            "",
+            paint.then_some(color::HEADING),
+        );
+        let mut cells: Vec<&str> = Vec::with_capacity(3 * (st.rows.len() + 1));
+        cells.extend(story::HEADER);
+        for r in &st.rows {
+            cells.extend(r.iter().map(String::as_str));
+        }
+        let widths = grid::column_widths(&cells, story::HEADER.len(), width);
+        grid::write(
+            out,
+            &widths,
+            &story::HEADER,
+            cells.get(story::HEADER.len()..).unwrap_or_default(),
+            None,
+        );
+        out.s("\n");
     }
     if let Some(dg) = &d.ctx.datagram {
         // In the colour of the network layer: the last header of the frame itself.
