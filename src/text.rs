@@ -28,6 +28,9 @@ pub trait Text {
     fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self;
     /// Appends a MAC address like its `Display` (`02:77:00:00:00:01`).
     fn mac(&mut self, m: MacAddr) -> &mut Self;
+    /// Appends an IP address; an IPv6 one in brackets when `port_follows`
+    /// (`[fd77::1]` before `:40000`, RFC 5952 section 6).
+    fn ip(&mut self, a: std::net::IpAddr, port_follows: bool) -> &mut Self;
     /// Appends `0x` and `n` as four lower-case hex digits (`0x{:04x}`).
     fn hex4(&mut self, n: u16) -> &mut Self;
     /// Appends `v` with six decimals, right-aligned in `width` columns: exactly what
@@ -69,6 +72,22 @@ impl Text for Vec<u8> {
         let chars = s.chars().count();
         self.resize(self.len() + width.saturating_sub(chars), b' ');
         self
+    }
+
+    fn ip(&mut self, a: std::net::IpAddr, port_follows: bool) -> &mut Self {
+        use std::io::Write;
+        match a {
+            std::net::IpAddr::V4(a) => self.ipv4(a),
+            std::net::IpAddr::V6(a) => {
+                // Writing to a Vec cannot fail.
+                let _ = if port_follows {
+                    write!(self, "[{a}]")
+                } else {
+                    write!(self, "{a}")
+                };
+                self
+            }
+        }
     }
 
     fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self {

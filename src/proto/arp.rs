@@ -379,6 +379,14 @@ impl super::Layer for Arp {
         "ARP"
     }
 
+    fn explain(&self, around: &super::Around, out: &mut Vec<u8>) -> bool {
+        self.write_explain(out);
+        if around.link_broadcast {
+            out.extend_from_slice(b" (broadcast: every host on the LAN hears it)");
+        }
+        true
+    }
+
     fn key(&self) -> &'static str {
         "arp"
     }

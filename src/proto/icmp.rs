@@ -83,6 +83,38 @@ pub struct Quoted {
     pub icmpv6: Option<Box<super::icmpv6::Icmpv6>>,
 }
 
+impl Quoted {
+    /// Appends which conversation the error is about: " (about UDP a:p → b:q)".
+    pub fn write_about(&self, out: &mut Vec<u8>) {
+        use crate::text::Text;
+        let addrs: Option<(std::net::IpAddr, std::net::IpAddr)> = match (&self.ipv4, &self.ipv6) {
+            (Some(ip), _) => Some((ip.src.into(), ip.dst.into())),
+            (None, Some(ip)) => Some((ip.src.into(), ip.dst.into())),
+            _ => None,
+        };
+        let Some((src, dst)) = addrs else { return };
+        let ports = match (&self.tcp, &self.udp) {
+            (Some(t), _) => Some(("TCP", t.src_port, t.dst_port)),
+            (_, Some(u)) => Some(("UDP", u.src_port, u.dst_port)),
+            _ => None,
+        };
+        out.s(" (about ");
+        if let Some((proto, _, _)) = ports {
+            out.s(proto).s(" ");
+        }
+        out.ip(src, ports.is_some());
+        if let Some((_, s, _)) = ports {
+            out.s(":").u(s.into());
+        }
+        out.s(" → ");
+        out.ip(dst, ports.is_some());
+        if let Some((_, _, p)) = ports {
+            out.s(":").u(p.into());
+        }
+        out.s(")");
+    }
+}
+
 /// An ICMP message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Icmp {
@@ -303,6 +335,14 @@ fn code_name(t: u8, c: u8) -> Option<&'static str> {
 impl super::Layer for Icmp {
     fn name(&self) -> &'static str {
         "ICMP"
+    }
+
+    fn explain(&self, _around: &super::Around, out: &mut Vec<u8>) -> bool {
+        self.write_explain(out);
+        if let Some(q) = self.quoted.as_deref() {
+            q.write_about(out);
+        }
+        true
     }
 
     fn key(&self) -> &'static str {

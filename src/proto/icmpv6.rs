@@ -953,6 +953,20 @@ impl Layer for Icmpv6 {
     fn name(&self) -> &'static str {
         "ICMPv6"
     }
+    fn explain(&self, around: &super::Around, out: &mut Vec<u8>) -> bool {
+        let v6 = |a: Option<std::net::IpAddr>| match a {
+            Some(std::net::IpAddr::V6(a)) => Some(a),
+            _ => None,
+        };
+        let (Some(src), Some(dst)) = (v6(around.src), v6(around.dst)) else {
+            return false;
+        };
+        out.extend_from_slice(Icmpv6::explain(self, src, dst).as_bytes());
+        if let Some(q) = self.quoted.as_deref() {
+            q.write_about(out);
+        }
+        true
+    }
     fn key(&self) -> &'static str {
         "icmpv6"
     }

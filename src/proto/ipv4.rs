@@ -591,6 +591,15 @@ impl super::Layer for Ipv4 {
         "IPv4"
     }
 
+    fn explain(&self, _around: &super::Around, out: &mut Vec<u8>) -> bool {
+        use crate::text::Text;
+        out.s("IPv4 id=")
+            .hex4(self.id)
+            .s(" ttl=")
+            .u(self.ttl.into());
+        true
+    }
+
     fn key(&self) -> &'static str {
         "ipv4"
     }

@@ -792,6 +792,16 @@ impl Layer for Ipv6 {
     fn name(&self) -> &'static str {
         "IPv6"
     }
+    fn explain(&self, _around: &super::Around, out: &mut Vec<u8>) -> bool {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            out,
+            "IPv6 flow=0x{:05x} hlim={}",
+            self.flow_label, self.hop_limit
+        );
+        true
+    }
     fn key(&self) -> &'static str {
         "ipv6"
     }

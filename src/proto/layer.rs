@@ -119,6 +119,23 @@ pub trait Layer {
 
     /// Its fields, in wire order, with their offsets, values and meanings.
     fn fields(&self) -> Vec<Field>;
+
+    /// Appends what this layer means for the packet, in words (the summary line ends
+    /// with the top layer's): `false`, with nothing appended, when it has nothing to say.
+    fn explain(&self, _around: &Around, _out: &mut Vec<u8>) -> bool {
+        false
+    }
+}
+
+/// What a layer's explanation may need from the layers around it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Around {
+    /// The network layer's source address.
+    pub src: Option<std::net::IpAddr>,
+    /// The network layer's destination address.
+    pub dst: Option<std::net::IpAddr>,
+    /// True when the link-layer destination is the broadcast address.
+    pub link_broadcast: bool,
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub mod vlan;
 
 use std::fmt;
 
-pub use layer::{Hue, Layer, Model, Span};
+pub use layer::{Around, Hue, Layer, Model, Span};
 
 use serde::{Serialize, Serializer};
 

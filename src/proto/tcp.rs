@@ -775,6 +775,11 @@ impl super::Layer for Tcp {
         "TCP"
     }
 
+    fn explain(&self, _around: &super::Around, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(Tcp::explain(self).as_bytes());
+        true
+    }
+
     fn key(&self) -> &'static str {
         "tcp"
     }

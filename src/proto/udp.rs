@@ -203,6 +203,16 @@ impl super::Layer for Udp {
         "UDP"
     }
 
+    fn explain(&self, around: &super::Around, out: &mut Vec<u8>) -> bool {
+        match around.dst {
+            Some(dst) => {
+                self.write_explain(dst, out);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn key(&self) -> &'static str {
         "udp"
     }

@@ -31,6 +31,23 @@ impl Layer for Other {
         self.name.unwrap_or(self.within)
     }
 
+    fn explain(&self, _around: &super::Around, out: &mut Vec<u8>) -> bool {
+        use crate::text::Text;
+        out.u(self.bytes as u64);
+        match self.name {
+            Some(name) => out.s(" bytes of ").s(name).s(" (not decoded)"),
+            None if self.by == "ip_proto" => out
+                .s(" bytes of IP protocol ")
+                .u(self.number.into())
+                .s(", which wirelens does not know"),
+            None => out
+                .s(" bytes of EtherType ")
+                .hex4(self.number)
+                .s(", which wirelens does not know"),
+        };
+        true
+    }
+
     fn key(&self) -> &'static str {
         "other"
     }

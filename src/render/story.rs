@@ -41,16 +41,12 @@ pub fn story(d: &Dissection) -> Option<Story> {
         title: "What it means".into(),
         rows: Vec::new(),
     };
-    if let Some(t) = &d.tcp {
-        // Not analysed (a header quoted alone, or analysis off).
-        s.row("segment", "", t.explain());
-    } else {
-        let mut text = Vec::with_capacity(128);
-        summary::write_explanation(&mut text, d);
-        let text = String::from_utf8_lossy(&text).into_owned();
-        if !text.is_empty() {
-            s.row("what it is", d.top_protocol(), text);
-        }
+    // What the summary line says of it (with the request a reply answers).
+    let mut text = Vec::with_capacity(128);
+    summary::write_explanation(&mut text, d);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    if !text.is_empty() {
+        s.row("what it is", d.top_protocol(), text);
     }
     if let Some(a) = d.ctx.answer {
         s.row(

@@ -12,8 +12,8 @@
 use std::io::{self, Write};
 
 use super::{Context, color};
-use crate::dissect::Dissection;
-use crate::proto::Hue;
+use crate::dissect::{Dissection, Role};
+use crate::proto::{Around, Hue, Layer};
 use crate::text::Text;
 use std::net::IpAddr;
 
@@ -110,22 +110,6 @@ fn ip_addrs(d: &Dissection) -> Option<(IpAddr, IpAddr, Hue)> {
     d.ip_addrs().map(|(src, dst)| (src, dst, hue))
 }
 
-/// Appends an address: an IPv6 one in brackets when a port follows (`[fd77::1]:40000`,
-/// RFC 5952 section 6).
-fn write_addr(out: &mut Vec<u8>, a: IpAddr, with_port: bool) {
-    match a {
-        IpAddr::V4(a) => {
-            out.ipv4(a);
-        }
-        IpAddr::V6(a) if with_port => {
-            let _ = write!(out, "[{a}]");
-        }
-        IpAddr::V6(a) => {
-            let _ = write!(out, "{a}");
-        }
-    }
-}
-
 fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
     if let Some((src, dst, hue)) = ip_addrs(d) {
         let ports = match (&d.tcp, &d.udp) {
@@ -145,7 +129,7 @@ fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
                 out.s(" → ");
             }
             paint.on(out, ipc);
-            write_addr(out, a, port.is_some());
+            out.ip(a, port.is_some());
             paint.off(out, ipc);
             if let Some((p, h)) = port {
                 let pc = paint.layer(h);
@@ -225,91 +209,26 @@ fn write_detail(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
     }
 }
 
-/// Appends what a packet that is not a TCP segment means, in words: the summary line
-/// ends with it and the table's "what it means" row repeats it.
+/// Appends what a packet that is not a TCP segment means, in words: the highest layer
+/// of the frame that has something to say says it, then the request a reply answers.
+/// The summary line ends with it and the table's "what it means" row repeats it.
 pub fn write_explanation(out: &mut Vec<u8>, d: &Dissection) {
-    if let (Some(u), Some((_, dst, _))) = (&d.udp, ip_addrs(d)) {
-        u.write_explain(dst, out);
-    } else if let Some(i) = &d.icmp {
-        i.write_explain(out);
-        write_answer(out, d);
-        if let Some(q) = i.quoted.as_deref() {
-            write_about(out, q);
-        }
-    } else if let (Some(i), Some(ip)) = (&d.icmpv6, &d.ipv6) {
-        out.s(&i.explain(ip.src, ip.dst));
-        write_answer(out, d);
-        if let Some(q) = i.quoted.as_deref() {
-            write_about(out, q);
-        }
-    } else if let Some(a) = &d.arp {
-        let who = d
-            .eth
-            .as_ref()
-            .map(|e| e.dst.is_broadcast())
-            .unwrap_or(false);
-        a.write_explain(out);
-        write_answer(out, d);
-        if who {
-            out.s(" (broadcast: every host on the LAN hears it)");
-        }
-    } else if let Some(o) = &d.other {
-        match o.name {
-            Some(name) => {
-                out.u(o.bytes as u64)
-                    .s(" bytes of ")
-                    .s(name)
-                    .s(" (not decoded)");
-            }
-            None if o.by == "ip_proto" => {
-                out.u(o.bytes as u64)
-                    .s(" bytes of IP protocol ")
-                    .u(o.number.into())
-                    .s(", which wirelens does not know");
-            }
-            None => {
-                out.u(o.bytes as u64)
-                    .s(" bytes of EtherType ")
-                    .hex4(o.number)
-                    .s(", which wirelens does not know");
-            }
-        }
-    } else if let Some(ip) = &d.ipv4 {
-        out.s("IPv4 id=").hex4(ip.id).s(" ttl=").u(ip.ttl.into());
-    } else if let Some(ip) = &d.ipv6 {
-        let _ = write!(
-            out,
-            "IPv6 flow=0x{:05x} hlim={}",
-            ip.flow_label, ip.hop_limit
-        );
-    }
-}
-
-/// Appends which conversation an ICMP or ICMPv6 error is about: " (about UDP a:p → b:q)".
-fn write_about(out: &mut Vec<u8>, q: &crate::proto::icmp::Quoted) {
-    let addrs: Option<(IpAddr, IpAddr)> = match (&q.ipv4, &q.ipv6) {
-        (Some(ip), _) => Some((ip.src.into(), ip.dst.into())),
-        (None, Some(ip)) => Some((ip.src.into(), ip.dst.into())),
-        _ => None,
+    let (src, dst) = d.ip_addrs().unzip();
+    let around = Around {
+        src,
+        dst,
+        link_broadcast: d.eth.as_ref().is_some_and(|e| e.dst.is_broadcast()),
     };
-    let Some((src, dst)) = addrs else { return };
-    let ports = match (&q.tcp, &q.udp) {
-        (Some(t), _) => Some(("TCP", t.src_port, t.dst_port)),
-        (_, Some(u)) => Some(("UDP", u.src_port, u.dst_port)),
-        _ => None,
-    };
-    out.s(" (about ");
-    if let Some((proto, _, _)) = ports {
-        out.s(proto).s(" ");
+    let mut layers: Vec<&dyn Layer> = Vec::with_capacity(8);
+    d.walk(&mut |l| {
+        if l.role != Role::Quoted {
+            layers.push(l.layer);
+        }
+    });
+    for l in layers.iter().rev() {
+        if l.explain(&around, out) {
+            break;
+        }
     }
-    write_addr(out, src, ports.is_some());
-    if let Some((_, s, _)) = ports {
-        out.s(":").u(s.into());
-    }
-    out.s(" → ");
-    write_addr(out, dst, ports.is_some());
-    if let Some((_, _, p)) = ports {
-        out.s(":").u(p.into());
-    }
-    out.s(")");
+    write_answer(out, d);
 }
