@@ -21,6 +21,8 @@ use crate::proto::icmp::{self, Icmp, Quoted};
 use crate::proto::icmpv6::Icmpv6;
 use crate::proto::ipv4::{IpProto, Ipv4};
 use crate::proto::ipv6::{self, Ipv6};
+use crate::proto::null::{self as bsd, Null};
+use crate::proto::sll::Sll;
 use crate::proto::tcp::{self, Tcp};
 use crate::proto::udp::{self, Udp};
 use crate::proto::vlan::Vlan;
@@ -42,6 +44,12 @@ pub struct Dissection {
     pub caplen: u32,
     /// Bytes on the wire.
     pub len: u32,
+    /// The capture's LINKTYPE_ number for this frame (1 Ethernet, 276 Linux cooked v2…).
+    pub link_type: u32,
+    /// Linux cooked capture header (`any` interface).
+    pub sll: Option<Sll>,
+    /// BSD loopback header (LINKTYPE_NULL or LOOP).
+    pub null: Option<Null>,
     /// Ethernet II header.
     pub eth: Option<Ethernet>,
     /// VLAN tags, outermost first.
@@ -118,6 +126,13 @@ impl Serialize for Dissection {
         m.serialize_entry("ts", &TsText(&self.ts))?;
         m.serialize_entry("caplen", &self.caplen)?;
         m.serialize_entry("len", &self.len)?;
+        m.serialize_entry("link_type", &self.link_type)?;
+        if let Some(l) = &self.sll {
+            m.serialize_entry("sll", l)?;
+        }
+        if let Some(l) = &self.null {
+            m.serialize_entry("null", l)?;
+        }
         if let Some(e) = &self.eth {
             m.serialize_entry("eth", e)?;
         }
@@ -194,7 +209,7 @@ impl std::fmt::Debug for LayerRef<'_> {
 
 /// The words `--only` accepts: the key of every layer the dispatcher can produce.
 pub const LAYER_KEYS: &[&str] = &[
-    "eth", "vlan", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6",
+    "sll", "null", "eth", "vlan", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6",
 ];
 
 impl Dissection {
@@ -206,6 +221,12 @@ impl Dissection {
         let reassembled = self.ctx.datagram.is_some();
         let mut above_ip = false;
         let mut emit = |layer: &'a dyn Layer, role: Role| f(LayerRef { layer, role });
+        if let Some(l) = &self.sll {
+            emit(l, Role::Frame);
+        }
+        if let Some(l) = &self.null {
+            emit(l, Role::Frame);
+        }
         if let Some(e) = &self.eth {
             emit(e, Role::Frame);
         }
@@ -328,6 +349,9 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         ts,
         caplen,
         len,
+        link_type,
+        sll,
+        null,
         eth,
         vlan,
         arp,
@@ -344,20 +368,88 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         ctx,
     } = d;
     (*number, *ts, *caplen, *len) = (n, frame.ts, frame.caplen, frame.len);
+    (*link_type, *sll, *null) = (frame.link.0, None, None);
     (*eth, *arp, *ipv4, *tcp, *udp, *icmp) = (None, None, None, None, None, None);
     (*ipv6, *icmpv6, *other, *payload, *trailer) = (None, None, None, None, None);
     ctx.clear();
     vlan.clear();
     notes.clear();
-    if frame.link != LinkType::ETHERNET {
-        notes.push(format!(
-            "Link type {} ({}) is not supported yet: wirelens decodes Ethernet frames (link type 1).",
-            frame.link.0,
-            frame.link.name()
-        ));
-        return;
+    let bytes = frame.bytes;
+    match frame.link {
+        LinkType::ETHERNET => dissect_ethernet(d, bytes),
+        LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
+            let (parsed, need) = if frame.link == LinkType::LINUX_SLL {
+                (Sll::parse_v1(bytes), crate::proto::sll::V1_LEN)
+            } else {
+                (Sll::parse_v2(bytes), crate::proto::sll::V2_LEN)
+            };
+            match parsed {
+                Some(h) => {
+                    let (at, proto) = (h.len(), h.protocol);
+                    d.sll = Some(h);
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    let sliced = LaxSlicedPacket::from_ether_type(etherparse::EtherType(proto), rest);
+                    dissect_link_payload(d, bytes, &sliced, at, proto, "Linux cooked");
+                }
+                None => d.notes.push(short_link(bytes.len(), need, "Linux cooked capture")),
+            }
+        }
+        LinkType::NULL | LinkType::LOOP => {
+            match Null::parse(bytes, frame.link == LinkType::LOOP) {
+                Some(h) => {
+                    let at = bsd::HEADER_LEN;
+                    let ethertype = match h.family() {
+                        bsd::Family::Ipv4 => Some(EtherType::IPV4),
+                        bsd::Family::Ipv6 => Some(EtherType::IPV6),
+                        bsd::Family::Other => None,
+                    };
+                    let family = h.family;
+                    d.null = Some(h);
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    match ethertype {
+                        Some(t) => {
+                            let sliced = LaxSlicedPacket::from_ether_type(etherparse::EtherType(t.0), rest);
+                            dissect_link_payload(d, bytes, &sliced, at, t.0, "BSD loopback");
+                        }
+                        None => d.notes.push(format!(
+                            "Address family {family} at offset 0 is neither IPv4 nor IPv6: the {} bytes after it are not decoded.",
+                            rest.len()
+                        )),
+                    }
+                }
+                None => d.notes.push(short_link(bytes.len(), bsd::HEADER_LEN, "BSD loopback header")),
+            }
+        }
+        // Raw IP: no link header at all; the version nibble decides.
+        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 | LinkType(12) | LinkType(14) => {
+            let ethertype = match bytes.first().map(|b| b >> 4) {
+                Some(4) => EtherType::IPV4,
+                Some(6) => EtherType::IPV6,
+                Some(v) => {
+                    d.notes.push(format!(
+                        "The packet starts with IP version {v} at offset 0: raw IP carries IPv4 or IPv6 only, so it is not decoded."
+                    ));
+                    return;
+                }
+                None => {
+                    d.notes.push("The packet is empty: raw IP needs at least an IP header.".into());
+                    return;
+                }
+            };
+            let sliced = LaxSlicedPacket::from_ether_type(etherparse::EtherType(ethertype.0), bytes);
+            dissect_link_payload(d, bytes, &sliced, 0, ethertype.0, "raw IP");
+        }
+        other => d.notes.push(format!(
+            "Link type {} ({}) is not supported: wirelens decodes Ethernet (1), Linux cooked (113, 276), raw IP (101, 228, 229) and BSD loopback (0, 108).",
+            other.0,
+            other.name()
+        )),
     }
-    dissect_ethernet(d, frame.bytes);
+}
+
+/// The note for a frame shorter than its link-layer header.
+fn short_link(have: usize, need: usize, what: &str) -> String {
+    format!("The frame is only {have} bytes long: a {what} needs {need}.")
 }
 
 fn dissect_ethernet(d: &mut Dissection, bytes: &[u8]) {
@@ -381,10 +473,33 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
     };
     d.eth = Ethernet::parse(bytes);
     let Some(eth) = &d.eth else { return };
-    let mut tpid = eth.ethertype;
+    let ethertype = eth.ethertype;
+    dissect_link_payload(
+        d,
+        bytes,
+        &sliced,
+        ethernet::HEADER_LEN,
+        ethertype,
+        "Ethernet",
+    );
+}
+
+/// Decodes what follows a link-layer header (Ethernet's, a cooked capture's, a loopback
+/// header, or nothing for raw IP): VLAN tags, then ARP, IPv4 or IPv6 and what they
+/// carry. `sliced` is etherparse's view of the frame from `start`, where a payload of
+/// EtherType `ethertype` begins; `within` names the link for undecoded payloads.
+fn dissect_link_payload(
+    d: &mut Dissection,
+    bytes: &[u8],
+    sliced: &LaxSlicedPacket<'_>,
+    start: usize,
+    ethertype: u16,
+    within: &'static str,
+) {
+    let mut tpid = ethertype;
     // Where the payload of the last header parsed begins, and its EtherType.
-    let mut next = ethernet::HEADER_LEN;
-    let mut next_type = eth.ethertype;
+    let mut next = start;
+    let mut next_type = ethertype;
     for ext in &sliced.link_exts {
         match ext {
             LaxLinkExtSlice::Vlan(v) => {
@@ -451,7 +566,7 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
                     name: Some("IEEE 802.3 LLC"),
                     offset: next,
                     bytes: bytes.len().saturating_sub(next),
-                    within: "Ethernet",
+                    within,
                 });
             }
             None => {
@@ -461,7 +576,7 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
                     name: EtherType(next_type).name(),
                     offset: next,
                     bytes: bytes.len().saturating_sub(next),
-                    within: "Ethernet",
+                    within,
                 });
             }
         },
@@ -1316,14 +1431,52 @@ mod tests {
     fn other_link_types_are_named_not_misparsed() {
         let b = tagged_udp();
         let mut f = frame(&b);
-        f.link = LinkType::LINUX_SLL;
+        f.link = LinkType::IEEE802_11;
         let d = dissect(1, &f);
         assert!(d.eth.is_none());
         assert!(
-            d.notes[0].contains("link type 113 (Linux cooked) is not supported yet")
-                || d.notes[0].contains("Link type 113"),
+            d.notes[0].contains("Link type 105 (IEEE 802.11 wireless) is not supported"),
             "{:?}",
             d.notes
         );
+    }
+
+    /// The same IPv4 packet behind each link header decodes to the same layers above it.
+    #[test]
+    fn every_link_header_leads_to_the_same_ip_layers() {
+        let eth = tagged_udp();
+        let on_eth = dissect(1, &frame(&eth));
+        // The IP packet after the Ethernet header and the VLAN tag.
+        let ip = &eth[18..];
+        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6];
+        sll2.extend_from_slice(&[2, 0x77, 0, 0, 0, 1, 0, 0]);
+        sll2.extend_from_slice(ip);
+        let mut sll1 = vec![0, 4, 0, 1, 0, 6, 2, 0x77, 0, 0, 0, 1, 0, 0, 0x08, 0x00];
+        sll1.extend_from_slice(ip);
+        let mut null = vec![2, 0, 0, 0];
+        null.extend_from_slice(ip);
+        for (link, bytes) in [
+            (LinkType::LINUX_SLL2, sll2),
+            (LinkType::LINUX_SLL, sll1),
+            (LinkType::NULL, null),
+            (LinkType::RAW, ip.to_vec()),
+        ] {
+            let mut f = frame(&bytes);
+            f.link = link;
+            let d = dissect(1, &f);
+            assert!(d.eth.is_none(), "{link:?}");
+            let (a, b) = (d.ipv4.as_ref(), on_eth.ipv4.as_ref());
+            assert_eq!(
+                a.map(|i| (i.src, i.dst, i.id)),
+                b.map(|i| (i.src, i.dst, i.id)),
+                "{link:?}"
+            );
+            assert_eq!(
+                d.udp.as_ref().map(|u| u.dst_port),
+                on_eth.udp.as_ref().map(|u| u.dst_port),
+                "{link:?}"
+            );
+            assert_eq!(d.link_type, link.0);
+        }
     }
 }

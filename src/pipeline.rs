@@ -66,7 +66,7 @@ pub enum RunError {
     Capture(#[from] CaptureError),
     /// The capture's link type is not one we decode.
     #[error(
-        "{file}: link type {number} ({name}) is not supported yet; wirelens decodes Ethernet captures (link type 1)."
+        "{file}: link type {number} ({name}) is not supported; wirelens decodes Ethernet (1), Linux cooked (113, 276), raw IP (101, 228, 229) and BSD loopback (0, 108) captures."
     )]
     LinkType {
         /// The capture file.
@@ -140,10 +140,9 @@ pub fn read_filtered(
                 })
             };
             let f = std::fs::File::create(p).map_err(fail)?;
-            Some(
-                CaptureWriter::new(io::BufWriter::new(f), format, LinkType::ETHERNET)
-                    .map_err(fail)?,
-            )
+            // The file keeps the input's link type.
+            let link = file.link_type().unwrap_or(LinkType::ETHERNET);
+            Some(CaptureWriter::new(io::BufWriter::new(f), format, link).map_err(fail)?)
         }
         None => None,
     };
@@ -286,7 +285,7 @@ where
     RunError: From<S::Error>,
 {
     if let Some(link) = source.link_type()
-        && link != LinkType::ETHERNET
+        && !link.is_supported()
     {
         return Err(RunError::LinkType {
             file: source.name().to_string(),
@@ -564,7 +563,7 @@ where
         return Ok(());
     }
     if let Some(link) = source.link_type()
-        && link != LinkType::ETHERNET
+        && !link.is_supported()
     {
         return Err(RunError::LinkType {
             file: source.name().to_string(),

@@ -241,7 +241,7 @@ fn a_non_ethernet_link_type_is_named_not_misparsed() {
     b.extend_from_slice(&4u16.to_le_bytes());
     b.extend_from_slice(&[0; 8]);
     b.extend_from_slice(&65535u32.to_le_bytes());
-    b.extend_from_slice(&113u32.to_le_bytes());
+    b.extend_from_slice(&105u32.to_le_bytes());
     b.extend_from_slice(&[0; 8]);
     b.extend_from_slice(&16u32.to_le_bytes());
     b.extend_from_slice(&16u32.to_le_bytes());
@@ -251,7 +251,7 @@ fn a_non_ethernet_link_type_is_named_not_misparsed() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("link type 113 (Linux cooked) is not supported yet"),
+        err.contains("link type 105 (IEEE 802.11 wireless) is not supported"),
         "{err}"
     );
 }

@@ -49,6 +49,25 @@ impl LinkType {
     /// LINKTYPE_LINUX_SLL2: Linux "cooked" capture, version 2 (`tcpdump -i any` today).
     pub const LINUX_SLL2: LinkType = LinkType(276);
 
+    /// True for the link types wirelens decodes: Ethernet, Linux cooked v1 and v2, raw
+    /// IP (101, 228, 229, and DLT 12 and 14 as some systems write them) and BSD loopback
+    /// (NULL and LOOP).
+    pub fn is_supported(&self) -> bool {
+        matches!(
+            *self,
+            LinkType::ETHERNET
+                | LinkType::LINUX_SLL
+                | LinkType::LINUX_SLL2
+                | LinkType::RAW
+                | LinkType::IPV4
+                | LinkType::IPV6
+                | LinkType::NULL
+                | LinkType::LOOP
+                | LinkType(12)
+                | LinkType(14)
+        )
+    }
+
     /// A human name like "Linux cooked" or "Ethernet", "unknown" otherwise.
     pub fn name(&self) -> &'static str {
         match *self {

@@ -13,6 +13,8 @@ pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
 pub mod layer;
+pub mod null;
+pub mod sll;
 pub mod tcp;
 pub mod udp;
 pub mod undecoded;

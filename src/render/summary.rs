@@ -138,6 +138,28 @@ fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
                 paint.off(out, pc);
             }
         }
+    } else if let Some(l) = &d.sll
+        && !l.addr.is_empty()
+    {
+        // A cooked header names only one end: the sender's address, and the direction.
+        let ec = paint.layer(Hue::Blue);
+        paint.on(out, ec);
+        for (i, b) in l.addr.iter().enumerate() {
+            if i > 0 {
+                out.s(":");
+            }
+            let _ = write!(out, "{b:02x}");
+        }
+        paint.off(out, ec);
+        out.s(" → (").s(match l.packet_type {
+            0 => "to us",
+            1 => "broadcast",
+            2 => "multicast",
+            3 => "to another host",
+            4 => "outgoing",
+            _ => "?",
+        });
+        out.s(")");
     } else if let Some(e) = &d.eth {
         let ec = paint.layer(Hue::Blue);
         paint.on(out, ec);
