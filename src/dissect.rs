@@ -90,8 +90,8 @@ struct With<'a, L: Serialize, C: Serialize> {
     ctx: C,
 }
 
-/// The `reassembled` key of `ipv4`.
-#[derive(Serialize)]
+/// The `reassembled` key of `ipv4` or `ipv6`.
+#[derive(Clone, Copy, Serialize)]
 struct ReassembledKey<'a> {
     reassembled: &'a crate::context::Reassembled,
 }
@@ -142,23 +142,17 @@ impl Serialize for Dissection {
         if let Some(a) = &self.arp {
             entry(&mut m, "arp", a, self.ctx.answer)?;
         }
+        // A reassembled datagram is told under whichever IP version carried it.
+        let reassembled = self
+            .ctx
+            .reassembled
+            .as_ref()
+            .map(|reassembled| ReassembledKey { reassembled });
         if let Some(ip) = &self.ipv4 {
-            let r = self.ctx.reassembled.as_ref();
-            entry(
-                &mut m,
-                "ipv4",
-                ip,
-                r.map(|reassembled| ReassembledKey { reassembled }),
-            )?;
+            entry(&mut m, "ipv4", ip, reassembled)?;
         }
         if let Some(ip) = &self.ipv6 {
-            let r = self.ctx.reassembled.as_ref();
-            entry(
-                &mut m,
-                "ipv6",
-                ip,
-                r.map(|reassembled| ReassembledKey { reassembled }),
-            )?;
+            entry(&mut m, "ipv6", ip, reassembled)?;
         }
         if let Some(t) = &self.tcp {
             entry(&mut m, "tcp", t, self.ctx.tcp.as_ref())?;
