@@ -70,6 +70,8 @@ pub enum Command {
     /// Needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN + CAP_NET_RAW).
     ///
     /// Examples: sudo wirelens lab handshake
+    ///           sudo wirelens lab handshake --ipv6
+    ///           sudo wirelens lab ndp
     ///           sudo wirelens lab all --format json
     ///           sudo wirelens lab handshake --keep    (then: sudo wirelens lab down)
     Lab(LabArgs),
@@ -106,6 +108,9 @@ pub struct LabArgs {
     /// Leave the network up afterwards and print commands to play in it.
     #[arg(long)]
     pub keep: bool,
+    /// Play handshake or refused over IPv6, between fd77::1 and fd77::2.
+    #[arg(long)]
+    pub ipv6: bool,
     /// Also write the capture to FILE (pcap).
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
@@ -131,7 +136,9 @@ pub enum ScenarioArg {
     Fragments,
     /// connect() to a closed port: SYN answered by RST.
     Refused,
-    /// Every scenario in turn.
+    /// IPv6 neighbour discovery: a solicitation and its advertisement (IPv6's ARP).
+    Ndp,
+    /// Every IPv4 scenario in turn (arp, handshake, broadcast, fragments, refused).
     All,
     /// Remove the lab's namespaces (after --keep).
     Down,
