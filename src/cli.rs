@@ -1,6 +1,6 @@
 //! Command-line types. Parsing only validates; `main` turns the result into library calls.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,11 +38,14 @@ pub enum Command {
     ///
     /// Example: wirelens stats captures/icmp-errors.pcap
     Stats(StatsArgs),
-    /// Craft an ARP, UDP or TCP packet, show every field, send it on an interface through
-    /// a raw socket and watch for the answer. Needs CAP_NET_RAW, except with --dry-run.
+    /// Craft an ARP, NDP, UDP or TCP packet, show every field, send it on an interface
+    /// through a raw socket and watch for the answer. Needs CAP_NET_RAW, except with
+    /// --dry-run.
     ///
     /// Examples: wirelens send arp -i va --target 10.77.0.2
+    ///           wirelens send ndp -i va --target fd77::2
     ///           wirelens send udp -i va --broadcast --port 10000 --payload "hello"
+    ///           wirelens send udp -i va --to ff02::1 --port 10000 --payload "hello"
     ///           wirelens send tcp -i va --to 10.77.0.2 --port 8080
     Send(SendArgs),
     /// Capture on a network interface and explain every packet as it arrives (needs
@@ -67,6 +70,8 @@ pub enum Command {
     /// Needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN + CAP_NET_RAW).
     ///
     /// Examples: sudo wirelens lab handshake
+    ///           sudo wirelens lab handshake --ipv6
+    ///           sudo wirelens lab ndp
     ///           sudo wirelens lab all --format json
     ///           sudo wirelens lab handshake --keep    (then: sudo wirelens lab down)
     Lab(LabArgs),
@@ -103,6 +108,9 @@ pub struct LabArgs {
     /// Leave the network up afterwards and print commands to play in it.
     #[arg(long)]
     pub keep: bool,
+    /// Play handshake or refused over IPv6, between fd77::1 and fd77::2.
+    #[arg(long)]
+    pub ipv6: bool,
     /// Also write the capture to FILE (pcap).
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
@@ -128,7 +136,9 @@ pub enum ScenarioArg {
     Fragments,
     /// connect() to a closed port: SYN answered by RST.
     Refused,
-    /// Every scenario in turn.
+    /// IPv6 neighbour discovery: a solicitation and its advertisement (IPv6's ARP).
+    Ndp,
+    /// Every IPv4 scenario in turn (arp, handshake, broadcast, fragments, refused).
     All,
     /// Remove the lab's namespaces (after --keep).
     Down,
@@ -263,7 +273,11 @@ pub struct SendArgs {
 pub enum SendPacket {
     /// An ARP request (waits for the reply), reply, gratuitous ARP or probe.
     Arp(SendArpArgs),
-    /// A UDP datagram, to one host or broadcast; we write the IPv4 and UDP headers.
+    /// An NDP neighbour solicitation (IPv6's ARP request; waits for the advertisement),
+    /// or an unsolicited neighbour advertisement.
+    Ndp(SendNdpArgs),
+    /// A UDP datagram, to one host, broadcast or an IPv6 multicast group; we write the IP
+    /// and UDP headers.
     Udp(SendUdpArgs),
     /// A TCP segment (a SYN by default), then what the port answered.
     Tcp(SendTcpArgs),
@@ -345,6 +359,32 @@ pub struct SendArpArgs {
     pub common: SendCommon,
 }
 
+/// Arguments of `wirelens send ndp`.
+#[derive(Debug, clap::Args)]
+pub struct SendNdpArgs {
+    /// Ask who has IPV6 (sent to its solicited-node multicast group), or with
+    /// --advertise announce that IPV6 is at the interface's MAC.
+    #[arg(long, value_name = "IPV6")]
+    pub target: Ipv6Addr,
+    /// Send an unsolicited neighbour advertisement to ff02::1 (all nodes) instead of a
+    /// solicitation; the target must be an address of the interface, unless --spoof.
+    #[arg(long)]
+    pub advertise: bool,
+    /// The IPv6 source address (default: the interface's link-local address); one the
+    /// interface does not have is refused, unless --spoof.
+    #[arg(long, value_name = "IPV6")]
+    pub source: Option<Ipv6Addr>,
+    /// Allow claiming an address the interface does not own (a --source, or the target
+    /// of --advertise): NDP spoofing, which makes the hosts that hear it send that
+    /// address's traffic to our MAC. Refused without it (exit code 2); --dry-run shows the
+    /// packet either way.
+    #[arg(long)]
+    pub spoof: bool,
+    /// The options every packet shares.
+    #[command(flatten)]
+    pub common: SendCommon,
+}
+
 /// Arguments of `wirelens send udp`.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("dest").required(true).args(["broadcast", "to"])))]
@@ -352,9 +392,10 @@ pub struct SendUdpArgs {
     /// Send to 255.255.255.255, the limited broadcast: every host on the link.
     #[arg(long)]
     pub broadcast: bool,
-    /// Send to IP (a subnet broadcast such as 10.77.0.255 reaches every host on it).
+    /// Send to IP, IPv4 or IPv6 (a subnet broadcast such as 10.77.0.255 reaches every
+    /// host on it; ff02::1 every IPv6 host on the link).
     #[arg(long, value_name = "IP")]
-    pub to: Option<Ipv4Addr>,
+    pub to: Option<IpAddr>,
     /// Destination port.
     #[arg(long, value_name = "N")]
     pub port: u16,
@@ -367,11 +408,12 @@ pub struct SendUdpArgs {
     /// The data, in hex (68656c6c6f, or 68 65 6c 6c 6f).
     #[arg(long, value_name = "HEX", value_parser = hex_bytes)]
     pub payload_hex: Option<HexBytes>,
-    /// Time to live.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub ttl: u8,
+    /// Time to live, or IPv6 hop limit (default: 64; 1 for an IPv6 multicast group of
+    /// link scope such as ff02::1).
+    #[arg(long, value_name = "N")]
+    pub ttl: Option<u8>,
     /// Cut a datagram bigger than the interface's MTU into IPv4 fragments instead of
-    /// refusing it.
+    /// refusing it (IPv4 only).
     #[arg(long)]
     pub fragment: bool,
     /// The options every packet shares.
@@ -474,6 +516,17 @@ impl SendArgs {
                     }),
                 }
             }
+            SendPacket::Ndp(n) => send::Request {
+                options: send::Options {
+                    spoof: n.spoof,
+                    ..n.common.options(width)
+                },
+                packet: send::Packet::Ndp(send::NdpSpec {
+                    target: n.target,
+                    source: n.source,
+                    advertise: n.advertise,
+                }),
+            },
             SendPacket::Udp(u) => send::Request {
                 options: u.common.options(width),
                 packet: send::Packet::Udp(send::UdpSpec {
@@ -663,6 +716,7 @@ impl Command {
             Command::Lab(a) => Some(a.color),
             Command::Send(a) => Some(match &a.packet {
                 SendPacket::Arp(p) => p.common.color,
+                SendPacket::Ndp(p) => p.common.color,
                 SendPacket::Udp(p) => p.common.color,
                 SendPacket::Tcp(p) => p.common.color,
             }),

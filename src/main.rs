@@ -184,6 +184,7 @@ fn lab(args: cli::LabArgs) -> ExitCode {
         cli::ScenarioArg::Broadcast => Scenario::Broadcast,
         cli::ScenarioArg::Fragments => Scenario::Fragments,
         cli::ScenarioArg::Refused => Scenario::Refused,
+        cli::ScenarioArg::Ndp => Scenario::Ndp,
         cli::ScenarioArg::All => Scenario::All,
     };
     let opts = LabOptions {
@@ -192,6 +193,7 @@ fn lab(args: cli::LabArgs) -> ExitCode {
         width: args.width.unwrap_or_else(terminal_width),
         keep: args.keep,
         write: args.write,
+        ipv6: args.ipv6,
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = run::run(&opts, &mut out);

@@ -37,7 +37,14 @@ fn lab(args: &[&str]) -> Output {
 
 /// Runs a scenario in JSON and returns (packets, socket calls).
 fn scenario(name: &str) -> (Vec<Value>, Vec<String>) {
-    let out = lab(&[name, "--format", "json"]);
+    scenario_with(name, &[])
+}
+
+/// As [`scenario`], with more arguments.
+fn scenario_with(name: &str, more: &[&str]) -> (Vec<Value>, Vec<String>) {
+    let mut args = vec![name, "--format", "json"];
+    args.extend_from_slice(more);
+    let out = lab(&args);
     assert!(
         out.status.success(),
         "lab {name} failed: {}",
@@ -260,4 +267,83 @@ fn keep_leaves_the_network_up_and_down_removes_it() {
     assert!(down.status.success());
     assert!(String::from_utf8_lossy(&down.stdout).starts_with("Removed "));
     assert!(lab_namespaces().is_empty());
+}
+
+#[test]
+fn handshake_over_ipv6_shows_the_three_steps_between_fd77_addresses() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !common::may_run() {
+        return;
+    }
+    let out = lab(&["handshake", "--ipv6", "--color", "never", "--width", "200"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(lab_namespaces().is_empty(), "left {:?}", lab_namespaces());
+    for step in ["handshake 1/3", "handshake 2/3", "handshake 3/3"] {
+        let line = text.lines().find(|l| l.contains(step));
+        let line = line.unwrap_or_else(|| panic!("no {step} in:\n{text}"));
+        assert!(
+            line.contains("[fd77::1]:") && line.contains("[fd77::2]:8090"),
+            "{step} is not between [fd77::1]:port and [fd77::2]:8090: {line}"
+        );
+    }
+    assert!(text.contains("connect([fd77::2]:8090) → SYN"), "{text}");
+    assert!(text.contains("client [fd77::1]:"), "no ladder: {text}");
+    // The same run in JSON: every stage, over IPv6.
+    let (packets, _) = scenario_with("handshake", &["--ipv6"]);
+    let s = stages(&packets);
+    assert!(s.first().is_some_and(|x| x == "handshake 1/3"), "{s:?}");
+    assert!(
+        packets
+            .iter()
+            .filter(|p| !p["tcp"].is_null())
+            .all(|p| p["ipv6"]["src"].is_string()),
+        "a TCP segment was not over IPv6"
+    );
+    let o = lab(&["arp", "--ipv6"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .starts_with("wirelens: --ipv6 plays the handshake and refused scenarios over IPv6"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn ndp_shows_a_solicitation_and_its_advertisement() {
+    let _one = ONE_AT_A_TIME.lock();
+    if !common::may_run() {
+        return;
+    }
+    let (packets, calls) = scenario("ndp");
+    let ndp: Vec<(u64, String)> = packets
+        .iter()
+        .filter_map(|p| {
+            let t = p["icmpv6"]["type"].as_u64()?;
+            let target = p["icmpv6"]["ndp"]["target"].as_str()?.to_string();
+            Some((t, target))
+        })
+        .collect();
+    let ns = ndp
+        .iter()
+        .filter(|n| n == &&(135, "fd77::2".into()))
+        .count();
+    let na = ndp
+        .iter()
+        .filter(|n| n == &&(136, "fd77::2".into()))
+        .count();
+    assert!(ns >= 2 && na >= 2, "the kernel's and wirelens's: {ndp:?}");
+    // Each solicitation is followed by its advertisement.
+    let first_ns = ndp.iter().position(|n| n.0 == 135);
+    let first_na = ndp.iter().position(|n| n.0 == 136);
+    assert!(first_ns < first_na, "{ndp:?}");
+    assert!(
+        calls.iter().any(|c| c.contains("wirelens send ndp")),
+        "{calls:?}"
+    );
 }

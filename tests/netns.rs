@@ -70,3 +70,39 @@ fn namespaces_are_removed_even_when_the_test_panics() {
     assert!(name.starts_with("wlt-a-"), "{name}");
     assert!(!namespaces().contains(&name));
 }
+
+#[test]
+fn an_ipv6_pair_has_its_addresses_usable_at_once_and_vanishes_afterwards() {
+    if !common::may_run() {
+        return;
+    }
+    let host_before =
+        std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6").unwrap_or_default();
+    let name;
+    {
+        let pair = NetnsPair::create_v6("wlt6", "va", "vb").unwrap_or_else(|e| panic!("{e}"));
+        name = pair.a.ns.clone();
+        assert_eq!(
+            pair.b.ip6.map(|a| a.to_string()).as_deref(),
+            Some("fd77::2")
+        );
+        // Usable at once: no DAD, so not "tentative"; the readiness probe left the
+        // neighbour caches empty.
+        let addrs = pair
+            .exec_ok(&pair.a.ns, &["ip", "-6", "addr", "show", "dev", "va"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(addrs.contains("inet6 fd77::1/64"), "{addrs}");
+        assert!(addrs.contains("inet6 fe80::"), "{addrs}");
+        assert!(!addrs.contains("tentative"), "{addrs}");
+        let neigh = pair
+            .exec_ok(&pair.a.ns, &["ip", "-6", "neigh", "show", "dev", "va"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!neigh.contains("REACHABLE"), "{neigh}");
+    }
+    assert!(!namespaces().contains(&name));
+    let host =
+        std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6").unwrap_or_default();
+    assert_eq!(host, host_before, "the host's setting must not change");
+}

@@ -1062,3 +1062,236 @@ fn an_interface_that_is_down_or_has_no_link_is_refused() {
     );
     assert!(out.is_empty(), "{out}");
 }
+
+fn pair6() -> NetnsPair {
+    NetnsPair::create_v6("wls6", "va", "vb").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_neighbour_solicitation_reports_the_peers_advertisement() {
+    if !may("the NDP test", namespaces_and(&[])) {
+        return;
+    }
+    let p = pair6();
+    let file = temp("ndp");
+    let path = file.to_string_lossy().into_owned();
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "ndp", "-i", "va", "--target", "fd77::2", "-w", &path, "--width", "200",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.starts_with(
+            "About to send on va: NDP neighbour solicitation: who has fd77::2? Tell fe80::77:ff:fe00:1"
+        ),
+        "{out}"
+    );
+    for want in [
+        "ICMPv6 — bytes 54–85",
+        "Neighbour solicitation",
+        "\nfd77::2 is at 02:77:00:00:00:02, ",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    let f = frames(&file);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(f.len(), 2, "the solicitation and the advertisement");
+    assert_eq!(f[0].get(..6), Some(&[0x33, 0x33, 0xff, 0, 0, 2][..]));
+    assert_eq!(f[1].get(6..12), Some(&p.b.mac[..]), "from the peer");
+    assert_eq!(f[1].get(54), Some(&136), "ICMPv6 type 136");
+
+    // Nobody has fd77::99: exit code 1 and one sentence.
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "ndp",
+            "-i",
+            "va",
+            "--target",
+            "fd77::99",
+            "--timeout",
+            "300",
+            "-q",
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.starts_with("No advertisement for fd77::99 within 300 ms"),
+        "{out}"
+    );
+}
+
+/// `send ndp --dry-run` needs no privilege: run as nobody (or as the unprivileged user
+/// running the tests) on a thread inside the namespace, whose network namespace the
+/// child process inherits.
+#[test]
+fn a_neighbour_solicitation_dry_run_needs_no_privilege() {
+    if !may("the NDP dry-run test", namespaces_and(&[])) {
+        return;
+    }
+    let Some(bin) = Unprivileged::new("the NDP dry-run test") else {
+        return;
+    };
+    let p = pair6();
+    let mut cmd = bin.command();
+    cmd.args([
+        "send",
+        "ndp",
+        "-i",
+        "va",
+        "--target",
+        "fd77::2",
+        "--dry-run",
+        "--width",
+        "200",
+    ]);
+    let o = in_netns(&p.a.ns, move || cmd.output())
+        .join()
+        .unwrap_or_else(|_| panic!("thread panicked"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.starts_with("Would send on va: NDP neighbour solicitation: who has fd77::2?"),
+        "{out}"
+    );
+    for want in [
+        "33:33:ff:00:00:02",
+        "ff02::1:ff00:2",
+        "│ 21     ┆ ff ",
+        "correct: covers an IPv6",
+        "Dry run: nothing was sent on va.",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+/// A `--source` the interface does not have, and an advertisement of the peer's
+/// address, are NDP spoofing: refused (exit code 2, one sentence, nothing on the wire,
+/// as the peer's capture shows) unless `--spoof`.
+#[test]
+fn ndp_claims_of_addresses_not_ours_are_refused_unless_spoof() {
+    if !may("the NDP spoofing test", namespaces_and(&["tcpdump"])) {
+        return;
+    }
+    let p = pair6();
+    let file = temp("ndp-spoof");
+    // The first neighbour discovery frame the peer sees ends the capture: it must be
+    // the --spoof one.
+    let dump = tcpdump(
+        &p,
+        &p.b.ns,
+        "vb",
+        &file,
+        "1",
+        "icmp6 and (ip6[40] == 135 or ip6[40] == 136)",
+    );
+    let cases: [(&[&str], &str, &str); 2] = [
+        (
+            &["--target", "fd77::2", "--source", "fd77::99"],
+            "fd77::99",
+            "fd77::2 (the host it asks)",
+        ),
+        (
+            &["--target", "fd77::2", "--advertise"],
+            "fd77::2",
+            "every host that hears it",
+        ),
+    ];
+    for (extra, ip, believers) in cases {
+        let mut args = vec!["ndp", "-i", "va"];
+        args.extend_from_slice(extra);
+        let o = send_in(&p, &p.a.ns, &args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}{err}");
+        assert_eq!(
+            err,
+            format!(
+                "wirelens: {ip} is not an address of va, so telling the link that {ip} is at \
+                 02:77:00:00:00:01 is NDP spoofing, and {believers} would send its traffic for \
+                 {ip} to 02:77:00:00:00:01 instead of to the host that owns {ip}; add --spoof \
+                 only if that is what you mean to show, on a network of your own.\n"
+            )
+        );
+        assert!(out.is_empty(), "nothing is shown before a refusal: {out}");
+    }
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "ndp", "-i", "va", "--target", "fd77::2", "--source", "fd77::99", "--spoof", "-q",
+        ],
+    );
+    wait_or_kill(dump);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let f = frames(&file);
+    let _ = std::fs::remove_file(&file);
+    // The IPv6 source address sits at bytes 22–37 of the frame.
+    let src: Vec<Option<&[u8]>> = f.iter().map(|f| f.get(22..38)).collect();
+    let spoofed: std::net::Ipv6Addr = "fd77::99".parse().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        src,
+        vec![Some(&spoofed.octets()[..])],
+        "the peer saw only the --spoof solicitation, nothing of the refused runs"
+    );
+}
+
+#[test]
+fn udp_to_all_nodes_is_seen_by_the_peer_with_a_verifying_checksum() {
+    if !may("the IPv6 UDP test", namespaces_and(&["tcpdump"])) {
+        return;
+    }
+    let p = pair6();
+    let file = temp("udp6");
+    let dump = tcpdump(&p, &p.b.ns, "vb", &file, "1", "ip6 and udp port 10000");
+    let o = send_in(
+        &p,
+        &p.a.ns,
+        &[
+            "udp",
+            "-i",
+            "va",
+            "--to",
+            "ff02::1",
+            "--port",
+            "10000",
+            "--payload",
+            "hello all nodes",
+        ],
+    );
+    wait_or_kill(dump);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("→ [ff02::1]:10000 with 15 bytes of data (multicast to all nodes"),
+        "{out}"
+    );
+    let f = frames(&file);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(f.len(), 1, "{out}");
+    assert_eq!(f[0].get(..6), Some(&[0x33, 0x33, 0, 0, 0, 1][..]));
+    let d = wirelens::dissect::dissect(
+        1,
+        &wirelens::capture::Frame {
+            ts: Timestamp::default(),
+            caplen: f[0].len() as u32,
+            len: f[0].len() as u32,
+            link: LinkType::ETHERNET,
+            bytes: &f[0],
+        },
+    );
+    let ip = d.ipv6.as_ref().unwrap_or_else(|| panic!("no IPv6"));
+    assert_eq!(ip.hop_limit, 1);
+    assert_eq!(ip.dst.to_string(), "ff02::1");
+    assert_eq!(ip.src.to_string(), "fe80::77:ff:fe00:1");
+    let u = d.udp.as_ref().unwrap_or_else(|| panic!("no UDP"));
+    assert_eq!((u.dst_port, u.checksum_ok), (10000, Some(true)));
+    assert_eq!(f[0].get(62..), Some(&b"hello all nodes"[..]));
+}

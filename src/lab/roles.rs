@@ -6,7 +6,7 @@
 //! print every call beside the packets it caused ("connect() → SYN").
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,19 +16,19 @@ pub enum Role {
     /// bind → listen → accept → recv → send → close, once.
     TcpServer {
         /// Address to bind.
-        addr: SocketAddrV4,
+        addr: SocketAddr,
     },
     /// connect → send → recv → close.
     TcpClient {
         /// The server.
-        to: SocketAddrV4,
+        to: SocketAddr,
         /// What to send.
         message: String,
     },
     /// connect to a port where nothing listens.
     Refused {
         /// The closed port's address.
-        to: SocketAddrV4,
+        to: SocketAddr,
     },
     /// Receives `count` UDP datagrams on `port` with SO_BROADCAST set.
     UdpListen {
@@ -39,8 +39,8 @@ pub enum Role {
     },
     /// Sends one UDP datagram of `size` bytes to `to` (broadcast allowed), from `iface`.
     UdpSend {
-        /// Destination (may be a broadcast address).
-        to: SocketAddrV4,
+        /// Destination (may be a broadcast address, IPv4 or IPv6).
+        to: SocketAddr,
         /// Payload size in bytes.
         size: usize,
         /// Interface to leave by (SO_BINDTODEVICE), needed for 255.255.255.255.
@@ -63,9 +63,9 @@ const PATIENCE: Duration = Duration::from_secs(5);
 impl Role {
     /// Parses a role from the words after `lab-exec`.
     pub fn parse(words: &[String]) -> Result<Role, String> {
-        let addr = |s: Option<&String>| -> Result<SocketAddrV4, String> {
+        let addr = |s: Option<&String>| -> Result<SocketAddr, String> {
             s.ok_or("an address is missing")?
-                .parse::<SocketAddrV4>()
+                .parse::<SocketAddr>()
                 .map_err(|e| format!("bad address: {e}"))
         };
         let num = |s: Option<&String>| -> Result<usize, String> {
@@ -156,7 +156,7 @@ impl Role {
             }
             Role::TcpClient { to, message } => {
                 event(out, &format!("client: connect({to}) → SYN"))?;
-                let mut s = TcpStream::connect_timeout(&(*to).into(), PATIENCE)?;
+                let mut s = TcpStream::connect_timeout(to, PATIENCE)?;
                 event(
                     out,
                     "client: connect() returns: SYN-ACK received, ACK sent, connection ESTABLISHED",
@@ -175,7 +175,7 @@ impl Role {
             }
             Role::Refused { to } => {
                 event(out, &format!("client: connect({to}) → SYN"))?;
-                match TcpStream::connect_timeout(&(*to).into(), PATIENCE) {
+                match TcpStream::connect_timeout(to, PATIENCE) {
                     Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                         event(
                             out,
@@ -187,7 +187,7 @@ impl Role {
                 }
             }
             Role::UdpListen { port, count } => {
-                let s = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, *port))?;
+                let s = UdpSocket::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), *port))?;
                 s.set_broadcast(true)?;
                 s.set_read_timeout(Some(PATIENCE))?;
                 event(
@@ -206,13 +206,20 @@ impl Role {
                 }
             }
             Role::UdpSend { to, size, iface } => {
-                let s = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
-                let broadcast = to.ip().is_broadcast() || to.ip().octets()[3] == 255;
+                let any: IpAddr = match to {
+                    SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+                    SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+                };
+                let s = UdpSocket::bind(SocketAddr::new(any, 0))?;
+                let broadcast = match to.ip() {
+                    IpAddr::V4(ip) => ip.is_broadcast() || ip.octets()[3] == 255,
+                    IpAddr::V6(_) => false,
+                };
                 if broadcast {
                     s.set_broadcast(true)?;
                     bind_to_device(&s, iface)?;
                 }
-                if *size > 1472 {
+                if *size > 1472 && to.is_ipv4() {
                     dont_set_df(&s)?;
                 }
                 let payload: Vec<u8> = b"wirelens ".iter().copied().cycle().take(*size).collect();
@@ -305,6 +312,10 @@ mod tests {
             Role::Refused {
                 to: "10.0.0.2:9".parse().unwrap_or_else(|e| panic!("{e}")),
             },
+            Role::TcpClient {
+                to: "[fd77::2]:8090".parse().unwrap_or_else(|e| panic!("{e}")),
+                message: "hi".into(),
+            },
             Role::UdpListen {
                 port: 10000,
                 count: 2,
@@ -332,7 +343,7 @@ mod tests {
             .map(|a| a.port())
             .unwrap_or_else(|e| panic!("{e}"));
         drop(listener);
-        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+        let addr = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port);
         let server = std::thread::spawn(move || {
             let mut out = Vec::new();
             Role::TcpServer { addr }.run(&mut out).map(|_| out)

@@ -1,5 +1,6 @@
 //! `wirelens lab SCENARIO`: a classroom network in one command. Two namespaces — the
-//! client (10.0.0.1 on `lc`) and the server (10.0.0.2 on `ls`) — joined by a veth pair;
+//! client (10.0.0.1 on `lc`) and the server (10.0.0.2 on `ls`), with fd77::1 and
+//! fd77::2 as well for the IPv6 lessons — joined by a veth pair;
 //! a live capture on the server's end; the scenario's socket programs run inside the
 //! namespaces (the binary re-executing itself: `ip netns exec NS wirelens lab-exec …`);
 //! then every packet is shown, annotated, with each socket call beside the packets it
@@ -8,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
@@ -29,6 +30,10 @@ pub const PREFIX: &str = "wirelens-lab-";
 pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 /// The server's address.
 pub const SERVER_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+/// The client's IPv6 address, in the IPv6 lessons.
+pub const CLIENT_IP6: Ipv6Addr = Ipv6Addr::new(0xfd77, 0, 0, 0, 0, 0, 0, 1);
+/// The server's IPv6 address, in the IPv6 lessons.
+pub const SERVER_IP6: Ipv6Addr = Ipv6Addr::new(0xfd77, 0, 0, 0, 0, 0, 0, 2);
 /// The client's interface.
 pub const CLIENT_IF: &str = "lc";
 /// The server's interface, where the lab captures.
@@ -53,6 +58,9 @@ pub enum Scenario {
     Fragments,
     /// connect() to a closed port: SYN answered by RST.
     Refused,
+    /// IPv6 neighbour discovery: a solicitation and its advertisement, first by the
+    /// kernel before a datagram, then crafted by `wirelens send ndp`.
+    Ndp,
     /// Every scenario in turn.
     All,
 }
@@ -79,6 +87,7 @@ impl Scenario {
             Scenario::Broadcast => "broadcast",
             Scenario::Fragments => "fragments",
             Scenario::Refused => "refused",
+            Scenario::Ndp => "ndp",
             Scenario::All => "all",
         }
     }
@@ -97,11 +106,24 @@ pub struct LabOptions {
     pub keep: bool,
     /// Also write the capture here.
     pub write: Option<PathBuf>,
+    /// Play the scenario over IPv6 (handshake and refused): IPv6 on, fd77::1 and
+    /// fd77::2 on the two ends.
+    pub ipv6: bool,
+}
+
+impl LabOptions {
+    /// True when the network needs IPv6: `--ipv6`, or a lesson about IPv6 itself.
+    fn needs_ipv6(&self) -> bool {
+        self.ipv6 || self.scenario == Scenario::Ndp
+    }
 }
 
 /// Why the lab could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
+    /// Options that do not go together.
+    #[error("{0}")]
+    Usage(String),
     /// Not allowed to build namespaces.
     #[error(
         "the lab needs to create network namespaces, and {0}. Run it as root (sudo wirelens lab …), or with CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_NET_RAW."
@@ -132,7 +154,7 @@ impl LabError {
         match self {
             LabError::Privilege(_) | LabError::Netns(_) | LabError::Capture(_) => 3,
             LabError::Run(e) => e.exit_code(),
-            LabError::Io { .. } => 2,
+            LabError::Io { .. } | LabError::Usage(_) => 2,
         }
     }
 }
@@ -164,17 +186,25 @@ impl Drop for Running {
 
 /// Runs the lab and writes what it shows to `out`.
 pub fn run(opts: &LabOptions, out: &mut dyn Write) -> Result<(), LabError> {
+    if opts.ipv6 && !matches!(opts.scenario, Scenario::Handshake | Scenario::Refused) {
+        return Err(LabError::Usage(format!(
+            "--ipv6 plays the handshake and refused scenarios over IPv6; the {} scenario has \
+             no IPv6 version (lab ndp is IPv6 already).",
+            opts.scenario.name()
+        )));
+    }
     can_create_namespaces().map_err(LabError::Privilege)?;
     live::catch_stop_signals()?;
     let pid = std::process::id();
     let client_ns = format!("{PREFIX}client-{pid}");
     let server_ns = format!("{PREFIX}server-{pid}");
-    let mut pair = NetnsPair::create_named(
+    let mut pair = NetnsPair::create_named_v6(
         &client_ns,
         &server_ns,
         CLIENT_IF,
         SERVER_IF,
         Some((CLIENT_IP, SERVER_IP)),
+        opts.needs_ipv6().then_some((CLIENT_IP6, SERVER_IP6)),
     )?;
     // Real checksums in the capture: veth would otherwise leave them to a card that
     // does not exist.
@@ -204,6 +234,7 @@ pub fn run(opts: &LabOptions, out: &mut dyn Write) -> Result<(), LabError> {
         client: &client_ns,
         server: &server_ns,
         events: &events,
+        ipv6: opts.ipv6,
     };
     for step in opts.scenario.steps() {
         if live::stop_requested() {
@@ -245,8 +276,16 @@ pub fn run(opts: &LabOptions, out: &mut dyn Write) -> Result<(), LabError> {
     }
     if opts.keep {
         pair.keep();
+        let (c6, s6) = if opts.needs_ipv6() {
+            (
+                format!(" and {CLIENT_IP6}/64"),
+                format!(" and {SERVER_IP6}/64"),
+            )
+        } else {
+            Default::default()
+        };
         eprintln!(
-            "The lab network is still up:\n  client: namespace {client_ns}, {CLIENT_IP}/24 on {CLIENT_IF}\n  server: namespace {server_ns}, {SERVER_IP}/24 on {SERVER_IF}\nPlay in it with, for example:\n  sudo ip netns exec {server_ns} wirelens live -i {SERVER_IF}\n  sudo ip netns exec {client_ns} ping {SERVER_IP}\n  sudo ip netns exec {client_ns} bash\nRemove it with: sudo wirelens lab down"
+            "The lab network is still up:\n  client: namespace {client_ns}, {CLIENT_IP}/24{c6} on {CLIENT_IF}\n  server: namespace {server_ns}, {SERVER_IP}/24{s6} on {SERVER_IF}\nPlay in it with, for example:\n  sudo ip netns exec {server_ns} wirelens live -i {SERVER_IF}\n  sudo ip netns exec {client_ns} ping {SERVER_IP}\n  sudo ip netns exec {client_ns} bash\nRemove it with: sudo wirelens lab down"
         );
     }
     Ok(())
@@ -311,6 +350,8 @@ struct Lab<'a> {
     client: &'a str,
     server: &'a str,
     events: &'a Events,
+    /// Play handshake and refused over IPv6.
+    ipv6: bool,
 }
 
 impl Lab<'_> {
@@ -393,7 +434,14 @@ impl Lab<'_> {
     }
 
     fn play(&self, s: Scenario, running: &mut Running) -> Result<(), LabError> {
-        let server = |port| SocketAddrV4::new(SERVER_IP, port);
+        // The IPv4 lessons' server, and the server of those that have an IPv6 version.
+        let server4 = |port| SocketAddr::V4(SocketAddrV4::new(SERVER_IP, port));
+        let server_ip: IpAddr = if self.ipv6 {
+            SERVER_IP6.into()
+        } else {
+            SERVER_IP.into()
+        };
+        let server = |port| SocketAddr::new(server_ip, port);
         match s {
             Scenario::Handshake => {
                 let srv = self.start(
@@ -422,7 +470,7 @@ impl Lab<'_> {
                 let cli = self.start(
                     self.client,
                     &Role::UdpSend {
-                        to: server(CLOSED_PORT),
+                        to: server4(CLOSED_PORT),
                         size: 5,
                         iface: CLIENT_IF.into(),
                     },
@@ -462,7 +510,7 @@ impl Lab<'_> {
                     let c = self.start(
                         self.client,
                         &Role::UdpSend {
-                            to: SocketAddrV4::new(to, 10_000),
+                            to: SocketAddr::V4(SocketAddrV4::new(to, 10_000)),
                             size: 16,
                             iface: CLIENT_IF.into(),
                         },
@@ -484,7 +532,7 @@ impl Lab<'_> {
                 let c = self.start(
                     self.client,
                     &Role::UdpSend {
-                        to: server(10_001),
+                        to: server4(10_001),
                         size: 4000,
                         iface: CLIENT_IF.into(),
                     },
@@ -502,6 +550,45 @@ impl Lab<'_> {
                     running,
                 )?;
                 self.wait(c, running);
+            }
+            Scenario::Ndp => {
+                for ns in [self.client, self.server] {
+                    self.exec(ns, &["ip", "neigh", "flush", "all"])?;
+                }
+                self.note(&format!(
+                    "client: the neighbour cache is empty: the client does not know which MAC {SERVER_IP6} is at yet"
+                ));
+                let cli = self.start(
+                    self.client,
+                    &Role::UdpSend {
+                        to: SocketAddr::new(SERVER_IP6.into(), CLOSED_PORT),
+                        size: 5,
+                        iface: CLIENT_IF.into(),
+                    },
+                    running,
+                )?;
+                self.wait(cli, running);
+                std::thread::sleep(Duration::from_millis(100));
+                self.note(&format!(
+                    "client: wirelens send ndp --target {SERVER_IP6} → a neighbour solicitation written byte by byte, answered by the server's kernel"
+                ));
+                let exe = self.exe.display().to_string();
+                let target = SERVER_IP6.to_string();
+                self.exec(
+                    self.client,
+                    &[
+                        &exe,
+                        "send",
+                        "ndp",
+                        "-i",
+                        CLIENT_IF,
+                        "--target",
+                        &target,
+                        "--quiet",
+                        "--timeout",
+                        "300",
+                    ],
+                )?;
             }
             Scenario::All => {}
         }

@@ -1538,6 +1538,103 @@ fn option_fields(v: &mut Vec<Field>, opt: &NdpOption) {
     }
 }
 
+/// Which neighbour discovery message a [`NeighbourMessage`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeighbourKind {
+    /// Type 135: "who has the target? Tell me" (IPv6's ARP request).
+    Solicitation,
+    /// Type 136: "the target is at this link-layer address".
+    Advertisement {
+        /// R: the sender is a router.
+        router: bool,
+        /// S: it answers a solicitation (an unsolicited one announces a change).
+        solicited: bool,
+        /// O: receivers replace the link-layer address they have cached.
+        override_flag: bool,
+    },
+}
+
+/// A neighbour solicitation or advertisement to send (RFC 4861, sections 4.3 and 4.4),
+/// in the owned form the sender builds: [`NeighbourMessage::emit`] writes it, checksum
+/// included, and [`Icmpv6::parse`] reads the same message back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeighbourMessage {
+    /// Solicitation or advertisement.
+    pub kind: NeighbourKind,
+    /// The address asked or answered about.
+    pub target: Ipv6Addr,
+    /// The one option: in a solicitation the sender's MAC (source link-layer address,
+    /// type 1), in an advertisement the target's (target link-layer address, type 2).
+    /// `None` sends no option, as a duplicate address detection probe must.
+    pub lladdr: Option<MacAddr>,
+}
+
+impl NeighbourMessage {
+    /// The hop limit every neighbour discovery message carries: 255. A receiver drops
+    /// one with any other value, which proves the message was not routed in from
+    /// another link (RFC 4861, section 6.1).
+    pub const HOP_LIMIT: u8 = 255;
+
+    /// Bytes of the option carrying an Ethernet address: type, length and 6 bytes.
+    const LLADDR_OPTION_LEN: usize = 8;
+
+    /// Length of the message in bytes: 24 (header and target), plus 8 for the option.
+    pub fn len(&self) -> usize {
+        field::NS_OPTIONS + self.lladdr.map_or(0, |_| Self::LLADDR_OPTION_LEN)
+    }
+
+    /// Always false: a message holds at least its header and target.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Appends the message to `out`, its checksum computed over the pseudo-header `ph`
+    /// (the IPv6 source and destination the message is sent with) and the message.
+    pub fn emit(&self, ph: &PseudoHeader, out: &mut Vec<u8>) {
+        let start = out.len();
+        let (kind, word, option) = match self.kind {
+            NeighbourKind::Solicitation => (types::NEIGHBOR_SOLICITATION, 0u32, opt::SOURCE_LLADDR),
+            NeighbourKind::Advertisement {
+                router,
+                solicited,
+                override_flag,
+            } => {
+                let mut w = 0;
+                for (set, bit) in [
+                    (router, field::NA_R),
+                    (solicited, field::NA_S),
+                    (override_flag, field::NA_O),
+                ] {
+                    if set {
+                        w |= bit;
+                    }
+                }
+                (types::NEIGHBOR_ADVERTISEMENT, w, opt::TARGET_LLADDR)
+            }
+        };
+        out.push(kind);
+        out.push(0); // code
+        out.extend_from_slice(&[0, 0]); // checksum, filled in below
+        out.extend_from_slice(&word.to_be_bytes());
+        out.extend_from_slice(&self.target.octets());
+        if let Some(mac) = self.lladdr {
+            out.push(option);
+            // In 8-byte units on the wire.
+            out.push((Self::LLADDR_OPTION_LEN / 8) as u8);
+            out.extend_from_slice(&mac.0);
+        }
+        let msg = out.get(start..).unwrap_or_default();
+        let c = Sum::default()
+            .add_pseudo(ph, NEXT_HEADER, msg.len() as u32)
+            .add_bytes(msg)
+            .checksum();
+        if let Some(slot) = out.get_mut(start + field::CHECKSUM.start..start + field::CHECKSUM.end)
+        {
+            slot.copy_from_slice(&c.to_be_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1572,6 +1669,40 @@ mod tests {
         0x01, // length 1 × 8 bytes
         0x02, 0x77, 0x00, 0x00, 0x00, 0x02, // 02:77:00:00:00:02
     ];
+
+    #[test]
+    fn built_neighbour_messages_are_the_captured_ones_byte_for_byte() {
+        let target: Ipv6Addr = "fd77::2".parse().expect("address");
+        let ns = NeighbourMessage {
+            kind: NeighbourKind::Solicitation,
+            target,
+            lladdr: Some(MacAddr([2, 0x77, 0, 0, 0, 1])),
+        };
+        let mut out = Vec::new();
+        ns.emit(&ph("fd77::1", "ff02::1:ff00:2"), &mut out);
+        assert_eq!((out.as_slice(), ns.len()), (&NS[..], NS.len()));
+        let na = NeighbourMessage {
+            kind: NeighbourKind::Advertisement {
+                router: false,
+                solicited: true,
+                override_flag: true,
+            },
+            target,
+            lladdr: Some(MacAddr([2, 0x77, 0, 0, 0, 2])),
+        };
+        let mut out = vec![0xaa]; // appended after what is already there
+        na.emit(&ph("fd77::2", "fd77::1"), &mut out);
+        assert_eq!(out.get(1..), Some(&NA[..]));
+        let back = Icmpv6::parse(&NA, 54, NA.len(), &ph("fd77::2", "fd77::1")).expect("parses");
+        assert_eq!(back.checksum_ok, Some(true));
+        let bare = NeighbourMessage { lladdr: None, ..ns };
+        let mut out = Vec::new();
+        bare.emit(&ph("::", "ff02::1:ff00:2"), &mut out);
+        assert_eq!(out.len(), 24);
+        let back = Icmpv6::parse(&out, 0, out.len(), &ph("::", "ff02::1:ff00:2")).expect("parses");
+        assert_eq!(back.checksum_ok, Some(true));
+        assert_eq!(back.ndp.and_then(|n| n.target), Some(target));
+    }
 
     /// Frame 4: a DAD probe, :: → ff02::1:ff00:2, with a nonce option.
     const DAD: [u8; 32] = [

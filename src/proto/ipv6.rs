@@ -428,6 +428,30 @@ fn ext_title(kind: u8) -> &'static str {
     }
 }
 
+/// ff02::1, the all-nodes group: every IPv6 host on the link (IPv6's broadcast).
+pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+/// The solicited-node multicast group of `a` (RFC 4291, section 2.7.1): ff02::1:ff
+/// followed by the last 24 bits of `a`. A host joins it for each of its addresses, so a
+/// neighbour solicitation sent there reaches the owner without disturbing every host.
+pub fn solicited_node(a: Ipv6Addr) -> Ipv6Addr {
+    let o = a.octets();
+    Ipv6Addr::from([
+        0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, o[13], o[14], o[15],
+    ])
+}
+
+/// True for a link-local unicast address, fe80::/10: valid on one link only.
+pub fn is_link_local(a: Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// True for a multicast group of link-local scope (ff02::/16, or ff12:: and the like):
+/// routers never forward it off the link.
+pub fn is_link_scope_multicast(a: Ipv6Addr) -> bool {
+    a.is_multicast() && a.segments()[0] & 0x000f == 0x2
+}
+
 /// An IPv6 header and the extension headers that follow it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Ipv6 {
@@ -1198,6 +1222,25 @@ fn push_routing_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn solicited_node_groups_and_scopes() {
+        let a: Ipv6Addr = "fd77::2".parse().expect("address");
+        assert_eq!(solicited_node(a).to_string(), "ff02::1:ff00:2");
+        let b: Ipv6Addr = "fe80::77ff:fe12:3456".parse().expect("address");
+        assert_eq!(solicited_node(b).to_string(), "ff02::1:ff12:3456");
+        assert!(is_link_local(b) && !is_link_local(a));
+        assert!(is_link_scope_multicast(ALL_NODES));
+        assert!(is_link_scope_multicast(solicited_node(a)));
+        assert!(!is_link_scope_multicast(
+            "ff05::2".parse().expect("address")
+        ));
+        assert!(!is_link_scope_multicast(a));
+        assert_eq!(
+            crate::proto::MacAddr::ipv6_multicast(solicited_node(b)).to_string(),
+            "33:33:ff:12:34:56"
+        );
+    }
 
     /// Frame 1 of captures/ipv6-noise.pcap from the IPv6 header on: an MLDv2 report
     /// from :: behind a hop-by-hop header with a Router Alert.

@@ -313,6 +313,13 @@ impl MacAddr {
         Some(MacAddr(arr))
     }
 
+    /// The Ethernet address an IPv6 multicast group is sent to: 33:33 followed by the
+    /// group's last 32 bits (RFC 2464, section 7): ff02::1 → 33:33:00:00:00:01.
+    pub fn ipv6_multicast(group: std::net::Ipv6Addr) -> MacAddr {
+        let o = group.octets();
+        MacAddr([0x33, 0x33, o[12], o[13], o[14], o[15]])
+    }
+
     /// True for ff:ff:ff:ff:ff:ff.
     pub fn is_broadcast(&self) -> bool {
         *self == Self::BROADCAST

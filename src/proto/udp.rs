@@ -92,14 +92,22 @@ impl Udp {
     }
 
     /// Computes the checksum over the IPv4 pseudo-header (`src`, `dst`, UDP, length),
-    /// the header and `payload`, and stores it. A sum of zero is sent as 0xffff, its
-    /// ones' complement twin, because zero on the wire means "no checksum" (RFC 768).
+    /// the header and `payload`, and stores it: [`Udp::fill_checksum_for`] with
+    /// [`PseudoHeader::V4`].
     pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) {
+        self.fill_checksum_for(&PseudoHeader::V4 { src, dst }, payload);
+    }
+
+    /// Computes the checksum over the pseudo-header `ph` of either IP version (its
+    /// addresses, UDP and the length), the header and `payload`, and stores it. A sum
+    /// of zero is sent as 0xffff, its ones' complement twin, because zero on the wire
+    /// means "no checksum" (RFC 768), which IPv6 does not allow (RFC 8200, section 8.1).
+    pub fn fill_checksum_for(&mut self, ph: &PseudoHeader, payload: &[u8]) {
         self.checksum = 0;
         let mut hdr = Vec::with_capacity(HEADER_LEN);
         self.emit(&mut hdr);
         let c = Sum::default()
-            .add_pseudo_header(src, dst, super::ipv4::IpProto::UDP.0, self.length)
+            .add_pseudo(ph, super::ipv4::IpProto::UDP.0, u32::from(self.length))
             .add_bytes(&hdr)
             .add_bytes(payload)
             .checksum();
@@ -265,6 +273,28 @@ mod tests {
             .checksum();
         b[6..8].copy_from_slice(&c.to_be_bytes());
         b
+    }
+
+    #[test]
+    fn a_checksum_filled_over_the_ipv6_pseudo_header_verifies_there() {
+        let ph = PseudoHeader::V6 {
+            src: "fe80::77:ff:fe00:1".parse().expect("address"),
+            dst: std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1),
+        };
+        let mut u = Udp::new(50000, 10000, 2).expect("fits");
+        u.fill_checksum_for(&ph, b"hi");
+        let mut b = Vec::new();
+        u.emit(&mut b);
+        b.extend_from_slice(b"hi");
+        assert_eq!(
+            Udp::parse(&b, 54, &ph).and_then(|u| u.checksum_ok),
+            Some(true)
+        );
+        // The same datagram does not verify over the IPv4 pseudo-header.
+        assert_eq!(
+            Udp::parse(&b, 34, &PH).and_then(|u| u.checksum_ok),
+            Some(false)
+        );
     }
 
     #[test]

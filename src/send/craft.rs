@@ -6,13 +6,16 @@
 //! its Ethernet header; the header is still built here so that the packet can be shown
 //! and saved as a captured one would be.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::SendError;
 use crate::proto::MacAddr;
 use crate::proto::arp::Arp;
+use crate::proto::checksum::PseudoHeader;
 use crate::proto::ethernet::{self, EtherType, Ethernet};
+use crate::proto::icmpv6::{self, NeighbourMessage};
 use crate::proto::ipv4::{self, IpProto, Ipv4};
+use crate::proto::ipv6::{self, Ipv6};
 use crate::proto::tcp::Tcp;
 use crate::proto::udp::{self, Udp};
 
@@ -33,6 +36,91 @@ pub struct Ends {
     pub id: u16,
     /// Time to live.
     pub ttl: u8,
+}
+
+/// The Ethernet and IPv6 ends of a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ends6 {
+    /// Source MAC: the sending interface's.
+    pub src_mac: MacAddr,
+    /// Destination MAC: 33:33:… for a multicast group, the neighbour's if known, or
+    /// zero (the kernel fills it in after neighbour discovery).
+    pub dst_mac: MacAddr,
+    /// Source IPv6 address.
+    pub src: Ipv6Addr,
+    /// Destination IPv6 address.
+    pub dst: Ipv6Addr,
+    /// Hop limit.
+    pub hop_limit: u8,
+}
+
+impl Ends6 {
+    /// The pseudo-header a transport checksum between these ends covers.
+    pub fn pseudo_header(&self) -> PseudoHeader {
+        PseudoHeader::V6 {
+            src: self.src,
+            dst: self.dst,
+        }
+    }
+}
+
+/// An Ethernet frame holding one IPv6 packet between `ends` that carries `data`, whose
+/// protocol is `next_header`. `None` when `data` is longer than the 65,535 bytes the
+/// payload-length field can say.
+fn ipv6_frame(ends: &Ends6, next_header: u8, data: &[u8]) -> Option<Vec<u8>> {
+    let mut ip = Ipv6::new(ends.src, ends.dst, next_header, data.len())?;
+    ip.hop_limit = ends.hop_limit;
+    let mut out = Vec::with_capacity(ethernet::HEADER_LEN + ipv6::HEADER_LEN + data.len());
+    Ethernet::new(ends.src_mac, ends.dst_mac, EtherType::IPV6).emit(&mut out);
+    ip.emit(&mut out);
+    out.extend_from_slice(data);
+    Some(out)
+}
+
+/// The frame of a neighbour discovery message `msg` between `ends` (whose hop limit
+/// must be 255, [`NeighbourMessage::HOP_LIMIT`]), checksum computed.
+pub fn ndp_frame(ends: &Ends6, msg: &NeighbourMessage) -> Vec<u8> {
+    let mut data = Vec::with_capacity(msg.len());
+    msg.emit(&ends.pseudo_header(), &mut data);
+    // A neighbour message is at most 32 bytes: it always fits.
+    ipv6_frame(ends, icmpv6::NEXT_HEADER, &data).unwrap_or_default()
+}
+
+/// The largest UDP payload one IPv6 packet can carry without a jumbogram, in bytes:
+/// 65,535 − 8 (the IPv6 header is not counted in its payload length).
+pub const MAX_UDP6_PAYLOAD: usize = u16::MAX as usize - udp::HEADER_LEN;
+
+/// The frame of one UDP datagram over IPv6 from `sport` to `dport` carrying `payload`,
+/// its checksum computed over the IPv6 pseudo-header (mandatory in IPv6). Refused when
+/// the packet is bigger than `mtu` on interface `iface`: IPv6 routers never fragment,
+/// and this sender does not cut IPv6 packets into fragments either.
+pub fn udp6_frame(
+    iface: &str,
+    ends: &Ends6,
+    sport: u16,
+    dport: u16,
+    payload: &[u8],
+    mtu: usize,
+) -> Result<Vec<u8>, SendError> {
+    let too_long = || SendError::PayloadTooLong {
+        len: payload.len(),
+        max: MAX_UDP6_PAYLOAD,
+    };
+    let mut u = Udp::new(sport, dport, payload.len()).ok_or_else(too_long)?;
+    u.fill_checksum_for(&ends.pseudo_header(), payload);
+    let total = ipv6::HEADER_LEN + udp::HEADER_LEN + payload.len();
+    if total > mtu {
+        return Err(SendError::TooBigV6 {
+            iface: iface.to_string(),
+            len: total,
+            mtu,
+            max_payload: mtu.saturating_sub(ipv6::HEADER_LEN + udp::HEADER_LEN),
+        });
+    }
+    let mut data = Vec::with_capacity(udp::HEADER_LEN + payload.len());
+    u.emit(&mut data);
+    data.extend_from_slice(payload);
+    ipv6_frame(ends, ipv6::next_header::UDP, &data).ok_or_else(too_long)
 }
 
 /// An Ethernet frame carrying `arp` from `src` to `dst`.
@@ -239,6 +327,64 @@ mod tests {
         assert_eq!(d.arp, Some(want));
         assert_eq!(d.arp.map(|a| a.kind), Some(ArpKind::Request));
         assert!(d.eth.is_some_and(|e| e.dst.is_broadcast()));
+    }
+
+    fn ends6(dst: &str) -> Ends6 {
+        let dst: Ipv6Addr = dst.parse().expect("address");
+        Ends6 {
+            src_mac: ME,
+            dst_mac: MacAddr::ipv6_multicast(dst),
+            src: "fe80::77:ff:fe00:1".parse().expect("address"),
+            dst,
+            hop_limit: 1,
+        }
+    }
+
+    #[test]
+    fn a_neighbour_solicitation_dissects_as_built() {
+        let target: Ipv6Addr = "fd77::2".parse().expect("address");
+        let mut e = ends6("ff02::1:ff00:2");
+        e.hop_limit = NeighbourMessage::HOP_LIMIT;
+        let ns = NeighbourMessage {
+            kind: icmpv6::NeighbourKind::Solicitation,
+            target,
+            lladdr: Some(ME),
+        };
+        let f = ndp_frame(&e, &ns);
+        assert_eq!(f.len(), 14 + 40 + 32);
+        assert_eq!(f.get(..6), Some(&[0x33, 0x33, 0xff, 0, 0, 2][..]));
+        let d = dissected(&f);
+        let ip = d.ipv6.as_ref().expect("ipv6");
+        assert_eq!((ip.hop_limit, ip.payload_len), (255, 32));
+        let m = d.icmpv6.as_ref().expect("icmpv6");
+        assert_eq!(
+            (m.icmp_type, m.checksum_ok),
+            (icmpv6::types::NEIGHBOR_SOLICITATION, Some(true))
+        );
+        assert_eq!(m.ndp.as_ref().and_then(|n| n.target), Some(target));
+        assert!(d.notes.is_empty(), "{:?}", d.notes);
+    }
+
+    #[test]
+    fn a_udp_datagram_to_all_nodes_dissects_with_a_good_checksum() {
+        let f = udp6_frame("va", &ends6("ff02::1"), 50000, 10000, b"hello v6", 1500)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.get(..6), Some(&[0x33, 0x33, 0, 0, 0, 1][..]));
+        let d = dissected(&f);
+        assert_eq!(d.ipv6.as_ref().map(|i| i.hop_limit), Some(1));
+        let u = d.udp.as_ref().expect("udp");
+        assert_eq!((u.length, u.checksum_ok), (16, Some(true)));
+        assert!(d.notes.is_empty(), "{:?}", d.notes);
+        let e = udp6_frame("va", &ends6("ff02::1"), 1, 2, &[0; 1453], 1500)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "The datagram would be 1501 bytes, more than va's MTU of 1500: wirelens does \
+                 not cut IPv6 datagrams into fragments, so send at most 1452 bytes of payload."
+            )
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `--dry-run` can refuse exactly what a real send would refuse.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::SendError;
 use crate::proto::MacAddr;
@@ -51,6 +51,38 @@ impl fmt::Display for Subnet {
     }
 }
 
+/// An IPv6 address of the interface with its prefix length: fd77::1/64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subnet6 {
+    /// The interface's own address.
+    pub addr: Ipv6Addr,
+    /// Prefix length, in bits (0–128).
+    pub prefix: u8,
+}
+
+impl Subnet6 {
+    /// The network mask as a number: /64 → the high 64 bits set.
+    fn mask(&self) -> u128 {
+        match self.prefix {
+            0 => 0,
+            p => u128::MAX << (128 - u32::from(p.min(128))),
+        }
+    }
+
+    /// True when `ip` is on this prefix.
+    pub fn contains(&self, ip: Ipv6Addr) -> bool {
+        u128::from(ip) & self.mask() == u128::from(self.addr) & self.mask()
+    }
+}
+
+impl fmt::Display for Subnet6 {
+    /// The prefix in CIDR form, e.g. "fd77::/64".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let net = Ipv6Addr::from(u128::from(self.addr) & self.mask());
+        write!(f, "{net}/{}", self.prefix)
+    }
+}
+
 /// What the sender needs to know about an interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
@@ -62,6 +94,8 @@ pub struct Interface {
     pub mac: MacAddr,
     /// Its IPv4 addresses with their prefixes.
     pub subnets: Vec<Subnet>,
+    /// Its IPv6 addresses with their prefixes, link-local ones included.
+    pub subnets6: Vec<Subnet6>,
     /// Every address the kernel has given it, IPv4 and IPv6: the addresses it owns.
     pub addrs: Vec<IpAddr>,
     /// Administratively up (`ip link set IFACE up`).
@@ -99,11 +133,23 @@ impl Interface {
                 pnet::ipnetwork::IpNetwork::V6(_) => None,
             })
             .collect();
+        let subnets6 = i
+            .ips
+            .iter()
+            .filter_map(|n| match n {
+                pnet::ipnetwork::IpNetwork::V6(v6) => Some(Subnet6 {
+                    addr: v6.ip(),
+                    prefix: v6.prefix(),
+                }),
+                pnet::ipnetwork::IpNetwork::V4(_) => None,
+            })
+            .collect();
         Ok(Interface {
             name: i.name.clone(),
             index: i.index,
             mac: i.mac.map_or(MacAddr::ZERO, |m| MacAddr(m.octets())),
             subnets,
+            subnets6,
             addrs: i.ips.iter().map(|n| n.ip()).collect(),
             up: i.is_up(),
             carrier: i.is_lower_up(),
@@ -126,11 +172,12 @@ impl Interface {
         Ok(())
     }
 
-    /// Refuses ARP on an interface without Ethernet (loopback).
-    pub fn check_ethernet(&self) -> Result<(), SendError> {
+    /// Refuses ARP or NDP (`protocol`) on an interface without Ethernet (loopback).
+    pub fn check_ethernet(&self, protocol: Resolution) -> Result<(), SendError> {
         if self.loopback || self.mac == MacAddr::ZERO {
             return Err(SendError::NotEthernet {
                 iface: self.name.clone(),
+                protocol,
             });
         }
         Ok(())
@@ -172,9 +219,65 @@ impl Interface {
         }
         Err(SendError::OffLink {
             iface: self.name.clone(),
-            target: ip,
+            target: IpAddr::V4(ip),
             subnets: self.subnet_list(),
         })
+    }
+
+    /// The interface's IPv6 link-local address (fe80::/10), if it has one.
+    pub fn link_local(&self) -> Option<Ipv6Addr> {
+        self.subnets6
+            .iter()
+            .map(|s| s.addr)
+            .find(|a| crate::proto::ipv6::is_link_local(*a))
+    }
+
+    /// Refuses an IPv6 target that is not on the link, unless `any_target`: on the link
+    /// are link-local addresses, multicast groups of link scope (ff02::1) and the
+    /// interface's own IPv6 prefixes.
+    pub fn check_target_v6(&self, ip: Ipv6Addr, any_target: bool) -> Result<(), SendError> {
+        use crate::proto::ipv6::{is_link_local, is_link_scope_multicast};
+        if any_target
+            || is_link_local(ip)
+            || is_link_scope_multicast(ip)
+            || self.subnets6.iter().any(|s| s.contains(ip))
+        {
+            return Ok(());
+        }
+        let mut nets: Vec<String> = self.subnets6.iter().map(Subnet6::to_string).collect();
+        nets.dedup();
+        Err(SendError::OffLink {
+            iface: self.name.clone(),
+            target: IpAddr::V6(ip),
+            subnets: if nets.is_empty() {
+                "none: it has no IPv6 address".to_string()
+            } else {
+                nets.join(", ")
+            },
+        })
+    }
+
+    /// The IPv6 address to send from towards `ip`: the link-local one towards a
+    /// link-local address or a multicast group, else ours on its prefix, else the
+    /// link-local one.
+    pub fn source_for_v6(&self, ip: Ipv6Addr) -> Result<Ipv6Addr, SendError> {
+        let on_prefix = || {
+            self.subnets6
+                .iter()
+                .filter(|s| !crate::proto::ipv6::is_link_local(s.addr))
+                .find(|s| s.contains(ip))
+                .map(|s| s.addr)
+        };
+        let global = if ip.is_multicast() || crate::proto::ipv6::is_link_local(ip) {
+            None
+        } else {
+            on_prefix()
+        };
+        global
+            .or_else(|| self.link_local())
+            .ok_or_else(|| SendError::NoIpv6Address {
+                iface: self.name.clone(),
+            })
     }
 
     /// The address to send from towards `ip`: ours on its subnet, else our first one.
@@ -308,7 +411,8 @@ fn neighbour_in(table: &str, iface: &str, ip: Ipv4Addr) -> Option<MacAddr> {
     })
 }
 
-/// The interface the tests use: `va`, 10.77.0.1/24, up, with a carrier.
+/// The interface the tests use: `va`, 10.77.0.1/24, fd77::1/64 and
+/// fe80::77:ff:fe00:1/64, up, with a carrier.
 #[cfg(test)]
 pub(crate) fn test_interface() -> Interface {
     tests::va()
@@ -327,7 +431,21 @@ mod tests {
                 addr: Ipv4Addr::new(10, 77, 0, 1),
                 prefix: 24,
             }],
-            addrs: vec![IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1))],
+            subnets6: vec![
+                Subnet6 {
+                    addr: Ipv6Addr::new(0xfd77, 0, 0, 0, 0, 0, 0, 1),
+                    prefix: 64,
+                },
+                Subnet6 {
+                    addr: Ipv6Addr::new(0xfe80, 0, 0, 0, 0x77, 0xff, 0xfe00, 1),
+                    prefix: 64,
+                },
+            ],
+            addrs: vec![
+                IpAddr::V4(Ipv4Addr::new(10, 77, 0, 1)),
+                IpAddr::V6(Ipv6Addr::new(0xfd77, 0, 0, 0, 0, 0, 0, 1)),
+                IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0x77, 0xff, 0xfe00, 1)),
+            ],
             up: true,
             carrier: true,
             loopback: false,
@@ -449,6 +567,42 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_targets_and_sources() {
+        let i = va();
+        let ip = |s: &str| s.parse::<Ipv6Addr>().expect("address");
+        assert!(i.check_target_v6(ip("fd77::2"), false).is_ok());
+        assert!(i.check_target_v6(ip("fe80::1"), false).is_ok());
+        assert!(i.check_target_v6(ip("ff02::1"), false).is_ok());
+        let e = i
+            .check_target_v6(ip("2001:db8::1"), false)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "2001:db8::1 is not on a subnet of va (fd77::/64, fe80::/64): wirelens sends \
+                 only to hosts on the link it sends on. Add --any-target if you really mean to \
+                 send there."
+            )
+        );
+        assert!(i.check_target_v6(ip("2001:db8::1"), true).is_ok());
+        assert_eq!(i.link_local(), Some(ip("fe80::77:ff:fe00:1")));
+        assert_eq!(i.source_for_v6(ip("ff02::1")).ok(), i.link_local());
+        assert_eq!(i.source_for_v6(ip("fd77::2")).ok(), Some(ip("fd77::1")));
+        assert_eq!(i.source_for_v6(ip("fe80::2")).ok(), i.link_local());
+        let mut bare = va();
+        bare.subnets6.clear();
+        let e = bare
+            .source_for_v6(ip("ff02::1"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.is_some_and(|e| e.starts_with("va has no IPv6 link-local address")),
+            "no link-local"
+        );
+    }
+
+    #[test]
     fn broadcast_and_source_addresses() {
         let i = va();
         assert!(i.is_broadcast(Ipv4Addr::new(10, 77, 0, 255)));
@@ -467,7 +621,7 @@ mod tests {
     fn loopback_exists_and_is_not_ethernet() {
         let lo = Interface::lookup("lo").unwrap_or_else(|e| panic!("{e}"));
         assert!(lo.loopback);
-        assert!(lo.check_ethernet().is_err());
+        assert!(lo.check_ethernet(Resolution::Arp).is_err());
         let e = Interface::lookup("no-such-if0")
             .err()
             .map(|e| e.to_string())

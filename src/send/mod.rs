@@ -1,4 +1,4 @@
-//! The raw-socket sender (`wirelens send`): crafts ARP, UDP and TCP packets with the
+//! The raw-socket sender (`wirelens send`): crafts ARP, NDP, UDP and TCP packets with the
 //! builders of [`crate::proto`], shows each one as the `table` format shows a captured
 //! packet, sends it, and watches the interface for the answer — read back with the same
 //! dissector, analysed and printed as `wirelens read` prints packets.
@@ -11,9 +11,9 @@
 //! * [`session`]: showing, sending, watching, saving and reporting.
 //!
 //! Safety: the sender refuses an interface that is missing, down or without link, a
-//! target off the interface's subnets (unless [`Options::any_target`]), an ARP packet
-//! that claims an address or MAC the interface does not own (ARP spoofing, unless
-//! [`Options::spoof`]; a dry run shows it and says it would be refused), more than
+//! target off the interface's subnets (unless [`Options::any_target`]), an ARP or NDP
+//! packet that claims an address or MAC the interface does not own (ARP or NDP spoofing,
+//! unless [`Options::spoof`]; a dry run shows it and says it would be refused), more than
 //! [`MAX_RATE`] packets per second, and more than [`MAX_PACKETS`] packets unless
 //! [`Options::force`]. `--dry-run` checks all of this, shows the packets and sends
 //! nothing; it needs no privilege.
@@ -26,7 +26,7 @@ pub mod sys;
 pub mod watch;
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use crate::proto::MacAddr;
@@ -60,8 +60,8 @@ pub struct Options {
     pub any_target: bool,
     /// Allow more than [`MAX_PACKETS`] packets.
     pub force: bool,
-    /// Allow an ARP packet that claims an address (or MAC) the interface does not own:
-    /// ARP spoofing, on purpose.
+    /// Allow an ARP or NDP packet that claims an address (or MAC) the interface does not
+    /// own: ARP or NDP spoofing, on purpose.
     pub spoof: bool,
     /// Table width, in columns.
     pub width: u16,
@@ -107,13 +107,27 @@ pub struct ArpSpec {
     pub sender_mac: Option<MacAddr>,
 }
 
+/// `wirelens send ndp`: a neighbour solicitation (IPv6's ARP request), or with
+/// `advertise` an unsolicited neighbour advertisement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NdpSpec {
+    /// The address asked about (or, with `advertise`, announced).
+    pub target: Ipv6Addr,
+    /// The IPv6 source address (default: the interface's link-local address).
+    pub source: Option<Ipv6Addr>,
+    /// Send an unsolicited advertisement "`target` is at our MAC" to ff02::1 instead of
+    /// a solicitation.
+    pub advertise: bool,
+}
+
 /// Where a UDP datagram goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UdpDest {
     /// 255.255.255.255, the limited broadcast: every host on the link.
     Broadcast,
-    /// One address (which may be a subnet broadcast such as 10.77.0.255).
-    To(Ipv4Addr),
+    /// One address (which may be a subnet broadcast such as 10.77.0.255, or an IPv6
+    /// multicast group such as ff02::1).
+    To(IpAddr),
 }
 
 /// `wirelens send udp`.
@@ -127,8 +141,9 @@ pub struct UdpSpec {
     pub src_port: Option<u16>,
     /// The data.
     pub payload: Vec<u8>,
-    /// Time to live.
-    pub ttl: u8,
+    /// Time to live (IPv4) or hop limit (IPv6); `None` for the default: 64, or 1 for an
+    /// IPv6 multicast group of link scope such as ff02::1, which never leaves the link.
+    pub ttl: Option<u8>,
     /// Cut a datagram bigger than the MTU into fragments instead of refusing it.
     pub fragment: bool,
 }
@@ -151,6 +166,8 @@ pub struct TcpSpec {
 pub enum Packet {
     /// An ARP packet.
     Arp(ArpSpec),
+    /// An NDP neighbour solicitation or advertisement.
+    Ndp(NdpSpec),
     /// A UDP datagram.
     Udp(UdpSpec),
     /// A TCP segment.
@@ -173,8 +190,8 @@ pub enum Outcome {
     DryRun,
     /// Sent, and whatever was awaited came (or nothing was awaited).
     Done,
-    /// Sent, but the awaited answer did not come in time (an ARP request or a TCP
-    /// segment), or a probed address turned out to be in use.
+    /// Sent, but the awaited answer did not come in time (an ARP request, a neighbour
+    /// solicitation or a TCP segment), or a probed address turned out to be in use.
     NoAnswer,
 }
 
@@ -215,13 +232,15 @@ pub enum SendError {
         /// The interface.
         iface: String,
     },
-    /// ARP on an interface without Ethernet.
+    /// ARP or NDP on an interface without Ethernet.
     #[error(
-        "{iface} is a loopback interface: it has no Ethernet and no MAC address, so there is no ARP on it."
+        "{iface} is a loopback interface: it has no Ethernet and no MAC address, so there is no {protocol} on it."
     )]
     NotEthernet {
         /// The interface.
         iface: String,
+        /// "ARP" or "NDP".
+        protocol: iface::Resolution,
     },
     /// No IPv4 address to send from.
     #[error(
@@ -231,6 +250,28 @@ pub enum SendError {
         /// The interface.
         iface: String,
     },
+    /// No IPv6 address to send from.
+    #[error(
+        "{iface} has no IPv6 link-local address to send from: IPv6 is off on it (echo 0 > /proc/sys/net/ipv6/conf/{iface}/disable_ipv6), or give an address it has with --source."
+    )]
+    NoIpv6Address {
+        /// The interface.
+        iface: String,
+    },
+    /// An IPv6 datagram over the MTU: the sender does not cut IPv6 into fragments.
+    #[error(
+        "The datagram would be {len} bytes, more than {iface}'s MTU of {mtu}: wirelens does not cut IPv6 datagrams into fragments, so send at most {max_payload} bytes of payload."
+    )]
+    TooBigV6 {
+        /// The interface.
+        iface: String,
+        /// The datagram's length, in bytes.
+        len: usize,
+        /// The interface's MTU, in bytes.
+        mtu: usize,
+        /// The largest payload that fits, in bytes.
+        max_payload: usize,
+    },
     /// The target is not on the interface's link.
     #[error(
         "{target} is not on a subnet of {iface} ({subnets}): wirelens sends only to hosts on the link it sends on. Add --any-target if you really mean to send there."
@@ -239,7 +280,7 @@ pub enum SendError {
         /// The interface.
         iface: String,
         /// The target refused.
-        target: Ipv4Addr,
+        target: IpAddr,
         /// The interface's subnets.
         subnets: String,
     },

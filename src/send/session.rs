@@ -162,8 +162,8 @@ fn dissected(n: u64, ts: Timestamp, bytes: &[u8], wire_len: usize) -> Dissection
     )
 }
 
-/// The sockets of one run: always a packet socket (to watch, and to send ARP), and a
-/// raw IPv4 socket for UDP and TCP.
+/// The sockets of one run: always a packet socket (to watch, and to send ARP and NDP),
+/// and a raw IPv4 or IPv6 socket for UDP and TCP.
 struct Sockets {
     packet: PacketSocket,
     ip: Option<RawIpSocket>,
@@ -185,9 +185,14 @@ impl Sockets {
         let packet = PacketSocket::open(iface.index).map_err(refused)?;
         let ip = match via {
             Via::Link => None,
-            Via::Ip { broadcast, .. } => {
-                Some(RawIpSocket::open(&iface.name, broadcast).map_err(refused)?)
-            }
+            Via::Ip {
+                dst: std::net::IpAddr::V4(_),
+                broadcast,
+            } => Some(RawIpSocket::open(&iface.name, broadcast).map_err(refused)?),
+            Via::Ip {
+                dst: std::net::IpAddr::V6(_),
+                ..
+            } => Some(RawIpSocket::open_v6(&iface.name, iface.index).map_err(refused)?),
         };
         Ok(Sockets { packet, ip })
     }
@@ -309,6 +314,7 @@ impl Session<'_> {
                     broadcast: true, ..
                 } => String::new(),
                 Expect::ArpReply { .. } => " and watching for the reply".to_string(),
+                Expect::NdpAdvert { .. } => " and watching for the advertisement".to_string(),
                 Expect::ArpClaim { ip, .. } => format!(" and watching for anyone who claims {ip}"),
                 Expect::Udp { .. } => " and watching for an ICMP error".to_string(),
                 Expect::Tcp { .. } => " and watching for the answer".to_string(),
@@ -436,8 +442,10 @@ impl Session<'_> {
                 let lat = self.tally.last_send.map_or(0.0, |(_, sent)| {
                     (d.ts.as_secs_f64() - sent.as_secs_f64()).max(0.0) * 1000.0
                 });
-                if let Expect::ArpReply { .. } = self.plan.expect {
-                    self.say(&watch::arp_reply_line(&d, lat))?;
+                match self.plan.expect {
+                    Expect::ArpReply { .. } => self.say(&watch::arp_reply_line(&d, lat))?,
+                    Expect::NdpAdvert { .. } => self.say(&watch::ndp_advert_line(&d, lat))?,
+                    _ => {}
                 }
                 let f = d.tcp.as_ref().map(|t| t.flags);
                 if f.is_some_and(|f| {
@@ -467,7 +475,7 @@ impl Session<'_> {
             Expect::ArpClaim { .. } if answers > 0 => true,
             _ if !all_sent || t.pending_copies > 0 => false,
             Expect::Nothing => true,
-            Expect::ArpReply { .. } => answers >= t.rounds as usize,
+            Expect::ArpReply { .. } | Expect::NdpAdvert { .. } => answers >= t.rounds as usize,
             Expect::ArpClaim { .. } => false,
             Expect::Udp { broadcast, .. } => *broadcast || answers > 0,
             Expect::Tcp { .. } => answers >= t.rounds as usize && t.reactions.len() >= t.synacks,
@@ -510,6 +518,34 @@ impl Session<'_> {
                     }
                     Outcome::Done
                 }
+            }
+            (_, Expect::NdpAdvert { target, .. }) => {
+                if !answered {
+                    lines.push(format!(
+                        "No advertisement for {target} within {timeout} ms: no host on {iface} \
+                         answers for {target} (it is down, its IPv6 is off, or nobody has that \
+                         address)."
+                    ));
+                    Outcome::NoAnswer
+                } else {
+                    if o.count > 1 {
+                        lines.push(format!(
+                            "{} of {} solicitations answered.",
+                            self.tally.answers.len().min(self.tally.rounds as usize),
+                            self.tally.rounds
+                        ));
+                    }
+                    Outcome::Done
+                }
+            }
+            (Packet::Ndp(spec), Expect::Nothing) => {
+                lines.push(format!(
+                    "Sent: {} is at {}, to every host on {iface} (ff02::1). Hosts that already \
+                     have {} in their neighbour cache replace its MAC (the override flag is \
+                     set); nobody answers an advertisement.",
+                    spec.target, self.iface.mac, spec.target
+                ));
+                Outcome::Done
             }
             (_, Expect::ArpClaim { ip, .. }) => match first {
                 Some((d, lat)) => {
@@ -557,11 +593,33 @@ impl Session<'_> {
             }
             (Packet::Udp(spec), Expect::Udp { dst, broadcast, .. }) => {
                 match first {
-                    Some((d, lat)) => lines.push(format!(
-                        "{} answered with ICMP after {}: {}.",
-                        d.ipv4.as_ref().map_or(*dst, |i| i.src),
-                        watch::ms(lat),
-                        d.icmp.as_ref().map(|i| i.explain()).unwrap_or_default()
+                    Some((d, lat)) => {
+                        let (from, why) = match (&d.ipv4, &d.ipv6) {
+                            (Some(ip), _) => (
+                                ip.src.into(),
+                                d.icmp.as_ref().map(|i| i.explain()).unwrap_or_default(),
+                            ),
+                            (None, Some(ip)) => (
+                                ip.src.into(),
+                                d.icmpv6
+                                    .as_ref()
+                                    .map(|i| i.explain(ip.src, ip.dst))
+                                    .unwrap_or_default(),
+                            ),
+                            (None, None) => (*dst, String::new()),
+                        };
+                        let from: std::net::IpAddr = from;
+                        lines.push(format!(
+                            "{from} answered with ICMP after {}: {why}.",
+                            watch::ms(lat)
+                        ));
+                    }
+                    None if *broadcast && dst.is_ipv6() => lines.push(format!(
+                        "Sent to the multicast group {dst}. Every host on {iface}'s link in that \
+                         group receives it (ff02::1: every IPv6 host), and a program bound to \
+                         UDP port {} there gets the data. Nobody answers a multicast with an \
+                         error.",
+                        spec.port
                     )),
                     None if *broadcast => lines.push(format!(
                         "Sent. Every host on {iface}'s link receives it, and a program bound to \

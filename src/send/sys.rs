@@ -3,16 +3,18 @@
 //! * [`PacketSocket`]: an `AF_PACKET`/`SOCK_RAW` socket bound to one interface. It sends
 //!   whole Ethernet frames as we wrote them (ARP), and it sees every frame that crosses
 //!   the interface, in both directions, with the direction the kernel gives it;
-//! * [`RawIpSocket`]: an `AF_INET`/`SOCK_RAW` socket with `IP_HDRINCL`. It sends IPv4
-//!   datagrams whose header we wrote ourselves; the kernel only routes them and puts the
-//!   Ethernet header in front (after resolving the next hop's MAC with ARP).
+//! * [`RawIpSocket`]: an `AF_INET`/`SOCK_RAW` socket with `IP_HDRINCL`, or its IPv6 twin
+//!   (`AF_INET6`/`SOCK_RAW`/`IPPROTO_RAW`, which Linux gives the same header-included
+//!   behaviour). It sends IP datagrams whose header we wrote ourselves; the kernel only
+//!   routes them and puts the Ethernet header in front (after resolving the next hop's
+//!   MAC with ARP or NDP).
 //!
 //! Both need CAP_NET_RAW. Every file descriptor is an [`OwnedFd`], closed when dropped.
 
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -175,10 +177,36 @@ impl PacketSocket {
     }
 }
 
-/// An `AF_INET` raw socket that sends IPv4 datagrams with our own header.
+/// An `AF_INET` or `AF_INET6` raw socket that sends IP datagrams with our own header.
 #[derive(Debug)]
 pub struct RawIpSocket {
     fd: OwnedFd,
+    /// For IPv6: the interface index, the scope of link-local and multicast
+    /// destinations (ff02::1 exists on every link; this says which one).
+    scope: u32,
+}
+
+/// Binds `fd` to interface `iface` with `SO_BINDTODEVICE`.
+fn bind_to_device(fd: &OwnedFd, iface: &str) -> io::Result<()> {
+    let name = CString::new(iface).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "interface name holds a NUL byte",
+        )
+    })?;
+    let bytes = name.as_bytes_with_nul();
+    // SAFETY: the option value is the NUL-terminated name, live for the call, and
+    // its exact length is given.
+    check(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            bytes.as_ptr().cast(),
+            bytes.len() as libc::socklen_t,
+        )
+    })
+    .map(drop)
 }
 
 impl RawIpSocket {
@@ -192,29 +220,51 @@ impl RawIpSocket {
         if broadcast {
             set_int(&fd, libc::SOL_SOCKET, libc::SO_BROADCAST, 1)?;
         }
-        let name = CString::new(iface).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "interface name holds a NUL byte",
-            )
-        })?;
-        let bytes = name.as_bytes_with_nul();
-        // SAFETY: the option value is the NUL-terminated name, live for the call, and
-        // its exact length is given.
-        check(unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_BINDTODEVICE,
-                bytes.as_ptr().cast(),
-                bytes.len() as libc::socklen_t,
-            )
-        })?;
-        Ok(RawIpSocket { fd })
+        bind_to_device(&fd, iface)?;
+        Ok(RawIpSocket { fd, scope: 0 })
     }
 
-    /// Sends one IPv4 datagram (header included) to `dst`, which the kernel routes on.
-    pub fn send_to(&self, datagram: &[u8], dst: Ipv4Addr) -> io::Result<()> {
+    /// Opens a send-only raw IPv6 socket (`IPPROTO_RAW`: Linux then takes the IPv6
+    /// header from us, hop limit included) bound to interface `iface`, whose index
+    /// `ifindex` scopes link-local and multicast destinations.
+    pub fn open_v6(iface: &str, ifindex: u32) -> io::Result<RawIpSocket> {
+        let fd = socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_RAW)?;
+        bind_to_device(&fd, iface)?;
+        Ok(RawIpSocket { fd, scope: ifindex })
+    }
+
+    /// Sends one IP datagram (header included) to `dst`, which the kernel routes on.
+    pub fn send_to(&self, datagram: &[u8], dst: IpAddr) -> io::Result<()> {
+        match dst {
+            IpAddr::V4(v4) => self.send_to_v4(datagram, v4),
+            IpAddr::V6(v6) => self.send_to_v6(datagram, v6),
+        }
+    }
+
+    fn send_to_v6(&self, datagram: &[u8], dst: Ipv6Addr) -> io::Result<()> {
+        // SAFETY: an all-zero sockaddr_in6 is a valid value of this plain C struct.
+        let mut sin6: libc::sockaddr_in6 = unsafe { zeroed() };
+        sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sin6.sin6_addr.s6_addr = dst.octets();
+        sin6.sin6_scope_id = self.scope;
+        // SAFETY: the buffer and the address point at live memory of the sizes given.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                datagram.as_ptr().cast(),
+                datagram.len(),
+                0,
+                (&sin6 as *const libc::sockaddr_in6).cast(),
+                size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn send_to_v4(&self, datagram: &[u8], dst: Ipv4Addr) -> io::Result<()> {
         // SAFETY: an all-zero sockaddr_in is a valid value of this plain C struct.
         let mut sin: libc::sockaddr_in = unsafe { zeroed() };
         sin.sin_family = libc::AF_INET as libc::sa_family_t;

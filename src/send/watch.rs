@@ -3,12 +3,13 @@
 //! answer means, in sentences. Everything here works on [`Dissection`]s — the sender
 //! reads what comes back with the same dissector as `wirelens read`.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::sys::Direction;
 use crate::dissect::Dissection;
 use crate::proto::MacAddr;
 use crate::proto::arp::ArpKind;
+use crate::proto::icmpv6::{self, types as icmp6};
 use crate::proto::tcp::{Tcp, TcpFlags};
 
 /// What the sender waits for after sending.
@@ -30,17 +31,24 @@ pub enum Expect {
         /// Our MAC, whose own packets are no claim.
         our_mac: MacAddr,
     },
-    /// A UDP datagram: only an ICMP error could come back.
+    /// A neighbour solicitation: an advertisement for `target`.
+    NdpAdvert {
+        /// The address asked about.
+        target: Ipv6Addr,
+        /// The source address the solicitation carried, where the answer goes.
+        asker: Ipv6Addr,
+    },
+    /// A UDP datagram: only an ICMP (or ICMPv6) error could come back.
     Udp {
         /// Our address.
-        src: Ipv4Addr,
+        src: IpAddr,
         /// Our port.
         sport: u16,
         /// The destination.
-        dst: Ipv4Addr,
+        dst: IpAddr,
         /// Its port.
         dport: u16,
-        /// True for a broadcast, which no host answers with an ICMP error.
+        /// True for a broadcast or multicast, which no host answers with an ICMP error.
         broadcast: bool,
     },
     /// A TCP segment: a segment from the peer's port back to ours, or an ICMP error.
@@ -65,8 +73,8 @@ pub enum Seen {
     Answer,
     /// Our own kernel's reaction to the answer (the RST to an unexpected SYN-ACK).
     Reaction,
-    /// Part of the exchange without being an answer: the ARP the kernel does before an
-    /// IPv4 packet can leave.
+    /// Part of the exchange without being an answer: the ARP (or NDP) the kernel does
+    /// before an IP packet can leave.
     Related,
     /// Anything else on the interface.
     Other,
@@ -98,6 +106,16 @@ impl Expect {
                 }
                 _ => Seen::Other,
             },
+            Expect::NdpAdvert { target, .. } => match &d.icmpv6 {
+                Some(m)
+                    if incoming
+                        && m.icmp_type == icmp6::NEIGHBOR_ADVERTISEMENT
+                        && m.ndp.as_ref().and_then(|n| n.target) == Some(*target) =>
+                {
+                    Seen::Answer
+                }
+                _ => Seen::Other,
+            },
             Expect::Udp {
                 src,
                 sport,
@@ -105,29 +123,40 @@ impl Expect {
                 dport,
                 ..
             } => {
-                if let (Some(ip), Some(u)) = (&d.ipv4, &d.udp)
+                // IPv4 packets are ours by their identification; IPv6 has none (outside
+                // a fragment header), so there the addresses and ports must do.
+                let ours = match (&d.ipv4, &d.ipv6) {
+                    (Some(ip), _) => {
+                        IpAddr::V4(ip.src) == *src
+                            && IpAddr::V4(ip.dst) == *dst
+                            && sent_ids.contains(&ip.id)
+                    }
+                    (None, Some(ip)) => IpAddr::V6(ip.src) == *src && IpAddr::V6(ip.dst) == *dst,
+                    (None, None) => false,
+                };
+                if let Some(u) = &d.udp
                     && !incoming
-                    && ip.src == *src
-                    && ip.dst == *dst
+                    && ours
                     && u.src_port == *sport
                     && u.dst_port == *dport
-                    && sent_ids.contains(&ip.id)
                 {
                     return Seen::Sent;
                 }
                 if let Some(ip) = &d.ipv4
                     && !incoming
-                    && ip.src == *src
-                    && ip.dst == *dst
+                    && ours
                     && ip.is_fragment()
-                    && sent_ids.contains(&ip.id)
                 {
                     return Seen::Sent; // a later fragment: no UDP header of its own
                 }
                 if incoming && icmp_quotes(d, *src, *dst, *sport, *dport, false) {
                     return Seen::Answer;
                 }
-                related_arp(d, *src, *dst)
+                match (src, dst) {
+                    (IpAddr::V4(s), IpAddr::V4(t)) => related_arp(d, *s, *t),
+                    (IpAddr::V6(s), IpAddr::V6(t)) => related_ndp(d, *s, *t),
+                    _ => Seen::Other,
+                }
             }
             Expect::Tcp {
                 src,
@@ -147,7 +176,7 @@ impl Expect {
                         _ => Seen::Other,
                     };
                 }
-                if incoming && icmp_quotes(d, *src, *dst, *sport, *dport, true) {
+                if incoming && icmp_quotes(d, (*src).into(), (*dst).into(), *sport, *dport, true) {
                     return Seen::Answer;
                 }
                 related_arp(d, *src, *dst)
@@ -156,26 +185,53 @@ impl Expect {
     }
 }
 
-/// True when `d` is an ICMP error quoting our datagram (`tcp` or UDP) from `src:sport`
-/// to `dst:dport`.
+/// True when `d` is an ICMP or ICMPv6 error quoting our datagram (`tcp` or UDP) from
+/// `src:sport` to `dst:dport`.
 fn icmp_quotes(
     d: &Dissection,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    src: IpAddr,
+    dst: IpAddr,
     sport: u16,
     dport: u16,
     tcp: bool,
 ) -> bool {
-    let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_deref()) else {
+    let quoted = d.icmp.as_ref().and_then(|i| i.quoted.as_deref());
+    let quoted = quoted.or_else(|| d.icmpv6.as_ref().and_then(|i| i.quoted.as_deref()));
+    let Some(q) = quoted else {
         return false;
     };
-    let Some(ip) = &q.ipv4 else { return false };
+    let ends = match (&q.ipv4, &q.ipv6) {
+        (Some(ip), _) => (IpAddr::V4(ip.src), IpAddr::V4(ip.dst)),
+        (None, Some(ip)) => (IpAddr::V6(ip.src), IpAddr::V6(ip.dst)),
+        (None, None) => return false,
+    };
     let ports = if tcp {
         q.tcp.as_ref().map(|t| (t.src_port, t.dst_port))
     } else {
         q.udp.as_ref().map(|u| (u.src_port, u.dst_port))
     };
-    ip.src == src && ip.dst == dst && ports == Some((sport, dport))
+    ends == (src, dst) && ports == Some((sport, dport))
+}
+
+/// A neighbour solicitation or advertisement about the destination or about us: the
+/// kernel finding the destination's MAC before our packet can leave, and being asked
+/// for ours.
+fn related_ndp(d: &Dissection, src: Ipv6Addr, dst: Ipv6Addr) -> Seen {
+    let target = d
+        .icmpv6
+        .as_ref()
+        .filter(|m| {
+            matches!(
+                m.icmp_type,
+                icmp6::NEIGHBOR_SOLICITATION | icmp6::NEIGHBOR_ADVERTISEMENT
+            )
+        })
+        .and_then(|m| m.ndp.as_ref())
+        .and_then(|n| n.target);
+    match target {
+        Some(t) if t == dst || t == src => Seen::Related,
+        _ => Seen::Other,
+    }
 }
 
 /// An ARP packet between our address and the destination's: the kernel finding the
@@ -212,6 +268,27 @@ pub fn arp_reply_line(d: &Dissection, latency_ms: f64) -> String {
         .unwrap_or((None, None));
     let ip = ip.map_or_else(|| "?".to_string(), |i| i.to_string());
     let mac = mac.map_or_else(|| "?".to_string(), |m| m.to_string());
+    format!("{ip} is at {mac}, {}", ms(latency_ms))
+}
+
+/// The line printed for each neighbour advertisement: "fd77::2 is at
+/// 02:77:00:00:00:02, 0.21 ms". The MAC is the target link-layer address option's, or
+/// the frame's source when the option is missing.
+pub fn ndp_advert_line(d: &Dissection, latency_ms: f64) -> String {
+    let m = d.icmpv6.as_ref();
+    let ip = m
+        .and_then(|m| m.ndp.as_ref())
+        .and_then(|n| n.target)
+        .map_or_else(|| "?".to_string(), |t| t.to_string());
+    let mac = m
+        .and_then(|m| {
+            m.ndp_options()
+                .iter()
+                .find(|o| o.kind == icmpv6::opt::TARGET_LLADDR)
+                .and_then(|o| o.lladdr)
+        })
+        .or_else(|| d.eth.as_ref().map(|e| e.src))
+        .map_or_else(|| "?".to_string(), |m| m.to_string());
     format!("{ip} is at {mac}, {}", ms(latency_ms))
 }
 
@@ -436,9 +513,9 @@ mod tests {
         let frames = craft::udp_frames("va", &ends, 40000, 10000, &[7; 3000], 1500, true)
             .unwrap_or_else(|e| panic!("{e}"));
         let e = Expect::Udp {
-            src: A,
+            src: A.into(),
             sport: 40000,
-            dst: B,
+            dst: B.into(),
             dport: 10000,
             broadcast: false,
         };
@@ -446,6 +523,54 @@ mod tests {
             assert_eq!(e.classify(&d(f), Direction::Outgoing, &[9]), Seen::Sent);
             assert_eq!(e.classify(&d(f), Direction::Outgoing, &[8]), Seen::Other);
         }
+    }
+
+    #[test]
+    fn a_neighbour_advertisement_for_the_target_is_the_answer() {
+        use crate::proto::icmpv6::{NeighbourKind, NeighbourMessage};
+        let ip = |s: &str| s.parse::<Ipv6Addr>().expect("address");
+        let (a6, b6) = (ip("fd77::1"), ip("fd77::2"));
+        let na = |target: Ipv6Addr| {
+            let ends = craft::Ends6 {
+                src_mac: MB,
+                dst_mac: MA,
+                src: b6,
+                dst: a6,
+                hop_limit: NeighbourMessage::HOP_LIMIT,
+            };
+            d(&craft::ndp_frame(
+                &ends,
+                &NeighbourMessage {
+                    kind: NeighbourKind::Advertisement {
+                        router: false,
+                        solicited: true,
+                        override_flag: true,
+                    },
+                    target,
+                    lladdr: Some(MB),
+                },
+            ))
+        };
+        let e = Expect::NdpAdvert {
+            target: b6,
+            asker: a6,
+        };
+        assert_eq!(e.classify(&na(b6), Direction::Incoming, &[]), Seen::Answer);
+        assert_eq!(e.classify(&na(b6), Direction::Outgoing, &[]), Seen::Other);
+        assert_eq!(e.classify(&na(a6), Direction::Incoming, &[]), Seen::Other);
+        assert_eq!(
+            ndp_advert_line(&na(b6), 0.213),
+            "fd77::2 is at 02:77:00:00:00:02, 0.21 ms"
+        );
+        // For a UDP datagram to fd77::2, the same advertisement is part of the exchange.
+        let u = Expect::Udp {
+            src: a6.into(),
+            sport: 1,
+            dst: b6.into(),
+            dport: 2,
+            broadcast: false,
+        };
+        assert_eq!(u.classify(&na(b6), Direction::Incoming, &[]), Seen::Related);
     }
 
     #[test]
