@@ -21,6 +21,7 @@
 
 mod error;
 mod input;
+mod pcap;
 
 use std::fmt;
 use std::io::{self, Read};
@@ -29,6 +30,7 @@ use std::path::Path;
 use super::{Frame, LinkType, Timestamp};
 use error::hex_bytes;
 use input::Input;
+use pcap::{PcapHeader, read_pcap_header};
 
 pub use error::CaptureError;
 
@@ -62,35 +64,6 @@ mod magic {
     pub const BYTE_ORDER: u32 = 0x1a2b_3c4d;
     /// The first two bytes of a gzip file.
     pub const GZIP: [u8; 2] = [0x1f, 0x8b];
-}
-
-/// Byte offsets in a classic pcap file.
-mod pcap {
-    /// Length of the file header, in bytes.
-    pub const FILE_HEADER_LEN: usize = 24;
-    /// File header: major version (u16).
-    pub const VERSION_MAJOR: usize = 4;
-    /// File header: minor version (u16).
-    pub const VERSION_MINOR: usize = 6;
-    /// File header: snapshot length, the most bytes kept per packet (u32).
-    pub const SNAPLEN: usize = 16;
-    /// File header: link type in the low 16 bits; FCS flags above (u32).
-    pub const LINKTYPE: usize = 20;
-    /// Mask for the link type in the header's link-type field (libpcap's `LT_LINKTYPE`).
-    pub const LINKTYPE_MASK: u32 = 0xffff;
-    /// The only major version there is.
-    pub const SUPPORTED_MAJOR: u16 = 2;
-
-    /// Length of a record header, in bytes.
-    pub const RECORD_HEADER_LEN: usize = 16;
-    /// Record header: seconds since the epoch (u32).
-    pub const TS_SEC: usize = 0;
-    /// Record header: micro- or nanoseconds after `TS_SEC` (u32).
-    pub const TS_FRAC: usize = 4;
-    /// Record header: bytes captured (u32).
-    pub const CAPLEN: usize = 8;
-    /// Record header: bytes on the wire (u32).
-    pub const LEN: usize = 12;
 }
 
 /// pcapng block types, and offsets measured from the start of a block.
@@ -321,16 +294,6 @@ fn format_span(nanos: u128) -> String {
 /// Whole nanoseconds of a timestamp, for differences.
 fn total_nanos(ts: Timestamp) -> i128 {
     i128::from(ts.secs) * i128::from(crate::timestamp::NANOS_PER_SEC) + i128::from(ts.nanos)
-}
-
-/// What the pcap file header says.
-#[derive(Clone, Copy, Debug)]
-struct PcapHeader {
-    version: (u16, u16),
-    endian: Endian,
-    nanos: bool,
-    snaplen: u32,
-    link: LinkType,
 }
 
 /// One pcapng interface, from its Interface Description Block.
@@ -649,25 +612,6 @@ impl FileSource {
         }
     }
 
-    /// Notes a pcap header snapshot length that means "no limit" or is implausible.
-    fn note_header_snaplen(&mut self, snaplen: u32) {
-        if snaplen == 0 {
-            self.note(|| {
-                format!(
-                    "the file header gives a snapshot length of 0 (at byte {}); like libpcap, wirelens reads that as \"no limit\".",
-                    pcap::SNAPLEN
-                )
-            });
-        } else if snaplen > MAX_CAPLEN {
-            self.note(|| {
-                format!(
-                    "the file header gives a snapshot length of {snaplen} bytes (at byte {}), more than any capture tool uses; records longer than {MAX_CAPLEN} bytes are still refused.",
-                    pcap::SNAPLEN
-                )
-            });
-        }
-    }
-
     /// Notes what is odd about a record that was read successfully.
     fn check_record(&mut self, record: &Record) {
         let (frame, offset) = (self.frames, record.offset);
@@ -712,79 +656,6 @@ impl FileSource {
                 offset,
                 source,
             })
-    }
-
-    /// Reads one classic pcap record.
-    fn read_pcap_record(&mut self, header: PcapHeader) -> Result<Option<Record>, CaptureError> {
-        let offset = self.input.offset;
-        let frame = self.frames + 1;
-        let available = self.fill(pcap::RECORD_HEADER_LEN)?;
-        if available == 0 {
-            return Ok(None);
-        }
-        let head = self.input.available();
-        let field = |at| header.endian.u32(head, at);
-        let (Some(ts_sec), Some(ts_frac), Some(caplen), Some(len)) = (
-            field(pcap::TS_SEC),
-            field(pcap::TS_FRAC),
-            field(pcap::CAPLEN),
-            field(pcap::LEN),
-        ) else {
-            return Err(CaptureError::TruncatedHeader {
-                file: self.name.clone(),
-                frame,
-                offset,
-                wanted: pcap::RECORD_HEADER_LEN as u64,
-                got: available as u64,
-            });
-        };
-        if caplen > MAX_CAPLEN {
-            return Err(CaptureError::RecordTooLong {
-                file: self.name.clone(),
-                frame,
-                offset,
-                caplen,
-            });
-        }
-        let total = pcap::RECORD_HEADER_LEN + caplen as usize;
-        let available = self.fill(total)?;
-        if available < total {
-            return Err(CaptureError::Truncated {
-                file: self.name.clone(),
-                frame,
-                offset,
-                wanted: u64::from(caplen),
-                got: (available - pcap::RECORD_HEADER_LEN) as u64,
-            });
-        }
-        let units_per_sec = if header.nanos {
-            crate::timestamp::NANOS_PER_SEC
-        } else {
-            1_000_000
-        };
-        if ts_frac >= units_per_sec {
-            let unit = if header.nanos { "nano" } else { "micro" };
-            self.note(|| {
-                format!(
-                    "record {frame} at byte {offset} gives {ts_frac} {unit}seconds after the second, which is a second or more; the surplus is carried into the seconds."
-                )
-            });
-        }
-        let ts = Timestamp {
-            secs: i64::from(ts_sec) + i64::from(ts_frac / units_per_sec),
-            nanos: (ts_frac % units_per_sec) * (crate::timestamp::NANOS_PER_SEC / units_per_sec),
-        };
-        let start = self.input.pos + pcap::RECORD_HEADER_LEN;
-        self.input.consume(total);
-        Ok(Some(Record {
-            offset,
-            ts: Some(ts),
-            caplen,
-            len,
-            snaplen: header.snaplen,
-            link: header.link,
-            start,
-        }))
     }
 
     /// The current pcapng section; only called while reading pcapng.
@@ -1153,56 +1024,6 @@ impl FileSource {
             start,
         })
     }
-}
-
-/// Reads, checks and consumes a pcap file header.
-fn read_pcap_header(
-    input: &mut Input,
-    name: &str,
-    endian: Endian,
-    nanos: bool,
-) -> Result<PcapHeader, CaptureError> {
-    let available = input
-        .fill(pcap::FILE_HEADER_LEN)
-        .map_err(|(source, offset)| CaptureError::Io {
-            file: name.to_string(),
-            offset,
-            source,
-        })?;
-    let head = input.available();
-    let fields = endian
-        .u16(head, pcap::VERSION_MAJOR)
-        .zip(endian.u16(head, pcap::VERSION_MINOR))
-        .zip(endian.u32(head, pcap::SNAPLEN))
-        .zip(endian.u32(head, pcap::LINKTYPE));
-    // The last field ends the header, so `fields` is `None` exactly when the file is
-    // shorter than a header.
-    let Some((((major, minor), snaplen), link)) = fields else {
-        return Err(CaptureError::ShortFile {
-            file: name.to_string(),
-            what: "a pcap file header",
-            wanted: pcap::FILE_HEADER_LEN as u64,
-            got: available as u64,
-        });
-    };
-    if major != pcap::SUPPORTED_MAJOR {
-        return Err(CaptureError::BadVersion {
-            file: name.to_string(),
-            offset: 0,
-            format: "pcap",
-            major,
-            minor,
-            supported: pcap::SUPPORTED_MAJOR,
-        });
-    }
-    input.consume(pcap::FILE_HEADER_LEN);
-    Ok(PcapHeader {
-        version: (major, minor),
-        endian,
-        nanos,
-        snaplen,
-        link: LinkType(link & pcap::LINKTYPE_MASK),
-    })
 }
 
 /// Parses an Interface Description Block (whole block, trailer included). Problems with
