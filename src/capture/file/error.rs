@@ -162,6 +162,16 @@ pub enum CaptureError {
 }
 
 impl CaptureError {
+    /// The [`CaptureError::Io`] for a read of `file` that failed, given as the buffered
+    /// reader reports it: what the operating system said, and the byte offset.
+    pub(super) fn read_failed(file: &str, (source, offset): (io::Error, u64)) -> CaptureError {
+        CaptureError::Io {
+            file: file.to_string(),
+            offset,
+            source,
+        }
+    }
+
     /// The byte offset in the file where the problem is, if there is one.
     pub fn offset(&self) -> Option<u64> {
         match self {

@@ -262,12 +262,9 @@ impl FileSource {
         reader: Box<dyn Read + Send>,
     ) -> Result<FileSource, CaptureError> {
         let mut input = Input::new(reader);
-        let io_error = |(source, offset)| CaptureError::Io {
-            file: name.clone(),
-            offset,
-            source,
-        };
-        let available = input.fill(4).map_err(io_error)?;
+        let available = input
+            .fill(4)
+            .map_err(|e| CaptureError::read_failed(&name, e))?;
         if available == 0 {
             return Err(CaptureError::Empty { file: name });
         }
@@ -486,11 +483,7 @@ impl FileSource {
     fn fill(&mut self, want: usize) -> Result<usize, CaptureError> {
         self.input
             .fill(want)
-            .map_err(|(source, offset)| CaptureError::Io {
-                file: self.name.clone(),
-                offset,
-                source,
-            })
+            .map_err(|e| CaptureError::read_failed(&self.name, e))
     }
 }
 

@@ -57,11 +57,7 @@ pub(super) fn read_pcap_header(
 ) -> Result<PcapHeader, CaptureError> {
     let available = input
         .fill(field::FILE_HEADER_LEN)
-        .map_err(|(source, offset)| CaptureError::Io {
-            file: name.to_string(),
-            offset,
-            source,
-        })?;
+        .map_err(|e| CaptureError::read_failed(name, e))?;
     let head = input.available();
     let fields = endian
         .u16(head, field::VERSION_MAJOR)

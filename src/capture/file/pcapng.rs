@@ -388,11 +388,7 @@ impl FileSource {
         let skipped = self
             .input
             .skip(body)
-            .map_err(|(source, offset)| CaptureError::Io {
-                file: self.name.clone(),
-                offset,
-                source,
-            })?;
+            .map_err(|e| CaptureError::read_failed(&self.name, e))?;
         let available = self.fill(block::TRAILER_LEN)?;
         let got = skipped as usize + available.min(block::TRAILER_LEN);
         if got < total_len {
