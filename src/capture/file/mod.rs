@@ -479,6 +479,20 @@ impl FileSource {
         }
     }
 
+    /// Refuses a record that claims more than [`MAX_CAPLEN`] captured bytes, whichever
+    /// format it comes from, before any of its bytes are waited for.
+    fn check_caplen(&self, frame: u64, offset: u64, caplen: u32) -> Result<(), CaptureError> {
+        if caplen > MAX_CAPLEN {
+            return Err(CaptureError::RecordTooLong {
+                file: self.name.clone(),
+                frame,
+                offset,
+                caplen,
+            });
+        }
+        Ok(())
+    }
+
     /// Fills the input, turning a read failure into an error naming the file.
     fn fill(&mut self, want: usize) -> Result<usize, CaptureError> {
         self.input

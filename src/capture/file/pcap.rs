@@ -141,14 +141,7 @@ impl FileSource {
                 got: available as u64,
             });
         };
-        if caplen > MAX_CAPLEN {
-            return Err(CaptureError::RecordTooLong {
-                file: self.name.clone(),
-                frame,
-                offset,
-                caplen,
-            });
-        }
+        self.check_caplen(frame, offset, caplen)?;
         let total = field::RECORD_HEADER_LEN + caplen as usize;
         let available = self.fill(total)?;
         if available < total {

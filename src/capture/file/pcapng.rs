@@ -7,7 +7,7 @@
 //! being kept in memory, unknown ones with a note.
 
 use super::error::hex_bytes;
-use super::{CaptureError, Endian, FileSource, Kind, MAX_BLOCK_LEN, MAX_CAPLEN, Record, magic};
+use super::{CaptureError, Endian, FileSource, Kind, MAX_BLOCK_LEN, Record, magic};
 use crate::capture::{LinkType, Timestamp};
 
 /// At most this many interfaces per pcapng section (a real capture has a handful).
@@ -515,14 +515,7 @@ impl FileSource {
                 caplen
             }
         };
-        if caplen > MAX_CAPLEN {
-            return Err(CaptureError::RecordTooLong {
-                file: self.name.clone(),
-                frame,
-                offset,
-                caplen,
-            });
-        }
+        self.check_caplen(frame, offset, caplen)?;
         if caplen as usize > room {
             let why = format!(
                 "this {name} (record {frame}) says it captured {caplen} bytes, but the block has room for only {room}"
