@@ -777,7 +777,7 @@ proptest! {
                 d.notes
             );
             // Nothing decoded may claim a byte that was not captured.
-            prop_assert!(d.payload.is_none_or(|p| p.0.offset + p.0.len <= n), "{:?}", d.payload);
+            prop_assert!(d.payload.is_none_or(|p| p.span.offset + p.span.len <= n), "{:?}", d.payload);
             prop_assert!(serde_json::to_string(&d).is_ok());
         }
     }
