@@ -609,6 +609,7 @@ proptest! {
             checksum_ok: Some(true),
             id: echo_like.then_some(id),
             seq: echo_like.then_some(seq),
+            rest,
             quoted: None,
         };
         prop_assert_eq!(Icmp::parse(&b, offset, b.len()), Some(want));
