@@ -765,7 +765,7 @@ pub fn hold_fragment(d: &mut Dissection) {
     let end = end.min(d.caplen as usize);
     // `then`, not `then_some`: the length may only be computed when end > start.
     d.payload = (end > start).then(|| {
-        Data(Span {
+        Data::fragment(Span {
             offset: start,
             len: end - start,
         })
@@ -973,7 +973,7 @@ fn decode_transport(
                 if ip.mf { ", more follow" } else { " (the last one)" }
             ));
         }
-        *t.payload = (!payload.is_empty()).then_some(Data(Span {
+        *t.payload = (!payload.is_empty()).then_some(Data::fragment(Span {
             offset: off,
             len: payload.len(),
         }));
@@ -1016,7 +1016,7 @@ fn decode_transport(
                     } else if payload.len() < hl && !quoted {
                         notes.push(truncated("TCP", hl));
                     } else if payload.len() > hl {
-                        *t.payload = Some(Data(Span {
+                        *t.payload = Some(Data::application(Span {
                             offset: off + hl,
                             len: payload.len() - hl,
                         }));
@@ -1036,7 +1036,7 @@ fn decode_transport(
                 }
                 let end = usize::from(udp.length).min(payload.len());
                 if end > udp::HEADER_LEN {
-                    *t.payload = Some(Data(Span {
+                    *t.payload = Some(Data::application(Span {
                         offset: off + udp::HEADER_LEN,
                         len: end - udp::HEADER_LEN,
                     }));
@@ -1327,7 +1327,10 @@ mod tests {
         assert_eq!((ip.offset, ip.checksum_ok), (18, Some(true)));
         let u = d.udp.as_ref().expect("udp");
         assert_eq!((u.offset, u.checksum_ok), (38, Some(true)));
-        assert_eq!(d.payload, Some(Data(Span { offset: 46, len: 2 })));
+        assert_eq!(
+            d.payload,
+            Some(Data::application(Span { offset: 46, len: 2 }))
+        );
         assert!(d.notes.is_empty(), "{:?}", d.notes);
     }
 

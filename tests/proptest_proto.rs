@@ -609,6 +609,7 @@ proptest! {
             checksum_ok: Some(true),
             id: echo_like.then_some(id),
             seq: echo_like.then_some(seq),
+            rest,
             quoted: None,
         };
         prop_assert_eq!(Icmp::parse(&b, offset, b.len()), Some(want));
@@ -777,7 +778,7 @@ proptest! {
                 d.notes
             );
             // Nothing decoded may claim a byte that was not captured.
-            prop_assert!(d.payload.is_none_or(|p| p.0.offset + p.0.len <= n), "{:?}", d.payload);
+            prop_assert!(d.payload.is_none_or(|p| p.span.offset + p.span.len <= n), "{:?}", d.payload);
             prop_assert!(serde_json::to_string(&d).is_ok());
         }
     }

@@ -309,8 +309,8 @@ fn dry_run_shows_the_tables_needs_no_privilege_and_sends_nothing() {
         "{out}"
     );
     for want in [
-        "IPv4 — bytes 14–33",
-        "UDP — bytes 34–41",
+        "IPv4 — network layer (OSI 3) — bytes 14–33",
+        "UDP — transport layer (OSI 4) — bytes 34–41",
         "│ 34     ┆ c3 50",
         "correct: covers a pseudo-header",
         "IP_HDRINCL",
@@ -577,7 +577,10 @@ fn an_arp_request_reports_the_reply_with_the_peers_mac() {
         out.starts_with("About to send on va: ARP request: who has 10.77.0.2? Tell 10.77.0.1"),
         "{out}"
     );
-    assert!(out.contains("ARP — bytes 14–41"), "{out}");
+    assert!(
+        out.contains("ARP — link layer (between OSI 2 and 3) — bytes 14–41"),
+        "{out}"
+    );
     assert!(
         out.contains("\n10.77.0.2 is at 02:77:00:00:00:02, "),
         "{out}"
@@ -734,7 +737,10 @@ fn a_gratuitous_arp_for_an_address_not_ours_is_refused_unless_spoof() {
         out.starts_with("Would send on va: Gratuitous ARP: 10.77.0.253 announces"),
         "{out}"
     );
-    assert!(out.contains("ARP — bytes 14–41"), "{out}");
+    assert!(
+        out.contains("ARP — link layer (between OSI 2 and 3) — bytes 14–41"),
+        "{out}"
+    );
     assert!(
         out.ends_with(&format!(
             "Dry run: nothing was sent on va.\nWithout --dry-run, wirelens refuses to send \

@@ -335,7 +335,7 @@ impl Arp {
             if self.kind == ArpKind::Probe {
                 "0.0.0.0: the sender has no address yet (a probe)"
             } else {
-                "the IPv4 address of the sender; receivers may cache sender IP → sender MAC"
+                "the IPv4 address of the sender: a receiver that already has it in its cache updates its MAC, and the target adds it (RFC 826)"
             },
         ));
         at += p;
@@ -344,8 +344,8 @@ impl Arp {
             h,
             "Target MAC",
             show_mac(self.tha),
-            if self.kind == ArpKind::Request && self.tha.is_some_and(|m| m == MacAddr::ZERO) {
-                "unknown yet: this is what the request asks for"
+            if matches!(self.kind, ArpKind::Request | ArpKind::Probe) {
+                "ignored in a request (usually zero): this is what the request asks for"
             } else {
                 "the MAC address of the host the packet is for"
             },
@@ -519,5 +519,18 @@ mod tests {
         let a = Arp::parse(&odd, 0).expect("long enough");
         assert_eq!((a.sha, a.spa), (None, None));
         assert_eq!(a.fields().len(), 9);
+    }
+
+    #[test]
+    fn a_requests_target_mac_is_ignored_even_when_not_zero() {
+        let mut a = Arp::request(
+            MacAddr([2, 0, 0, 0, 0, 1]),
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+        );
+        a.tha = Some(MacAddr::BROADCAST);
+        let f = a.fields();
+        let t = f.iter().find(|f| f.name == "Target MAC");
+        assert!(t.is_some_and(|f| f.meaning.starts_with("ignored in a request")));
     }
 }

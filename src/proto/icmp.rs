@@ -136,6 +136,11 @@ pub struct Icmp {
     /// Sequence number of an echo or timestamp message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u16>,
+    /// Bytes 4–7 of the header as sent: the identifier and sequence number of an echo,
+    /// the next-hop MTU of "fragmentation needed", the gateway of a redirect, the pointer
+    /// of a parameter problem. Not in the JSON, which names the parts it knows.
+    #[serde(skip)]
+    pub rest: [u8; 4],
     /// For an error message, the headers it quotes (filled in by the dissector).
     pub quoted: Option<Box<Quoted>>,
 }
@@ -163,6 +168,10 @@ impl Icmp {
                 .map(|whole| Sum::default().add_bytes(whole).verifies()),
             id: echo_like.then(|| be16(msg, field::ID.start)),
             seq: echo_like.then(|| be16(msg, field::SEQ.start)),
+            rest: msg
+                .get(field::ID.start..field::QUOTED)
+                .and_then(|b| b.try_into().ok())
+                .unwrap_or_default(),
             quoted: None,
         })
     }
@@ -269,22 +278,63 @@ impl Icmp {
                 2,
                 "Sequence number",
                 seq.ftext(),
-                "counts the pings: 1, 2, 3…",
+                "numbers the pings (Linux's ping counts 1, 2, 3…); a reply carries its request's number",
             ));
         } else if self.is_error() {
-            v.push(Field::new(
-                o + 4,
-                4,
-                if self.icmp_type == types::DEST_UNREACHABLE && self.code == 4 {
-                    "Unused / next-hop MTU"
-                } else {
-                    "Unused"
-                },
-                String::new(),
-                "the quoted IP header and the first bytes of its payload follow",
-            ));
+            v.extend(self.error_rest_fields());
         }
         v
+    }
+}
+
+impl Icmp {
+    /// The fields in bytes 4–7 of an error message, which differ by type (RFC 792,
+    /// RFC 1191 for the next-hop MTU).
+    fn error_rest_fields(&self) -> Vec<Field> {
+        let o = self.offset + 4;
+        let r = self.rest;
+        let quoted = "the quoted IP header and the first bytes of its payload follow";
+        match (self.icmp_type, self.code) {
+            (types::DEST_UNREACHABLE, 4) => {
+                let mtu = u16::from_be_bytes([r[2], r[3]]);
+                vec![
+                    Field::new(o, 2, "Unused", String::new(), "must be zero"),
+                    Field::new(
+                        o + 2,
+                        2,
+                        "Next-hop MTU",
+                        mtu.ftext(),
+                        if mtu == 0 {
+                            "0: a router from before RFC 1191 did not say; the sender must guess a smaller size"
+                        } else {
+                            "the largest datagram, in bytes, the next link takes: the sender should send no bigger (path MTU discovery)"
+                        },
+                    ),
+                ]
+            }
+            (types::REDIRECT, _) => vec![Field::new(
+                o,
+                4,
+                "Gateway address",
+                std::net::Ipv4Addr::from(r).ftext(),
+                "the router on this link to send later datagrams for that destination to",
+            )],
+            (types::PARAMETER_PROBLEM, _) => vec![
+                Field::new(
+                    o,
+                    1,
+                    "Pointer",
+                    r[0].ftext(),
+                    if self.code == 0 {
+                        ftext!("byte {} of the quoted datagram is the one in error", r[0])
+                    } else {
+                        "not used with this code".ftext()
+                    },
+                ),
+                Field::new(o + 1, 3, "Unused", String::new(), quoted),
+            ],
+            _ => vec![Field::new(o, 4, "Unused", String::new(), quoted)],
+        }
     }
 }
 
@@ -292,7 +342,7 @@ fn type_name(t: u8) -> &'static str {
     match t {
         types::ECHO_REPLY => "Echo reply",
         types::DEST_UNREACHABLE => "Destination unreachable",
-        types::SOURCE_QUENCH => "Source quench",
+        types::SOURCE_QUENCH => "Source quench (deprecated, RFC 6633: hosts ignore it)",
         types::REDIRECT => "Redirect",
         types::ECHO_REQUEST => "Echo request",
         types::ROUTER_ADVERTISEMENT => "Router advertisement",
@@ -301,10 +351,10 @@ fn type_name(t: u8) -> &'static str {
         types::PARAMETER_PROBLEM => "Parameter problem",
         types::TIMESTAMP => "Timestamp request",
         types::TIMESTAMP_REPLY => "Timestamp reply",
-        15 => "Information request",
-        16 => "Information reply",
-        17 => "Address mask request",
-        18 => "Address mask reply",
+        15 => "Information request (obsolete, RFC 6918)",
+        16 => "Information reply (obsolete, RFC 6918)",
+        17 => "Address mask request (deprecated, RFC 6918)",
+        18 => "Address mask reply (deprecated, RFC 6918)",
         _ => "unknown type",
     }
 }
@@ -315,6 +365,11 @@ fn code_name(t: u8, c: u8) -> Option<&'static str> {
         (types::DEST_UNREACHABLE, 1) => "host unreachable",
         (types::DEST_UNREACHABLE, 2) => "protocol unreachable",
         (types::DEST_UNREACHABLE, 3) => "port unreachable: nothing listens on that port",
+        (types::DEST_UNREACHABLE, 8) => "source host isolated (obsolete)",
+        (types::DEST_UNREACHABLE, 11) => "network unreachable for this type of service",
+        (types::DEST_UNREACHABLE, 12) => "host unreachable for this type of service",
+        (types::DEST_UNREACHABLE, 14) => "host precedence violation",
+        (types::DEST_UNREACHABLE, 15) => "precedence cutoff in effect",
         (types::DEST_UNREACHABLE, 4) => "fragmentation needed but DF set",
         (types::DEST_UNREACHABLE, 5) => "source route failed",
         (types::DEST_UNREACHABLE, 6) => "destination network unknown",
@@ -324,9 +379,13 @@ fn code_name(t: u8, c: u8) -> Option<&'static str> {
         (types::DEST_UNREACHABLE, 13) => "communication administratively prohibited",
         (types::REDIRECT, 0) => "redirect for the network",
         (types::REDIRECT, 1) => "redirect for the host",
+        (types::REDIRECT, 2) => "redirect for the type of service and network",
+        (types::REDIRECT, 3) => "redirect for the type of service and host",
         (types::TIME_EXCEEDED, 0) => "TTL reached 0 in transit",
         (types::TIME_EXCEEDED, 1) => "fragment reassembly time exceeded",
-        (types::PARAMETER_PROBLEM, 0) => "pointer indicates the error",
+        (types::PARAMETER_PROBLEM, 0) => "the pointer shows which byte is in error",
+        (types::PARAMETER_PROBLEM, 1) => "a required option is missing",
+        (types::PARAMETER_PROBLEM, 2) => "bad length",
         (types::ECHO_REPLY | types::ECHO_REQUEST, 0) => return None,
         _ => return None,
     })
@@ -424,5 +483,32 @@ mod tests {
         assert!(i.is_error());
         assert!(i.explain().contains("port unreachable"));
         assert_eq!((i.id, i.seq), (None, None));
+    }
+
+    #[test]
+    fn fragmentation_needed_shows_its_next_hop_mtu() {
+        let mut msg = vec![
+            3, 4, // type 3 destination unreachable, code 4 fragmentation needed
+            0, 0, // checksum (not checked here)
+            0, 0, // unused
+            0x05, 0xdc, // next-hop MTU 1500
+        ];
+        msg.extend_from_slice(&[0x45; 20]);
+        let i = Icmp::parse(&msg, 34, msg.len()).unwrap_or_else(|| panic!("parses"));
+        let f = i.fields();
+        let mtu = f.iter().find(|f| f.name == "Next-hop MTU");
+        assert_eq!(
+            mtu.map(|f| (f.offset, f.value.as_ref())),
+            Some((40, "1500"))
+        );
+        let mut redirect = msg.clone();
+        redirect[..2].copy_from_slice(&[5, 1]);
+        redirect[4..8].copy_from_slice(&[10, 0, 0, 1]);
+        let r = Icmp::parse(&redirect, 34, redirect.len()).unwrap_or_else(|| panic!("parses"));
+        assert!(
+            r.fields()
+                .iter()
+                .any(|f| f.name == "Gateway address" && f.value.as_ref() == "10.0.0.1")
+        );
     }
 }

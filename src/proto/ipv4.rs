@@ -360,12 +360,13 @@ impl Ipv4 {
                 "Header length (IHL)",
                 ftext!("{} bytes", self.ihl),
                 ftext!(
-                    "{} × 4 bytes{}",
+                    "counted in 4-byte words: {} × 4 = {} bytes{}",
                     self.ihl / 4,
+                    self.ihl,
                     if usize::from(self.ihl) > MIN_HEADER_LEN {
                         "; more than 20, so options follow"
                     } else {
-                        ": no options"
+                        ", no options"
                     }
                 ),
             ),
@@ -430,9 +431,9 @@ impl Ipv4 {
                 "Don't fragment (DF)",
                 u8::from(self.df).ftext(),
                 if self.df {
-                    "routers must not fragment it; if it is too big they drop it and send ICMP \"fragmentation needed\""
+                    "don't fragment: a router that would have to fragment it drops it and sends ICMP \"fragmentation needed\" with its MTU; path MTU discovery relies on this"
                 } else {
-                    "routers may fragment it"
+                    "a router may fragment it to fit a smaller link"
                 },
             ),
             Field::bits(
@@ -467,16 +468,7 @@ impl Ipv4 {
                 1,
                 "Time to live",
                 self.ttl.ftext(),
-                ftext!(
-                    "each router subtracts 1 and drops the datagram at 0{}",
-                    match self.ttl {
-                        64 => " (64: Linux/macOS default)",
-                        128 => " (128: Windows default)",
-                        255 => " (255: the maximum)",
-                        1 => " (1: dies at the first router)",
-                        _ => "",
-                    }
-                ),
+                ttl_meaning(self.ttl),
             ),
             Field::new(
                 o + field::PROTOCOL,
@@ -575,14 +567,37 @@ pub fn describe_addr(a: Ipv4Addr) -> &'static str {
     }
 }
 
+/// The meaning of a TTL. RFC 791 counts it in seconds, but every router subtracts 1
+/// (RFC 1812 §5.3.1), so in practice it is a hop limit. The common starting values are
+/// named; a captured value is the sender's start less the routers crossed.
+fn ttl_meaning(ttl: u8) -> super::FieldText {
+    const HOPS: &str = "a hop count in practice: each router subtracts 1, and one that brings it to 0 drops the datagram and sends ICMP \"time exceeded\"";
+    match ttl {
+        0 => "0: no router may forward it".into(),
+        1 => "1: the first router drops it and sends ICMP \"time exceeded\" (how traceroute finds the first hop)".into(),
+        64 => ftext!("{HOPS} (64: Linux's and macOS's starting value)"),
+        128 => ftext!("{HOPS} (128: Windows's starting value)"),
+        255 => ftext!("{HOPS} (255: the maximum)"),
+        _ => HOPS.into(),
+    }
+}
+
+/// The name of a DSCP code point (RFC 2474 class selectors, RFC 2597 assured forwarding,
+/// RFC 3246 expedited forwarding, RFC 5865 voice-admit, RFC 8622 lower effort).
 fn dscp_name(dscp: u8) -> &'static str {
     match dscp {
         0 => "default (best effort)",
-        46 => "expedited forwarding (voice)",
-        8 => "CS1 (low priority)",
-        48 => "CS6 (network control)",
-        10 | 12 | 14 | 18 | 20 | 22 | 26 | 28 | 30 | 34 | 36 | 38 => "assured forwarding",
-        _ => "class selector or local use",
+        1 => "LE: lower effort, below best effort",
+        46 => "EF: expedited forwarding (low delay, e.g. voice)",
+        44 => "VOICE-ADMIT: expedited forwarding with admission control",
+        8 => "CS1: class selector 1 (low-priority data)",
+        16 | 24 | 32 | 40 => "class selector (compatible with the old IP precedence)",
+        48 => "CS6: class selector 6 (network control)",
+        56 => "CS7: class selector 7 (reserved for network control)",
+        10 | 12 | 14 | 18 | 20 | 22 | 26 | 28 | 30 | 34 | 36 | 38 => {
+            "AF: assured forwarding (a class and a drop precedence)"
+        }
+        _ => "no standard meaning: unassigned, experimental or local use",
     }
 }
 
@@ -740,5 +755,15 @@ mod tests {
         assert_eq!(parse_options(&[7, 0, 7, 1], 0).len(), 0);
         assert_eq!(parse_options(&[1, 1, 1, 0, 9, 9], 0).len(), 4);
         assert_eq!(parse_options(&[7, 40], 0).len(), 1);
+    }
+
+    #[test]
+    fn ttl_is_a_hop_count_and_dscp_names_are_not_guessed() {
+        assert!(ttl_meaning(64).contains("hop count"));
+        assert!(ttl_meaning(64).contains("time exceeded"));
+        assert!(ttl_meaning(57).contains("hop count"));
+        assert!(dscp_name(40).starts_with("class selector"));
+        assert!(dscp_name(3).starts_with("no standard meaning"));
+        assert!(dscp_name(1).starts_with("LE"));
     }
 }

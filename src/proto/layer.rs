@@ -25,8 +25,12 @@ pub enum Model {
     /// Layer 2 of both models: frames between stations on one link (Ethernet, VLAN tags,
     /// Linux cooked headers).
     Link,
-    /// ARP: carried in link-layer frames, it serves the network layer (it maps IPv4
-    /// addresses to MAC addresses), so it is usually drawn between layers 2 and 3.
+    /// ARP. In the TCP/IP model it belongs to the link layer: RFC 1122 describes it in
+    /// its link-layer chapter (section 2.3.2), and it travels straight in a link frame
+    /// under its own EtherType, never inside IP. In OSI it fits neither layer cleanly: it
+    /// exists only to serve the network layer (it maps IPv4 addresses to MAC addresses),
+    /// so textbooks draw it on the boundary between layers 2 and 3, and so does the
+    /// heading.
     LinkNetwork,
     /// Layer 3 of both models: datagrams between hosts across networks (IPv4, IPv6,
     /// their extension headers, ICMP, ICMPv6).
@@ -42,7 +46,7 @@ impl Model {
     pub fn describe(self) -> &'static str {
         match self {
             Model::Link => "link layer (OSI 2)",
-            Model::LinkNetwork => "link layer, serving the network layer (OSI 2½)",
+            Model::LinkNetwork => "link layer (between OSI 2 and 3)",
             Model::Network => "network layer (OSI 3)",
             Model::Transport => "transport layer (OSI 4)",
             Model::Application => "application layer (OSI 5–7)",
@@ -102,6 +106,13 @@ pub trait Layer {
 
     /// Where it sits in the TCP/IP and OSI models.
     fn model(&self) -> Model;
+
+    /// Where the table heading places it in the models: [`Layer::model`] by default, or
+    /// `None` where naming one layer would be false (bytes wirelens does not decode, a
+    /// fragment's share of a datagram's payload).
+    fn heading_model(&self) -> Option<Model> {
+        Some(self.model())
+    }
 
     /// The bytes the header covers, as offsets in the frame (or in the reassembled
     /// datagram, for the transport layer of a reassembled packet).

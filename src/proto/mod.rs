@@ -275,26 +275,46 @@ fn draw_bits(len: usize, mask: u32, raw: u32) -> FieldText {
 }
 
 /// The source- and destination-port fields every transport header starts with (at
-/// `offset` and `offset + 2`), each with the service its number names. Ports at or above
-/// `ephemeral_from` are described as picked by the sender's operating system.
+/// `offset` and `offset + 2`), each with the service its number names or, failing that,
+/// what its range says (see [`port_meaning`]).
 pub(crate) fn port_fields(
     offset: usize,
     src: u16,
     dst: u16,
     transport: crate::lookup::Transport,
-    ephemeral_from: u16,
 ) -> [Field; 2] {
     let meaning = |p: u16| match crate::lookup::service(p, transport) {
         Some(s) => ftext!("{} ({})", s.name, s.description),
-        None if p >= ephemeral_from => {
-            "ephemeral port: picked by the sender's OS for this conversation".into()
-        }
-        None => "no well-known service".into(),
+        None => port_meaning(p).into(),
     };
     [
         Field::new(offset, 2, "Source port", src.ftext(), meaning(src)),
         Field::new(offset + 2, 2, "Destination port", dst.ftext(), meaning(dst)),
     ]
+}
+
+/// First port of IANA's dynamic range, 49152–65535 (RFC 6335 §6), which IANA
+/// recommends for ephemeral ports.
+pub const DYNAMIC_PORTS_FROM: u16 = 49152;
+
+/// Linux's default ephemeral port range (`net.ipv4.ip_local_port_range`), which
+/// differs from IANA's: no one range is "the" ephemeral range.
+pub const LINUX_EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
+
+/// What a port number with no known service says by its range alone (RFC 6335 §6:
+/// system ports 0–1023, user ports 1024–49151, dynamic ports 49152–65535).
+pub fn port_meaning(p: u16) -> &'static str {
+    if p == 0 {
+        "port 0: reserved, no program listens on it (a UDP source port of 0 means no reply is expected)"
+    } else if p >= DYNAMIC_PORTS_FROM {
+        "dynamic range (IANA: 49152–65535): most likely an ephemeral port the sender's OS picked for this conversation"
+    } else if LINUX_EPHEMERAL_PORTS.contains(&p) {
+        "no known service; possibly an ephemeral port (Linux picks them from 32768–60999 by default, IANA recommends 49152–65535)"
+    } else if p < 1024 {
+        "system port (0–1023) with no service known to wirelens"
+    } else {
+        "user port (1024–49151) with no service known to wirelens"
+    }
 }
 
 /// An Ethernet MAC address (EUI-48).
@@ -540,5 +560,18 @@ mod tests {
         assert_eq!(be32(&b, 0), 0);
         assert_eq!(be8(&b, 9), 0);
         assert_eq!(be16(&b, usize::MAX - 1), 0);
+    }
+
+    #[test]
+    fn no_port_range_is_called_the_ephemeral_range() {
+        let linux = port_meaning(40000);
+        assert!(
+            linux.contains("32768–60999") && linux.contains("49152–65535"),
+            "{linux}"
+        );
+        assert!(port_meaning(50000).contains("dynamic range"));
+        assert!(port_meaning(5000).contains("user port"));
+        assert!(port_meaning(700).contains("system port"));
+        assert!(port_meaning(0).contains("reserved"));
     }
 }

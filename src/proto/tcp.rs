@@ -447,7 +447,6 @@ impl Tcp {
             self.src_port,
             self.dst_port,
             Transport::Tcp,
-            49152,
         );
         let mut v = vec![
             src,
@@ -460,7 +459,7 @@ impl Tcp {
                 if f.has(TcpFlags::SYN) {
                     "the initial sequence number (ISN), chosen at random; the SYN itself uses one number"
                 } else {
-                    "number of the first payload byte in this segment"
+                    "number of the first payload byte in this segment (without payload: the next number the sender will use)"
                 },
             ),
             Field::new(
@@ -512,11 +511,7 @@ impl Tcp {
             2,
             "Window",
             self.window.ftext(),
-            if self.window == 0 && !f.has(TcpFlags::RST) {
-                "zero window: the receiver's buffer is full, the sender must wait".ftext()
-            } else {
-                "bytes the sender of this segment can still receive (times the scale agreed in the SYNs)".ftext()
-            },
+            window_meaning(self.window, f).ftext(),
         ));
         v.push(Field::new(
             o + field::CHECKSUM.start,
@@ -546,6 +541,39 @@ impl Tcp {
         }
         v
     }
+}
+
+/// The meaning of the Window field. RFC 7323 §2.2: the window of a segment with SYN set
+/// is never scaled, and windows of later segments are scaled only when both SYNs carried
+/// the window scale option (this header alone cannot tell whether they did).
+fn window_meaning(window: u16, f: TcpFlags) -> &'static str {
+    if f.has(TcpFlags::SYN) {
+        if window == 0 {
+            "zero: no room to receive yet; a SYN's window is never scaled (RFC 7323)"
+        } else {
+            "bytes this host can receive, as is: a SYN's window is never scaled (RFC 7323)"
+        }
+    } else if window == 0 && !f.has(TcpFlags::RST) {
+        "zero window: the sender of this segment can take no more data; the other side must wait, probing now and then"
+    } else {
+        "bytes the sender of this segment can still receive past the acknowledgment number; multiplied by 2^shift only if both SYNs carried the window scale option"
+    }
+}
+
+/// The meaning of a window scale option. RFC 7323 §2.2–2.3: it takes effect only when
+/// both SYNs carry it, applies to windows after the SYNs, and a shift over 14 is used as
+/// 14.
+fn window_scale_meaning(shift: u8) -> String {
+    let used = shift.min(14);
+    format!(
+        "{}windows in this host's later segments (not SYNs) count in units of 2^{used} = {} bytes, if the other side's SYN carries this option too",
+        if shift > 14 {
+            "over the maximum of 14, so used as 14: "
+        } else {
+            ""
+        },
+        1u32 << used
+    )
 }
 
 fn flag_field_name(bit: u16) -> &'static str {
@@ -583,15 +611,12 @@ fn describe_option(opt: &TcpOption) -> (&'static str, String, String) {
         TcpOption::Mss { value } => (
             "Option: MSS",
             value.to_string(),
-            format!("the largest segment payload this host wants, in bytes (1460 = 1500 MTU − 20 IP − 20 TCP); here {value}"),
+            format!("the largest payload this host can receive in one segment, in bytes: its MTU less 20 bytes of TCP header and 20 of IPv4 (1500 − 20 − 20 = 1460) or 40 of IPv6 (1440); here {value}"),
         ),
         TcpOption::WindowScale { shift } => (
             "Option: window scale",
             shift.to_string(),
-            format!(
-                "this host's windows are multiplied by 2^{shift} = {}",
-                1u64 << u32::from((*shift).min(30))
-            ),
+            window_scale_meaning(*shift),
         ),
         TcpOption::SackPermitted => (
             "Option: SACK permitted",
@@ -605,12 +630,12 @@ fn describe_option(opt: &TcpOption) -> (&'static str, String, String) {
                 .map(|(l, r)| format!("{l}–{r}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            "these byte ranges arrived even though earlier bytes are missing".into(),
+            "blocks of sequence numbers that arrived beyond a gap (each from its left edge up to, not including, its right edge), so only the gap need be resent; a block below the acknowledgment number reports a duplicate (D-SACK, RFC 2883)".into(),
         ),
         TcpOption::Timestamps { tsval, tsecr } => (
             "Option: timestamps",
             format!("TSval {tsval}, TSecr {tsecr}"),
-            "the sender's clock and the last clock value it received: used to measure round-trip time".into(),
+            "TSval is the sender's timestamp clock; TSecr echoes the latest TSval received from the other side (0 on a first SYN): used to measure round-trip time and to reject old duplicate segments (PAWS)".into(),
         ),
         TcpOption::Unknown { number, len } => (
             "Option: unknown",
@@ -1009,5 +1034,34 @@ mod tests {
                 assert!(p.offset >= 100 && p.offset + p.len <= 100 + MAX_OPTIONS_LEN);
             }
         }
+    }
+
+    #[test]
+    fn syn_window_is_never_scaled() {
+        // RFC 7323 §2.2: the window of a SYN or SYN-ACK is not scaled.
+        for flags in [TcpFlags::SYN, TcpFlags::SYN | TcpFlags::ACK] {
+            let m = window_meaning(64240, TcpFlags(flags));
+            assert!(m.contains("never scaled"), "{m}");
+            assert!(!m.contains("agreed"), "{m}");
+        }
+        let later = window_meaning(502, TcpFlags(TcpFlags::ACK));
+        assert!(later.contains("only if both SYNs"), "{later}");
+    }
+
+    #[test]
+    fn window_scale_over_14_is_used_as_14() {
+        assert!(window_scale_meaning(7).contains("2^7 = 128 bytes"));
+        assert!(window_scale_meaning(7).contains("other side's SYN"));
+        let big = window_scale_meaning(15);
+        assert!(
+            big.contains("used as 14") && big.contains("2^14 = 16384"),
+            "{big}"
+        );
+    }
+
+    #[test]
+    fn mss_meaning_gives_both_ip_versions() {
+        let (_, _, m) = describe_option(&TcpOption::Mss { value: 1460 });
+        assert!(m.contains("1460") && m.contains("1440"), "{m}");
     }
 }

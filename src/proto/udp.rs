@@ -171,7 +171,6 @@ impl Udp {
             self.src_port,
             self.dst_port,
             Transport::Udp,
-            32768,
         );
         vec![
             src,

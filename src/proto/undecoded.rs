@@ -68,6 +68,13 @@ impl Layer for Other {
         }
     }
 
+    /// None: what an EtherType or IP protocol number names sits at many layers (LLDP on
+    /// the link, IGMP and OSPF beside IP, SCTP in transport, GRE carrying whole
+    /// networks), and wirelens does not decode it to know which.
+    fn heading_model(&self) -> Option<Model> {
+        None
+    }
+
     fn span(&self) -> Span {
         Span {
             offset: self.offset,
@@ -92,9 +99,43 @@ impl Layer for Other {
     }
 }
 
-/// Application data carried by TCP or UDP, as captured.
+/// Bytes above the last header decoded, as captured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Data(pub Span);
+pub struct Data {
+    /// Where they are in the frame.
+    pub span: Span,
+    /// What they are.
+    pub kind: DataKind,
+}
+
+/// What the bytes of a [`Data`] layer are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataKind {
+    /// Application data carried by TCP or UDP.
+    Application,
+    /// A share of an IP datagram's payload carried by a fragment that shows no transport
+    /// header: its bytes belong to whatever the whole datagram carries, so no one layer
+    /// of the models can be named for them.
+    Fragment,
+}
+
+impl Data {
+    /// Application data carried by TCP or UDP at `span`.
+    pub fn application(span: Span) -> Data {
+        Data {
+            span,
+            kind: DataKind::Application,
+        }
+    }
+
+    /// A fragment's share of a datagram's payload at `span`.
+    pub fn fragment(span: Span) -> Data {
+        Data {
+            span,
+            kind: DataKind::Fragment,
+        }
+    }
+}
 
 impl Layer for Data {
     fn name(&self) -> &'static str {
@@ -117,8 +158,22 @@ impl Layer for Data {
         Model::Application
     }
 
+    fn heading_model(&self) -> Option<Model> {
+        match self.kind {
+            DataKind::Application => Some(Model::Application),
+            DataKind::Fragment => None,
+        }
+    }
+
     fn span(&self) -> Span {
-        self.0
+        self.span
+    }
+
+    fn title(&self) -> FieldText {
+        match self.kind {
+            DataKind::Application => "Data".into(),
+            DataKind::Fragment => "Fragment data (part of the datagram's payload)".into(),
+        }
     }
 
     fn fields(&self) -> Vec<Field> {

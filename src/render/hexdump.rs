@@ -360,6 +360,7 @@ mod tests {
                     mark,
                     span: Span { offset: at, len: n },
                     fields: Vec::new(),
+                    model: None,
                     hue: crate::proto::Hue::Green,
                     quoted: false,
                     in_datagram: next(8) == 0,

@@ -162,6 +162,9 @@ pub struct Section {
     pub span: Span,
     /// Its fields (empty for payload and padding).
     pub fields: Vec<Field>,
+    /// Where it sits in the TCP/IP and OSI models, as the table heading names it; `None`
+    /// where naming a layer would be false (see [`crate::proto::Layer::heading_model`]).
+    pub model: Option<crate::proto::Model>,
     /// The colour family of its layer.
     pub hue: crate::proto::Hue,
     /// True for a header quoted inside an ICMP error (drawn faint).
@@ -185,18 +188,18 @@ pub fn sections(d: &Dissection) -> Vec<Section> {
         let span = layer.span();
         let (title, mark) = match l.role {
             Role::Frame => {
-                let key = layer.key();
-                let same = layers
-                    .iter()
-                    .filter(|o| o.role == Role::Frame && o.layer.key() == key);
+                // The same protocol twice (stacked VLAN tags). Key and name both: an
+                // IPv6 extension header shares the IPv6 header's key but is no second
+                // IPv6 header.
+                let (key, name) = (layer.key(), layer.name());
+                let same_as = |o: &&crate::dissect::LayerRef<'_>| {
+                    o.role == Role::Frame && o.layer.key() == key && o.layer.name() == name
+                };
+                let same = layers.iter().filter(same_as);
                 let count = same.clone().count();
                 let title = layer.title();
                 if count > 1 {
-                    let k = layers
-                        .iter()
-                        .take(i + 1)
-                        .filter(|o| o.role == Role::Frame && o.layer.key() == key)
-                        .count();
+                    let k = layers.iter().take(i + 1).filter(same_as).count();
                     let (head, tail) = title.split_once(" (").unwrap_or((&title, ""));
                     let paren = if tail.is_empty() { "" } else { " (" };
                     (ftext!("{head} {k} of {count}{paren}{tail}"), layer.mark())
@@ -225,6 +228,7 @@ pub fn sections(d: &Dissection) -> Vec<Section> {
             mark,
             span,
             fields: layer.fields(),
+            model: layer.heading_model(),
             hue: layer.hue(),
             quoted: l.role == Role::Quoted,
             in_datagram: l.role == Role::Reassembled,

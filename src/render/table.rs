@@ -94,8 +94,9 @@ pub fn render(
         out.s("\n");
         let title_color = sgr(s);
         line.clear();
-        line.s(&s.title)
-            .s(" — bytes ")
+        line.s(&s.title);
+        push_model(&mut line, s);
+        line.s(" — bytes ")
             .u(s.span.offset as u64)
             .s("–")
             .u(end as u64)
@@ -153,8 +154,9 @@ pub fn render(
     for s in secs.iter().filter(|s| s.fields.is_empty()) {
         out.s("\n");
         line.clear();
-        line.s(&s.title)
-            .s(" — ")
+        line.s(&s.title);
+        push_model(&mut line, s);
+        line.s(" — ")
             .u(s.span.len as u64)
             .s(" bytes at ")
             .u(s.span.offset as u64)
@@ -220,6 +222,14 @@ pub fn render(
         hexdump::write(out, bytes, &secs, per_line, width);
     }
     out.s("\n");
+}
+
+/// Appends " — link layer (OSI 2)" or the like to a heading: where the section's layer
+/// sits in the models, when one can truthfully be named.
+fn push_model(line: &mut Vec<u8>, s: &super::Section) {
+    if let Some(m) = s.model {
+        line.s(" — ").s(m.describe());
+    }
 }
 
 /// Appends bytes as lower-case hex pairs separated by spaces (what `proto::hex` returns).
@@ -373,5 +383,86 @@ mod tests {
             .filter(|c| !c.is_whitespace() && *c != '•')
             .collect();
         assert_eq!(joined, "a0123456789abcdef→0123456789b");
+    }
+
+    /// The headings of the table of `bytes`, a frame on Ethernet.
+    fn headings(bytes: &[u8]) -> Vec<String> {
+        use crate::capture::{Frame, LinkType, Timestamp};
+        let d = crate::dissect::dissect(
+            1,
+            &Frame {
+                ts: Timestamp::default(),
+                caplen: bytes.len() as u32,
+                len: bytes.len() as u32,
+                link: LinkType::ETHERNET,
+                bytes,
+            },
+        );
+        let mut out = Vec::new();
+        render(&mut out, 200, false, 0.0, &d, bytes);
+        String::from_utf8(out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(" — ") && !l.starts_with(' ') && !l.starts_with('│'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn ends() -> crate::send::craft::Ends {
+        use crate::proto::MacAddr;
+        crate::send::craft::Ends {
+            src_mac: MacAddr([2, 0x77, 0, 0, 0, 1]),
+            dst_mac: MacAddr([2, 0x77, 0, 0, 0, 2]),
+            src: std::net::Ipv4Addr::new(10, 77, 0, 1),
+            dst: std::net::Ipv4Addr::new(10, 77, 0, 2),
+            id: 0x1234,
+            ttl: 64,
+        }
+    }
+
+    #[test]
+    fn every_heading_names_its_layer_in_both_models() {
+        let frames = crate::send::craft::udp_frames("va", &ends(), 50000, 7, b"hello", 1500, false)
+            .unwrap_or_default();
+        let got = headings(frames.first().map_or(&[], Vec::as_slice));
+        assert_eq!(
+            got,
+            [
+                "Ethernet II — link layer (OSI 2) — bytes 0–13",
+                "IPv4 — network layer (OSI 3) — bytes 14–33",
+                "UDP — transport layer (OSI 4) — bytes 34–41",
+                "Data — application layer (OSI 5–7) — 5 bytes at 42–46",
+            ]
+        );
+    }
+
+    #[test]
+    fn arp_heading_sits_between_osi_2_and_3() {
+        use crate::proto::MacAddr;
+        use crate::proto::arp::Arp;
+        let e = ends();
+        let f = crate::send::craft::arp_frame(
+            e.src_mac,
+            MacAddr::BROADCAST,
+            &Arp::request(e.src_mac, e.src, e.dst),
+        );
+        let got = headings(&f);
+        assert_eq!(
+            got.get(1).map(String::as_str),
+            Some("ARP — link layer (between OSI 2 and 3) — bytes 14–41")
+        );
+    }
+
+    #[test]
+    fn a_later_fragment_names_no_layer_for_its_data() {
+        let frames = crate::send::craft::udp_frames("va", &ends(), 50000, 7, &[0; 100], 60, true)
+            .unwrap_or_default();
+        let got = headings(frames.get(1).map_or(&[], Vec::as_slice));
+        let data = got.last().map_or("", String::as_str);
+        assert!(
+            data.starts_with("Fragment data (part of the datagram's payload) — 40 bytes at 34"),
+            "{got:?}"
+        );
+        assert!(!data.contains("OSI"), "{data}");
     }
 }
