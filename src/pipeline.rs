@@ -293,6 +293,8 @@ where
             name: link.name(),
         });
     }
+    // A live capture names the interface index of each cooked v2 header.
+    let names = source.interface_names();
     let mut n = 0u64;
     let mut source_notes = Vec::new();
     while count.is_none_or(|c| n < c) {
@@ -303,6 +305,11 @@ where
         };
         n += 1;
         let mut d = dissect(n, &frame);
+        if let Some(names) = &names
+            && let Some(index) = d.sll.as_ref().and_then(|s| s.ifindex)
+        {
+            d.seen_on = names.get(index).cloned();
+        }
         analyzer.analyse(&mut d, frame.bytes);
         if !source_notes.is_empty() {
             d.notes.splice(0..0, source_notes.drain(..));
