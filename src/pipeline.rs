@@ -226,7 +226,10 @@ where
             } else {
                 d.ctx.tcp.as_ref().map(|c| c.stage.to_string())
             };
-            let saved = s.writer.write(d.ts, bytes, d.len, comment.as_deref());
+            let link = LinkType(d.link_type);
+            let saved = s
+                .writer
+                .write_link(d.ts, link, bytes, d.len, comment.as_deref());
             let saved = saved.and_then(|()| if flush_each { s.writer.flush() } else { Ok(()) });
             saved.map_err(|source| {
                 RunError::Live(LiveError::SaveFile {

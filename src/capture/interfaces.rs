@@ -43,7 +43,7 @@ pub fn any() -> Interface {
         up: true,
         running: true,
         loopback: false,
-        kind: Some("every interface (Linux cooked; pcap backend only)"),
+        kind: Some("all, Linux cooked (pcap only)"),
     }
 }
 
