@@ -5,6 +5,9 @@
 #   sudo bash captures/record.sh ipv4     # only the IPv4-era files (wlrec-*)
 #   sudo bash captures/record.sh ipv6     # only the ipv6-*.pcap files (wl6-*),
 #                                         # except ipv6-noise.pcap (ipv4 part)
+#   sudo bash captures/record.sh link     # only the link-type files (wll-*):
+#                                         # linux-any-*, linux-vb-ethernet, tun-raw,
+#                                         # bsd-null, mixed-interfaces
 #
 # Needs root, iproute2, ethtool, nftables (nft), tcpdump, dumpcap, iputils
 # ping/arping, tshark/capinfos (for the final check), python3 with scapy:
@@ -16,7 +19,9 @@
 # part wl6-a, wl6-b and wl6-c), over veth pairs that exist only between them.
 # IPv6 multicast (ff02::1, solicited-node groups, MLD to ff02::16) is
 # link-scope and stays on those veths. Nothing is sent on the host's own
-# interfaces. The namespaces (and with them the veths) are removed on exit,
+# interfaces. The link part (wll-a, wll-b, wll-t) captures `-i any` only inside
+# wll-b, and its tun device exists only inside wll-t, where a python process
+# answers for the far end. The namespaces (and with them the veths) are removed on exit,
 # also on failure (trap cleanup EXIT).
 #
 # Topology
@@ -55,7 +60,7 @@ IP_B=10.77.0.2
 IP_BR=10.78.0.1
 IP_C=10.78.0.2
 
-for tool in ip ethtool nft tcpdump dumpcap ping arping capinfos tshark python3; do
+for tool in ip ethtool nft tcpdump dumpcap mergecap ping arping capinfos tshark python3; do
     command -v "$tool" >/dev/null || { echo "record.sh: missing $tool" >&2; exit 1; }
 done
 PY=$(python3 -c 'import sys; print(sys.executable)')
@@ -74,7 +79,7 @@ cleanup() {
     for pid in "${BGPIDS[@]}"; do
         wait "$pid" 2>/dev/null
     done
-    for ns in "$NS_C" "$NS_B" "$NS_A" wl6-c wl6-b wl6-a; do
+    for ns in "$NS_C" "$NS_B" "$NS_A" wl6-c wl6-b wl6-a wll-t wll-b wll-a; do
         ip netns del "$ns" 2>/dev/null
     done
     rm -rf "$WORK"
@@ -749,16 +754,210 @@ main_ipv4() {
     summary
 }
 
+# --- the link-type part (`record.sh link`) --------------------------------------
+#
+# The same kernel traffic captured on several link types at once, for the
+# decoders of issue 15 and for tests/link_types.rs (flows must not depend on
+# the link type):
+#   wll-a  va 02:77:0c:00:00:01 10.79.0.1/24 fd7a::1/64 <-veth-> vb 02:77:0c:00:00:02 10.79.0.2/24 fd7a::2/64  wll-b
+#   wll-t  tun0 (ip tuntap, mode tun) 10.80.0.1/24 fd7b::1/64; tunecho.py answers for 10.80.0.2 / fd7b::2
+# IPv6 on (router solicitations off, no DAD on the unique-local addresses);
+# neighbour entries are NOT static, so ARP and NDP show. Three tcpdumps run
+# at once inside wll-b: `-i any` (Linux cooked v2), `-y LINUX_SLL -i any`
+# (cooked v1) and `-i vb` (Ethernet). `any` in wll-b covers only wll-b's own
+# interfaces (lo and vb): it never sees the host's.
+
+NSL_A=wll-a
+NSL_B=wll-b
+NSL_T=wll-t
+MACL_A=02:77:0c:00:00:01
+MACL_B=02:77:0c:00:00:02
+IPL_A=10.79.0.1
+IPL_B=10.79.0.2
+IP6L_A=fd7a::1
+IP6L_B=fd7a::2
+IPL_TUN=10.80.0.1
+IPL_FAR=10.80.0.2
+IP6L_TUN=fd7b::1
+IP6L_FAR=fd7b::2
+LINK_FILES=(linux-any-v2.pcap linux-any-v1.pcap linux-vb-ethernet.pcap tun-raw.pcap bsd-null.pcap
+    mixed-interfaces.pcapng)
+
+inla() { ip netns exec "$NSL_A" "$@"; }
+inlb() { ip netns exec "$NSL_B" "$@"; }
+inlt() { ip netns exec "$NSL_T" "$@"; }
+
+# capl_start NS IFACE FILE NAME [tcpdump options...]: one of several tcpdumps
+# running at once; its PID goes in CAPS, its messages in $WORK/NAME.err
+CAPS=()
+capl_start() {
+    local ns=$1 ifc=$2 file=$3 name=$4
+    shift 4
+    : >"$WORK/$name.err"
+    ip netns exec "$ns" tcpdump -U -n -Z root --immediate-mode -i "$ifc" -w "$file" "$@" \
+        2>"$WORK/$name.err" &
+    CAPS+=($!)
+    BGPIDS+=($!)
+    wait_grep "$WORK/$name.err" "listening on"
+}
+
+capl_stop() {
+    local pid
+    sleep 0.7 # let the last packets arrive
+    for pid in "${CAPS[@]}"; do
+        kill -INT "$pid"
+    done
+    for pid in "${CAPS[@]}"; do
+        wait "$pid" || true
+    done
+    CAPS=()
+    chmod 644 "$OUT"/*.pcap* # dumpcap creates its file 0600
+}
+
+setupl() {
+    log "setting up $NSL_A <-> $NSL_B, and $NSL_T with a tun device"
+    for ns in "$NSL_T" "$NSL_B" "$NSL_A"; do # leftovers of an interrupted run
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    mkns6 "$NSL_A"
+    mkns6 "$NSL_B"
+    mkns6 "$NSL_T"
+    ip link add va netns "$NSL_A" address "$MACL_A" type veth \
+        peer name vb netns "$NSL_B" address "$MACL_B"
+    inla ethtool -K va tx off rx off >/dev/null
+    inlb ethtool -K vb tx off rx off >/dev/null
+    ip -n "$NSL_A" addr add "$IPL_A/24" dev va
+    ip -n "$NSL_B" addr add "$IPL_B/24" dev vb
+    ip -n "$NSL_A" addr add "$IP6L_A/64" dev va nodad
+    ip -n "$NSL_B" addr add "$IP6L_B/64" dev vb nodad
+    ip -n "$NSL_A" link set va up
+    ip -n "$NSL_B" link set vb up
+    wait_up "$NSL_A" va
+    wait_up "$NSL_B" vb
+    # the tun device is made inside wll-t; its addresses route 10.80.0.0/24 and
+    # fd7b::/64 into it
+    ip -n "$NSL_T" tuntap add dev tun0 mode tun
+    ip -n "$NSL_T" addr add "$IPL_TUN/24" dev tun0
+    ip -n "$NSL_T" addr add "$IP6L_TUN/64" dev tun0 nodad
+    ip -n "$NSL_T" link set tun0 up
+    sleep 3 # link-local DAD and the MLD reports of link-up are over
+}
+
+recl_any() {
+    log "linux-any-v2.pcap, linux-any-v1.pcap, linux-vb-ethernet.pcap (at once, in $NSL_B)"
+    capl_start "$NSL_B" any "$OUT/linux-any-v2.pcap" v2
+    capl_start "$NSL_B" any "$OUT/linux-any-v1.pcap" v1 -y LINUX_SLL
+    capl_start "$NSL_B" vb "$OUT/linux-vb-ethernet.pcap" eth
+    sleep 0.3
+    # IPv4: ARP who-has/is-at, then the echo
+    inla ping -n -c 1 -W 1 "$IPL_B" >/dev/null
+    sleep 0.2
+    rm -f "$WORK/ready"
+    ip netns exec "$NSL_B" "$PY" "$TOOLS/tcpapp.py" server "$IPL_B" 8090 --ready "$WORK/ready" &
+    local spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    inla "$PY" "$TOOLS/tcpapp.py" client "$IPL_B" 8090 --sport 40700 --msg hello
+    wait "$spid"
+    sleep 0.2
+    rm -f "$WORK/ready"
+    ip netns exec "$NSL_B" "$PY" "$TOOLS/udpapp.py" sink :: 10000 --count 2 --reply --timeout 10 \
+        --ready "$WORK/ready" &
+    local upid=$!
+    BGPIDS+=("$upid")
+    wait_file "$WORK/ready"
+    inla "$PY" "$TOOLS/udpapp.py" send "$IPL_B" 10000 "ping over IPv4" --sport 40701 --expect-reply
+    sleep 0.2
+    # IPv6: neighbour solicitation/advertisement, then the echo
+    inla ping -n -6 -c 1 -W 1 "$IP6L_B" >/dev/null
+    sleep 0.2
+    inla "$PY" "$TOOLS/udpapp.py" send "$IP6L_B" 10000 "ping over IPv6" --sport 40702 --expect-reply
+    wait "$upid"
+    sleep 0.2
+    rm -f "$WORK/ready"
+    ip netns exec "$NSL_B" "$PY" "$TOOLS/tcpapp.py" server "$IP6L_B" 8090 --ready "$WORK/ready" &
+    spid=$!
+    BGPIDS+=("$spid")
+    wait_file "$WORK/ready"
+    inla "$PY" "$TOOLS/tcpapp.py" client "$IP6L_B" 8090 --sport 40703 --msg "hello over IPv6"
+    wait "$spid"
+    capl_stop
+}
+
+recl_tun() {
+    log "tun-raw.pcap (tcpdump -i tun0 in $NSL_T; dumpcap beside it for the pcapng)"
+    rm -f "$WORK/ready"
+    ip netns exec "$NSL_T" "$PY" "$TOOLS/tunecho.py" tun0 --count 7 --timeout 15 \
+        --ready "$WORK/ready" &
+    local tpid=$!
+    BGPIDS+=("$tpid")
+    wait_file "$WORK/ready"
+    capl_start "$NSL_T" tun0 "$OUT/tun-raw.pcap" tun
+    : >"$WORK/dumpcap.err"
+    ip netns exec "$NSL_T" dumpcap -n -i tun0 -w "$WORK/tun.pcapng" 2>"$WORK/dumpcap.err" &
+    CAPS+=($!)
+    BGPIDS+=($!)
+    wait_grep "$WORK/dumpcap.err" "Capturing on"
+    sleep 0.5
+    inlt ping -n -c 2 -i 0.2 -W 1 "$IPL_FAR" >/dev/null
+    sleep 0.2
+    inlt "$PY" "$TOOLS/udpapp.py" send "$IPL_FAR" 10000 "ping through the tun" --sport 40710 \
+        --expect-reply
+    sleep 0.2
+    inlt "$PY" "$TOOLS/tcpapp.py" refused "$IPL_FAR" 9 --sport 40711
+    sleep 0.2
+    inlt ping -n -6 -c 1 -W 1 "$IP6L_FAR" >/dev/null
+    sleep 0.2
+    inlt "$PY" "$TOOLS/udpapp.py" send "$IP6L_FAR" 10000 "IPv6 through the tun" --sport 40712 \
+        --expect-reply
+    sleep 0.2
+    inlt "$PY" "$TOOLS/tcpapp.py" refused "$IP6L_FAR" 9 --sport 40713
+    wait "$tpid"
+    capl_stop
+    chmod 644 "$WORK/tun.pcapng"
+}
+
+make_bsd_null() {
+    log "bsd-null.pcap (tun-raw.pcap with a 4-byte little-endian address family in front)"
+    "$PY" "$TOOLS/pcaptool.py" null "$OUT/tun-raw.pcap" "$OUT/bsd-null.pcap"
+}
+
+make_mixed() {
+    log "mixed-interfaces.pcapng (mergecap: dumpcap's tun0 pcapng + linux-any-v2.pcap)"
+    mergecap -F pcapng -w "$OUT/mixed-interfaces.pcapng" "$WORK/tun.pcapng" "$OUT/linux-any-v2.pcap"
+    chmod 644 "$OUT/mixed-interfaces.pcapng"
+}
+
+summaryl() {
+    log "summary (link types)"
+    local f
+    for f in "${LINK_FILES[@]}"; do
+        printf '%-34s %4s packets %6s bytes\n' "$f" \
+            "$(tshark -r "$OUT/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$OUT/$f")"
+    done
+}
+
+main_link() {
+    setupl
+    recl_any
+    recl_tun
+    make_bsd_null
+    make_mixed
+    summaryl
+}
+
 main() {
     case ${1:-all} in
     ipv4) main_ipv4 ;;
     ipv6) main_ipv6 ;;
+    link) main_link ;;
     all)
         main_ipv4
         main_ipv6
+        main_link
         ;;
     *)
-        echo "usage: record.sh [all|ipv4|ipv6]" >&2
+        echo "usage: record.sh [all|ipv4|ipv6|link]" >&2
         exit 2
         ;;
     esac

@@ -50,6 +50,11 @@ pub struct Dissection {
     pub sll: Option<Sll>,
     /// BSD loopback header (LINKTYPE_NULL or LOOP).
     pub null: Option<Null>,
+    /// The name of the interface a Linux cooked v2 header's index names, when the
+    /// capture is live on this host (`live -i any`): the pipeline sets it from the
+    /// source's [`crate::capture::InterfaceNames`]. A file's indexes are another host's,
+    /// so a file read leaves it empty. Not in the JSON (tshark has no such field).
+    pub seen_on: Option<std::sync::Arc<str>>,
     /// Ethernet II header.
     pub eth: Option<Ethernet>,
     /// VLAN tags, outermost first.
@@ -346,6 +351,7 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         link_type,
         sll,
         null,
+        seen_on,
         eth,
         vlan,
         arp,
@@ -362,7 +368,7 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         ctx,
     } = d;
     (*number, *ts, *caplen, *len) = (n, frame.ts, frame.caplen, frame.len);
-    (*link_type, *sll, *null) = (frame.link.0, None, None);
+    (*link_type, *sll, *null, *seen_on) = (frame.link.0, None, None, None);
     (*eth, *arp, *ipv4, *tcp, *udp, *icmp) = (None, None, None, None, None, None);
     (*ipv6, *icmpv6, *other, *payload, *trailer) = (None, None, None, None, None);
     ctx.clear();

@@ -10,7 +10,11 @@ use crate::dissect::Dissection;
 /// A source that only yields the frames a compiled BPF program accepts.
 pub struct BpfSource<'s, S: ?Sized> {
     inner: &'s mut S,
-    program: pcap::BpfProgram,
+    expr: String,
+    /// The program compiled for each link type met so far (libpcap compiles per link
+    /// type, and a pcapng file may mix them); `None` where the expression does not
+    /// compile for that link type, whose frames it then rejects.
+    programs: Vec<(LinkType, Option<pcap::BpfProgram>)>,
 }
 
 impl<S: ?Sized> std::fmt::Debug for BpfSource<'_, S> {
@@ -20,11 +24,16 @@ impl<S: ?Sized> std::fmt::Debug for BpfSource<'_, S> {
 }
 
 impl<'s, S: Source + ?Sized> BpfSource<'s, S> {
-    /// Wraps `inner`, compiling `expr` (tcpdump syntax) for Ethernet frames.
+    /// Wraps `inner`, compiling `expr` (tcpdump syntax) for the link type of its frames
+    /// (Ethernet when it does not say); an expression that does not compile for it is
+    /// an error.
     pub fn new(inner: &'s mut S, expr: &str) -> Result<Self, LiveError> {
+        let link = inner.link_type().unwrap_or(LinkType::ETHERNET);
+        let program = compile_filter(expr, link)?;
         Ok(BpfSource {
             inner,
-            program: compile_filter(expr)?,
+            expr: expr.to_string(),
+            programs: vec![(link, Some(program))],
         })
     }
 }
@@ -40,12 +49,35 @@ impl<S: Source + ?Sized> Source for BpfSource<'_, S> {
         self.inner.link_type()
     }
 
+    fn interface_names(&self) -> Option<std::sync::Arc<crate::capture::InterfaceNames>> {
+        self.inner.interface_names()
+    }
+
     fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, Self::Error> {
-        let program = &self.program;
-        match self.inner.read_frame(notes)? {
-            Next::Frame(f) if !program.filter(f.bytes) => {
-                notes.clear();
-                Ok(Next::Nothing)
+        let BpfSource {
+            inner,
+            expr,
+            programs,
+        } = self;
+        match inner.read_frame(notes)? {
+            Next::Frame(f) => {
+                let i = match programs.iter().position(|(l, _)| *l == f.link) {
+                    Some(i) => i,
+                    None => {
+                        programs.push((f.link, compile_filter(expr, f.link).ok()));
+                        programs.len() - 1
+                    }
+                };
+                let accepted = programs
+                    .get(i)
+                    .and_then(|(_, p)| p.as_ref())
+                    .is_some_and(|p| p.filter(f.bytes));
+                if accepted {
+                    Ok(Next::Frame(f))
+                } else {
+                    notes.clear();
+                    Ok(Next::Nothing)
+                }
             }
             other => Ok(other),
         }

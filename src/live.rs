@@ -49,13 +49,15 @@ pub struct LiveOptions {
 /// events. Returns when the capture ends; the `-w` file is complete and closed by then.
 pub fn run(opts: &LiveOptions, out: &mut dyn Write) -> Result<(), RunError> {
     if let Some(expr) = &opts.capture.filter {
-        compile_filter(expr)?;
+        // A first check, before anything is opened; each backend compiles it again for
+        // the link type it opens.
+        compile_filter(expr, live::expected_link_type(&opts.capture.iface))?;
     }
     catch_stop_signals()?;
     let mut source = LiveSource::open(opts.backend, &opts.capture)?;
     let iface = opts.capture.iface.as_str();
     let link = source.link_type().unwrap_or(LinkType::ETHERNET);
-    if link != LinkType::ETHERNET {
+    if !link.is_supported() {
         return Err(LiveError::LinkType {
             iface: iface.to_string(),
             link: link.to_string(),
@@ -149,6 +151,10 @@ where
 
     fn link_type(&self) -> Option<LinkType> {
         self.source.link_type()
+    }
+
+    fn interface_names(&self) -> Option<std::sync::Arc<crate::capture::InterfaceNames>> {
+        self.source.interface_names()
     }
 
     fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, RunError> {

@@ -226,7 +226,10 @@ where
             } else {
                 d.ctx.tcp.as_ref().map(|c| c.stage.to_string())
             };
-            let saved = s.writer.write(d.ts, bytes, d.len, comment.as_deref());
+            let link = LinkType(d.link_type);
+            let saved = s
+                .writer
+                .write_link(d.ts, link, bytes, d.len, comment.as_deref());
             let saved = saved.and_then(|()| if flush_each { s.writer.flush() } else { Ok(()) });
             saved.map_err(|source| {
                 RunError::Live(LiveError::SaveFile {
@@ -293,6 +296,8 @@ where
             name: link.name(),
         });
     }
+    // A live capture names the interface index of each cooked v2 header.
+    let names = source.interface_names();
     let mut n = 0u64;
     let mut source_notes = Vec::new();
     while count.is_none_or(|c| n < c) {
@@ -303,6 +308,11 @@ where
         };
         n += 1;
         let mut d = dissect(n, &frame);
+        if let Some(names) = &names
+            && let Some(index) = d.sll.as_ref().and_then(|s| s.ifindex)
+        {
+            d.seen_on = names.get(index).cloned();
+        }
         analyzer.analyse(&mut d, frame.bytes);
         if !source_notes.is_empty() {
             d.notes.splice(0..0, source_notes.drain(..));

@@ -7,6 +7,11 @@
                             last record's packet data (for `head -c`)
   set-caplen IN OUT N VAL   copy IN to OUT with record N's (0-based) caplen
                             field overwritten with VAL
+  null IN OUT               copy the raw-IP pcap IN (link type 101, 228 or 229)
+                            to OUT as a BSD loopback file (LINKTYPE_NULL, 0):
+                            each packet gets a 4-byte address family in front,
+                            little-endian as a little-endian BSD host writes
+                            it, AF_INET 2 or AF_INET6 30 (macOS/FreeBSD's value)
 """
 import struct
 import sys
@@ -15,6 +20,11 @@ MAGICS = {
     b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",   # microsecond
     b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">",   # nanosecond
 }
+
+# address families in a NULL header: AF_INET is 2 everywhere; AF_INET6 is 30
+# on macOS and FreeBSD (24 on NetBSD/OpenBSD, 28 on DragonFly)
+AF_INET = 2
+AF_INET6_BSD = 30
 
 
 def records(data):
@@ -46,6 +56,20 @@ def main():
         buf = bytearray(data)
         struct.pack_into(end + "I", buf, off + 8, val)
         open(out, "wb").write(bytes(buf))
+    elif cmd == "null":
+        link = struct.unpack(end + "I", data[20:24])[0]
+        if link not in (101, 228, 229):
+            sys.exit(f"pcaptool: {args[0]} has link type {link}, not raw IP")
+        header = bytearray(data[:24])
+        struct.pack_into(end + "I", header, 20, 0)
+        out = [bytes(header)]
+        for _i, off, caplen, length in recs:
+            sec, frac = struct.unpack(end + "II", data[off:off + 8])
+            pkt = data[off + 16:off + 16 + caplen]
+            family = AF_INET if pkt[0] >> 4 == 4 else AF_INET6_BSD
+            out.append(struct.pack(end + "IIII", sec, frac, caplen + 4, length + 4))
+            out.append(struct.pack("<I", family) + pkt)
+        open(args[1], "wb").write(b"".join(out))
     else:
         sys.exit(__doc__)
 

@@ -29,7 +29,25 @@ pub struct Interface {
     pub kind: Option<&'static str>,
 }
 
-/// Every interface, in the kernel's index order.
+/// The name of libpcap's pseudo-interface that captures on every interface at once.
+pub const ANY: &str = "any";
+
+/// libpcap's `any` pseudo-interface, as listed: index 0 (no kernel interface has it),
+/// always up.
+pub fn any() -> Interface {
+    Interface {
+        name: ANY.to_string(),
+        index: 0,
+        mac: None,
+        addresses: Vec::new(),
+        up: true,
+        running: true,
+        loopback: false,
+        kind: Some("all, Linux cooked (pcap only)"),
+    }
+}
+
+/// Every interface, in the kernel's index order, then libpcap's `any`.
 pub fn list() -> Vec<Interface> {
     let mut v: Vec<Interface> = ::pnet::datalink::interfaces()
         .into_iter()
@@ -45,6 +63,7 @@ pub fn list() -> Vec<Interface> {
         })
         .collect();
     v.sort_by_key(|i| i.index);
+    v.push(any());
     v
 }
 
@@ -77,6 +96,8 @@ pub fn hardware_type(name: &str) -> Option<u16> {
 pub const ARPHRD_ETHER: u16 = 1;
 /// ARPHRD_LOOPBACK: the loopback device, which carries Ethernet headers on Linux.
 pub const ARPHRD_LOOPBACK: u16 = 772;
+/// ARPHRD_NONE: a device without a link-layer header (tun, WireGuard): raw IP frames.
+pub const ARPHRD_NONE: u16 = 65534;
 
 fn hardware_kind(name: &str) -> Option<&'static str> {
     Some(match hardware_type(name)? {
@@ -88,8 +109,8 @@ fn hardware_kind(name: &str) -> Option<&'static str> {
         768 | 769 | 776 | 778 => "IP tunnel",
         // ARPHRD_IEEE80211_RADIOTAP
         803 => "802.11 monitor",
-        // ARPHRD_NONE: tun devices and WireGuard, raw IP without a link header
-        65534 => "raw IP",
+        // tun devices and WireGuard, raw IP without a link header
+        ARPHRD_NONE => "raw IP",
         _ => "other",
     })
 }
@@ -103,6 +124,8 @@ mod tests {
         let all = list();
         let lo = all.iter().find(|i| i.loopback);
         assert!(lo.is_some(), "{all:?}");
+        assert!(all.iter().any(|i| i.name == ANY), "{all:?}");
+        assert!(require(ANY).is_ok());
         let err = require("no-such-if0").err().map(|e| e.to_string());
         let err = err.unwrap_or_default();
         assert!(err.contains("\"no-such-if0\""), "{err}");

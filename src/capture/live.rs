@@ -135,10 +135,17 @@ pub enum LiveError {
         /// libpcap's message.
         message: String,
     },
+    /// The pnet backend was asked for `any`.
+    #[error(
+        "the pnet backend cannot capture on `any`, because its socket is bound to one interface; \
+         use --backend pcap, which captures on every interface as tcpdump -i any does."
+    )]
+    AnyNeedsPcap,
     /// The interface's link type is not one wirelens decodes.
     #[error(
         "{iface} delivers {link} frames, which wirelens cannot decode yet; \
-         it decodes Ethernet (link type 1) interfaces such as eth0, veth pairs and lo."
+         it decodes Ethernet interfaces such as eth0, veth pairs and lo, tun devices (raw IP) \
+         and, with the pcap backend, `any` (Linux cooked)."
     )]
     LinkType {
         /// The interface.
@@ -196,6 +203,7 @@ impl LiveError {
             LiveError::NoSuchInterface { .. }
             | LiveError::Permission { .. }
             | LiveError::Open { .. }
+            | LiveError::AnyNeedsPcap
             | LiveError::LinkType { .. }
             | LiveError::WentDown { .. }
             | LiveError::Read { .. }
@@ -204,15 +212,52 @@ impl LiveError {
     }
 }
 
-/// Compiles a tcpdump-syntax filter for Ethernet frames with libpcap. The program's
-/// [`::pcap::BpfProgram::filter`] applies it to a packet in user space.
-pub fn compile_filter(expr: &str) -> Result<::pcap::BpfProgram, LiveError> {
+/// Compiles a tcpdump-syntax filter for frames of link type `link` with libpcap (which
+/// compiles per link type: `tcp` finds the IP header at a different offset behind a
+/// cooked header than behind Ethernet). The program's [`::pcap::BpfProgram::filter`]
+/// applies it to a packet in user space.
+pub fn compile_filter(expr: &str, link: LinkType) -> Result<::pcap::BpfProgram, LiveError> {
     let fail = |e: ::pcap::Error| LiveError::Filter {
         expr: expr.to_string(),
         message: pcap_message(&e),
     };
-    let dead = ::pcap::Capture::dead(::pcap::Linktype::ETHERNET).map_err(fail)?;
+    let dlt = ::pcap::Linktype(dlt_of(link));
+    let dead = ::pcap::Capture::dead(dlt).map_err(fail)?;
     dead.compile(expr, true).map_err(fail)
+}
+
+/// The link type a capture on `iface` will most likely have, to check a filter before
+/// anything is opened: Linux cooked v2 for `any`, raw IP for a device without a
+/// link-layer header (tun), Ethernet otherwise. Each backend compiles the filter again
+/// for the link type it really opens.
+pub fn expected_link_type(iface: &str) -> LinkType {
+    if iface == super::interfaces::ANY {
+        return LinkType::LINUX_SLL2;
+    }
+    match super::interfaces::hardware_type(iface) {
+        Some(super::interfaces::ARPHRD_NONE) => LinkType::RAW,
+        _ => LinkType::ETHERNET,
+    }
+}
+
+/// DLT_RAW as libpcap numbers it on Linux.
+const DLT_RAW: i32 = 12;
+
+/// The DLT_ number libpcap's compiler takes for a LINKTYPE_: the same number, except
+/// LINKTYPE_RAW (101), which is DLT_RAW (12) on Linux.
+pub(crate) fn dlt_of(link: LinkType) -> i32 {
+    match link {
+        LinkType::RAW => DLT_RAW,
+        LinkType(n) => i32::try_from(n).unwrap_or(i32::MAX),
+    }
+}
+
+/// The LINKTYPE_ for a DLT_ number libpcap reports (the inverse of [`dlt_of`]).
+pub(crate) fn link_type_of(dlt: i32) -> LinkType {
+    match dlt {
+        DLT_RAW => LinkType::RAW,
+        n => LinkType(u32::try_from(n).unwrap_or(u32::MAX)),
+    }
 }
 
 /// libpcap's own message for a pcap error (without the crate's "libpcap error: " prefix).
@@ -426,10 +471,15 @@ impl LiveSource {
     /// lists those that do) and the process must have CAP_NET_RAW.
     pub fn open(backend: Backend, config: &LiveConfig) -> Result<LiveSource, LiveError> {
         super::interfaces::require(&config.iface)?;
-        let filter = config.filter.as_deref().map(compile_filter).transpose()?;
         Ok(match backend {
+            // libpcap compiles the filter itself, for the link type it opened.
             Backend::Pcap => LiveSource::Pcap(super::pcap::PcapSource::open(config)?),
-            Backend::Pnet => LiveSource::Pnet(super::pnet::PnetSource::open(config, filter)?),
+            Backend::Pnet => {
+                let link = super::pnet::link_type_for(&config.iface)?;
+                let compile = |expr: &str| compile_filter(expr, link);
+                let filter = config.filter.as_deref().map(compile).transpose()?;
+                LiveSource::Pnet(super::pnet::PnetSource::open(config, link, filter)?)
+            }
         })
     }
 
@@ -464,6 +514,13 @@ impl Source for LiveSource {
         match self {
             LiveSource::Pcap(s) => s.link_type(),
             LiveSource::Pnet(s) => s.link_type(),
+        }
+    }
+
+    fn interface_names(&self) -> Option<std::sync::Arc<super::InterfaceNames>> {
+        match self {
+            LiveSource::Pcap(s) => s.interface_names(),
+            LiveSource::Pnet(s) => s.interface_names(),
         }
     }
 
@@ -557,7 +614,9 @@ mod tests {
 
     #[test]
     fn a_filter_with_a_syntax_error_quotes_the_expression_and_libpcap() {
-        let e = compile_filter("tcp port").err().map(|e| e.to_string());
+        let e = compile_filter("tcp port", LinkType::ETHERNET)
+            .err()
+            .map(|e| e.to_string());
         let e = e.unwrap_or_default();
         assert!(
             e.starts_with("the filter \"tcp port\" is not a valid BPF"),
@@ -581,13 +640,33 @@ mod tests {
             v[13] = 0x00;
             v
         };
-        let f = compile_filter("arp").unwrap_or_else(|e| panic!("{e}"));
+        let f = compile_filter("arp", LinkType::ETHERNET).unwrap_or_else(|e| panic!("{e}"));
         assert!(f.filter(&arp));
         assert!(!f.filter(&ip));
         // Any prefix is judged without reading past its end.
         for n in 0..arp.len() {
             let _ = f.filter(&arp[..n]);
         }
+    }
+
+    #[test]
+    fn a_filter_is_compiled_for_each_link_type() {
+        // ICMP over raw IPv4 (a 20-byte header, protocol 1), then behind a cooked v2
+        // header (protocol 0x0800 at offset 0).
+        let mut raw = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0];
+        raw.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        raw.extend_from_slice(&[8, 0, 0, 0, 0, 0, 0, 0]);
+        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6];
+        sll2.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0, 0]);
+        sll2.extend_from_slice(&raw);
+        for (link, bytes) in [(LinkType::RAW, &raw), (LinkType::LINUX_SLL2, &sll2)] {
+            let icmp = compile_filter("icmp", link).unwrap_or_else(|e| panic!("{e}"));
+            let tcp = compile_filter("tcp", link).unwrap_or_else(|e| panic!("{e}"));
+            assert!(icmp.filter(bytes), "{link}");
+            assert!(!tcp.filter(bytes), "{link}");
+        }
+        assert_eq!(link_type_of(dlt_of(LinkType::RAW)), LinkType::RAW);
+        assert_eq!(dlt_of(LinkType::LINUX_SLL2), 276);
     }
 
     #[test]

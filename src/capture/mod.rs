@@ -9,7 +9,9 @@ pub mod pcap;
 pub mod pnet;
 pub mod writer;
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 pub use crate::timestamp::Timestamp;
 
@@ -113,6 +115,40 @@ pub struct Frame<'a> {
     pub bytes: &'a [u8],
 }
 
+/// This host's interface names by kernel interface index, to name the interface index
+/// of a Linux cooked v2 header in a live capture (`-i any`). The indexes in a file belong
+/// to the host that made it, so only live sources have such a map: a file read here
+/// shows index numbers, never this host's names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceNames(HashMap<u32, Arc<str>>);
+
+impl InterfaceNames {
+    /// The names of this host's (this network namespace's) interfaces now.
+    pub fn of_this_host() -> InterfaceNames {
+        InterfaceNames::from_pairs(
+            interfaces::list()
+                .into_iter()
+                .filter(|i| i.index != 0)
+                .map(|i| (i.index, i.name)),
+        )
+    }
+
+    /// A map from (index, name) pairs.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (u32, String)>) -> InterfaceNames {
+        InterfaceNames(
+            pairs
+                .into_iter()
+                .map(|(index, name)| (index, Arc::from(name)))
+                .collect(),
+        )
+    }
+
+    /// The name of interface `index`, if this host has one.
+    pub fn get(&self, index: u32) -> Option<&Arc<str>> {
+        self.0.get(&index)
+    }
+}
+
 /// What a [`Source`] has for the pipeline on one call.
 #[derive(Debug)]
 pub enum Next<'a> {
@@ -136,6 +172,12 @@ pub trait Source {
 
     /// The link type of the frames, when known.
     fn link_type(&self) -> Option<LinkType>;
+
+    /// For a live capture, this host's interface names, to name the interface index of
+    /// each Linux cooked v2 header; `None` for a file (its indexes are another host's).
+    fn interface_names(&self) -> Option<Arc<InterfaceNames>> {
+        None
+    }
 
     /// The next frame, after appending any notes about it to `notes`. The frame borrows
     /// the source, so it must be dropped before the next call.

@@ -19,15 +19,16 @@
 
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::pcap::{Active, Capture};
 
 use super::live::{
-    Control, LiveConfig, LiveError, LiveStats, READ_TIMEOUT, frame_of, pcap_message, socket_error,
-    socket_failure, wait_readable,
+    Control, LiveConfig, LiveError, LiveStats, READ_TIMEOUT, dlt_of, frame_of, link_type_of,
+    pcap_message, socket_error, socket_failure, wait_readable,
 };
-use super::{LinkType, Next, Source, Timestamp};
+use super::{InterfaceNames, LinkType, Next, Source, Timestamp};
 
 /// A live capture through libpcap.
 pub struct PcapSource {
@@ -36,6 +37,9 @@ pub struct PcapSource {
     /// The capture socket, to wait on; owned by `cap`.
     fd: RawFd,
     link: LinkType,
+    /// This host's interface names, when the frames carry interface indexes (Linux
+    /// cooked v2, from `-i any`).
+    names: Option<Arc<InterfaceNames>>,
     snaplen: u32,
     control: Control,
     /// The last read found nothing: the next one waits for the socket first.
@@ -67,18 +71,6 @@ fn kernel_snaplen(snaplen: u32) -> u32 {
 /// block it is filling: the kernel's block timer is not exact.
 const BLOCK_MARGIN: Duration = Duration::from_millis(50);
 
-/// DLT_RAW on Linux: the one common DLT_ number that differs from the LINKTYPE_ number
-/// written in files (LINKTYPE_RAW is 101).
-const DLT_RAW: i32 = 12;
-
-/// The LINKTYPE_ for a DLT_ number.
-fn link_type_of(dlt: i32) -> LinkType {
-    match dlt {
-        DLT_RAW => LinkType::RAW,
-        n => LinkType(u32::try_from(n).unwrap_or(u32::MAX)),
-    }
-}
-
 impl PcapSource {
     /// Opens `config.iface` with the read timeout (which is also the ring's block
     /// timeout), the buffer size, the snapshot length, promiscuous mode as asked, and the
@@ -109,6 +101,12 @@ impl PcapSource {
             .timeout(timeout_ms)
             .open()
             .map_err(open_error)?;
+        if iface == super::interfaces::ANY {
+            // libpcap 1.10 opens `any` with cooked v1, which has no interface index; ask
+            // for v2 as tcpdump 4.99 does. An older libpcap refuses, and v1 is kept.
+            let _ = cap.set_datalink(::pcap::Linktype(dlt_of(LinkType::LINUX_SLL2)));
+        }
+        // The filter is compiled for the link type just chosen.
         if let Some(expr) = &config.filter {
             cap.filter(expr, true).map_err(|e| LiveError::Filter {
                 expr: expr.clone(),
@@ -118,11 +116,14 @@ impl PcapSource {
         let cap = cap.setnonblock().map_err(open_error)?;
         let fd = cap.as_raw_fd();
         let link = link_type_of(cap.get_datalink().0);
+        let names =
+            (link == LinkType::LINUX_SLL2).then(|| Arc::new(InterfaceNames::of_this_host()));
         Ok(PcapSource {
             name: config.iface.clone(),
             cap,
             fd,
             link,
+            names,
             snaplen: config.snaplen,
             control: Control::new(config.duration),
             found_nothing: false,
@@ -167,6 +168,10 @@ impl Source for PcapSource {
 
     fn link_type(&self) -> Option<LinkType> {
         Some(self.link)
+    }
+
+    fn interface_names(&self) -> Option<Arc<InterfaceNames>> {
+        self.names.clone()
     }
 
     fn read_frame(&mut self, _notes: &mut Vec<String>) -> Result<Next<'_>, LiveError> {

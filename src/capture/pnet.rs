@@ -21,7 +21,7 @@ use std::os::raw::c_int;
 use ::pcap::BpfProgram;
 use ::pnet::datalink::{self, Channel, DataLinkReceiver};
 
-use super::interfaces::{self, ARPHRD_ETHER, ARPHRD_LOOPBACK};
+use super::interfaces::{self, ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE};
 use super::live::{
     Backend, Control, LiveConfig, LiveError, LiveStats, MAX_SNAPLEN, READ_TIMEOUT, frame_of, now,
     socket_error, socket_failure,
@@ -39,6 +39,8 @@ pub struct PnetSource {
     rx: Box<dyn DataLinkReceiver>,
     /// The socket pnet reads from; owned by `rx`, which closes it when dropped.
     fd: c_int,
+    /// Ethernet, or raw IP on a tun device (the socket gives what the device carries).
+    link: LinkType,
     filter: Option<BpfProgram>,
     snaplen: u32,
     control: Control,
@@ -61,25 +63,39 @@ impl fmt::Debug for PnetSource {
     }
 }
 
+/// The link type pnet delivers on `iface`: Ethernet on Ethernet-like devices and `lo`
+/// (Linux gives loopback an Ethernet header), raw IP on a device without a link-layer
+/// header (ARPHRD_NONE: tun, WireGuard), whose `AF_PACKET` socket hands over the IP
+/// packet alone. `any` and other hardware types are refused.
+pub fn link_type_for(iface: &str) -> Result<LinkType, LiveError> {
+    if iface == interfaces::ANY {
+        return Err(LiveError::AnyNeedsPcap);
+    }
+    match interfaces::hardware_type(iface) {
+        None | Some(ARPHRD_ETHER) | Some(ARPHRD_LOOPBACK) => Ok(LinkType::ETHERNET),
+        Some(ARPHRD_NONE) => Ok(LinkType::RAW),
+        Some(other) => Err(LiveError::LinkType {
+            iface: iface.to_string(),
+            link: format!("hardware type {other} (neither Ethernet nor raw IP)"),
+        }),
+    }
+}
+
 impl PnetSource {
-    /// Opens `config.iface` with an `AF_PACKET` socket and pnet's channel; `filter` is
-    /// the compiled `config.filter`.
-    pub fn open(config: &LiveConfig, filter: Option<BpfProgram>) -> Result<PnetSource, LiveError> {
+    /// Opens `config.iface`, whose frames are of link type `link` (from
+    /// [`link_type_for`]), with an `AF_PACKET` socket and pnet's channel; `filter` is the
+    /// compiled `config.filter`.
+    pub fn open(
+        config: &LiveConfig,
+        link: LinkType,
+        filter: Option<BpfProgram>,
+    ) -> Result<PnetSource, LiveError> {
         let iface = config.iface.as_str();
         let open_error = |message: String| LiveError::Open {
             iface: iface.to_string(),
             backend: Backend::Pnet,
             message,
         };
-        match interfaces::hardware_type(iface) {
-            None | Some(ARPHRD_ETHER) | Some(ARPHRD_LOOPBACK) => {}
-            Some(other) => {
-                return Err(LiveError::LinkType {
-                    iface: iface.to_string(),
-                    link: format!("hardware type {other} (not Ethernet)"),
-                });
-            }
-        }
         let Some(nic) = datalink::interfaces().into_iter().find(|i| i.name == iface) else {
             // It was there a moment ago (LiveSource::open checks); list what is there now.
             return Err(interfaces::require(iface)
@@ -127,7 +143,8 @@ impl PnetSource {
                 ..datalink::Config::default()
             },
         );
-        // pnet closes the socket itself when binding or configuring it fails.
+        // pnet closes the socket itself when binding or configuring it fails. It calls
+        // every channel "Ethernet"; on a tun the frames are raw IP packets.
         let rx = match channel {
             Ok(Channel::Ethernet(_tx, rx)) => rx,
             Ok(_) => {
@@ -148,6 +165,7 @@ impl PnetSource {
             name: config.iface.clone(),
             rx,
             fd,
+            link,
             filter,
             snaplen: config.snaplen,
             control: Control::new(config.duration),
@@ -277,8 +295,7 @@ impl Source for PnetSource {
     }
 
     fn link_type(&self) -> Option<LinkType> {
-        // `open` refuses interfaces that do not carry Ethernet headers.
-        Some(LinkType::ETHERNET)
+        Some(self.link)
     }
 
     fn read_frame(&mut self, _notes: &mut Vec<String>) -> Result<Next<'_>, LiveError> {
@@ -304,7 +321,7 @@ impl Source for PnetSource {
                     bytes,
                     len,
                     self.snaplen,
-                    LinkType::ETHERNET,
+                    self.link,
                 )))
             }
             Err(e)

@@ -14,7 +14,7 @@ pub const SNAPLEN: u32 = 262_144;
 pub enum OutFormat {
     /// Classic pcap, microsecond timestamps, host byte order.
     Pcap,
-    /// pcapng with one section and one interface.
+    /// pcapng with one section, and one interface per link type written.
     Pcapng,
 }
 
@@ -23,6 +23,9 @@ pub enum OutFormat {
 pub struct CaptureWriter<W: Write> {
     out: W,
     format: OutFormat,
+    /// The link type of each interface described so far (pcapng: its index is the
+    /// interface number); a pcap file has exactly one.
+    links: Vec<LinkType>,
     /// Frames written so far.
     pub frames: u64,
 }
@@ -49,25 +52,46 @@ impl<W: Write> CaptureWriter<W> {
                 shb.extend_from_slice(&0u16.to_ne_bytes());
                 shb.extend_from_slice(&(-1i64).to_ne_bytes());
                 write_block(&mut out, 0x0a0d_0d0a, &shb)?;
-                // Interface description block: link type, snaplen, if_tsresol = 6 (µs).
-                let mut idb = Vec::with_capacity(20);
-                idb.extend_from_slice(&(link.0 as u16).to_ne_bytes());
-                idb.extend_from_slice(&0u16.to_ne_bytes());
-                idb.extend_from_slice(&SNAPLEN.to_ne_bytes());
-                push_option(&mut idb, 9, &[6]);
-                push_option(&mut idb, 0, &[]);
-                write_block(&mut out, 1, &idb)?;
+                write_interface(&mut out, link)?;
             }
         }
         Ok(CaptureWriter {
             out,
             format,
+            links: vec![link],
             frames: 0,
         })
     }
 
-    /// Writes one frame: its time, its captured bytes and its length on the wire, and
-    /// (pcapng only) a comment.
+    /// The interface number for frames of link type `link`: a pcapng file describes a
+    /// new interface the first time a link type comes (a pcapng section may describe
+    /// interfaces anywhere before their packets); a pcap file has one link type and
+    /// refuses another.
+    fn interface_for(&mut self, link: LinkType) -> io::Result<u32> {
+        if let Some(i) = self.links.iter().position(|l| *l == link) {
+            return Ok(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        match self.format {
+            OutFormat::Pcap => {
+                let first = self.links.first().copied().unwrap_or(LinkType::ETHERNET);
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "a pcap file has one link type, {first}, and this packet is {link}; \
+                         write pcapng (--pcapng), which keeps each packet's link type"
+                    ),
+                ))
+            }
+            OutFormat::Pcapng => {
+                write_interface(&mut self.out, link)?;
+                self.links.push(link);
+                Ok(u32::try_from(self.links.len() - 1).unwrap_or(u32::MAX))
+            }
+        }
+    }
+
+    /// Writes one frame of the link type the file was started with: its time, its
+    /// captured bytes and its length on the wire, and (pcapng only) a comment.
     pub fn write(
         &mut self,
         ts: Timestamp,
@@ -75,6 +99,22 @@ impl<W: Write> CaptureWriter<W> {
         wire_len: u32,
         comment: Option<&str>,
     ) -> io::Result<()> {
+        let link = self.links.first().copied().unwrap_or(LinkType::ETHERNET);
+        self.write_link(ts, link, bytes, wire_len, comment)
+    }
+
+    /// As [`CaptureWriter::write`], for a frame of link type `link` (a pcapng file read
+    /// back may mix them): pcapng keeps it on an interface of that link type; pcap
+    /// refuses a link type other than the file's.
+    pub fn write_link(
+        &mut self,
+        ts: Timestamp,
+        link: LinkType,
+        bytes: &[u8],
+        wire_len: u32,
+        comment: Option<&str>,
+    ) -> io::Result<()> {
+        let interface = self.interface_for(link)?;
         let caplen = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         let secs = u32::try_from(ts.secs.max(0)).unwrap_or(u32::MAX);
         let micros = ts.nanos / 1_000;
@@ -89,7 +129,7 @@ impl<W: Write> CaptureWriter<W> {
             OutFormat::Pcapng => {
                 let t = u64::from(secs) * 1_000_000 + u64::from(micros);
                 let mut epb = Vec::with_capacity(20 + bytes.len() + 8);
-                epb.extend_from_slice(&0u32.to_ne_bytes()); // interface 0
+                epb.extend_from_slice(&interface.to_ne_bytes());
                 epb.extend_from_slice(&((t >> 32) as u32).to_ne_bytes());
                 epb.extend_from_slice(&(t as u32).to_ne_bytes());
                 epb.extend_from_slice(&caplen.to_ne_bytes());
@@ -117,6 +157,18 @@ impl<W: Write> CaptureWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Writes an Interface Description Block: link type, snaplen, if_tsresol = 6 (µs).
+fn write_interface(out: &mut impl Write, link: LinkType) -> io::Result<()> {
+    let mut idb = Vec::with_capacity(20);
+    // The block's link type field is 16 bits wide; LINKTYPE_ numbers fit.
+    idb.extend_from_slice(&u16::try_from(link.0).unwrap_or(u16::MAX).to_ne_bytes());
+    idb.extend_from_slice(&0u16.to_ne_bytes());
+    idb.extend_from_slice(&SNAPLEN.to_ne_bytes());
+    push_option(&mut idb, 9, &[6]);
+    push_option(&mut idb, 0, &[]);
+    write_block(out, 1, &idb)
 }
 
 /// Pads `v` with zeros to a multiple of 4 bytes.
@@ -188,5 +240,37 @@ mod tests {
     #[test]
     fn pcapng_round_trips_through_our_reader() {
         round_trip(OutFormat::Pcapng);
+    }
+
+    #[test]
+    fn pcapng_keeps_each_link_type_and_pcap_refuses_a_second_one() {
+        let ts = Timestamp::default();
+        let raw = [0x45u8; 20];
+        let mut w = CaptureWriter::new(Vec::new(), OutFormat::Pcapng, LinkType::LINUX_SLL2)
+            .unwrap_or_else(|e| panic!("{e}"));
+        for link in [LinkType::LINUX_SLL2, LinkType::RAW, LinkType::LINUX_SLL2] {
+            w.write_link(ts, link, &raw, 20, None)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let bytes = w.into_inner().unwrap_or_else(|e| panic!("{e}"));
+        let mut src = FileSource::from_reader("mem".into(), Box::new(std::io::Cursor::new(bytes)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut links = Vec::new();
+        while let Some(f) = src.next_frame().unwrap_or_else(|e| panic!("{e}")) {
+            links.push(f.link);
+        }
+        assert_eq!(
+            links,
+            [LinkType::LINUX_SLL2, LinkType::RAW, LinkType::LINUX_SLL2]
+        );
+
+        let mut w = CaptureWriter::new(Vec::new(), OutFormat::Pcap, LinkType::LINUX_SLL2)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = w.write_link(ts, LinkType::RAW, &raw, 20, None).err();
+        let e = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("one link type, Linux cooked v2 (276)") && e.contains("--pcapng"),
+            "{e}"
+        );
     }
 }

@@ -216,6 +216,21 @@ impl Sll {
     }
 }
 
+impl Sll {
+    /// The packet's direction in one word, for a summary line: "in" (to us), "out"
+    /// (sent by this host), "bcast", "mcast", "promisc" (to another host).
+    pub fn direction(&self) -> &'static str {
+        match self.packet_type {
+            0 => "in",
+            1 => "bcast",
+            2 => "mcast",
+            3 => "promisc",
+            4 => "out",
+            _ => "?",
+        }
+    }
+}
+
 /// What the packet type says (Linux `PACKET_*` values).
 pub fn packet_type_name(t: u16) -> &'static str {
     match t {

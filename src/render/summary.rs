@@ -24,6 +24,7 @@ pub fn write(out: &mut dyn Write, ctx: &mut Context, d: &Dissection) -> io::Resu
     line.clear();
     let paint = Paint(ctx.color);
     line.u_right(d.n, 5).s(" ").secs6(rel, 10).s("  ");
+    write_interface(&mut line, d);
     write_endpoints(&mut line, d, paint);
     line.s("  ");
     let proto = d.top_protocol();
@@ -110,6 +111,26 @@ fn ip_addrs(d: &Dissection) -> Option<(IpAddr, IpAddr, Hue)> {
     d.ip_addrs().map(|(src, dst)| (src, dst, hue))
 }
 
+/// For a packet behind a Linux cooked header (`-i any`): the interface it was seen on
+/// and its direction, as tcpdump shows them, e.g. "vb out". The interface is named
+/// when the capture is live on this host, numbered ("if#2") when it comes from a file
+/// (its indexes are another host's), and absent for version 1, which has no index.
+fn write_interface(out: &mut Vec<u8>, d: &Dissection) {
+    let Some(l) = &d.sll else {
+        return;
+    };
+    match (&d.seen_on, l.ifindex) {
+        (Some(name), _) => {
+            out.s(name).s(" ");
+        }
+        (None, Some(index)) => {
+            out.s("if#").u(index.into()).s(" ");
+        }
+        (None, None) => {}
+    }
+    out.s(l.direction()).s("  ");
+}
+
 fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
     if let Some((src, dst, hue)) = ip_addrs(d) {
         let ports = match (&d.tcp, &d.udp) {
@@ -141,7 +162,9 @@ fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
     } else if let Some(l) = &d.sll
         && !l.addr.is_empty()
     {
-        // A cooked header names only one end: the sender's address, and the direction.
+        // A cooked header names only one end, the sender; the direction is written
+        // before it (`write_interface`).
+        out.s("from ");
         let ec = paint.layer(Hue::Blue);
         paint.on(out, ec);
         for (i, b) in l.addr.iter().enumerate() {
@@ -151,15 +174,6 @@ fn write_endpoints(out: &mut Vec<u8>, d: &Dissection, paint: Paint) {
             let _ = write!(out, "{b:02x}");
         }
         paint.off(out, ec);
-        out.s(" → (").s(match l.packet_type {
-            0 => "to us",
-            1 => "broadcast",
-            2 => "multicast",
-            3 => "to another host",
-            4 => "outgoing",
-            _ => "?",
-        });
-        out.s(")");
     } else if let Some(e) = &d.eth {
         let ec = paint.layer(Hue::Blue);
         paint.on(out, ec);

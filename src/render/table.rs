@@ -74,6 +74,13 @@ pub fn render(
         .s(" captured, at ");
     line.extend_from_slice(&d.ts.rfc3339_micros_bytes());
     line.s(" (+").secs6(rel, 0).s(" s)");
+    if let (Some(name), Some(index)) = (&d.seen_on, d.sll.as_ref().and_then(|l| l.ifindex)) {
+        line.s(", seen on ")
+            .s(name)
+            .s(" (interface ")
+            .u(index.into())
+            .s(" of this host)");
+    }
     wrap(out, &line, width, "", "", paint.then_some(color::HEADING));
     let secs = sections(d);
     let datagram: &[u8] = d
