@@ -45,6 +45,7 @@ fn run(c: &mut Criterion, name: &str, packets: &Packets) {
             caplen: bytes.len() as u32,
             len: *len,
             link: *link,
+            interface: None,
             bytes,
         })
         .collect();

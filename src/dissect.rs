@@ -55,6 +55,9 @@ pub struct Dissection {
     /// source's [`crate::capture::InterfaceNames`]. A file's indexes are another host's,
     /// so a file read leaves it empty. Not in the JSON (tshark has no such field).
     pub seen_on: Option<std::sync::Arc<str>>,
+    /// The pcapng interface the packet was captured on: its number, `if_name` and
+    /// `if_description`. Not in the JSON.
+    pub interface: Option<crate::capture::InterfaceLabel>,
     /// Ethernet II header.
     pub eth: Option<Ethernet>,
     /// VLAN tags, outermost first.
@@ -352,6 +355,7 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
         sll,
         null,
         seen_on,
+        interface,
         eth,
         vlan,
         arp,
@@ -369,6 +373,9 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
     } = d;
     (*number, *ts, *caplen, *len) = (n, frame.ts, frame.caplen, frame.len);
     (*link_type, *sll, *null, *seen_on) = (frame.link.0, None, None, None);
+    if interface.as_ref() != frame.interface {
+        *interface = frame.interface.cloned();
+    }
     (*eth, *arp, *ipv4, *tcp, *udp, *icmp) = (None, None, None, None, None, None);
     (*ipv6, *icmpv6, *other, *payload, *trailer) = (None, None, None, None, None);
     ctx.clear();
@@ -1282,6 +1289,7 @@ mod tests {
             caplen: bytes.len() as u32,
             len: bytes.len() as u32,
             link: LinkType::ETHERNET,
+            interface: None,
             bytes,
         }
     }

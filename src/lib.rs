@@ -27,6 +27,7 @@
 //!     caplen: bytes.len() as u32,
 //!     len: bytes.len() as u32,
 //!     link: LinkType::ETHERNET,
+//!     interface: None,
 //!     bytes: &bytes,
 //! };
 //! let d = dissect(1, &frame);

@@ -392,6 +392,7 @@ mod tests {
                         caplen: len,
                         len,
                         link: LinkType::ETHERNET,
+                        interface: None,
                         bytes,
                     })
                 }

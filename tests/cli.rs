@@ -1006,3 +1006,22 @@ fn tables_tell_each_connection_story() {
         );
     }
 }
+
+/// A pcapng file with two interfaces of different link types: each packet is decoded
+/// with its own interface's, and the table names the interface (`if_name` when given).
+#[test]
+fn each_pcapng_interface_keeps_its_link_type_and_name() {
+    let file = capture("mixed-interfaces.pcapng");
+    let json = wirelens(&["read", &file, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0));
+    let links: std::collections::BTreeSet<u64> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["link_type"].as_u64())
+        .collect();
+    assert_eq!(links, [101, 276].into_iter().collect(), "{links:?}");
+    let table = wirelens(&["read", &file, "--format", "table", "--width", "200"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("on interface 0 (tun0) of the file"), "{text}");
+    assert!(text.contains("on interface 1 of the file"), "{text}");
+}

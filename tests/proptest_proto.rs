@@ -745,6 +745,7 @@ fn dissect_bytes(bytes: &[u8], wire_len: usize) -> Dissection {
         caplen: bytes.len() as u32,
         len: wire_len as u32,
         link: LinkType::ETHERNET,
+        interface: None,
         bytes,
     };
     dissect(1, &frame)

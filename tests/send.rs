@@ -1290,6 +1290,7 @@ fn udp_to_all_nodes_is_seen_by_the_peer_with_a_verifying_checksum() {
             caplen: f[0].len() as u32,
             len: f[0].len() as u32,
             link: LinkType::ETHERNET,
+            interface: None,
             bytes: &f[0],
         },
     );

@@ -145,6 +145,7 @@ pub fn dissect_frames(data: &[u8]) {
             caplen: u32::try_from(f.bytes.len()).unwrap_or(u32::MAX),
             len: f.len,
             link: LinkType::ETHERNET,
+            interface: None,
             bytes: f.bytes,
         };
         let mut d = dissect(i as u64 + 1, &frame);

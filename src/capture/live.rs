@@ -604,6 +604,7 @@ pub(crate) fn frame_of<'a>(
         caplen,
         len: len.max(caplen),
         link,
+        interface: None,
         bytes,
     }
 }

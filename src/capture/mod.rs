@@ -111,8 +111,23 @@ pub struct Frame<'a> {
     pub len: u32,
     /// How to read the first header in `bytes`.
     pub link: LinkType,
+    /// The pcapng interface the packet came from (its number, `if_name` and
+    /// `if_description`); `None` for other sources.
+    pub interface: Option<&'a InterfaceLabel>,
     /// The captured bytes, starting with the link-layer header.
     pub bytes: &'a [u8],
+}
+
+/// The pcapng interface a packet was captured on, as its Interface Description Block
+/// says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceLabel {
+    /// Its number within the section, from 0 (tshark's `frame.interface_id`).
+    pub id: u32,
+    /// `if_name`, when the file gives one.
+    pub name: Option<Arc<str>>,
+    /// `if_description`, when the file gives one.
+    pub description: Option<Arc<str>>,
 }
 
 /// This host's interface names by kernel interface index, to name the interface index

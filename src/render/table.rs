@@ -81,6 +81,19 @@ pub fn render(
             .u(index.into())
             .s(" of this host)");
     }
+    if let Some(i) = &d.interface {
+        line.s(", on interface ").u(i.id.into());
+        match (&i.name, &i.description) {
+            (Some(n), Some(desc)) => {
+                line.s(" (").s(n).s(": ").s(desc).s(")");
+            }
+            (Some(n), None) | (None, Some(n)) => {
+                line.s(" (").s(n).s(")");
+            }
+            (None, None) => {}
+        }
+        line.s(" of the file");
+    }
     wrap(out, &line, width, "", "", paint.then_some(color::HEADING));
     let secs = sections(d);
     let datagram: &[u8] = d
@@ -402,6 +415,7 @@ mod tests {
                 caplen: bytes.len() as u32,
                 len: bytes.len() as u32,
                 link: LinkType::ETHERNET,
+                interface: None,
                 bytes,
             },
         );

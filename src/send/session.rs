@@ -157,6 +157,7 @@ fn dissected(n: u64, ts: Timestamp, bytes: &[u8], wire_len: usize) -> Dissection
             caplen: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
             len: u32::try_from(wire_len).unwrap_or(u32::MAX),
             link: LinkType::ETHERNET,
+            interface: None,
             bytes,
         },
     )

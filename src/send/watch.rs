@@ -414,6 +414,7 @@ mod tests {
                 caplen: bytes.len() as u32,
                 len: bytes.len() as u32,
                 link: LinkType::ETHERNET,
+                interface: None,
                 bytes,
             },
         )

@@ -185,6 +185,8 @@ struct Record {
     /// The snapshot length in force; 0 means none.
     snaplen: u32,
     link: LinkType,
+    /// pcapng: the number of the interface it was captured on.
+    interface: Option<u32>,
     /// Index of the first packet byte in the input buffer.
     start: usize,
 }
@@ -296,6 +298,7 @@ impl FileSource {
             let section = Section {
                 endian: Endian::Little,
                 interfaces: Vec::new(),
+                labels: Vec::new(),
             };
             (CaptureFormat::Pcapng, Kind::Pcapng(section))
         } else {
@@ -415,6 +418,10 @@ impl FileSource {
             caplen: u32::try_from(bytes.len()).unwrap_or(record.caplen),
             len: record.len,
             link: record.link,
+            interface: match (&self.kind, record.interface) {
+                (Kind::Pcapng(section), Some(id)) => section.labels.get(id as usize),
+                _ => None,
+            },
             bytes,
         }
     }

@@ -179,6 +179,7 @@ impl FileSource {
             len,
             snaplen: header.snaplen,
             link: header.link,
+            interface: None,
             start,
         }))
     }

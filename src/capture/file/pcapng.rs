@@ -8,7 +8,7 @@
 
 use super::error::hex_bytes;
 use super::{CaptureError, Endian, FileSource, Kind, MAX_BLOCK_LEN, Record, magic};
-use crate::capture::{LinkType, Timestamp};
+use crate::capture::{InterfaceLabel, LinkType, Timestamp};
 
 /// At most this many interfaces per pcapng section (a real capture has a handful).
 const MAX_INTERFACES: usize = 65_536;
@@ -109,6 +109,10 @@ mod block {
 mod option {
     /// End of options.
     pub const END: u16 = 0;
+    /// `if_name`: the interface's name (UTF-8).
+    pub const IF_NAME: u16 = 2;
+    /// `if_description`: a description of the interface (UTF-8).
+    pub const IF_DESCRIPTION: u16 = 3;
     /// `if_tsresol`: one byte of timestamp resolution.
     pub const IF_TSRESOL: u16 = 9;
     /// `if_tsoffset`: signed 64-bit seconds to add to every timestamp.
@@ -176,6 +180,8 @@ impl Interface {
 pub(super) struct Section {
     pub(super) endian: Endian,
     pub(super) interfaces: Vec<Interface>,
+    /// Each interface's number, `if_name` and `if_description`, by number.
+    pub(super) labels: Vec<InterfaceLabel>,
 }
 
 impl FileSource {
@@ -446,6 +452,7 @@ impl FileSource {
         }
         if let Kind::Pcapng(section) = &mut self.kind {
             section.interfaces.clear();
+            section.labels.clear();
         }
         self.input.consume(total_len);
         Ok(())
@@ -458,7 +465,7 @@ impl FileSource {
         let Some(block) = self.input.available().get(..total_len) else {
             return Err(self.truncated_block(offset, Some(block::IDB), total_len, 0));
         };
-        let (interface, remark) = parse_interface(block, endian, offset);
+        let (interface, mut label, remark) = parse_interface(block, endian, offset);
         let count = self.section().map_or(0, |s| s.interfaces.len());
         if count >= MAX_INTERFACES {
             let why = format!(
@@ -470,7 +477,9 @@ impl FileSource {
             self.note(|| remark);
         }
         if let Kind::Pcapng(section) = &mut self.kind {
+            label.id = u32::try_from(section.interfaces.len()).unwrap_or(u32::MAX);
             section.interfaces.push(interface);
+            section.labels.push(label);
         }
         self.first_link.get_or_insert(interface.link);
         self.input.consume(total_len);
@@ -531,14 +540,21 @@ impl FileSource {
             len: fields.len,
             snaplen: interface.snaplen,
             link: interface.link,
+            interface: Some(fields.interface),
             start,
         })
     }
 }
 
-/// Parses an Interface Description Block (whole block, trailer included). Problems with
-/// its options do not stop reading; the first one is returned as a note.
-fn parse_interface(block: &[u8], endian: Endian, offset: u64) -> (Interface, Option<String>) {
+/// Parses an Interface Description Block (whole block, trailer included), with its
+/// `if_name` and `if_description` (its number is left 0 for the caller to set). Problems
+/// with its options do not stop reading; the first one is returned as a note.
+fn parse_interface(
+    block: &[u8],
+    endian: Endian,
+    offset: u64,
+) -> (Interface, InterfaceLabel, Option<String>) {
+    let mut label = InterfaceLabel::default();
     let mut interface = Interface {
         link: LinkType(endian.u16(block, block::idb::LINKTYPE).map_or(0, u32::from)),
         snaplen: endian.u32(block, block::idb::SNAPLEN).unwrap_or(0),
@@ -580,12 +596,21 @@ fn parse_interface(block: &[u8], endian: Endian, offset: u64) -> (Interface, Opt
             (option::IF_TSOFFSET, _) => {
                 interface.ts_offset = endian.i64(value, 0).unwrap_or(0);
             }
+            (option::IF_NAME, _) => label.name = Some(option_text(value).into()),
+            (option::IF_DESCRIPTION, _) => label.description = Some(option_text(value).into()),
             _ => {}
         }
         // Option values are padded to a multiple of 4 bytes.
         at = value_at + usize::from(len).next_multiple_of(4);
     }
-    (interface, remark)
+    (interface, label, remark)
+}
+
+/// A UTF-8 option value, without the NUL padding some writers add; invalid bytes are
+/// shown as U+FFFD.
+fn option_text(value: &[u8]) -> String {
+    let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+    String::from_utf8_lossy(value.get(..end).unwrap_or_default()).into_owned()
 }
 
 /// Timestamp units per second for an `if_tsresol` value: 10^-n, or 2^-n with the top bit
