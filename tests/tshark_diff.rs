@@ -49,6 +49,8 @@ const TSHARK_HEADERS: &[&str] = &[
     "-o",
     "ip.defragment:FALSE",
     "-o",
+    "ipv6.defragment:FALSE",
+    "-o",
     "tcp.desegment_tcp_streams:FALSE",
     // Verify every checksum we verify (tshark's default is not to).
     "-o",
@@ -75,6 +77,8 @@ const TSHARK_ANALYSIS: &[&str] = &[
     "-n",
     "-o",
     "ip.defragment:FALSE",
+    "-o",
+    "ipv6.defragment:FALSE",
     "-o",
     "tcp.desegment_tcp_streams:FALSE",
     "-o",
@@ -103,8 +107,9 @@ enum Norm {
     Bool,
     /// Text kept as it is (addresses).
     Text,
-    /// A checksum status: 1 good → true, 0 bad → false, 2 unverified and 3 not present
-    /// (a zero UDP checksum) → null.
+    /// A checksum status: 1 good → true, 0 bad → false, 4 illegal (a zero UDP checksum
+    /// over IPv6, which RFC 8200 forbids) → false, 2 unverified and 3 not present (a zero
+    /// UDP checksum over IPv4) → null.
     Status,
 }
 
@@ -125,7 +130,7 @@ impl Norm {
             Norm::Text => Ok(Value::from(raw)),
             Norm::Status => match raw {
                 "1" => Ok(Value::Bool(true)),
-                "0" => Ok(Value::Bool(false)),
+                "0" | "4" => Ok(Value::Bool(false)),
                 "2" | "3" => Ok(Value::Null),
                 _ => Err(format!("{raw:?} is not a checksum status")),
             },
