@@ -4,7 +4,8 @@
 #   sudo bash captures/record.sh          # from the repository root: all files
 #   sudo bash captures/record.sh ipv4     # only the IPv4-era files (wlrec-*)
 #   sudo bash captures/record.sh ipv6     # only the ipv6-*.pcap files (wl6-*),
-#                                         # except ipv6-noise.pcap (ipv4 part)
+#                                         # except ipv6-noise.pcap (ipv4 part);
+#                                         # ipv6-mld.pcap is written, not sent
 #   sudo bash captures/record.sh link     # only the link-type files (wll-*):
 #                                         # linux-any-*, linux-vb-ethernet, tun-raw,
 #                                         # bsd-null, mixed-interfaces
@@ -491,9 +492,10 @@ summary() {
 #   wl6-a  v6a 02:77:06:00:00:01 fd77::1/64 <-veth-> v6b 02:77:06:00:00:02 fd77::2/64  wl6-b (router)
 #                                        wl6-b  v6r 02:77:06:00:01:01 fd78::1/64 <-veth-> v6c 02:77:06:00:01:02 fd78::2/64  wl6-c
 #   (v6r/v6c have MTU 1280). Link-local addresses are EUI-64 of the MACs,
-#   e.g. fe80::77:6ff:fe00:1. Every file is captured on v6b in wl6-b.
+#   e.g. fe80::77:6ff:fe00:1. Every recorded file is captured on v6b in wl6-b.
 # Neighbour entries are static (nud permanent) and router solicitations off,
 # except in ipv6-ndp.pcap, which is recorded last and turns IPv6 off and on.
+# ipv6-mld.pcap is not recorded: craft6.py writes it with the same addresses.
 
 NS6_A=wl6-a
 NS6_B=wl6-b
@@ -508,7 +510,8 @@ IP6_BR=fd78::1
 IP6_C=fd78::2
 LL6_A=fe80::77:6ff:fe00:1
 LL6_B=fe80::77:6ff:fe00:2
-IPV6_FILES=(ipv6-tcp-echo.pcap ipv6-udp.pcap ipv6-fragments.pcap ipv6-icmpv6.pcap ipv6-ndp.pcap)
+IPV6_FILES=(ipv6-tcp-echo.pcap ipv6-udp.pcap ipv6-fragments.pcap ipv6-icmpv6.pcap ipv6-ndp.pcap
+    ipv6-mld.pcap)
 
 in6a() { ip netns exec "$NS6_A" "$@"; }
 in6b() { ip netns exec "$NS6_B" "$@"; }
@@ -711,6 +714,14 @@ rec6_ndp() {
     cap_stop
 }
 
+# ipv6-mld.pcap is written by scapy's wrpcap(), not recorded: nothing is sent
+# (see craft6.py mld). It needs no namespace and can be made alone with
+#   python3 captures/tools/craft6.py mld --write captures/ipv6-mld.pcap
+make6_mld() {
+    log "ipv6-mld.pcap (written by craft6.py mld, nothing sent)"
+    "$PY" "$TOOLS/craft6.py" mld --write "$OUT/ipv6-mld.pcap"
+}
+
 summary6() {
     log "summary (IPv6)"
     local f
@@ -727,6 +738,7 @@ main_ipv6() {
     rec6_fragments
     rec6_icmpv6
     rec6_ndp
+    make6_mld
     summary6
 }
 

@@ -10,8 +10,11 @@
 //! by being absent on both sides.
 //!
 //! tshark's JSON repeats keys (two `vlan` layers, one `tcp.options.nop` per NOP, one
-//! `tcp.options.sack_le` per SACK block) and nests the headers an ICMP error quotes inside
-//! its `icmp` layer, so it is read into [`Node`], which keeps every entry in order.
+//! `tcp.options.sack_le` per SACK block, one `icmpv6.opt` per neighbour discovery option,
+//! one `icmpv6.mldr.mar` per MLDv2 record) and nests the headers an ICMP or ICMPv6 error
+//! quotes inside its `icmp` or `icmpv6` layer, so it is read into [`Node`], which keeps
+//! every entry in order. IPv6 extension headers are protocols nested in the `ipv6` layer
+//! (`ipv6.hopopts`, `ipv6.fraghdr`…), read by [`ipv6_ext_headers`].
 //!
 //! tshark runs twice per capture. The header pass ([`TSHARK_HEADERS`]) does no analysis
 //! and shows raw sequence numbers; every header field comes from it. The analysis pass
@@ -49,6 +52,8 @@ const TSHARK_HEADERS: &[&str] = &[
     "-o",
     "ip.defragment:FALSE",
     "-o",
+    "ipv6.defragment:FALSE",
+    "-o",
     "tcp.desegment_tcp_streams:FALSE",
     // Verify every checksum we verify (tshark's default is not to).
     "-o",
@@ -75,6 +80,8 @@ const TSHARK_ANALYSIS: &[&str] = &[
     "-n",
     "-o",
     "ip.defragment:FALSE",
+    "-o",
+    "ipv6.defragment:FALSE",
     "-o",
     "tcp.desegment_tcp_streams:FALSE",
     "-o",
@@ -103,8 +110,9 @@ enum Norm {
     Bool,
     /// Text kept as it is (addresses).
     Text,
-    /// A checksum status: 1 good → true, 0 bad → false, 2 unverified and 3 not present
-    /// (a zero UDP checksum) → null.
+    /// A checksum status: 1 good → true, 0 bad → false, 4 illegal (a zero UDP checksum
+    /// over IPv6, which RFC 8200 forbids) → false, 2 unverified and 3 not present (a zero
+    /// UDP checksum over IPv4) → null.
     Status,
 }
 
@@ -125,7 +133,7 @@ impl Norm {
             Norm::Text => Ok(Value::from(raw)),
             Norm::Status => match raw {
                 "1" => Ok(Value::Bool(true)),
-                "0" => Ok(Value::Bool(false)),
+                "0" | "4" => Ok(Value::Bool(false)),
                 "2" | "3" => Ok(Value::Null),
                 _ => Err(format!("{raw:?} is not a checksum status")),
             },
@@ -212,7 +220,7 @@ const FRAME: Spec = Spec {
         field("len", "frame.len", Int),
     ],
     special: &[
-        "eth", "vlan", "arp", "ipv4", "tcp", "udp", "icmp", "other", "notes",
+        "eth", "vlan", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6", "other", "notes",
     ],
 };
 
@@ -290,6 +298,34 @@ const IPV4: Spec = Spec {
     special: &[],
 };
 
+/// An IPv6 header. tshark shows each extension header as a protocol of its own nested in
+/// the `ipv6` layer (`ipv6.hopopts`, `ipv6.fraghdr`…), which [`Layer::field`] does not look
+/// into; [`ipv6_ext`] and [`ipv6_fragment`] read them.
+const IPV6: Spec = Spec {
+    name: "ipv6",
+    rows: &[
+        field("version", "ipv6.version", Int),
+        field("traffic_class", "ipv6.tclass", Int),
+        field("flow_label", "ipv6.flow", Int),
+        field("payload_len", "ipv6.plen", Int),
+        field("next_header", "ipv6.nxt", Int),
+        field("hop_limit", "ipv6.hlim", Int),
+        field("src", "ipv6.src", Text),
+        field("dst", "ipv6.dst", Text),
+        derived(
+            "ext",
+            "the extension header protocols in ipv6 and their <name>.len_oct",
+            ipv6_ext,
+        ),
+        derived(
+            "fragment",
+            "ipv6.fraghdr.offset, .more and .ident",
+            ipv6_fragment,
+        ),
+    ],
+    special: &[],
+};
+
 const TCP: Spec = Spec {
     name: "tcp",
     rows: &[
@@ -350,11 +386,82 @@ const ICMP: Spec = Spec {
     special: &["quoted"],
 };
 
-/// The headers an ICMP error quotes, nested in tshark's `icmp` layer.
+/// An ICMPv6 message. Its neighbour discovery and multicast listener parts are objects of
+/// their own ([`NDP`], [`MLD`]), compared against the same tshark layer.
+const ICMPV6: Spec = Spec {
+    name: "icmpv6",
+    rows: &[
+        field("type", "icmpv6.type", Int),
+        field("code", "icmpv6.code", Int),
+        field("checksum", "icmpv6.checksum", Int),
+        field("checksum_ok", "icmpv6.checksum.status", Status),
+        field("id", "icmpv6.echo.identifier", Int),
+        field("seq", "icmpv6.echo.sequence_number", Int),
+        field("mtu", "icmpv6.mtu", Int),
+        field("pointer", "icmpv6.pointer", Int),
+    ],
+    special: &["quoted", "ndp", "mld"],
+};
+
+/// Neighbour discovery (RFC 4861, types 133–137), from tshark's `icmpv6` layer.
+const NDP: Spec = Spec {
+    name: "icmpv6.ndp",
+    rows: &[
+        derived(
+            "target",
+            "icmpv6.nd.ns.target_address, icmpv6.nd.na.target_address or \
+             icmpv6.nd.rd.target_address",
+            nd_target,
+        ),
+        field("destination", "icmpv6.rd.na.destination_address", Text),
+        field("cur_hop_limit", "icmpv6.nd.ra.cur_hop_limit", Int),
+        field("managed", "icmpv6.nd.ra.flag.m", Bool),
+        field("other", "icmpv6.nd.ra.flag.o", Bool),
+        field("router_lifetime", "icmpv6.nd.ra.router_lifetime", Int),
+        field("reachable_time", "icmpv6.nd.ra.reachable_time", Int),
+        field("retrans_timer", "icmpv6.nd.ra.retrans_timer", Int),
+        field("router", "icmpv6.nd.na.flag.r", Bool),
+        field("solicited", "icmpv6.nd.na.flag.s", Bool),
+        field("override", "icmpv6.nd.na.flag.o", Bool),
+        derived(
+            "options",
+            "icmpv6.opt.type, icmpv6.opt.length and the option's values, per option",
+            nd_options,
+        ),
+    ],
+    special: &[],
+};
+
+/// Multicast listener discovery (MLDv1, RFC 2710; MLDv2, RFC 3810), from tshark's
+/// `icmpv6` layer.
+const MLD: Spec = Spec {
+    name: "icmpv6.mld",
+    rows: &[
+        derived(
+            "max_response_delay",
+            "icmpv6.mld.maximum_response_delay or icmpv6.mld.maximum_response_code",
+            mld_max_response_delay,
+        ),
+        field("multicast_address", "icmpv6.mld.multicast_address", Text),
+        field("num_sources", "icmpv6.mld.nb_sources", Int),
+        derived("sources", "every icmpv6.mld.source_address", mld_sources),
+        field("num_records", "icmpv6.mldr.nb_mcast_records", Int),
+        derived(
+            "records",
+            "icmpv6.mldr.mar.record_type, .nb_sources, .multicast_address and \
+             .source_address, per icmpv6.mldr.mar",
+            mld_records,
+        ),
+    ],
+    special: &[],
+};
+
+/// The headers an ICMP or ICMPv6 error quotes, nested in tshark's `icmp` or `icmpv6`
+/// layer.
 const QUOTED: Spec = Spec {
     name: "icmp.quoted",
     rows: &[],
-    special: &["ipv4", "tcp", "udp", "icmp"],
+    special: &["ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6"],
 };
 
 /// A protocol we name but do not decode; see [`expected_other`].
@@ -376,7 +483,7 @@ const CROSS_PACKET: &[(&str, &str)] = &[
 ];
 
 const ALL_SPECS: &[&Spec] = &[
-    &FRAME, &ETH, &VLAN, &ARP, &IPV4, &TCP, &TCP_CONV, &UDP, &ICMP,
+    &FRAME, &ETH, &VLAN, &ARP, &IPV4, &IPV6, &TCP, &TCP_CONV, &UDP, &ICMP, &ICMPV6, &NDP, &MLD,
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -599,9 +706,167 @@ fn sack_blocks(opt: &[(String, Node)]) -> Result<Option<Value>, String> {
     ))
 }
 
+/// The extension headers tshark's IPv6 dissector nests in its layer, by protocol filter
+/// name, with their next-header numbers. AH, the mobility header, HIP and shim6 are
+/// layers of their own in tshark; no capture has them.
+const IPV6_EXT: [(&str, u64); 4] = [
+    ("ipv6.hopopts", 0),
+    ("ipv6.routing", 43),
+    ("ipv6.fraghdr", 44),
+    ("ipv6.dstopts", 60),
+];
+
+/// The next-header number of a fragment header.
+const IPV6_FRAGMENT: u64 = 44;
+
+/// A fragment header's length in bytes: fixed, so tshark shows no length field for it.
+const FRAGMENT_HEADER_LEN: u64 = 8;
+
+/// The IPv6 base header's length in bytes.
+const IPV6_HEADER_LEN: u64 = 40;
+
+/// The extension headers of an `ipv6` layer, in order: filter name, next-header number
+/// and the header's own layer. [`Layer::walk`] does not descend into them (tshark
+/// registers each as a protocol), so the layer's entries are read here.
+fn ipv6_ext_headers<'a>(l: &Layer<'a>) -> Vec<(&'a str, u64, Layer<'a>)> {
+    l.entries
+        .iter()
+        .filter_map(|(key, node)| {
+            let &(name, kind) = IPV6_EXT.iter().find(|(name, _)| name == key)?;
+            Some((name, kind, l.sub(key, node.entries())))
+        })
+        .collect()
+}
+
+/// An extension header's length in bytes: `<name>.len_oct`, or 8 for a fragment header.
+fn ipv6_ext_len(name: &str, kind: u64, ext: &Layer<'_>) -> Result<u64, String> {
+    if kind == IPV6_FRAGMENT {
+        return Ok(FRAGMENT_HEADER_LEN);
+    }
+    let f = format!("{name}.len_oct");
+    int(ext.field(&f).ok_or(format!("no {f}"))?)
+}
+
+/// Our `ext`: `{type, len}` per extension header, `len` in bytes.
+fn ipv6_ext(l: &Layer<'_>) -> Result<Value, String> {
+    ipv6_ext_headers(l)
+        .into_iter()
+        .map(|(name, kind, ext)| Ok(json!({"type": kind, "len": ipv6_ext_len(name, kind, &ext)?})))
+        .collect()
+}
+
+/// Our `fragment`, from the first fragment header: the offset in bytes (tshark shows
+/// 8-byte units, as on the wire), the M flag and the identification.
+fn ipv6_fragment(l: &Layer<'_>) -> Result<Value, String> {
+    let Some((_, _, frag)) = ipv6_ext_headers(l)
+        .into_iter()
+        .find(|(_, kind, _)| *kind == IPV6_FRAGMENT)
+    else {
+        return Ok(Value::Null);
+    };
+    Ok(json!({
+        "offset": Units8.apply(frag.field("ipv6.fraghdr.offset"))?,
+        "more": Bool.apply(frag.field("ipv6.fraghdr.more"))?,
+        "id": Int.apply(frag.field("ipv6.fraghdr.ident"))?,
+    }))
+}
+
+/// The target address of a neighbour solicitation, advertisement or redirect: tshark
+/// has one field per message type.
+fn nd_target(l: &Layer<'_>) -> Result<Value, String> {
+    let fields = [
+        "icmpv6.nd.ns.target_address",
+        "icmpv6.nd.na.target_address",
+        "icmpv6.nd.rd.target_address",
+    ];
+    Text.apply(fields.iter().find_map(|f| l.field(f)))
+}
+
+/// The values of a neighbour discovery option we print, by our key and tshark's field.
+/// An option has the keys of the values it carries: a link-layer address option
+/// `lladdr`, a prefix information option the prefix keys, an MTU option `mtu`.
+const ND_OPTION_VALUES: [(&str, &str, Norm); 8] = [
+    ("lladdr", "icmpv6.opt.linkaddr", Text),
+    ("prefix_len", "icmpv6.opt.prefix.length", Int),
+    ("onlink", "icmpv6.opt.prefix.flag.l", Bool),
+    ("autonomous", "icmpv6.opt.prefix.flag.a", Bool),
+    ("valid_lifetime", "icmpv6.opt.prefix.valid_lifetime", Int),
+    (
+        "preferred_lifetime",
+        "icmpv6.opt.prefix.preferred_lifetime",
+        Int,
+    ),
+    ("prefix", "icmpv6.opt.prefix", Text),
+    ("mtu", "icmpv6.opt.mtu", Int),
+];
+
+/// NDP options are 8-byte units long; tshark shows the length field as on the wire.
+const ND_OPTION_UNIT: u64 = 8;
+
+/// Every neighbour discovery option tshark lists (one `icmpv6.opt` subtree each), in
+/// order, shaped like ours: `{type, len}` with `len` in bytes, and the option's values.
+fn nd_options(l: &Layer<'_>) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for (key, entries) in l.trees_with("icmpv6.opt.type") {
+        let opt = l.sub(key, entries);
+        let num = |f: &str| int(opt.field(f).ok_or(format!("no {f}"))?);
+        let mut o = Map::new();
+        o.insert("type".into(), Value::from(num("icmpv6.opt.type")?));
+        o.insert(
+            "len".into(),
+            Value::from(num("icmpv6.opt.length")? * ND_OPTION_UNIT),
+        );
+        for (ours, theirs, norm) in ND_OPTION_VALUES {
+            if let Some(raw) = opt.field(theirs) {
+                o.insert(ours.into(), norm.apply(Some(raw))?);
+            }
+        }
+        out.push(Value::Object(o));
+    }
+    Ok(Value::Array(out))
+}
+
+/// The maximum response delay in milliseconds: MLDv1 messages carry it as it is
+/// (`icmpv6.mld.maximum_response_delay`); an MLDv2 query carries a maximum response code,
+/// which tshark shows decoded (RFC 3810 §5.1.3: from 32768 on, a float with a 3-bit
+/// exponent and a 12-bit mantissa) as `icmpv6.mld.maximum_response_code`.
+fn mld_max_response_delay(l: &Layer<'_>) -> Result<Value, String> {
+    let fields = [
+        "icmpv6.mld.maximum_response_delay",
+        "icmpv6.mld.maximum_response_code",
+    ];
+    Int.apply(fields.iter().find_map(|f| l.field(f)))
+}
+
+/// The source addresses of an MLDv2 query, in order.
+fn mld_sources(l: &Layer<'_>) -> Result<Value, String> {
+    Ok(l.fields("icmpv6.mld.source_address")
+        .into_iter()
+        .map(Value::from)
+        .collect())
+}
+
+/// The address records of an MLDv2 report (one `icmpv6.mldr.mar` subtree each), in order.
+fn mld_records(l: &Layer<'_>) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for (key, entries) in l.trees_with("icmpv6.mldr.mar.record_type") {
+        let rec = l.sub(key, entries);
+        let sources: Vec<&str> = rec.fields("icmpv6.mldr.mar.source_address");
+        out.push(json!({
+            "type": Int.apply(rec.field("icmpv6.mldr.mar.record_type"))?,
+            "num_sources": Int.apply(rec.field("icmpv6.mldr.mar.nb_sources"))?,
+            "multicast_address": Text.apply(rec.field("icmpv6.mldr.mar.multicast_address"))?,
+            "sources": sources,
+        }));
+    }
+    Ok(Value::Array(out))
+}
+
 /// What our `other` should be: the protocol after the last layer we decode, when tshark
 /// sees one we do not decode. Null when we decode the whole stack (or the packet is a
-/// later IPv4 fragment, whose payload has no header to name).
+/// later IPv4 or IPv6 fragment, whose payload has no header to name). Over IPv6 the
+/// number is the last next header of the extension header chain, the name is what tshark
+/// decodes after the last of those headers, and the bytes are those after them.
 fn expected_other(p: &Packet<'_>) -> Result<Value, String> {
     let frame = p.layer("frame").ok_or("no frame layer")?;
     let Some(eth) = p.layer("eth") else {
@@ -637,6 +902,41 @@ fn expected_other(p: &Packet<'_>) -> Result<Value, String> {
             "by": "ip_proto",
             "number": num("ip.proto")?,
             "name": name_after("ip"),
+            "bytes": bytes,
+        }));
+    }
+    if let Some(ip) = p.layer("ipv6") {
+        let decoded = ["tcp", "udp", "icmp", "icmpv6"]
+            .iter()
+            .any(|l| p.layer(l).is_some());
+        let ext = ipv6_ext_headers(&ip);
+        let frag = ext
+            .iter()
+            .find(|(_, kind, _)| *kind == IPV6_FRAGMENT)
+            .map(|(_, _, f)| f.field("ipv6.fraghdr.offset").map(int).transpose())
+            .transpose()?;
+        if decoded || frag.is_some_and(|offset| offset != Some(0)) {
+            return Ok(Value::Null);
+        }
+        let num =
+            |l: &Layer<'_>, f: &str| l.field(f).map(int).transpose()?.ok_or(format!("no {f}"));
+        // The protocol is named by the last next header of the chain, and its bytes are
+        // what the payload length leaves after the extension headers.
+        let (last, number) = match ext.last() {
+            Some((name, _, e)) => (*name, num(e, &format!("{name}.nxt"))?),
+            None => ("ipv6", num(&ip, "ipv6.nxt")?),
+        };
+        let ext_len = ext
+            .iter()
+            .map(|(name, kind, e)| ipv6_ext_len(name, *kind, e))
+            .sum::<Result<u64, String>>()?;
+        let bytes = num(&ip, "ipv6.plen")?
+            .min(cap_len.saturating_sub(link_len + IPV6_HEADER_LEN))
+            .saturating_sub(ext_len);
+        return Ok(json!({
+            "by": "ip_proto",
+            "number": number,
+            "name": name_after(last),
             "bytes": bytes,
         }));
     }
@@ -848,6 +1148,16 @@ impl<'a> Layer<'a> {
             }
         });
         out
+    }
+
+    /// A subtree of this layer (an option, an extension header) as a layer of its own, so
+    /// that [`Layer::field`] looks only inside it.
+    fn sub(&self, name: &'a str, entries: &'a [(String, Node)]) -> Layer<'a> {
+        Layer {
+            name,
+            entries,
+            info: self.info,
+        }
     }
 
     /// The protocol layers nested directly in this one (the headers an ICMP error quotes).
@@ -1205,9 +1515,11 @@ impl Diff<'_> {
             self.cross("arp", "latency_ms", arp, &latency, same);
         }
         self.layer("ipv4", &IPV4, get("ipv4"), p.layer("ip"));
+        self.layer("ipv6", &IPV6, get("ipv6"), p.layer("ipv6"));
         self.tcp("tcp", get("tcp"), p.layer("tcp"), Some((cx, i)));
         self.layer("udp", &UDP, get("udp"), p.layer("udp"));
         self.icmp("icmp", get("icmp"), p.layer("icmp"));
+        self.icmpv6("icmpv6", get("icmpv6"), p.layer("icmpv6"));
         self.other(get("other"), p);
         if p.flagged() {
             let notes = get("notes").as_array().map_or(0, Vec::len);
@@ -1288,33 +1600,68 @@ impl Diff<'_> {
         let Some(obj) = self.layer(path, &ICMP, ours, theirs) else {
             return;
         };
+        if let Some(theirs) = theirs {
+            self.quoted(path, obj, theirs);
+        }
+    }
+
+    /// An ICMPv6 message, with its neighbour discovery or multicast listener part, which
+    /// tshark's type says it must have (types 133–137 and 130–132, 143).
+    fn icmpv6(&mut self, path: &str, ours: &Value, theirs: Option<Layer<'_>>) {
+        let Some(obj) = self.layer(path, &ICMPV6, ours, theirs) else {
+            return;
+        };
         let Some(theirs) = theirs else { return };
+        let kind = match theirs.field("icmpv6.type").map(int).transpose() {
+            Ok(kind) => kind,
+            Err(e) => {
+                return self.mismatch(path, format_args!("tshark's icmpv6.type is unusable: {e}"));
+            }
+        };
+        let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
+        let ndp = kind.is_some_and(|t| (133..=137).contains(&t));
+        let mld = kind.is_some_and(|t| matches!(t, 130..=132 | 143));
+        self.layer(
+            &format!("{path}.ndp"),
+            &NDP,
+            get("ndp"),
+            ndp.then_some(theirs),
+        );
+        self.layer(
+            &format!("{path}.mld"),
+            &MLD,
+            get("mld"),
+            mld.then_some(theirs),
+        );
+        self.quoted(path, obj, theirs);
+    }
+
+    /// The headers an ICMP or ICMPv6 error quotes: ours under `quoted`, tshark's as
+    /// protocol layers nested in its `icmp` or `icmpv6` layer.
+    fn quoted(&mut self, path: &str, obj: &Map<String, Value>, theirs: Layer<'_>) {
         let path = format!("{path}.quoted");
         let ours = obj.get("quoted").unwrap_or(&Value::Null);
-        let quoted_ip = theirs.child("ip");
+        let quoted_ip = theirs.child("ip").or_else(|| theirs.child("ipv6"));
         match (ours, quoted_ip) {
             (Value::Null, None) => {}
-            (Value::Null, Some(_)) => {
-                self.mismatch(&path, "ours null, tshark decodes a quoted IPv4 header");
+            (Value::Null, Some(ip)) => {
+                let name = theirs.info.short_name(ip.name);
+                self.mismatch(
+                    &path,
+                    format_args!("ours null, tshark decodes a quoted {name} header"),
+                );
             }
             (_, None) => self.mismatch(&path, format_args!("ours {ours}, tshark quotes nothing")),
-            (Value::Object(q), Some(ip)) => {
+            (Value::Object(q), Some(_)) => {
                 self.unmapped(&path, &QUOTED, q);
                 let get = |k: &str| q.get(k).unwrap_or(&Value::Null);
-                self.layer(&format!("{path}.ipv4"), &IPV4, get("ipv4"), Some(ip));
-                self.tcp(
-                    &format!("{path}.tcp"),
-                    get("tcp"),
-                    theirs.child("tcp"),
-                    None,
-                );
-                self.layer(
-                    &format!("{path}.udp"),
-                    &UDP,
-                    get("udp"),
-                    theirs.child("udp"),
-                );
-                self.icmp(&format!("{path}.icmp"), get("icmp"), theirs.child("icmp"));
+                let sub = |k: &str| format!("{path}.{k}");
+                self.layer(&sub("ipv4"), &IPV4, get("ipv4"), theirs.child("ip"));
+                self.layer(&sub("ipv6"), &IPV6, get("ipv6"), theirs.child("ipv6"));
+                self.tcp(&sub("tcp"), get("tcp"), theirs.child("tcp"), None);
+                self.layer(&sub("udp"), &UDP, get("udp"), theirs.child("udp"));
+                self.icmp(&sub("icmp"), get("icmp"), theirs.child("icmp"));
+                self.icmpv6(&sub("icmpv6"), get("icmpv6"), theirs.child("icmpv6"));
             }
             (_, Some(_)) => self.mismatch(&path, format_args!("ours {ours} is no object")),
         }

@@ -21,6 +21,12 @@ link-local addresses, and the link-scope multicast group ff02::1.
   ra       (wl6-b, on v6b) wait for a Router Solicitation, then send one
            Router Advertisement to ff02::1 with the options source link-layer
            address, MTU and prefix information fd77::/64 (on-link, SLAAC)
+  mld      (anywhere; sends nothing) write ipv6-mld.pcap with scapy's
+           wrpcap(): MLDv1 and MLDv2 queries, MLDv1 report and done, an MLDv2
+           report whose records list sources, and an OSPFv3 Hello. No kernel
+           here sends MLD queries (b would have to run a multicast router) or
+           MLDv1 (it speaks MLDv2 unless forced), so these are crafted; the
+           timestamps are fixed, so the file comes out the same every time
 """
 import argparse
 import logging
@@ -29,17 +35,24 @@ import time
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (  # noqa: E402
-    Ether, HBHOptUnknown, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6NDOptMTU,
-    ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
-    IPv6ExtHdrFragment, IPv6ExtHdrRouting, UDP, conf, raw, sendp, sniff,
+    Ether, HBHOptUnknown, ICMPv6MLDMultAddrRec, ICMPv6MLDone, ICMPv6MLQuery,
+    ICMPv6MLQuery2, ICMPv6MLReport, ICMPv6MLReport2, ICMPv6ND_RA, ICMPv6ND_RS,
+    ICMPv6NDOptMTU, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6,
+    IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+    IPv6ExtHdrRouting, RouterAlert, UDP, conf, raw, sendp, sniff, wrpcap,
 )
+from scapy.contrib.ospf import OSPFv3_Hdr, OSPFv3_Hello  # noqa: E402
 
 conf.verb = 0
 
 MAC_A, MAC_B = "02:77:06:00:00:01", "02:77:06:00:00:02"
 IP_A, IP_B = "fd77::1", "fd77::2"
+LL_A = "fe80::77:6ff:fe00:1"      # EUI-64 of MAC_A
 LL_B = "fe80::77:6ff:fe00:2"      # EUI-64 of MAC_B
 MAC_ALL_NODES = "33:33:00:00:00:01"  # ff02::1
+GROUP = "ff15::77"                # a transient, site-scope group for the MLD frames
+SOURCES = ["fd78::2", "fd78::3"]  # senders to that group, behind router b
+MLD_TIME = 1796000000.0           # fixed capture time of the first mld frame (2026)
 
 
 def a_to_b(**kw):
@@ -76,6 +89,54 @@ def frag1():
             / first]
 
 
+def mcast_mac(group):
+    """RFC 2464 section 7: 33:33 and the group's last 32 bits."""
+    low = raw(IPv6(dst=group))[-4:]
+    return "33:33:" + ":".join(f"{b:02x}" for b in low)
+
+
+def mld_frame(src_mac, src, dst, msg):
+    # RFC 2710/3810: link-local source, hop limit 1, and a hop-by-hop Router
+    # Alert option with value 0 (MLD), as the kernel's own MLD reports have
+    return (Ether(src=src_mac, dst=mcast_mac(dst))
+            / IPv6(src=src, dst=dst, hlim=1)
+            / IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)]) / msg)
+
+
+def mld():
+    """b is the querier (a multicast router), a a listener of GROUP."""
+    frames = [
+        # 1. MLDv1 general query: 24 bytes, delay 10000 ms, address ::
+        mld_frame(MAC_B, LL_B, "ff02::1", ICMPv6MLQuery(mrd=10000, mladdr="::")),
+        # 2. MLDv2 multicast-address-and-source-specific query for GROUP and
+        #    two sources; maximum response code 0x9000 is in the floating
+        #    point form of RFC 3810 5.1.3: (0x000 | 0x1000) << (1 + 3) = 65536 ms
+        mld_frame(MAC_B, LL_B, GROUP,
+                  ICMPv6MLQuery2(mrd=0x9000, mladdr=GROUP, S=0, QRV=2, QQIC=125,
+                                 sources=SOURCES)),
+        # 3. MLDv1 report of GROUP, to GROUP
+        mld_frame(MAC_A, LL_A, GROUP, ICMPv6MLReport(mladdr=GROUP)),
+        # 4. MLDv1 done for GROUP, to all routers
+        mld_frame(MAC_A, LL_A, "ff02::2", ICMPv6MLDone(mladdr=GROUP)),
+        # 5. MLDv2 report: MODE_IS_INCLUDE (1) GROUP from both sources, and
+        #    ALLOW_NEW_SOURCES (5) for ff15::78 from the first
+        mld_frame(MAC_A, LL_A, "ff02::16", ICMPv6MLReport2(records=[
+            ICMPv6MLDMultAddrRec(rtype=1, dst=GROUP, sources=SOURCES),
+            ICMPv6MLDMultAddrRec(rtype=5, dst="ff15::78", sources=SOURCES[:1]),
+        ])),
+        # 6. OSPFv3 Hello from b to AllSPFRouters (ff02::5): an IP protocol
+        #    (89) that tshark names but wirelens does not decode
+        (Ether(src=MAC_B, dst=mcast_mac("ff02::5"))
+         / IPv6(src=LL_B, dst="ff02::5", hlim=1)
+         / OSPFv3_Hdr(src="10.77.0.2", area="0.0.0.0")
+         / OSPFv3_Hello(intid=2, prio=1, options="V6+E+R", router="0.0.0.0",
+                        backup="0.0.0.0")),
+    ]
+    for i, f in enumerate(frames):
+        f.time = MLD_TIME + i / 10
+    return frames
+
+
 def ra(a):
     frame = (Ether(src=MAC_B, dst=MAC_ALL_NODES)
              / IPv6(src=LL_B, dst="ff02::1", hlim=255)
@@ -101,13 +162,18 @@ def ra(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["udp0", "dstopt", "rthdr", "frag1", "ra"])
+    ap.add_argument("what", choices=["udp0", "dstopt", "rthdr", "frag1", "ra", "mld"])
     ap.add_argument("--iface", default="v6a")
+    ap.add_argument("--write", help="mld: the pcap file to write")
     ap.add_argument("--ready", help="ra: file to create once sniffing")
     ap.add_argument("--timeout", type=float, default=15)
     a = ap.parse_args()
     if a.what == "ra":
         return ra(a)
+    if a.what == "mld":
+        if not a.write:
+            sys.exit("craft6 mld: --write FILE is required (mld sends nothing)")
+        return wrpcap(a.write, mld())
     for f in {"udp0": udp0, "dstopt": dstopt, "rthdr": rthdr, "frag1": frag1}[a.what]():
         sendp(f, iface=a.iface)
         time.sleep(0.05)
