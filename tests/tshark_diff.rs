@@ -108,6 +108,8 @@ enum Norm {
     Units8,
     /// `"1"` → true, `"0"` → false.
     Bool,
+    /// A decimal number with a fraction (tshark's response times in ms).
+    Float,
     /// Text kept as it is (addresses).
     Text,
     /// A checksum status: 1 good → true, 0 bad → false, 4 illegal (a zero UDP checksum
@@ -131,6 +133,10 @@ impl Norm {
                 _ => Err(format!("{raw:?} is not a boolean")),
             },
             Norm::Text => Ok(Value::from(raw)),
+            Norm::Float => raw
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| format!("{raw:?} is not a number")),
             Norm::Status => match raw {
                 "1" => Ok(Value::Bool(true)),
                 "0" | "4" => Ok(Value::Bool(false)),
@@ -201,7 +207,7 @@ struct Spec {
     special: &'static [&'static str],
 }
 
-use Norm::{Bool, Int, Status, Text, Units8};
+use Norm::{Bool, Float, Int, Status, Text, Units8};
 
 /// Top level: frame metadata from tshark's `frame` layer.
 const FRAME: Spec = Spec {
@@ -218,10 +224,49 @@ const FRAME: Spec = Spec {
         },
         field("caplen", "frame.cap_len", Int),
         field("len", "frame.len", Int),
+        derived(
+            "link_type",
+            "frame.encap_type, Wireshark's number for the LINKTYPE_",
+            link_type,
+        ),
     ],
     special: &[
-        "eth", "vlan", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6", "other", "notes",
+        "sll", "null", "eth", "vlan", "arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6",
+        "other", "notes",
     ],
+};
+
+/// A Linux cooked capture header (`tcpdump -i any`).
+const SLL: Spec = Spec {
+    name: "sll",
+    rows: &[
+        derived(
+            "version",
+            "2 when tshark shows sll.ifindex (only v2 has it), else 1",
+            sll_version,
+        ),
+        field("packet_type", "sll.pkttype", Int),
+        field("arphrd", "sll.hatype", Int),
+        derived(
+            "addr",
+            "sll.src.eth, sll.src.ipv4 or sll.src.other; empty when sll.halen is 0",
+            sll_addr,
+        ),
+        derived(
+            "protocol",
+            "sll.etype, sll.ltype or sll.gretype",
+            sll_protocol,
+        ),
+        field("ifindex", "sll.ifindex", Int),
+    ],
+    special: &[],
+};
+
+/// A BSD loopback header.
+const NULL: Spec = Spec {
+    name: "null",
+    rows: &[field("family", "null.family", Int)],
+    special: &[],
 };
 
 const ETH: Spec = Spec {
@@ -382,6 +427,11 @@ const ICMP: Spec = Spec {
         field("checksum_ok", "icmp.checksum.status", Status),
         field("id", "icmp.ident", Int),
         field("seq", "icmp.seq", Int),
+        field("answers", "icmp.resp_to", Int),
+        Row {
+            canon: to_micros,
+            ..field("latency_ms", "icmp.resptime", Float)
+        },
     ],
     special: &["quoted"],
 };
@@ -400,7 +450,7 @@ const ICMPV6: Spec = Spec {
         field("mtu", "icmpv6.mtu", Int),
         field("pointer", "icmpv6.pointer", Int),
     ],
-    special: &["quoted", "ndp", "mld"],
+    special: &["quoted", "ndp", "mld", "answers", "latency_ms"],
 };
 
 /// Neighbour discovery (RFC 4861, types 133–137), from tshark's `icmpv6` layer.
@@ -476,6 +526,8 @@ const CROSS_PACKET: &[(&str, &str)] = &[
     ("tcp", "stage"),
     ("arp", "answers"),
     ("arp", "latency_ms"),
+    ("icmpv6", "answers"),
+    ("icmpv6", "latency_ms"),
     ("other", "by"),
     ("other", "number"),
     ("other", "name"),
@@ -483,7 +535,8 @@ const CROSS_PACKET: &[(&str, &str)] = &[
 ];
 
 const ALL_SPECS: &[&Spec] = &[
-    &FRAME, &ETH, &VLAN, &ARP, &IPV4, &IPV6, &TCP, &TCP_CONV, &UDP, &ICMP, &ICMPV6, &NDP, &MLD,
+    &FRAME, &SLL, &NULL, &ETH, &VLAN, &ARP, &IPV4, &IPV6, &TCP, &TCP_CONV, &UDP, &ICMP, &ICMPV6,
+    &NDP, &MLD,
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -492,6 +545,15 @@ const ALL_SPECS: &[&Spec] = &[
 
 fn same(v: &Value) -> Value {
     v.clone()
+}
+
+/// Milliseconds rounded to the microsecond, as we print a latency: tshark gives its
+/// response times to the nanosecond when the capture has them.
+fn to_micros(v: &Value) -> Value {
+    match v.as_f64() {
+        Some(ms) => Value::from((ms * 1e3).round() / 1e3),
+        None => v.clone(),
+    }
 }
 
 /// `+00:00` and `Z` are the same zone in RFC 3339.
@@ -869,9 +931,13 @@ fn mld_records(l: &Layer<'_>) -> Result<Value, String> {
 /// decodes after the last of those headers, and the bytes are those after them.
 fn expected_other(p: &Packet<'_>) -> Result<Value, String> {
     let frame = p.layer("frame").ok_or("no frame layer")?;
-    let Some(eth) = p.layer("eth") else {
+    let (sll, null) = (p.layer("sll"), p.layer("null"));
+    let eth = p.layer("eth");
+    // Raw IP has no link layer at all: the IP header starts the frame.
+    let raw = eth.is_none() && sll.is_none() && null.is_none();
+    if raw && p.layer("ip").is_none() && p.layer("ipv6").is_none() {
         return Ok(Value::Null);
-    };
+    }
     let protocols: Vec<&str> = frame
         .field("frame.protocols")
         .unwrap_or("")
@@ -879,7 +945,14 @@ fn expected_other(p: &Packet<'_>) -> Result<Value, String> {
         .collect();
     let cap_len = int(frame.field("frame.cap_len").ok_or("no frame.cap_len")?)?;
     let tags = p.vlans();
-    let link_len = 14 + 4 * tags.len() as u64;
+    let header_len = match (&eth, &sll, &null) {
+        (Some(_), _, _) => 14,
+        (None, Some(l), _) if l.field("sll.ifindex").is_some() => 20,
+        (None, Some(_), _) => 16,
+        (None, None, Some(_)) => 4,
+        (None, None, None) => 0,
+    };
+    let link_len = header_len + 4 * tags.len() as u64;
     let name_after = |layer: &str| -> Value {
         let i = protocols.iter().rposition(|p| *p == layer);
         match i.and_then(|i| protocols.get(i + 1)) {
@@ -943,9 +1016,11 @@ fn expected_other(p: &Packet<'_>) -> Result<Value, String> {
     if p.layer("arp").is_some() {
         return Ok(Value::Null);
     }
-    let ethertype = match tags.last() {
-        Some(tag) => tag.field("vlan.etype"),
-        None => eth.field("eth.type"),
+    let ethertype = match (tags.last(), &eth, &sll) {
+        (Some(tag), _, _) => tag.field("vlan.etype"),
+        (None, Some(e), _) => e.field("eth.type"),
+        (None, None, Some(l)) => ["sll.etype", "sll.ltype"].iter().find_map(|f| l.field(f)),
+        (None, None, None) => None,
     };
     Ok(json!({
         "by": "ethertype",
@@ -953,6 +1028,48 @@ fn expected_other(p: &Packet<'_>) -> Result<Value, String> {
         "name": name_after("ethertype"),
         "bytes": cap_len.saturating_sub(link_len),
     }))
+}
+
+/// Wireshark's encapsulation number (`frame.encap_type`) as the LINKTYPE_ number we
+/// print.
+fn link_type(l: &Layer<'_>) -> Result<Value, String> {
+    let encap = l.field("frame.encap_type").map(int).transpose()?;
+    let linktype = match encap {
+        Some(1) => 1,
+        Some(25) => 113,
+        Some(210) => 276,
+        Some(7) => 101,
+        Some(15) => 0,
+        Some(129) => 228,
+        Some(130) => 229,
+        other => return Err(format!("no LINKTYPE_ known for encapsulation {other:?}")),
+    };
+    Ok(Value::from(linktype))
+}
+
+fn sll_version(l: &Layer<'_>) -> Result<Value, String> {
+    Ok(Value::from(if l.field("sll.ifindex").is_some() {
+        2
+    } else {
+        1
+    }))
+}
+
+fn sll_addr(l: &Layer<'_>) -> Result<Value, String> {
+    if l.field("sll.halen").map(int).transpose()? == Some(0) {
+        return Ok(Value::from(""));
+    }
+    let addr = ["sll.src.eth", "sll.src.ipv4", "sll.src.other"]
+        .iter()
+        .find_map(|f| l.field(f));
+    Ok(addr.map_or(Value::Null, Value::from))
+}
+
+fn sll_protocol(l: &Layer<'_>) -> Result<Value, String> {
+    let proto = ["sll.etype", "sll.ltype", "sll.gretype"]
+        .iter()
+        .find_map(|f| l.field(f));
+    Norm::Int.apply(proto)
 }
 
 /// A number, decimal or `0x` hex.
@@ -1240,6 +1357,9 @@ struct Context<'a> {
     first_of_stream: HashMap<u64, usize>,
     /// Index of an ARP reply → (frame number of the request it answers, latency in ms).
     arp_answers: HashMap<usize, (u64, f64)>,
+    /// Index of a neighbour advertisement → (frame of the solicitation it answers,
+    /// latency in ms).
+    ndp_answers: HashMap<usize, (u64, f64)>,
 }
 
 impl<'a> Context<'a> {
@@ -1255,6 +1375,7 @@ impl<'a> Context<'a> {
             analysis,
             first_of_stream,
             arp_answers: arp_answers(headers)?,
+            ndp_answers: ndp_answers(headers)?,
         })
     }
 
@@ -1373,6 +1494,36 @@ fn arp_answers(packets: &[Packet<'_>]) -> Result<HashMap<usize, (u64, f64)>, Str
                 }
             }
             _ => {}
+        }
+    }
+    Ok(answers)
+}
+
+/// Pairs each neighbour advertisement with the latest solicitation for its target, as
+/// an ARP reply with its request (tshark pairs neither), from `icmpv6.nd.ns.target_address`,
+/// `icmpv6.nd.na.target_address` and `frame.time_epoch`; a solicitation older than 10 s
+/// (our tracker's timeout) is answered by nothing.
+fn ndp_answers(packets: &[Packet<'_>]) -> Result<HashMap<usize, (u64, f64)>, String> {
+    let mut pending: HashMap<&str, (u64, i128)> = HashMap::new();
+    let mut answers = HashMap::new();
+    for (i, p) in packets.iter().enumerate() {
+        let (Some(frame), Some(ic)) = (p.layer("frame"), p.layer("icmpv6")) else {
+            continue;
+        };
+        let n = int(frame.field("frame.number").ok_or("no frame.number")?)?;
+        let t = epoch_ns(
+            frame
+                .field("frame.time_epoch")
+                .ok_or("no frame.time_epoch")?,
+        )?;
+        if let Some(target) = ic.field("icmpv6.nd.ns.target_address") {
+            pending.insert(target, (n, t));
+        } else if let Some(target) = ic.field("icmpv6.nd.na.target_address")
+            && let Some((req, at)) = pending.remove(target)
+            && t - at <= 10_000_000_000
+        {
+            let micros = ((t - at) as f64 / 1e3).round();
+            answers.insert(i, (req, micros / 1e3));
         }
     }
     Ok(answers)
@@ -1504,6 +1655,8 @@ impl Diff<'_> {
         self.unmapped("packet", &FRAME, top);
         self.rows("", &FRAME, top, &frame);
         let get = |k: &str| top.get(k).unwrap_or(&Value::Null);
+        self.layer("sll", &SLL, get("sll"), p.layer("sll"));
+        self.layer("null", &NULL, get("null"), p.layer("null"));
         self.layer("eth", &ETH, get("eth"), p.layer("eth"));
         self.vlans(get("vlan"), &p.vlans());
         if let Some(arp) = self.layer("arp", &ARP, get("arp"), p.layer("arp")) {
@@ -1520,6 +1673,23 @@ impl Diff<'_> {
         self.layer("udp", &UDP, get("udp"), p.layer("udp"));
         self.icmp("icmp", get("icmp"), p.layer("icmp"));
         self.icmpv6("icmpv6", get("icmpv6"), p.layer("icmpv6"));
+        if let (Value::Object(ic), Some(theirs)) = (get("icmpv6"), p.layer("icmpv6")) {
+            // An advertisement answers a solicitation (paired here); an echo reply its
+            // request (paired by tshark).
+            let (answers, latency) = match cx.ndp_answers.get(&i) {
+                Some((req, ms)) => (Value::from(*req), Value::from(*ms)),
+                None => (
+                    Norm::Int
+                        .apply(theirs.field("icmpv6.resp_to"))
+                        .unwrap_or(Value::Null),
+                    Norm::Float
+                        .apply(theirs.field("icmpv6.resptime"))
+                        .unwrap_or(Value::Null),
+                ),
+            };
+            self.cross("icmpv6", "answers", ic, &answers, same);
+            self.cross("icmpv6", "latency_ms", ic, &latency, to_micros);
+        }
         self.other(get("other"), p);
         if p.flagged() {
             let notes = get("notes").as_array().map_or(0, Vec::len);
