@@ -313,6 +313,13 @@ impl Dissection {
         found
     }
 
+    /// True for a piece of a fragmented IPv4 datagram or IPv6 packet: the only kind of
+    /// frame whose bytes analysis reads (to reassemble it).
+    pub fn is_fragment(&self) -> bool {
+        self.ipv4.as_ref().is_some_and(|ip| ip.is_fragment())
+            || self.ipv6.as_ref().is_some_and(|ip| ip.is_fragment())
+    }
+
     /// The network layer's source and destination, for either IP version.
     pub fn ip_addrs(&self) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
         match (&self.ipv4, &self.ipv6) {

@@ -540,7 +540,7 @@ struct FlowsBatch {
     dissections: Vec<Dissection>,
     /// How many slots are in use.
     len: usize,
-    /// The captured bytes of the batch's IPv4 fragments, one after the other.
+    /// The captured bytes of the batch's IP fragments, one after the other.
     bytes: Vec<u8>,
     /// For each frame in use, where its bytes are in `bytes`: empty unless it is a
     /// fragment, the only kind of frame whose bytes [`Analyzer::analyse`] reads.
@@ -607,7 +607,7 @@ where
                             if let Some(d) = b.dissections.get_mut(b.len) {
                                 crate::dissect::dissect_into(d, n, &f);
                                 let start = b.bytes.len();
-                                if d.ipv4.as_ref().is_some_and(|ip| ip.is_fragment()) {
+                                if d.is_fragment() {
                                     b.bytes.extend_from_slice(f.bytes);
                                 }
                                 b.spans.push(start..b.bytes.len());

@@ -145,6 +145,48 @@ pub struct Icmp {
     pub quoted: Option<Box<Quoted>>,
 }
 
+/// The three fields every ICMP and ICMPv6 message starts with, at `o`: type (its number
+/// and name), code (its number and name) and checksum (its value and verdict).
+pub(crate) fn header_fields(
+    o: usize,
+    (kind, kind_name): (u8, super::FieldText),
+    (code, code_name): (u8, &'static str),
+    (checksum, verdict): (u16, &'static str),
+) -> Vec<Field> {
+    vec![
+        Field::new(o + field::TYPE, 1, "Type", kind.ftext(), kind_name),
+        Field::new(o + field::CODE, 1, "Code", code.ftext(), code_name),
+        Field::new(
+            o + field::CHECKSUM.start,
+            2,
+            "Checksum",
+            ftext!("0x{checksum:04x}"),
+            verdict,
+        ),
+    ]
+}
+
+/// An echo message's identifier and sequence number (the same layout in ICMP and
+/// ICMPv6), for the message at `o`.
+pub(crate) fn echo_fields(o: usize, id: u16, seq: u16) -> [Field; 2] {
+    [
+        Field::new(
+            o + field::ID.start,
+            2,
+            "Identifier",
+            ftext!("0x{id:04x} ({id})"),
+            "matches a reply to its request (often the pinging process's ID)",
+        ),
+        Field::new(
+            o + field::SEQ.start,
+            2,
+            "Sequence number",
+            seq.ftext(),
+            "numbers the pings (Linux's ping counts 1, 2, 3…); a reply carries its request's number",
+        ),
+    ]
+}
+
 impl Icmp {
     /// Reads an ICMP header from the start of `msg` (the IP payload as captured): `None`
     /// under 8 bytes. `msg_len` is the message length per the IP header; the checksum is
@@ -238,48 +280,21 @@ impl Icmp {
     /// The header's fields, with their meanings.
     pub fn fields(&self) -> Vec<Field> {
         let o = self.offset;
-        let mut v = vec![
-            Field::new(
-                o + field::TYPE,
-                1,
-                "Type",
-                self.icmp_type.ftext(),
-                self.type_name(),
-            ),
-            Field::new(
-                o + field::CODE,
-                1,
-                "Code",
-                self.code.ftext(),
-                self.code_name().unwrap_or(""),
-            ),
-            Field::new(
-                o + field::CHECKSUM.start,
-                2,
-                "Checksum",
-                ftext!("0x{:04x}", self.checksum),
+        let mut v = header_fields(
+            o,
+            (self.icmp_type, self.type_name().into()),
+            (self.code, self.code_name().unwrap_or("")),
+            (
+                self.checksum,
                 match self.checksum_ok {
                     Some(true) => "correct: covers the whole ICMP message",
                     Some(false) => "WRONG: the message was damaged",
                     None => "not verified: the message was not all captured",
                 },
             ),
-        ];
+        );
         if let (Some(id), Some(seq)) = (self.id, self.seq) {
-            v.push(Field::new(
-                o + field::ID.start,
-                2,
-                "Identifier",
-                id.ftext(),
-                "matches a reply to its request (often the pinging process's ID)",
-            ));
-            v.push(Field::new(
-                o + field::SEQ.start,
-                2,
-                "Sequence number",
-                seq.ftext(),
-                "numbers the pings (Linux's ping counts 1, 2, 3…); a reply carries its request's number",
-            ));
+            v.extend(echo_fields(o, id, seq));
         } else if self.is_error() {
             v.extend(self.error_rest_fields());
         }

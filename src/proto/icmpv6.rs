@@ -988,26 +988,12 @@ impl Layer for Icmpv6 {
 
     fn fields(&self) -> Vec<Field> {
         let o = self.offset;
-        let mut v = vec![
-            Field::new(
-                o + field::TYPE,
-                1,
-                "Type",
-                self.icmp_type.ftext(),
-                self.type_text(),
-            ),
-            Field::new(
-                o + field::CODE,
-                1,
-                "Code",
-                self.code.ftext(),
-                self.code_name().unwrap_or(""),
-            ),
-            Field::new(
-                o + field::CHECKSUM.start,
-                2,
-                "Checksum",
-                ftext!("0x{:04x}", self.checksum),
+        let mut v = super::icmp::header_fields(
+            o,
+            (self.icmp_type, self.type_text()),
+            (self.code, self.code_name().unwrap_or("")),
+            (
+                self.checksum,
                 match self.checksum_ok {
                     Some(true) => {
                         "correct: covers an IPv6 pseudo-header (addresses, length, next header 58) and the whole message"
@@ -1018,26 +1004,17 @@ impl Layer for Icmpv6 {
                     None => "not verified: the message was not all captured",
                 },
             ),
-        ];
+        );
         let Some(word) = self.word else {
             return v;
         };
         let w = o + field::WORD.start;
         match self.icmp_type {
             types::ECHO_REQUEST | types::ECHO_REPLY => {
-                v.push(Field::new(
-                    w,
-                    2,
-                    "Identifier",
-                    ftext!("0x{:04x} ({})", word >> 16, word >> 16),
-                    "matches a reply to its request (often the pinging process's ID)",
-                ));
-                v.push(Field::new(
-                    o + field::SEQ.start,
-                    2,
-                    "Sequence number",
-                    (word & 0xffff).ftext(),
-                    "counts the pings: 1, 2, 3…",
+                v.extend(super::icmp::echo_fields(
+                    o,
+                    (word >> 16) as u16,
+                    (word & 0xffff) as u16,
                 ));
             }
             types::PACKET_TOO_BIG => v.push(Field::new(
