@@ -1097,7 +1097,7 @@ fn a_neighbour_solicitation_reports_the_peers_advertisement() {
         "{out}"
     );
     for want in [
-        "ICMPv6 — bytes 54–85",
+        "ICMPv6 — network layer (OSI 3) — bytes 54–85",
         "Neighbour solicitation",
         "\nfd77::2 is at 02:77:00:00:00:02, ",
     ] {
