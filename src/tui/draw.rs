@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
-use unicode_width::UnicodeWidthChar;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Lower, Pane, Prompt};
 use super::sgr;
@@ -37,6 +37,9 @@ pub const HELP: &[(&str, &str)] = &[
     ("mouse", "click selects, wheel scrolls"),
     ("q Ctrl-C", "quit"),
 ];
+
+/// Width of the drawing of how fragments tile a datagram, in characters (as the table's).
+const TILE: usize = 32;
 
 fn reversed() -> Style {
     Style::default().add_modifier(Modifier::REVERSED)
@@ -119,14 +122,23 @@ fn draw_list(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     ctx.first_ts = first_ts;
     ctx.color = app.color;
     let mut lines = Vec::with_capacity(rows);
-    for (n, (stage, analysed)) in frames.iter().zip(stages) {
-        let mut text = Vec::with_capacity(160);
-        let stage = match (stage, analysed) {
+    let stages: Vec<String> = stages
+        .into_iter()
+        .map(|(stage, analysed)| match (stage, analysed) {
             (Some(s), _) => s.to_string(),
             (None, true) => String::new(),
             (None, false) => "…".to_string(),
+        })
+        .collect();
+    // The stage column is as wide as the widest stage on screen (none: no column).
+    let stage_w = stages.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+    for (n, stage) in frames.iter().zip(stages) {
+        let mut text = Vec::with_capacity(160);
+        let mut line = if stage_w > 0 {
+            Line::from(Span::raw(fit(&stage, stage_w + 1)))
+        } else {
+            Line::default()
         };
-        let mut line = Line::from(Span::raw(fit(&stage, 15)));
         match app.store.get(*n) {
             Some(l) => {
                 let _ = summary::write(&mut text, &mut ctx, &l.d);
@@ -221,6 +233,47 @@ fn layer_rows(app: &mut App) -> Vec<Row> {
             }
         }
     }
+    if let Some(dg) = &d.ctx.datagram {
+        // The fragment table of `--format table`: where each fragment's bytes fall.
+        let t = format!(
+            "Fragments of the reassembled datagram ({} bytes of payload)",
+            dg.info.length
+        );
+        let folded = app.folded.contains(&t);
+        heading(&mut rows, t, folded, Style::default());
+        if !folded {
+            rows.push(Row {
+                cells: [
+                    "frame".into(),
+                    "bytes".into(),
+                    "length, MF".into(),
+                    "where it goes".into(),
+                ],
+                heading: None,
+                field: None,
+                style: Style::default().add_modifier(Modifier::BOLD),
+            });
+            let total = dg.info.length.max(1);
+            for p in &dg.pieces {
+                let from = p.offset * TILE / total;
+                let to = ((p.offset + p.len) * TILE).div_ceil(total).max(from + 1);
+                let bar: String = (0..TILE)
+                    .map(|i| if (from..to).contains(&i) { '█' } else { '·' })
+                    .collect();
+                rows.push(Row {
+                    cells: [
+                        p.frame.to_string(),
+                        format!("{}–{}", p.offset, p.offset + p.len.saturating_sub(1)),
+                        format!("{} MF={}", p.len, u8::from(p.mf)),
+                        bar,
+                    ],
+                    heading: None,
+                    field: None,
+                    style: Style::default(),
+                });
+            }
+        }
+    }
     for sec in render::sections(d) {
         let t = sec.title.to_string();
         let folded = app.folded.contains(&t);
@@ -274,6 +327,48 @@ fn layer_rows(app: &mut App) -> Vec<Row> {
     rows
 }
 
+/// Cuts each row's meaning into pieces of at most `width` columns, at spaces where it
+/// can: the pieces after the first go on rows of their own under it, which select the
+/// same field.
+fn wrap_meanings(rows: Vec<Row>, width: usize) -> Vec<Row> {
+    let mut out = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        if r.heading.is_some() || r.cells[3].width() <= width {
+            out.push(r);
+            continue;
+        }
+        let text = std::mem::take(&mut r.cells[3]);
+        let mut pieces = Vec::new();
+        let mut line = String::new();
+        for word in text.split(' ') {
+            if !line.is_empty() && line.width() + 1 + word.width() > width {
+                pieces.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        pieces.push(line);
+        let (field, style) = (r.field, r.style);
+        for (i, p) in pieces.into_iter().enumerate() {
+            let cells = if i == 0 {
+                let [a, b, c, _] = std::mem::take(&mut r.cells);
+                [a, b, c, p]
+            } else {
+                [String::new(), String::new(), String::new(), p]
+            };
+            out.push(Row {
+                cells,
+                heading: None,
+                field,
+                style,
+            });
+        }
+    }
+    out
+}
+
 fn draw_layers(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     let inner = Rect {
         y: area.y + 1,
@@ -281,7 +376,14 @@ fn draw_layers(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         ..area
     };
     app.areas.layers = inner;
-    let rows = layer_rows(app);
+    let w = usize::from(inner.width);
+    let (c0, c1, c2) = (
+        5,
+        if w >= 100 { 24 } else { 18 },
+        if w >= 100 { 22 } else { 14 },
+    );
+    let c3 = w.saturating_sub(c0 + c1 + c2 + 3).max(10);
+    let rows = wrap_meanings(layer_rows(app), c3);
     app.layer_rows = rows.len();
     app.layer_row = app.layer_row.min(rows.len().saturating_sub(1));
     app.headers = rows
@@ -301,13 +403,6 @@ fn draw_layers(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     } else if app.layer_row >= app.layer_top + h {
         app.layer_top = app.layer_row + 1 - h;
     }
-    let w = usize::from(inner.width);
-    let (c0, c1, c2) = (
-        5,
-        if w >= 100 { 24 } else { 18 },
-        if w >= 100 { 22 } else { 14 },
-    );
-    let c3 = w.saturating_sub(c0 + c1 + c2 + 3);
     let mut lines = Vec::new();
     for (i, r) in rows.iter().enumerate().skip(app.layer_top).take(h) {
         let text = if r.heading.is_some() {
