@@ -234,3 +234,126 @@ fn a_file_that_is_not_a_capture_is_refused_with_a_sentence() {
     .expect_err("not a capture");
     assert!(e.contains("Cargo.toml"), "{e}");
 }
+
+/// A tmux server of the test's own (its own socket), killed when dropped, also when the
+/// test fails.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn pane(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "wl"])
+    }
+
+    /// Waits until the pane shows `text`; returns the pane.
+    fn wait_for(&self, text: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let p = self.pane();
+            if p.contains(text) {
+                return p;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "the screen never showed {text:?}:\n{p}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+/// The real binary in a real terminal: open a capture, filter, move to the SYN-ACK, read
+/// the ack arithmetic, draw the ladder, quit with 0 and leave the terminal as it was.
+#[test]
+fn tmux_filter_handshake_ladder_and_quit() {
+    let has_tmux = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_tmux {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tmux is needed under CI=true"
+        );
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let t = Tmux {
+        socket: format!("wirelens-test-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "cd '{}' && TERM=xterm-256color '{}' tui captures/tcp-echo.pcap; echo EXIT=$?; sleep 30",
+        env!("CARGO_MANIFEST_DIR"),
+        env!("CARGO_BIN_EXE_wirelens")
+    );
+    t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "wl",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &cmd,
+    ]);
+    t.wait_for("Packets (10)");
+    t.run(&["send-keys", "-t", "wl", "/", "t", "c", "p", "Enter"]);
+    t.wait_for("filter: tcp");
+    t.run(&["send-keys", "-t", "wl", "j"]);
+    let p = t.wait_for("Layers of frame 2");
+    assert!(p.contains("handshake 2/3"), "{p}");
+    assert!(p.contains("[SYN, ACK]"), "{p}");
+    assert!(
+        p.contains("ack 2629971226 = client ISN 2629971225 + 1"),
+        "{p}"
+    );
+    t.run(&["send-keys", "-t", "wl", "l"]);
+    let p = t.wait_for("Ladder:");
+    assert!(p.contains("SYN, ACK  seq=0 ack=1"), "{p}");
+    t.run(&["send-keys", "-t", "wl", "q"]);
+    let p = t.wait_for("EXIT=");
+    assert!(p.contains("EXIT=0"), "{p}");
+    // Back on the main screen, with the viewer gone from it.
+    assert_eq!(
+        t.run(&["display-message", "-p", "-t", "wl", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+    assert!(!p.contains("Packets ("), "{p}");
+}
+
+#[test]
+fn a_pipe_is_refused_with_one_sentence_that_suggests_read() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(["tui", "captures/tcp-echo.pcap"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wirelens read"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
+}
