@@ -267,7 +267,9 @@ impl App {
             self.cur = Some(n);
         }
         let len = self.view_len();
-        self.follow = self.paused.is_none() && self.is_live() && j + 1 >= len;
+        // At the last row, the selection stays on the last packet as more come (live
+        // packets, or a file still being indexed).
+        self.follow = self.paused.is_none() && j + 1 >= len;
     }
 
     /// True for a live capture.

@@ -597,7 +597,7 @@ fn draw_table(
     area: Rect,
     head: String,
     header: &[(&str, usize)],
-    rows: Vec<Vec<String>>,
+    (offset, total, rows): (usize, usize, Vec<Vec<String>>),
 ) {
     let inner = Rect {
         y: area.y + 1,
@@ -609,8 +609,8 @@ fn draw_table(
         height: inner.height.saturating_sub(1),
         ..inner
     };
-    app.lower_rows = rows.len();
-    app.lower_row = app.lower_row.min(rows.len().saturating_sub(1));
+    app.lower_rows = total;
+    app.lower_row = app.lower_row.min(total.saturating_sub(1));
     let h = usize::from(inner.height.saturating_sub(1)).max(1);
     if app.lower_row < app.lower_top {
         app.lower_top = app.lower_row;
@@ -633,7 +633,13 @@ fn draw_table(
         join(&mut header.iter().copied()),
         Style::default().add_modifier(Modifier::BOLD),
     ))];
-    for (i, r) in rows.iter().enumerate().skip(app.lower_top).take(h) {
+    for (i, r) in rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i + offset, r))
+        .skip_while(|(i, _)| *i < app.lower_top)
+        .take(h)
+    {
         let text = join(&mut r.iter().map(String::as_str).zip(header.iter().map(|h| h.1)));
         let style = if i == app.lower_row {
             reversed()
@@ -649,10 +655,20 @@ fn draw_table(
 }
 
 fn draw_flows(f: &mut Frame<'_>, app: &mut App, area: Rect) {
-    let (done, flows) = {
+    // Only the rows on screen are copied out (a big capture has 100 000s of flows).
+    let h = usize::from(area.height).max(2);
+    let (done, total, flows) = {
         let p = app.store.packets();
-        (p.analysed_all, p.flows.clone())
+        let from = app.lower_top.min(p.flows.len());
+        let to = (app.lower_row.max(from) + h).min(p.flows.len());
+        let from = from.min(to.saturating_sub(h));
+        (
+            p.analysed_all,
+            p.flows.len(),
+            (from, p.flows[from..to].to_vec()),
+        )
     };
+    let (offset, flows) = flows;
     if !done {
         app.lower_rows = 0;
         let msg = "The conversations are counted as analysis goes through the capture; they appear when it ends.";
@@ -689,8 +705,8 @@ fn draw_flows(f: &mut Frame<'_>, app: &mut App, area: Rect) {
             ]
         })
         .collect();
-    let head = format!(" Flows ({}; Enter shows one, f closes) ", flows.len());
-    draw_table(f, app, area, head, &header, rows);
+    let head = format!(" Flows ({total}; Enter shows one, f closes) ");
+    draw_table(f, app, area, head, &header, (offset, total, rows));
 }
 
 fn draw_neighbours(f: &mut Frame<'_>, app: &mut App, area: Rect) {
@@ -731,7 +747,8 @@ fn draw_neighbours(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         })
         .collect();
     let head = format!(" ARP neighbours ({}; a closes) ", arp.len());
-    draw_table(f, app, area, head, &header, rows);
+    let total = arp.len();
+    draw_table(f, app, area, head, &header, (0, total, rows));
 }
 
 fn draw_status(f: &mut Frame<'_>, app: &mut App, area: Rect) {

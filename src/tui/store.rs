@@ -381,9 +381,15 @@ impl Store {
         file.read_exact(&mut prefix)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // Room for as many packets as the file probably holds (records of 60 bytes or
+        // more), reserved at once: pages are only touched as they fill, and the tables
+        // are never copied to grow (which would briefly need twice their memory).
+        let expect = usize::try_from(file_len / 60).unwrap_or(0).min(1 << 27);
         let shared = Arc::new(Mutex::new(Packets {
             first: 1,
             file_len,
+            offsets: VecDeque::with_capacity(expect),
+            briefs: VecDeque::with_capacity(expect),
             ..Packets::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
