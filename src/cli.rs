@@ -64,6 +64,12 @@ pub enum Command {
     ///
     /// Example: wirelens interfaces
     Interfaces(InterfacesArgs),
+    /// Browse a capture file or a live interface interactively: packet list, layers,
+    /// hex dump, ladder, flows and ARP table on one screen (press ? for the keys).
+    ///
+    /// Examples: wirelens tui captures/tcp-echo.pcap
+    ///           sudo wirelens tui -i eth0 -f "tcp port 443" -w out.pcap
+    Tui(TuiArgs),
     /// A classroom network in one command: two network namespaces (client 10.0.0.1,
     /// server 10.0.0.2) joined by a veth pair, a scenario played by real socket programs,
     /// every packet shown with the socket calls that caused it, and a ladder diagram.
@@ -232,6 +238,51 @@ impl From<BackendArg> for Backend {
             BackendArg::Pnet => Backend::Pnet,
         }
     }
+}
+
+/// Arguments of `wirelens tui`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["file", "interface"])))]
+pub struct TuiArgs {
+    /// The capture file to browse.
+    pub file: Option<PathBuf>,
+    /// Capture on this interface instead (needs CAP_NET_RAW).
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "file"
+    )]
+    pub interface: Option<String>,
+    /// Which capture library to use (live).
+    #[arg(long, value_enum, default_value_t = BackendArg::Pcap, requires = "interface")]
+    pub backend: BackendArg,
+    /// Capture only the packets this BPF expression selects (live; tcpdump syntax).
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "BPF",
+        requires = "interface"
+    )]
+    pub filter: Option<String>,
+    /// Keep the last N packets in view (live); older ones are dropped from view and
+    /// counted, and still written with -w.
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub ring: u64,
+    /// Write every captured packet to FILE (live; pcapng when it ends in .pcapng, with
+    /// each TCP segment's stage as a comment).
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "FILE",
+        requires = "interface"
+    )]
+    pub write: Option<PathBuf>,
+    /// When to colour the screen by layer: auto (unless NO_COLOR is set or TERM is
+    /// dumb), always, or never (monochrome, the selection in reverse video).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 /// Arguments of `wirelens interfaces`.
@@ -714,6 +765,7 @@ impl Command {
             Command::Stats(a) => Some(a.color),
             Command::Live(a) => Some(a.color),
             Command::Lab(a) => Some(a.color),
+            Command::Tui(a) => Some(a.color),
             Command::Send(a) => Some(match &a.packet {
                 SendPacket::Arp(p) => p.common.color,
                 SendPacket::Ndp(p) => p.common.color,

@@ -53,3 +53,4 @@ pub mod render;
 pub mod send;
 pub mod text;
 pub mod timestamp;
+pub mod tui;

@@ -130,6 +130,10 @@ fn main() -> ExitCode {
             };
             live::run(&opts, &mut out)
         }
+        cli::Command::Tui(args) => {
+            drop(out);
+            return tui(args);
+        }
         cli::Command::Interfaces(args) => {
             let width = args.width.unwrap_or_else(terminal_width);
             live::write_interfaces(&mut out, &interfaces::list(), width).map_err(RunError::Output)
@@ -155,6 +159,31 @@ fn send(args: cli::SendArgs) -> ExitCode {
             let _ = out.flush();
             eprintln!("wirelens: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `wirelens tui`: the interactive viewer; exit code 0 on `q`.
+fn tui(args: cli::TuiArgs) -> ExitCode {
+    use wirelens::tui::{Input, LiveInput};
+    let input = match (args.file, args.interface) {
+        (Some(f), _) => Input::File(f),
+        (None, Some(iface)) => Input::Live(LiveInput {
+            backend: args.backend.into(),
+            config: LiveConfig {
+                filter: args.filter,
+                ..LiveConfig::new(&iface)
+            },
+            write: args.write,
+            ring: usize::try_from(args.ring).unwrap_or(usize::MAX),
+        }),
+        (None, None) => return ExitCode::from(2),
+    };
+    match wirelens::tui::run(&input, wirelens::render::color::enabled()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wirelens: {e}");
+            ExitCode::from(e.code)
         }
     }
 }

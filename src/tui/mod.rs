@@ -1,0 +1,194 @@
+//! `wirelens tui`: an interactive viewer of a capture file or a live interface.
+//!
+//! It is the same pipeline as `read` — source → dissect → analyse → render — with the
+//! screen as the renderer: the packet list shows the summary line, the layer view the
+//! sections and fields of the table format and the connection story, the ladder the
+//! drawing of `flows --ladder`.
+//!
+//! * [`store`] holds the packets: a file is indexed and analysed on background threads,
+//!   and packets are dissected again when they are shown ([`brief`] keeps what analysis
+//!   found in 24 bytes a packet);
+//! * [`app`] is the state and what keys do; [`draw`] draws it;
+//! * [`filter`] is the display filter; [`save`] writes what is shown.
+
+pub mod app;
+pub mod brief;
+pub mod draw;
+pub mod filter;
+pub mod save;
+pub mod sgr;
+pub mod store;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::capture::live::{self, Backend, LiveConfig, LiveSource};
+use crate::capture::writer::{CaptureWriter, OutFormat};
+use crate::capture::{LinkType, Source};
+use app::App;
+use store::Store;
+
+/// A live capture to view.
+#[derive(Debug, Clone)]
+pub struct LiveInput {
+    /// Which capture library.
+    pub backend: Backend,
+    /// Interface, filter, snapshot length, buffer.
+    pub config: LiveConfig,
+    /// Write every captured packet here (`-w`).
+    pub write: Option<PathBuf>,
+    /// How many packets the view keeps (`--ring`).
+    pub ring: usize,
+}
+
+/// What to view.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A capture file.
+    File(PathBuf),
+    /// A live interface.
+    Live(LiveInput),
+}
+
+/// Why the viewer could not run, as a sentence; `code` is the exit code.
+#[derive(Debug)]
+pub struct TuiError {
+    /// The sentence.
+    pub message: String,
+    /// The exit code (2 unusable input or terminal, 3 privilege or interface).
+    pub code: u8,
+}
+
+impl std::fmt::Display for TuiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn err(code: u8, message: impl Into<String>) -> TuiError {
+    TuiError {
+        message: message.into(),
+        code,
+    }
+}
+
+/// Opens what to view: a file's background threads start, or the capture.
+pub fn open(input: &Input) -> Result<Store, TuiError> {
+    match input {
+        Input::File(path) => Store::open(path).map_err(|e| err(2, e)),
+        Input::Live(l) => {
+            if let Some(expr) = &l.config.filter {
+                live::compile_filter(expr).map_err(|e| err(e.exit_code(), e.to_string()))?;
+            }
+            let source = LiveSource::open(l.backend, &l.config)
+                .map_err(|e| err(e.exit_code(), e.to_string()))?;
+            let link = source.link_type().unwrap_or(LinkType::ETHERNET);
+            let save: Option<store::SaveFn> = match &l.write {
+                Some(path) => {
+                    let fail =
+                        |e: io::Error| err(2, format!("Could not write {}: {e}.", path.display()));
+                    let file = std::fs::File::create(path).map_err(fail)?;
+                    let format = if path.extension().is_some_and(|e| e == "pcapng") {
+                        OutFormat::Pcapng
+                    } else {
+                        OutFormat::Pcap
+                    };
+                    let mut w =
+                        CaptureWriter::new(io::BufWriter::new(file), format, link).map_err(fail)?;
+                    Some(Box::new(move |d, bytes| {
+                        let stage = d.ctx.tcp.as_ref().map(|c| c.stage.to_string());
+                        w.write(d.ts, bytes, d.len, stage.as_deref())?;
+                        w.flush()
+                    }))
+                }
+                None => None,
+            };
+            Ok(Store::live(
+                l.config.iface.clone(),
+                source,
+                l.ring,
+                save,
+                Box::new(|s: &mut LiveSource| s.stats().dropped),
+            ))
+        }
+    }
+}
+
+/// Puts the terminal back as it was: cooked mode, main screen, no mouse reports.
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Runs the viewer until `q`, Ctrl-C or SIGTERM; the terminal is restored on every way
+/// out, a panic included. `color` colours the screen by layer.
+pub fn run(input: &Input, color: bool) -> Result<(), TuiError> {
+    if !io::stdout().is_terminal() {
+        return Err(err(
+            2,
+            "wirelens tui draws on a terminal and standard output is not one; to print the packets, use `wirelens read FILE`.",
+        ));
+    }
+    let store = open(input)?;
+    // SIGTERM (and SIGINT, should one come while raw mode is off) ends the loop cleanly.
+    live::catch_stop_signals().map_err(|e| err(2, e.to_string()))?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        hook(info);
+    }));
+    enable_raw_mode().map_err(|e| err(2, format!("Could not set up the terminal: {e}.")))?;
+    let entered = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture);
+    let result = entered
+        .map_err(|e| err(2, format!("Could not set up the terminal: {e}.")))
+        .and_then(|()| {
+            let live = matches!(input, Input::Live(_));
+            event_loop(App::new(store, color, live))
+        });
+    restore();
+    result
+}
+
+fn event_loop(mut app: App) -> Result<(), TuiError> {
+    let backend = CrosstermBackend::new(io::stdout());
+    let mut term = Terminal::new(backend).map_err(|e| err(2, format!("Could not draw: {e}.")))?;
+    let fail = |e: io::Error| err(2, format!("The terminal failed: {e}."));
+    loop {
+        term.draw(|f| draw::draw(f, &mut app)).map_err(fail)?;
+        if app.quit || live::stop_requested() {
+            break;
+        }
+        // Redraw at least every 100 ms: indexing, analysis and capture move on.
+        if event::poll(Duration::from_millis(100)).map_err(fail)? {
+            // Take every event that is waiting before drawing again.
+            loop {
+                match event::read().map_err(fail)? {
+                    Event::Key(k) if k.kind != KeyEventKind::Release => app.key(k),
+                    Event::Mouse(m) => app.mouse(m),
+                    _ => {}
+                }
+                if app.quit || !event::poll(Duration::ZERO).map_err(fail)? {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = term.show_cursor();
+    let _ = io::stdout().flush();
+    app.store.close();
+    Ok(())
+}

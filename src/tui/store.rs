@@ -1,0 +1,875 @@
+//! The packets the viewer shows, wherever they come from.
+//!
+//! * A file is read twice in the background: one thread notes where each frame starts
+//!   (the index, quick: it decodes nothing), another dissects and analyses every packet
+//!   in order and keeps a 24-byte [`Brief`] of each (plus a side table for the rare packet
+//!   that needs more: analysis notes, a reply's request, a reassembled datagram). The
+//!   screen reads and dissects only the packets it shows, from their offsets, and puts
+//!   back what analysis found, so a packet says exactly what `read` says of it.
+//! * A live capture runs on its own thread through the same dissect → analyse steps and
+//!   keeps the last `ring` packets' bytes in memory.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::brief::{self, Brief, StreamInfo};
+use super::filter::Filter;
+use crate::analysis::arp::Binding;
+use crate::analysis::{Analyzer, FlowSummary};
+use crate::capture::file::FileSource;
+use crate::capture::{Frame, LinkType, Next, Source, Timestamp};
+use crate::context::{Answer, Datagram, Stage, TcpConv};
+use crate::dissect::{self, Dissection};
+use crate::pipeline::ReadOptions;
+use crate::render::Format;
+
+/// Bytes of reassembled datagrams kept for the screen, at most (a capture of nothing but
+/// fragments must not fill memory); a datagram beyond it is shown as fragments.
+const DATAGRAM_BUDGET: usize = 64 << 20;
+/// Packets handed from a background thread to the screen at a time.
+const BATCH: usize = 4096;
+/// Dissected packets kept for redrawing.
+const CACHE: usize = 1024;
+
+/// A live capture's figures, for the status line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LiveFigures {
+    /// Packets captured so far (also those dropped from the ring).
+    pub captured: u64,
+    /// Packets per second over the last second.
+    pub pps: f64,
+    /// Packets the kernel dropped, when the backend tells.
+    pub dropped: Option<u64>,
+    /// The capture ended (an error, or the end of `--duration`).
+    pub ended: bool,
+}
+
+/// What analysis says of a packet beyond its [`Brief`].
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// The TCP context, when its brief would not give it back exactly.
+    pub conv: Option<TcpConv>,
+    /// The notes, when analysis or the file added some.
+    pub notes: Option<Vec<String>>,
+    /// The request a reply answers.
+    pub answer: Option<Answer>,
+    /// The datagram this frame completed.
+    pub datagram: Option<Box<Datagram>>,
+}
+
+/// Gets every captured packet, analysed, with its bytes (the `-w` file of a live view).
+pub type SaveFn = Box<dyn FnMut(&Dissection, &[u8]) -> io::Result<()> + Send>;
+
+/// Asks a live source how many packets the kernel dropped.
+pub type DropsFn<S> = Box<dyn FnMut(&mut S) -> Option<u64> + Send>;
+
+/// A captured frame kept in memory (live capture).
+#[derive(Clone, Debug)]
+pub struct Owned {
+    ts: Timestamp,
+    len: u32,
+    link: LinkType,
+    bytes: Box<[u8]>,
+}
+
+/// Everything the background threads share with the screen.
+#[derive(Debug, Default)]
+pub struct Packets {
+    /// Number of the first frame still held (a live ring forgets older ones).
+    pub first: u64,
+    /// Where each frame starts in the file, from frame `first` on.
+    offsets: VecDeque<u64>,
+    /// Live frames, from frame `first` on.
+    frames: VecDeque<Owned>,
+    /// The analysis of each frame, from frame `first` on; may lag behind the index.
+    briefs: VecDeque<Brief>,
+    /// What each TCP stream's segments share.
+    pub streams: HashMap<u32, StreamInfo>,
+    /// The side table, by frame number.
+    extras: HashMap<u64, Extra>,
+    datagram_bytes: usize,
+    /// Capture time of the very first frame.
+    pub first_ts: Option<Timestamp>,
+    /// The index reached the end of the file.
+    pub indexed_all: bool,
+    /// Analysis reached the end of the file (or of a live capture).
+    pub analysed_all: bool,
+    /// Bytes of the file indexed so far, and its size.
+    pub bytes_indexed: u64,
+    /// The file's size, in bytes.
+    pub file_len: u64,
+    /// Why reading stopped early, as a sentence.
+    pub error: Option<String>,
+    /// The conversations, once analysis is done (TCP then UDP).
+    pub flows: Vec<FlowSummary>,
+    /// The ARP table.
+    pub arp: Vec<Binding>,
+    /// Frames the live ring has forgotten.
+    pub forgotten: u64,
+    /// Live figures.
+    pub live: Option<LiveFigures>,
+    /// What was left unfinished at the end of the capture.
+    pub leftovers: Vec<String>,
+}
+
+impl Packets {
+    /// The number of frames known (indexed or captured).
+    pub fn held(&self) -> u64 {
+        self.offsets.len().max(self.frames.len()) as u64
+    }
+
+    /// The number of the last frame known, or `first - 1` when none is.
+    pub fn last(&self) -> u64 {
+        (self.first + self.held()).saturating_sub(1)
+    }
+
+    /// Frames analysed so far (from `first`).
+    pub fn analysed(&self) -> u64 {
+        self.briefs.len() as u64
+    }
+
+    /// The brief of frame `n`, once analysed.
+    pub fn brief(&self, n: u64) -> Option<Brief> {
+        let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
+        self.briefs.get(i).copied()
+    }
+
+    /// The stage of frame `n`, for a TCP segment that was analysed.
+    pub fn stage(&self, n: u64) -> Option<Stage> {
+        self.brief(n).and_then(|b| b.stage())
+    }
+
+    /// The frames of TCP stream `s`, in order.
+    pub fn stream_frames(&self, s: u32) -> Vec<u64> {
+        self.briefs
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.is_tcp() && b.stream == s)
+            .map(|(i, _)| self.first + i as u64)
+            .collect()
+    }
+
+    /// Adds analysed packets: their briefs, side-table entries and streams.
+    fn add_analysed(&mut self, batch: &mut Analysed) {
+        self.briefs.extend(batch.briefs.drain(..));
+        for (n, e) in batch.extras.drain(..) {
+            if let Some(dg) = &e.datagram {
+                self.datagram_bytes += dg.payload.len();
+            }
+            self.extras.insert(n, e);
+        }
+        for (id, info) in batch.streams.drain() {
+            self.streams.insert(id, info);
+        }
+    }
+
+    /// Forgets the oldest frame (the live ring is full).
+    fn forget_oldest(&mut self) {
+        self.frames.pop_front();
+        self.briefs.pop_front();
+        if let Some(e) = self.extras.remove(&self.first)
+            && let Some(dg) = e.datagram
+        {
+            self.datagram_bytes = self.datagram_bytes.saturating_sub(dg.payload.len());
+        }
+        self.first += 1;
+        self.forgotten += 1;
+    }
+}
+
+/// A packet dissected for the screen, with what analysis found put back.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The dissection, as `read` shows it.
+    pub d: Dissection,
+    /// The captured bytes.
+    pub bytes: Vec<u8>,
+    /// False while analysis has not reached the packet (no stage yet).
+    pub analysed: bool,
+}
+
+/// The analysis results of a run of packets, before they are handed over.
+#[derive(Default)]
+struct Analysed {
+    briefs: Vec<Brief>,
+    extras: Vec<(u64, Extra)>,
+    streams: HashMap<u32, StreamInfo>,
+}
+
+/// Analyses packets one by one, as `read` does, and makes their briefs.
+struct Analysis {
+    analyzer: Analyzer,
+    streams: HashMap<u32, StreamInfo>,
+    out: Analysed,
+    datagram_bytes: usize,
+}
+
+impl Analysis {
+    fn new() -> Analysis {
+        let opts = ReadOptions {
+            format: Format::Table,
+            reassembly_timeout: 30.0,
+            ..ReadOptions::default()
+        };
+        let mut analyzer = opts.analyzer();
+        analyzer.keep_summaries();
+        Analysis {
+            analyzer,
+            streams: HashMap::new(),
+            out: Analysed::default(),
+            datagram_bytes: 0,
+        }
+    }
+
+    /// Dissects and analyses frame `n`; `source_notes` are the file's notes about it.
+    /// Returns the dissection, complete.
+    fn add(&mut self, n: u64, frame: &Frame<'_>, source_notes: &mut Vec<String>) -> Dissection {
+        let mut d = dissect::dissect(n, frame);
+        let notes_before = d.notes.len();
+        let fragment = match (&d.ipv4, &d.ipv6) {
+            (Some(ip), _) => ip.is_fragment(),
+            (None, Some(ip)) => crate::analysis::reassembly::Fragment::v6(ip).is_some(),
+            _ => false,
+        };
+        let had_transport =
+            d.tcp.is_some() || d.udp.is_some() || d.icmp.is_some() || d.icmpv6.is_some();
+        self.analyzer.analyse(&mut d, frame.bytes);
+        if !source_notes.is_empty() {
+            d.notes.splice(0..0, source_notes.drain(..));
+        }
+        let mut extra = Extra {
+            answer: d.ctx.answer,
+            ..Extra::default()
+        };
+        if d.notes.len() != notes_before || fragment {
+            extra.notes = Some(d.notes.clone());
+        }
+        let mut b = Brief::default();
+        if let Some(c) = &d.ctx.tcp {
+            let id = u32::try_from(c.stream).unwrap_or(u32::MAX);
+            let mut info = self.streams.get(&id).copied();
+            b = Brief::encode(c, &mut info);
+            if let Some(info) = info {
+                if self.streams.get(&id) != Some(&info) {
+                    self.streams.insert(id, info);
+                    self.out.streams.insert(id, info);
+                }
+                if b.decode(&info).as_ref() != Some(c) {
+                    extra.conv = Some(c.clone());
+                }
+            }
+        }
+        if fragment && self.analyzer.reassembler.is_some() {
+            match &d.ctx.datagram {
+                Some(dg) if self.datagram_bytes + dg.payload.len() <= DATAGRAM_BUDGET => {
+                    self.datagram_bytes += dg.payload.len();
+                    extra.datagram = Some(dg.clone());
+                }
+                Some(_) => {}
+                None if had_transport => b.bits |= brief::HELD,
+                None => {}
+            }
+        }
+        if extra.conv.is_some()
+            || extra.notes.is_some()
+            || extra.answer.is_some()
+            || extra.datagram.is_some()
+        {
+            b.bits |= brief::EXTRA;
+            self.out.extras.push((n, extra));
+        }
+        self.out.briefs.push(b);
+        d
+    }
+}
+
+/// Puts back on a freshly dissected packet what analysis found (see [`Analysis::add`]).
+fn complete(d: &mut Dissection, b: &Brief, info: Option<&StreamInfo>, e: Option<&Extra>) {
+    if b.bits & brief::HELD != 0 {
+        dissect::hold_fragment(d);
+    }
+    if let Some(e) = e {
+        if let Some(dg) = &e.datagram {
+            dissect::decode_reassembled(d, &dg.payload);
+            d.ctx.reassembled = Some(dg.info.clone());
+            d.ctx.datagram = Some(dg.clone());
+        }
+        d.ctx.answer = e.answer;
+        if let Some(notes) = &e.notes {
+            d.notes.clone_from(notes);
+        }
+    }
+    d.ctx.tcp = match (e.and_then(|e| e.conv.as_ref()), info) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(info)) => b.decode(info),
+        (None, None) => None,
+    };
+}
+
+/// Where frames are read from on demand.
+#[derive(Debug, Clone)]
+enum Backing {
+    /// A file: its path and its header (pcap file header, or pcapng section and
+    /// interface blocks), which is put before the bytes read from an offset.
+    File { path: PathBuf, prefix: Arc<[u8]> },
+    /// Live frames, in memory.
+    Memory,
+}
+
+/// The packets, the threads that find them, and a cache of dissected ones.
+pub struct Store {
+    shared: Arc<Mutex<Packets>>,
+    backing: Backing,
+    name: String,
+    cache: HashMap<u64, Arc<Loaded>>,
+    threads: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks `m`, also after a thread panicked while holding it (the data is only ever
+/// appended to, so what is there is still whole).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads a capture from `prefix` then the file from `offset`, `len` bytes at most.
+fn source_at(
+    path: &Path,
+    prefix: &Arc<[u8]>,
+    offset: u64,
+    len: Option<u64>,
+) -> Result<FileSource, String> {
+    let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let head = io::Cursor::new(Arc::clone(prefix));
+    let reader: Box<dyn Read + Send> = match len {
+        Some(l) => Box::new(head.chain(file.take(l))),
+        None => Box::new(head.chain(file)),
+    };
+    FileSource::from_reader(path.display().to_string(), reader).map_err(|e| e.to_string())
+}
+
+impl Store {
+    /// Opens a capture file and starts indexing and analysing it in the background.
+    /// Fails, with a sentence, when the file cannot be read as a capture.
+    pub fn open(path: &Path) -> Result<Store, String> {
+        if path == Path::new("-") {
+            return Err(
+                "the viewer jumps around in the capture, which standard input cannot do: save it to a file first, or use `wirelens read -`.".into(),
+            );
+        }
+        let source = FileSource::open(path).map_err(|e| e.to_string())?;
+        let header_len = usize::try_from(source.bytes_read()).unwrap_or(0);
+        drop(source);
+        let mut prefix = vec![0; header_len];
+        let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        file.read_exact(&mut prefix)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // Room for as many packets as the file probably holds (records of 60 bytes or
+        // more), reserved at once: pages are only touched as they fill, and the tables
+        // are never copied to grow (which would briefly need twice their memory).
+        let expect = usize::try_from(file_len / 60).unwrap_or(0).min(1 << 27);
+        let shared = Arc::new(Mutex::new(Packets {
+            first: 1,
+            file_len,
+            offsets: VecDeque::with_capacity(expect),
+            briefs: VecDeque::with_capacity(expect),
+            ..Packets::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        let (p, s, st) = (path.to_path_buf(), Arc::clone(&shared), Arc::clone(&stop));
+        threads.push(std::thread::spawn(move || index_file(&p, &s, &st)));
+        let (p, s, st) = (path.to_path_buf(), Arc::clone(&shared), Arc::clone(&stop));
+        threads.push(std::thread::spawn(move || analyse_file(&p, &s, &st)));
+        Ok(Store {
+            shared,
+            backing: Backing::File {
+                path: path.to_path_buf(),
+                prefix: prefix.into(),
+            },
+            name: path.display().to_string(),
+            cache: HashMap::new(),
+            threads,
+            stop,
+        })
+    }
+
+    /// Starts capturing from `source` on a thread, keeping the last `ring` packets;
+    /// `save` gets every packet.
+    pub fn live<S>(
+        name: String,
+        source: S,
+        ring: usize,
+        save: Option<SaveFn>,
+        stats: DropsFn<S>,
+    ) -> Store
+    where
+        S: Source + Send + 'static,
+        S::Error: std::fmt::Display,
+    {
+        let shared = Arc::new(Mutex::new(Packets {
+            first: 1,
+            live: Some(LiveFigures::default()),
+            ..Packets::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (Arc::clone(&shared), Arc::clone(&stop));
+        let t = std::thread::spawn(move || capture(source, ring.max(1), save, stats, &s, &st));
+        Store {
+            shared,
+            backing: Backing::Memory,
+            name,
+            cache: HashMap::new(),
+            threads: vec![t],
+            stop,
+        }
+    }
+
+    /// The file or interface name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The shared state, locked.
+    pub fn packets(&self) -> MutexGuard<'_, Packets> {
+        lock(&self.shared)
+    }
+
+    /// Waits until the background threads have finished (tests, and `w` of a file).
+    pub fn wait(&self, limit: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            {
+                let p = self.packets();
+                if p.indexed_all && p.analysed_all {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Frame `n`, dissected and analysed as `read` shows it; `None` when it is not held
+    /// or cannot be read.
+    pub fn get(&mut self, n: u64) -> Option<Arc<Loaded>> {
+        if let Some(l) = self.cache.get(&n)
+            && (l.analysed || self.packets().brief(n).is_none())
+        {
+            return Some(Arc::clone(l));
+        }
+        let l = Arc::new(load(&self.shared, &self.backing, n)?);
+        if self.cache.len() >= CACHE {
+            self.cache.clear();
+        }
+        self.cache.insert(n, Arc::clone(&l));
+        Some(l)
+    }
+
+    /// Starts evaluating `filter` over every frame held, on a thread.
+    pub fn start_filter(&self, filter: Filter) -> FilterJob {
+        let job = FilterJob {
+            matches: Arc::new(Mutex::new(Vec::new())),
+            done: Arc::new(AtomicBool::new(false)),
+            cancel: Arc::new(AtomicBool::new(false)),
+            filter: filter.clone(),
+        };
+        let (m, d, c) = (
+            Arc::clone(&job.matches),
+            Arc::clone(&job.done),
+            Arc::clone(&job.cancel),
+        );
+        let (shared, backing) = (Arc::clone(&self.shared), self.backing.clone());
+        std::thread::spawn(move || {
+            run_filter(&filter, &shared, &backing, &m, &c);
+            d.store(true, Ordering::SeqCst);
+        });
+        job
+    }
+
+    /// Stops the background threads and waits for them.
+    pub fn close(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// A display filter being evaluated in the background.
+#[derive(Debug)]
+pub struct FilterJob {
+    /// The frames that match, in order.
+    pub matches: Arc<Mutex<Vec<u64>>>,
+    /// Every frame held has been looked at (a live job keeps going).
+    pub done: Arc<AtomicBool>,
+    cancel: Arc<AtomicBool>,
+    /// The filter.
+    pub filter: Filter,
+}
+
+impl Drop for FilterJob {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Reads frame `n` from where it is held, and completes it with its analysis.
+fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
+    let (place, brief, info, extra) = {
+        let p = lock(shared);
+        let i = usize::try_from(n.checked_sub(p.first)?).ok()?;
+        let place = match backing {
+            Backing::File { .. } => Err((*p.offsets.get(i)?, p.offsets.get(i + 1).copied())),
+            Backing::Memory => Ok(p.frames.get(i)?.clone()),
+        };
+        let brief = p.briefs.get(i).copied();
+        let info = brief.and_then(|b| p.streams.get(&b.stream).copied());
+        let extra = p.extras.get(&n).cloned();
+        (place, brief, info, extra)
+    };
+    let (mut d, bytes) = match (place, backing) {
+        (Ok(o), _) => {
+            let frame = Frame {
+                ts: o.ts,
+                caplen: o.bytes.len() as u32,
+                len: o.len,
+                link: o.link,
+                bytes: &o.bytes,
+            };
+            (dissect::dissect(n, &frame), o.bytes.to_vec())
+        }
+        (Err((start, end)), Backing::File { path, prefix }) => {
+            let mut src = source_at(path, prefix, start, end.map(|e| e - start)).ok()?;
+            let frame = src.next_frame().ok()??;
+            (dissect::dissect(n, &frame), frame.bytes.to_vec())
+        }
+        (Err(_), Backing::Memory) => return None,
+    };
+    if let Some(b) = &brief {
+        complete(&mut d, b, info.as_ref(), extra.as_ref());
+    }
+    Some(Loaded {
+        d,
+        bytes,
+        analysed: brief.is_some(),
+    })
+}
+
+/// The index thread: notes where each frame of the file starts.
+fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
+    let mut src = match FileSource::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            lock(shared).error = Some(e.to_string());
+            lock(shared).indexed_all = true;
+            return;
+        }
+    };
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut first_ts = None;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let at = src.bytes_read();
+        let next = src.next_frame();
+        let end = match next {
+            Ok(Some(f)) => {
+                first_ts.get_or_insert(f.ts);
+                batch.push(at);
+                false
+            }
+            Ok(None) => true,
+            Err(e) => {
+                lock(shared).error = Some(e.to_string());
+                true
+            }
+        };
+        if end || batch.len() >= BATCH {
+            let mut p = lock(shared);
+            p.offsets.extend(batch.drain(..));
+            p.bytes_indexed = src.bytes_read();
+            if p.first_ts.is_none() {
+                p.first_ts = first_ts;
+            }
+            if end {
+                p.indexed_all = true;
+                return;
+            }
+        }
+    }
+}
+
+/// The analysis thread: dissects and analyses the whole file in order.
+fn analyse_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
+    let Ok(mut src) = FileSource::open(path) else {
+        lock(shared).analysed_all = true;
+        return;
+    };
+    let mut a = Analysis::new();
+    let mut notes = Vec::new();
+    let mut n = 0u64;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let end = match src.next_frame_with_notes(&mut notes) {
+            Ok(Some(f)) => {
+                n += 1;
+                a.add(n, &f, &mut notes);
+                false
+            }
+            Ok(None) | Err(_) => true,
+        };
+        if end || a.out.briefs.len() >= BATCH {
+            let mut p = lock(shared);
+            p.add_analysed(&mut a.out);
+            if end {
+                p.flows = a.analyzer.finish();
+                p.arp = a.analyzer.arp.table();
+                p.leftovers = a.analyzer.leftovers();
+                p.analysed_all = true;
+                return;
+            }
+        }
+    }
+}
+
+/// The capture thread of a live view.
+fn capture<S>(
+    mut source: S,
+    ring: usize,
+    mut save: Option<SaveFn>,
+    mut stats: DropsFn<S>,
+    shared: &Mutex<Packets>,
+    stop: &AtomicBool,
+) where
+    S: Source,
+    S::Error: std::fmt::Display,
+{
+    let mut a = Analysis::new();
+    let mut notes = Vec::new();
+    let mut n = 0u64;
+    let mut pending: Vec<Owned> = Vec::new();
+    let mut second = Instant::now();
+    let mut in_second = 0u64;
+    let mut last_flush = Instant::now();
+    loop {
+        let mut ended = stop.load(Ordering::Relaxed);
+        if !ended {
+            match source.read_frame(&mut notes) {
+                Ok(Next::Frame(f)) => {
+                    n += 1;
+                    in_second += 1;
+                    let d = a.add(n, &f, &mut notes);
+                    if let Some(save) = save.as_mut()
+                        && let Err(e) = save(&d, f.bytes)
+                    {
+                        lock(shared).error = Some(format!("could not write the -w file: {e}"));
+                        save_failed(&mut ended);
+                    }
+                    pending.push(Owned {
+                        ts: f.ts,
+                        len: f.len,
+                        link: f.link,
+                        bytes: f.bytes.into(),
+                    });
+                }
+                Ok(Next::Nothing) => {}
+                Ok(Next::End) => ended = true,
+                Err(e) => {
+                    lock(shared).error = Some(e.to_string());
+                    ended = true;
+                }
+            }
+        }
+        let now = Instant::now();
+        if ended
+            || pending.len() >= 256
+            || now.duration_since(last_flush) > Duration::from_millis(50)
+        {
+            last_flush = now;
+            let secs = now.duration_since(second).as_secs_f64();
+            let drops = (secs >= 1.0 || ended).then(|| stats(&mut source)).flatten();
+            let mut p = lock(shared);
+            if p.first_ts.is_none() {
+                p.first_ts = pending.first().map(|o| o.ts);
+            }
+            p.frames.extend(pending.drain(..));
+            p.add_analysed(&mut a.out);
+            while p.frames.len() > ring {
+                p.forget_oldest();
+            }
+            let fig = p.live.get_or_insert_with(LiveFigures::default);
+            fig.captured = n;
+            if secs >= 1.0 {
+                fig.pps = in_second as f64 / secs;
+                fig.dropped = drops.or(fig.dropped);
+                in_second = 0;
+                second = now;
+            }
+            if ended {
+                fig.ended = true;
+                p.arp = a.analyzer.arp.table();
+                p.flows = a.analyzer.finish();
+                p.indexed_all = true;
+                p.analysed_all = true;
+                return;
+            } else if secs >= 1.0 {
+                p.arp = a.analyzer.arp.table();
+            }
+        }
+    }
+}
+
+fn save_failed(ended: &mut bool) {
+    *ended = true;
+}
+
+/// The filter thread: looks at every frame held, in order, as analysis reaches it.
+fn run_filter(
+    filter: &Filter,
+    shared: &Mutex<Packets>,
+    backing: &Backing,
+    matches: &Mutex<Vec<u64>>,
+    cancel: &AtomicBool,
+) {
+    let mut file = match backing {
+        Backing::File { path, .. } => match FileSource::open(path) {
+            Ok(s) => Some(s),
+            Err(_) => return,
+        },
+        Backing::Memory => None,
+    };
+    let mut n = lock(shared).first;
+    let mut found = Vec::new();
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        // Wait for analysis to reach frame n.
+        let (ready, finished, first) = {
+            let p = lock(shared);
+            (
+                p.brief(n).is_some() || (n >= p.first && n <= p.last() && p.analysed_all),
+                p.analysed_all && n > p.last(),
+                p.first,
+            )
+        };
+        if finished && file.is_some() {
+            lock(matches).append(&mut found);
+            return;
+        }
+        if !ready {
+            lock(matches).append(&mut found);
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        }
+        let loaded = match &mut file {
+            Some(src) => {
+                let Ok(Some(frame)) = src.next_frame() else {
+                    lock(matches).append(&mut found);
+                    return;
+                };
+                let mut d = dissect::dissect(n, &frame);
+                let p = lock(shared);
+                if let Some(b) = p.brief(n) {
+                    let info = p.streams.get(&b.stream);
+                    complete(&mut d, &b, info, p.extras.get(&n));
+                }
+                Some(d)
+            }
+            None => {
+                if n < first {
+                    n = first;
+                    continue;
+                }
+                load(shared, backing, n).map(|l| l.d)
+            }
+        };
+        if let Some(d) = loaded
+            && filter.matches(&d)
+        {
+            found.push(n);
+        }
+        if found.len() >= 1024 {
+            lock(matches).append(&mut found);
+        }
+        n += 1;
+    }
+}
+
+impl Store {
+    /// Calls `each` with frames `frames` (in increasing order) as they were captured;
+    /// a file is read once, from the start. Returns the capture's link type.
+    pub fn each_frame(
+        &self,
+        frames: &[u64],
+        mut each: impl FnMut(&Frame<'_>) -> Result<(), String>,
+    ) -> Result<LinkType, String> {
+        match &self.backing {
+            Backing::File { path, .. } => {
+                let mut src = FileSource::open(path).map_err(|e| e.to_string())?;
+                let link = src.link_type().unwrap_or(LinkType::ETHERNET);
+                let mut n = 0u64;
+                let mut want = frames.iter().peekable();
+                while let Some(&next) = want.peek() {
+                    let Some(frame) = src.next_frame().map_err(|e| e.to_string())? else {
+                        break;
+                    };
+                    n += 1;
+                    if n == *next {
+                        each(&frame)?;
+                        want.next();
+                    }
+                }
+                Ok(link)
+            }
+            Backing::Memory => {
+                let p = self.packets();
+                let link = p.frames.front().map_or(LinkType::ETHERNET, |o| o.link);
+                for n in frames {
+                    let Some(o) = n
+                        .checked_sub(p.first)
+                        .and_then(|i| usize::try_from(i).ok())
+                        .and_then(|i| p.frames.get(i))
+                    else {
+                        continue;
+                    };
+                    each(&Frame {
+                        ts: o.ts,
+                        caplen: o.bytes.len() as u32,
+                        len: o.len,
+                        link: o.link,
+                        bytes: &o.bytes,
+                    })?;
+                }
+                Ok(link)
+            }
+        }
+    }
+}
