@@ -87,7 +87,8 @@ pub fn open(input: &Input) -> Result<Store, TuiError> {
         Input::File(path) => Store::open(path).map_err(|e| err(2, e)),
         Input::Live(l) => {
             if let Some(expr) = &l.config.filter {
-                live::compile_filter(expr).map_err(|e| err(e.exit_code(), e.to_string()))?;
+                live::compile_filter(expr, live::expected_link_type(&l.config.iface))
+                    .map_err(|e| err(e.exit_code(), e.to_string()))?;
             }
             let source = LiveSource::open(l.backend, &l.config)
                 .map_err(|e| err(e.exit_code(), e.to_string()))?;

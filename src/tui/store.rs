@@ -558,6 +558,7 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
                 caplen: o.bytes.len() as u32,
                 len: o.len,
                 link: o.link,
+                interface: None,
                 bytes: &o.bytes,
             };
             (dissect::dissect(n, &frame), o.bytes.to_vec())
@@ -865,6 +866,7 @@ impl Store {
                         caplen: o.bytes.len() as u32,
                         len: o.len,
                         link: o.link,
+                        interface: None,
                         bytes: &o.bytes,
                     })?;
                 }
