@@ -227,9 +227,14 @@ where
                 d.ctx.tcp.as_ref().map(|c| c.stage.to_string())
             };
             let link = LinkType(d.link_type);
-            let saved = s
-                .writer
-                .write_link(d.ts, link, bytes, d.len, comment.as_deref());
+            let saved = s.writer.write_on(
+                d.ts,
+                link,
+                d.interface.as_ref(),
+                bytes,
+                d.len,
+                comment.as_deref(),
+            );
             let saved = saved.and_then(|()| if flush_each { s.writer.flush() } else { Ok(()) });
             saved.map_err(|source| {
                 RunError::Live(LiveError::SaveFile {

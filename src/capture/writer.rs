@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{LinkType, Timestamp};
+use super::{InterfaceLabel, LinkType, Timestamp};
 
 /// The snapshot length written in headers, in bytes (what tcpdump uses by default).
 pub const SNAPLEN: u32 = 262_144;
@@ -23,16 +23,18 @@ pub enum OutFormat {
 pub struct CaptureWriter<W: Write> {
     out: W,
     format: OutFormat,
-    /// The link type of each interface described so far (pcapng: its index is the
-    /// interface number); a pcap file has exactly one.
-    links: Vec<LinkType>,
+    /// The link type, `if_name` and `if_description` of each interface described so far
+    /// (pcapng: its index is the interface number); a pcap file has exactly one.
+    links: Vec<(LinkType, Option<String>, Option<String>)>,
+    /// The link type the file was started with, for [`CaptureWriter::write`].
+    link: LinkType,
     /// Frames written so far.
     pub frames: u64,
 }
 
 impl<W: Write> CaptureWriter<W> {
     /// Starts a capture file on `out`: writes the file header (pcap) or the section
-    /// header and interface description (pcapng).
+    /// header (pcapng; each interface is described before its first packet).
     pub fn new(mut out: W, format: OutFormat, link: LinkType) -> io::Result<Self> {
         match format {
             OutFormat::Pcap => {
@@ -52,13 +54,18 @@ impl<W: Write> CaptureWriter<W> {
                 shb.extend_from_slice(&0u16.to_ne_bytes());
                 shb.extend_from_slice(&(-1i64).to_ne_bytes());
                 write_block(&mut out, 0x0a0d_0d0a, &shb)?;
-                write_interface(&mut out, link)?;
             }
         }
         Ok(CaptureWriter {
             out,
             format,
-            links: vec![link],
+            // pcapng describes each interface when its first packet comes, so that
+            // every interface written has packets, with the name it was read with.
+            links: match format {
+                OutFormat::Pcap => vec![(link, None, None)],
+                OutFormat::Pcapng => Vec::new(),
+            },
+            link,
             frames: 0,
         })
     }
@@ -67,13 +74,20 @@ impl<W: Write> CaptureWriter<W> {
     /// new interface the first time a link type comes (a pcapng section may describe
     /// interfaces anywhere before their packets); a pcap file has one link type and
     /// refuses another.
-    fn interface_for(&mut self, link: LinkType) -> io::Result<u32> {
-        if let Some(i) = self.links.iter().position(|l| *l == link) {
+    fn interface_for(&mut self, link: LinkType, label: Option<&InterfaceLabel>) -> io::Result<u32> {
+        let name = label.and_then(|l| l.name.as_deref());
+        let description = label.and_then(|l| l.description.as_deref());
+        let same = |(l, n, d): &(LinkType, Option<String>, Option<String>)| {
+            *l == link
+                && (self.format == OutFormat::Pcap
+                    || (n.as_deref() == name && d.as_deref() == description))
+        };
+        if let Some(i) = self.links.iter().position(same) {
             return Ok(u32::try_from(i).unwrap_or(u32::MAX));
         }
         match self.format {
             OutFormat::Pcap => {
-                let first = self.links.first().copied().unwrap_or(LinkType::ETHERNET);
+                let first = self.links.first().map_or(LinkType::ETHERNET, |l| l.0);
                 Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
@@ -83,8 +97,12 @@ impl<W: Write> CaptureWriter<W> {
                 ))
             }
             OutFormat::Pcapng => {
-                write_interface(&mut self.out, link)?;
-                self.links.push(link);
+                write_interface(&mut self.out, link, name, description)?;
+                self.links.push((
+                    link,
+                    name.map(str::to_owned),
+                    description.map(str::to_owned),
+                ));
                 Ok(u32::try_from(self.links.len() - 1).unwrap_or(u32::MAX))
             }
         }
@@ -99,8 +117,7 @@ impl<W: Write> CaptureWriter<W> {
         wire_len: u32,
         comment: Option<&str>,
     ) -> io::Result<()> {
-        let link = self.links.first().copied().unwrap_or(LinkType::ETHERNET);
-        self.write_link(ts, link, bytes, wire_len, comment)
+        self.write_link(ts, self.link, bytes, wire_len, comment)
     }
 
     /// As [`CaptureWriter::write`], for a frame of link type `link` (a pcapng file read
@@ -114,7 +131,22 @@ impl<W: Write> CaptureWriter<W> {
         wire_len: u32,
         comment: Option<&str>,
     ) -> io::Result<()> {
-        let interface = self.interface_for(link)?;
+        self.write_on(ts, link, None, bytes, wire_len, comment)
+    }
+
+    /// As [`CaptureWriter::write_link`], for a frame read from a pcapng interface with
+    /// `label`'s `if_name` and `if_description`: pcapng keeps it on an interface with the
+    /// same link type, name and description.
+    pub fn write_on(
+        &mut self,
+        ts: Timestamp,
+        link: LinkType,
+        label: Option<&InterfaceLabel>,
+        bytes: &[u8],
+        wire_len: u32,
+        comment: Option<&str>,
+    ) -> io::Result<()> {
+        let interface = self.interface_for(link, label)?;
         let caplen = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         let secs = u32::try_from(ts.secs.max(0)).unwrap_or(u32::MAX);
         let micros = ts.nanos / 1_000;
@@ -159,13 +191,25 @@ impl<W: Write> CaptureWriter<W> {
     }
 }
 
-/// Writes an Interface Description Block: link type, snaplen, if_tsresol = 6 (µs).
-fn write_interface(out: &mut impl Write, link: LinkType) -> io::Result<()> {
+/// Writes an Interface Description Block: link type, snaplen, `if_name` and
+/// `if_description` when given, `if_tsresol` = 6 (µs).
+fn write_interface(
+    out: &mut impl Write,
+    link: LinkType,
+    name: Option<&str>,
+    description: Option<&str>,
+) -> io::Result<()> {
     let mut idb = Vec::with_capacity(20);
     // The block's link type field is 16 bits wide; LINKTYPE_ numbers fit.
     idb.extend_from_slice(&u16::try_from(link.0).unwrap_or(u16::MAX).to_ne_bytes());
     idb.extend_from_slice(&0u16.to_ne_bytes());
     idb.extend_from_slice(&SNAPLEN.to_ne_bytes());
+    if let Some(n) = name {
+        push_option(&mut idb, 2, n.as_bytes());
+    }
+    if let Some(d) = description {
+        push_option(&mut idb, 3, d.as_bytes());
+    }
     push_option(&mut idb, 9, &[6]);
     push_option(&mut idb, 0, &[]);
     write_block(out, 1, &idb)
@@ -240,6 +284,35 @@ mod tests {
     #[test]
     fn pcapng_round_trips_through_our_reader() {
         round_trip(OutFormat::Pcapng);
+    }
+
+    #[test]
+    fn pcapng_keeps_each_interface_name() {
+        let ts = Timestamp::default();
+        let tun = InterfaceLabel {
+            id: 0,
+            name: Some("tun0".into()),
+            description: Some("a tunnel".into()),
+        };
+        let mut w = CaptureWriter::new(Vec::new(), OutFormat::Pcapng, LinkType::RAW)
+            .unwrap_or_else(|e| panic!("{e}"));
+        for label in [Some(&tun), None, Some(&tun)] {
+            w.write_on(ts, LinkType::RAW, label, &[0x45; 20], 20, None)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let bytes = w.into_inner().unwrap_or_else(|e| panic!("{e}"));
+        let mut src = FileSource::from_reader("mem".into(), Box::new(std::io::Cursor::new(bytes)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut seen = Vec::new();
+        while let Some(f) = src.next_frame().unwrap_or_else(|e| panic!("{e}")) {
+            let i = f.interface.cloned().unwrap_or_default();
+            seen.push((i.id, i.name.map(|n| n.to_string()), i.description.is_some()));
+        }
+        let tun0 = Some("tun0".to_string());
+        assert_eq!(
+            seen,
+            [(0, tun0.clone(), true), (1, None, false), (0, tun0, true)]
+        );
     }
 
     #[test]
