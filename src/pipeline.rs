@@ -534,7 +534,8 @@ struct FlowsBatch {
     /// The captured bytes of the batch's IPv4 fragments, one after the other.
     bytes: Vec<u8>,
     /// For each frame in use, where its bytes are in `bytes`: empty unless it is a
-    /// fragment, the only kind of frame whose bytes [`Analyzer::analyse`] reads.
+    /// fragment (IPv4 or IPv6), the only kind of frame whose bytes [`Analyzer::analyse`]
+    /// reads.
     spans: Vec<std::ops::Range<usize>>,
 }
 
@@ -598,7 +599,10 @@ where
                             if let Some(d) = b.dissections.get_mut(b.len) {
                                 crate::dissect::dissect_into(d, n, &f);
                                 let start = b.bytes.len();
-                                if d.ipv4.as_ref().is_some_and(|ip| ip.is_fragment()) {
+                                // IPv4 and IPv6 fragments alike: the reassembler reads them.
+                                let fragment = d.ipv4.as_ref().is_some_and(|ip| ip.is_fragment())
+                                    || d.ipv6.as_ref().is_some_and(|ip| ip.fragment().is_some());
+                                if fragment {
                                     b.bytes.extend_from_slice(f.bytes);
                                 }
                                 b.spans.push(start..b.bytes.len());
