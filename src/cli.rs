@@ -33,6 +33,12 @@ pub enum Command {
     /// Examples: wirelens flows captures/tcp-echo.pcap
     ///           wirelens flows captures/tcp-echo.pcap --ladder 0
     Flows(FlowsArgs),
+    /// Convert captures to Parquet for DuckDB, Spark or ClickHouse: for each capture
+    /// NAME, OUT/packets/NAME.parquet (one row per packet) and OUT/flows/NAME.parquet
+    /// (one row per conversation), several captures at a time.
+    ///
+    /// Example: wirelens export captures/ --out lake -j 4
+    Export(ExportArgs),
     /// Statistics of a capture: protocol hierarchy, top talkers, packet sizes, packets
     /// per second.
     ///
@@ -617,6 +623,9 @@ pub struct FlowsArgs {
     /// Output form.
     #[arg(long, value_enum, default_value_t = FlowsFormat::Table)]
     pub format: FlowsFormat,
+    /// With --format parquet, the Parquet file to write.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
     /// Draw TCP stream STREAM (default 0) as a sequence diagram.
     #[arg(long, value_name = "STREAM", num_args = 0..=1, default_missing_value = "0")]
     pub ladder: Option<u64>,
@@ -644,6 +653,50 @@ pub enum FlowsFormat {
     Table,
     /// JSON Lines, one object per conversation.
     Json,
+    /// A Parquet file (named with -w), one row per conversation.
+    Parquet,
+}
+
+/// Arguments of `wirelens export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Capture files, and directories searched (recursively) for *.pcap, *.pcapng and
+    /// *.cap.
+    #[arg(required = true, value_name = "CAPTURE_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// The directory to write packets/NAME.parquet and flows/NAME.parquet into (NAME is
+    /// the capture's file name).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Captures converted at once (default: the number of CPUs).
+    #[arg(short = 'j', long = "jobs", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+/// `wirelens read --format` values: the renderers' forms, and Parquet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadFormatArg {
+    /// One line per packet.
+    Summary,
+    /// One table per layer, the framing arithmetic and a marked hex dump.
+    Table,
+    /// JSON Lines, one object per packet.
+    Json,
+    /// A Parquet file (named with -w), one row per packet: the JSON flattened into columns.
+    Parquet,
+}
+
+impl ReadFormatArg {
+    /// The renderer's form, or `None` for Parquet, which is written by the exporter.
+    pub fn render_format(self) -> Option<Format> {
+        match self {
+            ReadFormatArg::Summary => Some(Format::Summary),
+            ReadFormatArg::Table => Some(Format::Table),
+            ReadFormatArg::Json => Some(Format::Json),
+            ReadFormatArg::Parquet => None,
+        }
+    }
 }
 
 /// Arguments of `wirelens read`.
@@ -652,8 +705,8 @@ pub struct ReadArgs {
     /// The capture file, or - for standard input.
     pub file: PathBuf,
     /// Output form.
-    #[arg(long, value_enum, default_value_t = FormatArg::Summary)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = ReadFormatArg::Summary)]
+    pub format: ReadFormatArg,
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
@@ -683,7 +736,7 @@ pub struct ReadArgs {
     #[arg(long, value_name = "N")]
     pub stream: Option<u64>,
     /// Also write the packets shown to FILE (pcapng when it ends in .pcapng or with
-    /// --pcapng, else pcap).
+    /// --pcapng, else pcap). With --format parquet, the Parquet file to write.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
     /// Write the -w file as pcapng.
@@ -773,6 +826,7 @@ impl Command {
                 SendPacket::Tcp(p) => p.common.color,
             }),
             Command::Interfaces(_)
+            | Command::Export(_)
             | Command::Completions { .. }
             | Command::Man
             | Command::LabExec { .. } => None,

@@ -5,7 +5,10 @@
 //! * [`capture`] turns a saved capture or a live interface into [`capture::Frame`]s;
 //! * [`dissect`] turns a frame's bytes into a [`dissect::Dissection`]: one struct per layer
 //!   plus notes saying where and why parsing stopped;
-//! * [`render`] formats a dissection as a summary line, annotated tables or JSON;
+//! * [`render`] formats a dissection as a summary line, annotated tables or JSON, or as
+//!   a row of Parquet columns;
+//! * [`export`] writes captures as Parquet tables of packets and conversations for
+//!   DuckDB, Spark or ClickHouse;
 //! * [`send`] crafts packets with the same protocol code, sends them on a raw socket and
 //!   watches the answers through the same pipeline.
 //!
@@ -41,6 +44,7 @@ pub mod analysis;
 pub mod capture;
 pub mod context;
 pub mod dissect;
+pub mod export;
 pub mod filter;
 pub mod lab;
 pub mod live;

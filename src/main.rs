@@ -25,8 +25,12 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match cli.command {
         cli::Command::Read(args) => {
+            let Some(format) = args.format.render_format() else {
+                drop(out);
+                return read_parquet(args);
+            };
             let opts = ReadOptions {
-                format: args.format.into(),
+                format,
                 count: args.count,
                 width: args.width.unwrap_or_else(terminal_width),
                 reassemble: args.reassembly.choice(),
@@ -65,7 +69,21 @@ fn main() -> ExitCode {
             let write = args.write.as_deref().map(|p| (p, format));
             pipeline::read_filtered(&args.file, &opts, bpf.as_deref(), write, &mut out)
         }
+        cli::Command::Flows(args) if args.format == cli::FlowsFormat::Parquet => {
+            drop(out);
+            return flows_parquet(args);
+        }
+        cli::Command::Export(args) => {
+            drop(out);
+            return export(args);
+        }
         cli::Command::Flows(args) => {
+            if args.write.is_some() {
+                eprintln!(
+                    "wirelens: flows -w names the Parquet file of --format parquet; add --format parquet."
+                );
+                return ExitCode::from(2);
+            }
             let opts = FlowsOptions {
                 json: args.format == cli::FlowsFormat::Json,
                 ladder: args.ladder,
@@ -186,6 +204,98 @@ fn tui(args: cli::TuiArgs) -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Reports the outcome of an export: the error's sentence and exit code.
+fn export_finish(result: Result<String, wirelens::export::ExportError>) -> ExitCode {
+    match result {
+        Ok(done) => {
+            eprintln!("wirelens: {done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wirelens: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `wirelens read FILE --format parquet -w OUT`.
+fn read_parquet(args: cli::ReadArgs) -> ExitCode {
+    let Some(output) = &args.write else {
+        eprintln!(
+            "wirelens: --format parquet writes a file, not the terminal: name it with -w FILE.parquet."
+        );
+        return ExitCode::from(2);
+    };
+    if args.pcapng || args.annotate {
+        eprintln!(
+            "wirelens: --pcapng and --annotate are for pcapng -w files; with --format parquet, -w names the Parquet file."
+        );
+        return ExitCode::from(2);
+    }
+    let bpf = match (&args.filter, args.expression.is_empty()) {
+        (Some(f), true) => Some(f.clone()),
+        (None, false) => Some(args.expression.join(" ")),
+        (Some(f), false) => Some(format!("({f}) and ({})", args.expression.join(" "))),
+        (None, true) => None,
+    };
+    let opts = wirelens::export::PacketsOptions {
+        count: args.count,
+        reassemble: args.reassembly.choice().unwrap_or(false),
+        reassembly_timeout: args.reassembly.reassembly_timeout,
+        display: DisplayFilter {
+            only: args.only,
+            stream: args.stream,
+        },
+        bpf,
+        progress: progress::allowed(!args.no_progress, false),
+    };
+    export_finish(
+        wirelens::export::packets_file(&args.file, output, &opts)
+            .map(|rows| format!("{}: {rows} packets written.", output.display())),
+    )
+}
+
+/// `wirelens flows FILE --format parquet -w OUT`.
+fn flows_parquet(args: cli::FlowsArgs) -> ExitCode {
+    let Some(output) = &args.write else {
+        eprintln!(
+            "wirelens: --format parquet writes a file, not the terminal: name it with -w FILE.parquet."
+        );
+        return ExitCode::from(2);
+    };
+    if args.ladder.is_some() || args.arp {
+        eprintln!(
+            "wirelens: --format parquet writes the conversations; --ladder and --arp have no Parquet form."
+        );
+        return ExitCode::from(2);
+    }
+    let progress = progress::allowed(!args.no_progress, false);
+    export_finish(
+        wirelens::export::flows_file(&args.file, output, progress)
+            .map(|rows| format!("{}: {rows} conversations written.", output.display())),
+    )
+}
+
+/// `wirelens export CAPTURE_OR_DIR... --out DIR [-j N]`.
+fn export(args: cli::ExportArgs) -> ExitCode {
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let progress = |line: &str| eprintln!("{line}");
+    export_finish(
+        wirelens::export::export(&args.inputs, &args.out, jobs, &progress).map(|r| {
+            format!(
+                "{} captures exported to {}: {} packets, {} conversations.",
+                r.captures,
+                args.out.display(),
+                r.packets,
+                r.flows
+            )
+        }),
+    )
 }
 
 /// `wirelens lab`: builds the network, plays the scenario, shows it, removes it.

@@ -548,7 +548,8 @@ struct FlowsBatch {
     /// The captured bytes of the batch's IP fragments, one after the other.
     bytes: Vec<u8>,
     /// For each frame in use, where its bytes are in `bytes`: empty unless it is a
-    /// fragment, the only kind of frame whose bytes [`Analyzer::analyse`] reads.
+    /// fragment (IPv4 or IPv6), the only kind of frame whose bytes [`Analyzer::analyse`]
+    /// reads.
     spans: Vec<std::ops::Range<usize>>,
 }
 

@@ -14,6 +14,7 @@ pub mod hexdump;
 pub mod json;
 pub mod ladder;
 pub mod parallel;
+pub mod parquet;
 pub mod stats;
 pub mod story;
 pub mod summary;
