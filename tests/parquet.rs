@@ -131,6 +131,8 @@ fn describe(schema: &arrow_schema::Schema) -> Vec<String> {
 fn schema_is_pinned() {
     assert_eq!(SCHEMA_VERSION, "1");
     let packets = "capture STRING, n UINT64, ts TIMESTAMP_US_UTC, caplen UINT32, len UINT32, \
+        link_type UINT32, sll_version UINT8, sll_packet_type UINT16, sll_arphrd UINT16, \
+        sll_addr STRING, sll_protocol UINT16, sll_ifindex UINT32, null_family UINT32, \
         eth_src STRING, eth_dst STRING, eth_type UINT16, vlan STRING, \
         arp_htype UINT16, arp_ptype UINT16, arp_hlen UINT8, arp_plen UINT8, arp_op UINT16, \
         arp_sha STRING, arp_spa STRING, arp_tha STRING, arp_tpa STRING, arp_kind STRING, \

@@ -77,16 +77,25 @@ pub struct Sll {
     pub ifindex: Option<u32>,
 }
 
+/// A link-layer address written `aa:bb:cc:…`, colon-separated hex bytes, as the JSON
+/// `sll.addr` has it.
+pub struct AddrText<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for AddrText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
 /// `aa:bb:cc:…`, the address as colon-separated hex bytes.
 fn addr_text(addr: &[u8]) -> String {
-    let mut s = String::with_capacity(addr.len() * 3);
-    for (i, b) in addr.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    AddrText(addr).to_string()
 }
 
 fn ser_addr<S: Serializer>(addr: &[u8], s: S) -> Result<S::Ok, S::Error> {

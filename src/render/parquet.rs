@@ -254,6 +254,20 @@ columns! {
         ts: TimestampMicrosecondBuilder = "ts",
         caplen: UInt32Builder = "caplen",
         len: UInt32Builder = "len",
+        link_type: UInt32Builder = "link_type",
+    }
+}
+
+columns! {
+    /// `sll` (a Linux cooked header) and `null` (a BSD loopback header).
+    struct LinkCols {
+        version: UInt8Builder = "sll_version",
+        packet_type: UInt16Builder = "sll_packet_type",
+        arphrd: UInt16Builder = "sll_arphrd",
+        addr: StringBuilder = "sll_addr",
+        protocol: UInt16Builder = "sll_protocol",
+        ifindex: UInt32Builder = "sll_ifindex",
+        family: UInt32Builder = "null_family",
     }
 }
 
@@ -437,6 +451,7 @@ columns! {
 /// Every column of the packets table.
 struct PacketCols {
     frame: FrameCols,
+    link: LinkCols,
     eth: EthCols,
     arp: ArpCols,
     ipv4: Ipv4Cols,
@@ -452,6 +467,7 @@ struct PacketCols {
 pub fn packets_schema() -> SchemaRef {
     let mut f = Vec::new();
     FrameCols::fields(&mut f);
+    LinkCols::fields(&mut f);
     EthCols::fields(&mut f);
     ArpCols::fields(&mut f);
     Ipv4Cols::fields(&mut f);
@@ -547,6 +563,7 @@ impl PacketCols {
     fn new() -> PacketCols {
         PacketCols {
             frame: FrameCols::new(),
+            link: LinkCols::new(),
             eth: EthCols::new(),
             arp: ArpCols::new(),
             ipv4: Ipv4Cols::new(),
@@ -562,6 +579,7 @@ impl PacketCols {
     fn finish(&mut self) -> Vec<ArrayRef> {
         let mut a = Vec::new();
         self.frame.finish(&mut a);
+        self.link.finish(&mut a);
         self.eth.finish(&mut a);
         self.arp.finish(&mut a);
         self.ipv4.finish(&mut a);
@@ -582,6 +600,33 @@ impl PacketCols {
         f.ts.append_value(micros(d.ts));
         f.caplen.append_value(d.caplen);
         f.len.append_value(d.len);
+        f.link_type.append_value(d.link_type);
+
+        let c = &mut self.link;
+        if d.sll.is_none() && d.null.is_none() {
+            c.nulls();
+        } else {
+            c.catch_up();
+            match &d.sll {
+                Some(l) => {
+                    c.version.append_value(l.version);
+                    c.packet_type.append_value(l.packet_type);
+                    c.arphrd.append_value(l.arphrd);
+                    put_display(&mut c.addr, s, crate::proto::sll::AddrText(&l.addr));
+                    c.protocol.append_value(l.protocol);
+                    c.ifindex.append_option(l.ifindex);
+                }
+                None => {
+                    c.version.append_null();
+                    c.packet_type.append_null();
+                    c.arphrd.append_null();
+                    c.addr.append_null();
+                    c.protocol.append_null();
+                    c.ifindex.append_null();
+                }
+            }
+            c.family.append_option(d.null.as_ref().map(|n| n.family));
+        }
 
         let c = &mut self.eth;
         match &d.eth {

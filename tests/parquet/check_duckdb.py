@@ -21,7 +21,7 @@ JSON_TEXT = {
     "icmp_quoted", "icmpv6_ndp", "icmpv6_mld", "icmpv6_quoted",
 }
 # Keys of a packet object that are not layers.
-FRAME_KEYS = {"n", "ts", "caplen", "len", "notes", "vlan"}
+FRAME_KEYS = {"n", "ts", "caplen", "len", "link_type", "notes", "vlan"}
 
 
 def flatten_packet(obj):
