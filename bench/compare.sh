@@ -6,6 +6,9 @@
 #
 #   bench/compare.sh [RUNS]            # default 5 rounds
 #
+# Each command is reported with its median wall time (the targets) and its median CPU
+# time (user + system), which a loaded machine disturbs less.
+#
 # Two kinds of capture, each measured every round:
 #   generated  examples/gen-capture (the earlier figures; kind to wirelens: tcpdump
 #              spends much of its time decoding DNS there)
@@ -78,7 +81,7 @@ replicate "$SMALL_N" "$REAL_SEED" "$RSMALL"
 replicate "$FLAT_N" "$REAL_SEED" "$RFLAT"
 replicate "$BIG_N" "$REAL_SLL2_SEED" "$RSLL2"
 
-LOG="$BENCH_DIR/times.tsv"   # name <TAB> file <TAB> seconds <TAB> max RSS in KiB
+LOG="$BENCH_DIR/times.tsv"   # name <TAB> file <TAB> wall s <TAB> max RSS in KiB <TAB> CPU (user + system) s
 : >"$LOG"
 
 # measure NAME FILE CMD...: runs CMD once with stdout to /dev/null, logs wall time and
@@ -99,7 +102,8 @@ measure() {
             for (i = 1; i <= n; i++) s = s * 60 + p[i]
         }
         /Maximum resident set size/ { rss = $2 }
-        END { printf "%s\t%s\t%.3f\t%d\n", name, file, s, rss }' "$out" >>"$LOG"
+        /User time \(seconds\)|System time \(seconds\)/ { cpu += $2 }
+        END { printf "%s\t%s\t%.3f\t%d\t%.3f\n", name, file, s, rss, cpu }' "$out" >>"$LOG"
     rm -f "$out"
 }
 
@@ -154,33 +158,41 @@ for mode in "read" "read --format json" "read --format table" "flows"; do
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Medians and the largest peak RSS per command and file.
+# Medians (wall and CPU time) and the largest peak RSS per command and file. CPU time
+# is printed beside wall time because, on a loaded machine, a command pinned to one
+# core (taskset) waits for that core while its unpinned peer takes whichever is free.
 summary=$(awk -F'\t' '
-    { k = $1 "\t" $2; t[k] = t[k] " " $3; if ($4 > rss[k]) rss[k] = $4; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+    function median(list,    v, m, a, b, x) {
+        m = split(substr(list, 2), v, " ")
+        for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (v[b] < v[a]) { x = v[a]; v[a] = v[b]; v[b] = x }
+        return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+    }
+    { k = $1 "\t" $2; t[k] = t[k] " " $3; c[k] = c[k] " " $5; runs[k]++
+      if ($4 > rss[k]) rss[k] = $4; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
     END {
         for (i = 1; i <= n; i++) {
-            k = order[i]; m = split(substr(t[k], 2), v, " ")
-            for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (v[b] < v[a]) { x = v[a]; v[a] = v[b]; v[b] = x }
-            med = (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
-            printf "%s\t%.3f\t%d\t%d\n", k, med, rss[k], m
+            k = order[i]
+            printf "%s\t%.3f\t%d\t%d\t%.3f\n", k, median(t[k]), rss[k], runs[k], median(c[k])
         }
     }' "$LOG")
 med() { awk -F'\t' -v k="$1" -v f="$2" '$1 == k && $2 == f { print $3 }' <<<"$summary"; }
 rss() { awk -F'\t' -v k="$1" -v f="$2" '$1 == k && $2 == f { printf "%.1f", $4 / 1024 }' <<<"$summary"; }
+cpu() { awk -F'\t' -v k="$1" -v f="$2" '$1 == k && $2 == f { print $6 }' <<<"$summary"; }
 
 echo
-echo "| command | file (packets) | median wall s | peak RSS MiB |"
-echo "| --- | --- | ---: | ---: |"
-while IFS=$'\t' read -r name file m r runs; do
-    printf "| \`%s\` | %s | %s (%s runs) | %.1f |\n" "$name" "$file" "$m" "$runs" "$(awk -v r="$r" 'BEGIN { print r / 1024 }')"
+echo "| command | file (packets) | median wall s | peak RSS MiB | median CPU s |"
+echo "| --- | --- | ---: | ---: | ---: |"
+while IFS=$'\t' read -r name file m r runs c; do
+    printf "| \`%s\` | %s | %s (%s runs) | %.1f | %s |\n" "$name" "$file" "$m" "$runs" "$(awk -v r="$r" 'BEGIN { print r / 1024 }')" "$c"
 done <<<"$summary"
 
 echo
-echo "| target | file (packets) | wirelens s | peer s | ratio of medians | goal | met |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | :---: |"
+echo "| target | file (packets) | wirelens s | peer s | ratio of medians | goal | met | CPU-time ratio |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | :---: | ---: |"
 target() { # label file numerator denominator goal
-    awk -v l="$1" -v f="$2" -v a="$(med "$3" "$2")" -v b="$(med "$4" "$2")" -v g="$5" 'BEGIN {
-        r = a / b; printf "| %s | %s | %s | %s | %.3f | ≤ %s | %s |\n", l, f, a, b, r, g, (r <= g ? "yes" : "NO") }'
+    awk -v l="$1" -v f="$2" -v a="$(med "$3" "$2")" -v b="$(med "$4" "$2")" -v g="$5" \
+        -v ca="$(cpu "$3" "$2")" -v cb="$(cpu "$4" "$2")" 'BEGIN {
+        r = a / b; printf "| %s | %s | %s | %s | %.3f | ≤ %s | %s | %.3f |\n", l, f, a, b, r, g, (r <= g ? "yes" : "NO"), ca / cb }'
 }
 for pair in "$G|$GS" "$R|$RS"; do
     IFS='|' read -r big small <<<"$pair"
