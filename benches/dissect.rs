@@ -3,9 +3,14 @@
 //! Frames are loaded into memory first, so only the dissector (slicing, field parsing,
 //! checksum checks) is timed — no file reading, analysis or rendering: `dissect`, which
 //! returns a new `Dissection` per frame, and `dissect_into`, which fills one reused
-//! `Dissection` (as `wirelens flows` does). The frames are every packet of the bundled
-//! real captures, and, when `WIRELENS_BENCH_PCAP` names a capture (e.g. one written by
-//! `examples/gen-capture`), its first 200 000 packets as a second set.
+//! `Dissection` (as `wirelens flows` does). The sets of frames:
+//!
+//! * every packet of the bundled captures (`captures/`, small and varied);
+//! * the real-traffic seeds of the benchmark corpus (`bench/real-seed.pcap`, Ethernet,
+//!   and `bench/real-seed-sll2.pcap`, Linux cooked v2; see `bench/record-real.sh`);
+//! * when `WIRELENS_BENCH_PCAP` names a capture, its first 200 000 packets: a replicated
+//!   real-traffic file (`bench/compare.sh` writes `/tmp/wirelens-bench/real-2000000.pcap`)
+//!   or one written by `examples/gen-capture`. The set is named after the file.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -86,10 +91,25 @@ fn bench(c: &mut Criterion) {
         load(f, usize::MAX, &mut bundled);
     }
     run(c, "bundled captures", &bundled);
+    let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+    for (file, name) in [
+        ("real-seed.pcap", "real-traffic seed, Ethernet"),
+        ("real-seed-sll2.pcap", "real-traffic seed, cooked v2"),
+    ] {
+        let mut seed = Packets::new();
+        load(&bench_dir.join(file), usize::MAX, &mut seed);
+        run(c, name, &seed);
+    }
     if let Some(path) = std::env::var_os("WIRELENS_BENCH_PCAP") {
-        let mut generated = Packets::new();
-        load(Path::new(&path), 200_000, &mut generated);
-        run(c, "generated capture (200k packets)", &generated);
+        let path = Path::new(&path);
+        let mut packets = Packets::new();
+        load(path, 200_000, &mut packets);
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        run(
+            c,
+            &format!("{file} (first {} packets)", packets.len()),
+            &packets,
+        );
     }
 }
 
