@@ -758,14 +758,11 @@ pub fn hold_fragment(d: &mut Dissection) {
             ip.offset + usize::from(ip.total_len),
         ),
         (None, Some(ip)) => {
-            let after_frag = ip
-                .ext
-                .iter()
-                .position(|e| e.kind == ipv6::next_header::FRAGMENT)
-                .map(|i| ip.ext.iter().take(i + 1).map(|e| e.len).sum::<usize>());
-            let Some(at) = after_frag else { return };
+            let Some((at, _)) = ip.fragmentable() else {
+                return;
+            };
             (
-                ip.offset + ipv6::HEADER_LEN + at,
+                ip.offset + at,
                 ip.offset + ipv6::HEADER_LEN + usize::from(ip.payload_len),
             )
         }
@@ -807,13 +804,8 @@ pub fn decode_reassembled(d: &mut Dissection, payload: &[u8]) {
     (whole.frag_offset, whole.mf, whole.msg_len) = (0, false, payload.len());
     // An IPv6 packet's fragmentable part starts right after the fragment header, with
     // the protocol that header names.
-    if let Some(ip) = &d.ipv6
-        && let Some(e) = ip
-            .ext
-            .iter()
-            .find(|e| e.kind == ipv6::next_header::FRAGMENT)
-    {
-        whole.proto = IpProto(e.next_header);
+    if let Some((_, next)) = d.ipv6.as_ref().and_then(Ipv6::fragmentable) {
+        whole.proto = IpProto(next);
     }
     (d.tcp, d.udp, d.icmp, d.icmpv6) = (None, None, None, None);
     let mut no_payload = None;

@@ -117,7 +117,7 @@ impl FlowSummary {
 /// `ip:port`, or `[ipv6]:port`, as `SocketAddr`'s `Display` writes them. An IPv4 one is
 /// built without `core::fmt` (perf showed the two `format!`s as 7% of `flows'` analysing
 /// thread).
-fn endpoint_text(e: Endpoint) -> String {
+pub fn endpoint_text(e: Endpoint) -> String {
     use crate::text::Text;
     match e.0 {
         std::net::IpAddr::V4(a) => {

@@ -71,19 +71,11 @@ impl Fragment {
     /// Its data is what follows the fragment header, up to the payload length.
     pub fn v6(ip: &Ipv6) -> Option<Fragment> {
         let frag = ip.fragment()?;
-        let mut at = ipv6::HEADER_LEN;
-        let mut proto = None;
-        for e in &ip.ext {
-            at += e.len;
-            if e.kind == ipv6::next_header::FRAGMENT {
-                proto = Some(e.next_header);
-                break;
-            }
-        }
+        let (at, proto) = ip.fragmentable()?;
         Some(Fragment {
             src: ip.src.into(),
             dst: ip.dst.into(),
-            proto: proto?,
+            proto,
             id: frag.id,
             offset: usize::from(frag.offset),
             len: (ipv6::HEADER_LEN + usize::from(ip.payload_len)).saturating_sub(at),

@@ -617,6 +617,20 @@ impl Ipv6 {
             | self.flow_label & field::FLOW_MASK
     }
 
+    /// Where the fragmentable part starts, in bytes from the start of the IPv6 header
+    /// (just after the fragment header), and the protocol the fragment header names;
+    /// `None` without a fragment header.
+    pub fn fragmentable(&self) -> Option<(usize, u8)> {
+        let mut at = HEADER_LEN;
+        for e in &self.ext {
+            at += e.len;
+            if e.kind == next_header::FRAGMENT {
+                return Some((at, e.next_header));
+            }
+        }
+        None
+    }
+
     /// The protocol after the last extension header, and where its header starts, in
     /// bytes from the start of the IPv6 header. When the walk stopped early (see
     /// `stopped`), this is the header that could not be read. For a fragment that is not

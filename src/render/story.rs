@@ -5,9 +5,8 @@
 //! reply the request it answers. Every sentence the summary line says about a packet is
 //! in these rows or in the notes.
 
-use std::net::IpAddr;
-
 use super::summary;
+use crate::analysis::endpoint_text;
 use crate::context::{PeerState, TcpConv};
 use crate::dissect::Dissection;
 use crate::proto::tcp::{Tcp, TcpFlags};
@@ -63,14 +62,6 @@ pub fn story(d: &Dissection) -> Option<Story> {
     (!s.rows.is_empty()).then_some(s)
 }
 
-/// `10.77.0.1:40090` or `[fd77::1]:40090`.
-fn endpoint((ip, port): (IpAddr, u16)) -> String {
-    match ip {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
-}
-
 fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let (me, peer) = if c.from_client {
         ("client", "server")
@@ -86,8 +77,8 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
         title: format!(
             "TCP connection — stream {}: {} (client) ↔ {} (server)",
             c.stream,
-            endpoint(c.client),
-            endpoint(c.server)
+            endpoint_text(c.client),
+            endpoint_text(c.server)
         ),
         rows: Vec::new(),
     };
@@ -98,9 +89,9 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
             "connection {} of the capture, from 0 (tshark's tcp.stream); this segment goes {} {} → {} {}",
             c.stream,
             me,
-            endpoint(from),
+            endpoint_text(from),
             peer,
-            endpoint(to)
+            endpoint_text(to)
         ),
     );
     s.row("stage", c.stage.to_string(), c.explain(t));

@@ -255,14 +255,23 @@ pub fn write_explanation(out: &mut Vec<u8>, d: &Dissection) {
         dst,
         link_broadcast: d.eth.as_ref().is_some_and(|e| e.dst.is_broadcast()),
     };
-    let mut layers: Vec<&dyn Layer> = Vec::with_capacity(8);
+    // The frame's last 16 layers, in a ring on the stack: this runs for every packet of
+    // the summary, and the top layers are the ones that speak.
+    const RING: usize = 16;
+    let mut layers: [Option<&dyn Layer>; RING] = [None; RING];
+    let mut count = 0;
     d.walk(&mut |l| {
         if l.role != Role::Quoted {
-            layers.push(l.layer);
+            if let Some(slot) = layers.get_mut(count % RING) {
+                *slot = Some(l.layer);
+            }
+            count += 1;
         }
     });
-    for l in layers.iter().rev() {
-        if l.explain(&around, out) {
+    for i in (count.saturating_sub(RING)..count).rev() {
+        if let Some(Some(l)) = layers.get(i % RING)
+            && l.explain(&around, out)
+        {
             break;
         }
     }
