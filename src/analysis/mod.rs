@@ -187,9 +187,11 @@ impl Analyzer {
                 d.notes.push(n);
             }
         }
-        let fragment = match (&d.ipv4, &d.ipv6) {
-            (Some(ip), _) if ip.is_fragment() => Some(reassembly::Fragment::v4(ip)),
-            (None, Some(ip)) => reassembly::Fragment::v6(ip),
+        // Only a fragment, and only with reassembly on, costs anything here.
+        let fragment = match (&self.reassembler, &d.ipv4, &d.ipv6) {
+            (None, _, _) => None,
+            (Some(_), Some(ip), _) if ip.is_fragment() => Some(reassembly::Fragment::v4(ip)),
+            (Some(_), None, Some(ip)) => reassembly::Fragment::v6(ip),
             _ => None,
         };
         if let (Some(r), Some(frag)) = (&mut self.reassembler, fragment) {
