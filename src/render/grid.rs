@@ -55,8 +55,8 @@ fn narrow_width(s: &str) -> Option<usize> {
 /// whose cells are `cells` (row-major, `ncols` per row, the header first if any): the
 /// widths comfy-table's dynamic arrangement would choose.
 pub fn column_widths(cells: &[&str], ncols: usize, table_width: usize) -> Vec<usize> {
-    let stats = ColumnStats { cells, ncols };
-    arrange(&stats, table_width)
+    let mut stats = ColumnStats { cells, ncols };
+    arrange(&mut stats, table_width)
 }
 
 /// The widest line of a cell, at least 1 (as comfy-table counts it).
@@ -71,12 +71,12 @@ fn cell_width(cell: &str) -> usize {
 /// What the arrangement needs to know about the columns of a table.
 trait Columns {
     /// Widest line of each column (at least 1 for a column with cells).
-    fn max_widths(&self) -> Vec<usize>;
+    fn max_widths(&mut self) -> Vec<usize>;
     /// The longest line of column `col` once every line wider than `average` is split
     /// as a cell `average` columns wide would split it — exactly, when it is at most
     /// `limit`; otherwise some number above `limit` (the search stops early: the
     /// arrangement only needs to know that the column does not fit).
-    fn longest_after_split(&self, col: usize, average: usize, limit: usize) -> usize;
+    fn longest_after_split(&mut self, col: usize, average: usize, limit: usize) -> usize;
 }
 
 /// Column statistics gathered row by row, for a table too long to keep in memory
@@ -143,16 +143,16 @@ impl StreamStats {
     /// The content widths comfy-table's dynamic arrangement would give these rows in a
     /// table `table_width` columns wide.
     pub fn widths(&self, table_width: usize) -> Vec<usize> {
-        arrange(self, table_width)
+        arrange(&mut &*self, table_width)
     }
 }
 
-impl Columns for StreamStats {
-    fn max_widths(&self) -> Vec<usize> {
+impl Columns for &StreamStats {
+    fn max_widths(&mut self) -> Vec<usize> {
         self.max.clone()
     }
 
-    fn longest_after_split(&self, col: usize, average: usize, limit: usize) -> usize {
+    fn longest_after_split(&mut self, col: usize, average: usize, limit: usize) -> usize {
         let lines = self
             .shapes
             .get(col)
@@ -207,7 +207,7 @@ struct ColumnStats<'a> {
 }
 
 impl Columns for ColumnStats<'_> {
-    fn max_widths(&self) -> Vec<usize> {
+    fn max_widths(&mut self) -> Vec<usize> {
         let mut max = vec![0usize; self.ncols];
         for (i, cell) in self.cells.iter().enumerate() {
             if let Some(m) = max.get_mut(i % self.ncols.max(1)) {
@@ -217,7 +217,7 @@ impl Columns for ColumnStats<'_> {
         max
     }
 
-    fn longest_after_split(&self, col: usize, average: usize, limit: usize) -> usize {
+    fn longest_after_split(&mut self, col: usize, average: usize, limit: usize) -> usize {
         let lines = self
             .cells
             .iter()
@@ -337,7 +337,7 @@ fn split_printable(line: &str, content_width: usize, mut emit: impl FnMut(usize,
 /// comfy-table's dynamic arrangement (`utils/arrangement/dynamic.rs`) without
 /// constraints or hidden columns: fix the columns that fit into the average space, then
 /// those whose split content leaves at least 3 columns unused, then share what is left.
-fn arrange(stats: &impl Columns, table_width: usize) -> Vec<usize> {
+fn arrange(stats: &mut impl Columns, table_width: usize) -> Vec<usize> {
     let max_widths = stats.max_widths();
     let ncols = max_widths.len();
     let borders = if ncols == 0 { 2 } else { ncols + 1 };
@@ -770,6 +770,265 @@ impl RowCache {
     }
 }
 
+/// Draws a whole table — what [`column_widths`] then [`write`] draw — `ncols` columns
+/// wide, with `header` (may be empty) above `rows` (row-major), for a terminal
+/// `table_width` columns wide.
+///
+/// Why a second way: the table format draws four or five tables a packet, and most of
+/// their rows repeat rows of the packets before (the same field, value and meaning).
+/// Measuring every cell again for the arrangement was a quarter of the table format's
+/// instructions (callgrind, `bench/PROFILE.md` section 11). Here each distinct row is
+/// measured once: the thread's [`TableCache`] keeps, per row, its cells' widths, the
+/// longest piece of each cell once split at the averages the arrangement asked about,
+/// and the row as drawn at the widths it was drawn for. A row is found by one hash of
+/// its cells and compared byte for byte, so what is drawn never depends on the cache.
+pub fn draw(
+    out: &mut Vec<u8>,
+    ncols: usize,
+    header: &[&str],
+    rows: &[&str],
+    table_width: usize,
+    border: Option<&[u8]>,
+) {
+    TABLES.with_borrow_mut(|cache| cache.draw(out, ncols, header, rows, table_width, border));
+}
+
+/// Bytes the table cache of each thread keeps at most; it is emptied when full.
+const TABLE_CACHE_BYTES: usize = 4 << 20;
+
+/// Split lengths remembered per row, and drawings per row (at different widths).
+const MEMO_PER_ROW: usize = 8;
+const DRAWINGS_PER_ROW: usize = 4;
+
+thread_local! {
+    /// The rows this thread has measured and drawn for [`draw`].
+    static TABLES: std::cell::RefCell<TableCache> = std::cell::RefCell::default();
+}
+
+/// One distinct row of cells, as [`draw`] keeps it.
+#[derive(Debug)]
+struct RowEntry {
+    /// The cells, each followed by 0xff (which UTF-8 never contains).
+    key: Box<[u8]>,
+    /// The widest line of each cell (at least 1).
+    widths: Box<[usize]>,
+    /// (column, average, longest piece): [`Columns::longest_after_split`] of one cell,
+    /// exact.
+    splits: Vec<(usize, usize, usize)>,
+    /// The row drawn at these widths, with this border colour.
+    drawings: Vec<(Box<[usize]>, Option<Box<[u8]>>, Box<[u8]>)>,
+}
+
+/// The cache behind [`draw`]: rows by the hash of their cells, and rules by widths.
+#[derive(Debug, Default)]
+struct TableCache {
+    index: std::collections::HashMap<u64, usize, crate::analysis::flowtable::FlowHashBuilder>,
+    entries: Vec<RowEntry>,
+    /// Rules drawn: (kind, widths, border) → the rule and its newline.
+    rules: Vec<(u8, Box<[usize]>, Option<Box<[u8]>>, Box<[u8]>)>,
+    /// Bytes held by `entries` and `rules`.
+    held: usize,
+    /// The row being looked up.
+    key: Vec<u8>,
+    /// The entry of each row of the table being drawn, the header first.
+    ids: Vec<usize>,
+    scratch: RowScratch,
+}
+
+impl TableCache {
+    fn draw(
+        &mut self,
+        out: &mut Vec<u8>,
+        ncols: usize,
+        header: &[&str],
+        rows: &[&str],
+        table_width: usize,
+        border: Option<&[u8]>,
+    ) {
+        if self.held > TABLE_CACHE_BYTES {
+            self.index.clear();
+            self.entries.clear();
+            self.rules.clear();
+            self.held = 0;
+        }
+        let ncols = ncols.max(1);
+        self.ids.clear();
+        for row in header.chunks(ncols).chain(rows.chunks(ncols)) {
+            let id = self.find(row);
+            self.ids.push(id);
+        }
+        let widths = {
+            let mut cols = CachedColumns {
+                entries: &mut self.entries,
+                ids: &self.ids,
+                header,
+                rows,
+                ncols,
+            };
+            arrange(&mut cols, table_width)
+        };
+        self.rule(out, &widths, 0, border);
+        let mut ids = std::mem::take(&mut self.ids);
+        let cells = header.chunks(ncols).chain(rows.chunks(ncols));
+        for (i, (&id, row)) in ids.iter().zip(cells).enumerate() {
+            self.write_row(out, id, &widths, row, border);
+            out.push(b'\n');
+            if i == 0 && !header.is_empty() {
+                self.rule(out, &widths, 1, border);
+            }
+        }
+        ids.clear();
+        self.ids = ids;
+        self.rule(out, &widths, 2, border);
+        // comfy-table joins lines with "\n": no newline after the bottom rule.
+        out.pop();
+    }
+
+    /// The entry of the row `cells`, made (its cells measured) if it is new.
+    fn find(&mut self, cells: &[&str]) -> usize {
+        self.key.clear();
+        for c in cells {
+            self.key.extend_from_slice(c.as_bytes());
+            self.key.push(0xff);
+        }
+        let hash = hash_bytes(&self.key);
+        if let Some(&id) = self.index.get(&hash)
+            && self.entries.get(id).is_some_and(|e| *e.key == *self.key)
+        {
+            return id;
+        }
+        let widths: Box<[usize]> = cells.iter().map(|c| cell_width(c)).collect();
+        self.held += self.key.len() + widths.len() * 8 + 64;
+        let id = self.entries.len();
+        self.entries.push(RowEntry {
+            key: self.key.as_slice().into(),
+            widths,
+            splits: Vec::new(),
+            drawings: Vec::new(),
+        });
+        self.index.insert(hash, id);
+        id
+    }
+
+    /// Writes row `cells` (entry `id`) at `widths`, drawn before or now.
+    fn write_row(
+        &mut self,
+        out: &mut Vec<u8>,
+        id: usize,
+        widths: &[usize],
+        cells: &[&str],
+        border: Option<&[u8]>,
+    ) {
+        let Some(entry) = self.entries.get_mut(id) else {
+            write_row(out, widths, cells, &mut self.scratch, border);
+            return;
+        };
+        if let Some((_, _, drawn)) = entry
+            .drawings
+            .iter()
+            .find(|(w, b, _)| **w == *widths && b.as_deref() == border)
+        {
+            out.extend_from_slice(drawn);
+            return;
+        }
+        let start = out.len();
+        write_row(out, widths, cells, &mut self.scratch, border);
+        let drawn = out.get(start..).unwrap_or_default();
+        if entry.drawings.len() >= DRAWINGS_PER_ROW {
+            let (w, b, d) = entry.drawings.remove(0);
+            self.held = self
+                .held
+                .saturating_sub(w.len() * 8 + b.map_or(0, |b| b.len()) + d.len());
+        }
+        self.held += widths.len() * 8 + border.map_or(0, <[u8]>::len) + drawn.len();
+        entry
+            .drawings
+            .push((widths.into(), border.map(Into::into), drawn.into()));
+    }
+
+    /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
+    fn rule(&mut self, out: &mut Vec<u8>, widths: &[usize], kind: u8, border: Option<&[u8]>) {
+        if let Some((.., drawn)) = self
+            .rules
+            .iter()
+            .find(|(k, w, b, _)| *k == kind && **w == *widths && b.as_deref() == border)
+        {
+            out.extend_from_slice(drawn);
+            return;
+        }
+        let start = out.len();
+        let chars = match kind {
+            0 => TOP,
+            1 => HEADER_SEPARATOR,
+            _ => BOTTOM,
+        };
+        rule(out, widths, chars, border);
+        let drawn = out.get(start..).unwrap_or_default();
+        self.held += widths.len() * 8 + drawn.len() + 32;
+        self.rules
+            .push((kind, widths.into(), border.map(Into::into), drawn.into()));
+    }
+}
+
+/// The columns of the table [`TableCache::draw`] is drawing, read from its row entries.
+struct CachedColumns<'a> {
+    entries: &'a mut Vec<RowEntry>,
+    /// Each row's entry, the header first.
+    ids: &'a [usize],
+    header: &'a [&'a str],
+    rows: &'a [&'a str],
+    ncols: usize,
+}
+
+impl Columns for CachedColumns<'_> {
+    fn max_widths(&mut self) -> Vec<usize> {
+        let mut max = vec![0usize; self.ncols];
+        for &id in self.ids {
+            if let Some(e) = self.entries.get(id) {
+                for (m, w) in max.iter_mut().zip(e.widths.iter()) {
+                    *m = (*m).max(*w);
+                }
+            }
+        }
+        max
+    }
+
+    fn longest_after_split(&mut self, col: usize, average: usize, limit: usize) -> usize {
+        let cells = self
+            .header
+            .chunks(self.ncols)
+            .chain(self.rows.chunks(self.ncols));
+        let mut longest = 0;
+        for (&id, row) in self.ids.iter().zip(cells) {
+            if longest > limit {
+                break;
+            }
+            let Some(e) = self.entries.get_mut(id) else {
+                continue;
+            };
+            let known = e
+                .splits
+                .iter()
+                .find(|(c, a, _)| *c == col && *a == average)
+                .map(|s| s.2);
+            let l = match known {
+                Some(l) => l,
+                None => {
+                    let cell = row.get(col).copied().unwrap_or_default();
+                    let l = longest_after_split(lines(cell), average, usize::MAX);
+                    if e.splits.len() >= MEMO_PER_ROW {
+                        e.splits.remove(0);
+                    }
+                    e.splits.push((col, average, l));
+                    l
+                }
+            };
+            longest = longest.max(l);
+        }
+        longest
+    }
+}
+
 /// The top of a table: its top rule and, if `header` is not empty, the header and the
 /// rule under it; each line ends with a newline. `border` as in [`write`].
 pub fn write_start(
@@ -1166,6 +1425,60 @@ mod tests {
         ] {
             let mut b = [0u8; 4];
             assert_eq!(&box_char(c)[..], c.encode_utf8(&mut b).as_bytes());
+        }
+    }
+
+    /// [`draw`], whose rows come from a cache, draws what comfy-table draws: every table
+    /// twice (the second time from the cache), and tables sharing rows with earlier ones.
+    #[test]
+    fn cached_drawing_matches_comfy_table() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        // A small pool of cells, so that rows repeat across tables.
+        let pool: Vec<String> = (0..40)
+            .map(|_| {
+                let mut s = String::new();
+                for w in 0..next(9) {
+                    if w > 0 {
+                        s.push(if next(10) == 0 { '\n' } else { ' ' });
+                    }
+                    s.push_str(WORDS[next(WORDS.len() as u64) as usize]);
+                }
+                s
+            })
+            .collect();
+        for case in 0..2_000 {
+            let ncols = 1 + next(5) as usize;
+            let nrows = next(6) as usize;
+            let width = 8 + next(160) as u16;
+            let pick = |n: u64| pool[n as usize].as_str();
+            let header: Vec<&str> = if next(4) == 0 {
+                Vec::new()
+            } else {
+                (0..ncols).map(|_| pick(next(pool.len() as u64))).collect()
+            };
+            let rows: Vec<Vec<&str>> = (0..nrows)
+                .map(|_| (0..ncols).map(|_| pick(next(pool.len() as u64))).collect())
+                .collect();
+            if header.is_empty() && rows.is_empty() {
+                continue;
+            }
+            let flat: Vec<&str> = rows.iter().flatten().copied().collect();
+            let want = comfy(width, &header, &rows);
+            for round in 0..2 {
+                let mut out = Vec::new();
+                draw(&mut out, ncols, &header, &flat, usize::from(width), None);
+                assert_eq!(
+                    String::from_utf8(out).unwrap_or_default(),
+                    want,
+                    "case {case} round {round}: width {width}, header {header:?}, rows {rows:?}"
+                );
+            }
         }
     }
 

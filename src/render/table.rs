@@ -156,12 +156,12 @@ pub fn render(
                 cells.extend([text(pair[0]), text(pair[1]), f.name, &f.value, &f.meaning]);
             }
         }
-        let widths = grid::column_widths(&cells, header.len(), width);
-        grid::write(
+        grid::draw(
             out,
-            &widths,
+            header.len(),
             header,
             cells.get(header.len()..).unwrap_or_default(),
+            width,
             title_color,
         );
         out.s("\n");
@@ -199,12 +199,12 @@ pub fn render(
         for r in &st.rows {
             cells.extend(r.iter().map(String::as_str));
         }
-        let widths = grid::column_widths(&cells, story::HEADER.len(), width);
-        grid::write(
+        grid::draw(
             out,
-            &widths,
+            story::HEADER.len(),
             &story::HEADER,
             cells.get(story::HEADER.len()..).unwrap_or_default(),
+            width,
             None,
         );
         out.s("\n");
