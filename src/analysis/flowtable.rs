@@ -119,10 +119,21 @@ const SEED_MULTIPLIER: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Hasher for FlowHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        // Whole words without a copy (a copy of a variable length was a `memcpy` call
+        // per word); the tail, if any, as one zero-padded word.
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
             let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
+            word.copy_from_slice(w);
             self.write_u64(u64::from_le_bytes(word));
+        }
+        let tail = words.remainder();
+        if !tail.is_empty() {
+            let mut word = 0u64;
+            for (i, b) in tail.iter().enumerate() {
+                word |= u64::from(*b) << (8 * i);
+            }
+            self.write_u64(word);
         }
     }
 

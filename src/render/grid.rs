@@ -796,43 +796,57 @@ pub fn draw(
 /// Bytes the table cache of each thread keeps at most; it is emptied when full.
 const TABLE_CACHE_BYTES: usize = 4 << 20;
 
-/// Split lengths remembered per row, and drawings per row (at different widths).
-const MEMO_PER_ROW: usize = 8;
-const DRAWINGS_PER_ROW: usize = 4;
+/// Most columns a cached row has; wider tables are drawn without the cache.
+const MAX_COLS: usize = 8;
+/// Split lengths remembered per row.
+const MEMO_PER_ROW: usize = 6;
+/// Drawings (at different widths) kept per row.
+const DRAWINGS_PER_ROW: usize = 2;
 
 thread_local! {
     /// The rows this thread has measured and drawn for [`draw`].
     static TABLES: std::cell::RefCell<TableCache> = std::cell::RefCell::default();
 }
 
-/// One distinct row of cells, as [`draw`] keeps it.
-#[derive(Debug)]
+/// One distinct row of cells, as [`draw`] keeps it. Its bytes live in the cache's arena,
+/// so that a new row costs no allocation (most packets bring a few new rows: sequence
+/// numbers, checksums, lengths).
+#[derive(Clone, Copy, Debug, Default)]
 struct RowEntry {
-    /// The cells, each followed by 0xff (which UTF-8 never contains).
-    key: Box<[u8]>,
+    /// The cells in the arena, each followed by 0xff (which UTF-8 never contains).
+    key: (u32, u32),
     /// The widest line of each cell (at least 1).
-    widths: Box<[usize]>,
+    widths: [u32; MAX_COLS],
     /// (column, average, longest piece): [`Columns::longest_after_split`] of one cell,
-    /// exact.
-    splits: Vec<(usize, usize, usize)>,
-    /// The row drawn at these widths, with this border colour.
-    drawings: Vec<(Box<[usize]>, Option<Box<[u8]>>, Box<[u8]>)>,
+    /// exact; the oldest is replaced when full.
+    splits: [(u16, u16, u32); MEMO_PER_ROW],
+    nsplits: u8,
+    /// (layout, range in the arena): the row drawn in a layout of
+    /// [`TableCache::layouts`]; `u32::MAX` marks an empty slot.
+    drawings: [(u32, (u32, u32)); DRAWINGS_PER_ROW],
 }
 
-/// The cache behind [`draw`]: rows by the hash of their cells, and rules by widths.
+/// The cache behind [`draw`]: rows by the hash of their cells, and rules by layout.
 #[derive(Debug, Default)]
 struct TableCache {
-    index: std::collections::HashMap<u64, usize, crate::analysis::flowtable::FlowHashBuilder>,
+    index: std::collections::HashMap<u64, u32, crate::analysis::flowtable::FlowHashBuilder>,
     entries: Vec<RowEntry>,
-    /// Rules drawn: (kind, widths, border) → the rule and its newline.
-    rules: Vec<(u8, Box<[usize]>, Option<Box<[u8]>>, Box<[u8]>)>,
-    /// Bytes held by `entries` and `rules`.
-    held: usize,
+    /// The bytes of every entry: keys and drawn rows.
+    arena: Vec<u8>,
+    /// Layouts seen: column widths and border colour.
+    layouts: Vec<(Vec<usize>, Option<Vec<u8>>)>,
+    /// Rules drawn: (kind, layout) → the rule and its newline, in the arena.
+    rules: Vec<(u8, u32, (u32, u32))>,
     /// The row being looked up.
     key: Vec<u8>,
     /// The entry of each row of the table being drawn, the header first.
-    ids: Vec<usize>,
+    ids: Vec<u32>,
     scratch: RowScratch,
+}
+
+/// The bytes of `range` in `arena`.
+fn arena_get(arena: &[u8], (a, b): (u32, u32)) -> &[u8] {
+    arena.get(a as usize..b as usize).unwrap_or_default()
 }
 
 impl TableCache {
@@ -845,13 +859,23 @@ impl TableCache {
         table_width: usize,
         border: Option<&[u8]>,
     ) {
-        if self.held > TABLE_CACHE_BYTES {
+        let ncols = ncols.max(1);
+        if ncols > MAX_COLS {
+            let mut cells = header.to_vec();
+            cells.extend_from_slice(rows);
+            let widths = column_widths(&cells, ncols, table_width);
+            return write(out, &widths, header, rows, border);
+        }
+        if self.arena.len() + self.entries.len() * std::mem::size_of::<RowEntry>()
+            > TABLE_CACHE_BYTES
+            || self.layouts.len() > 256
+        {
             self.index.clear();
             self.entries.clear();
+            self.arena.clear();
+            self.layouts.clear();
             self.rules.clear();
-            self.held = 0;
         }
-        let ncols = ncols.max(1);
         self.ids.clear();
         for row in header.chunks(ncols).chain(rows.chunks(ncols)) {
             let id = self.find(row);
@@ -867,25 +891,46 @@ impl TableCache {
             };
             arrange(&mut cols, table_width)
         };
-        self.rule(out, &widths, 0, border);
-        let mut ids = std::mem::take(&mut self.ids);
+        let layout = self.layout(&widths, border);
+        self.rule(out, layout, 0);
+        let ids = std::mem::take(&mut self.ids);
         let cells = header.chunks(ncols).chain(rows.chunks(ncols));
         for (i, (&id, row)) in ids.iter().zip(cells).enumerate() {
-            self.write_row(out, id, &widths, row, border);
+            self.write_row(out, id, layout, row);
             out.push(b'\n');
             if i == 0 && !header.is_empty() {
-                self.rule(out, &widths, 1, border);
+                self.rule(out, layout, 1);
             }
         }
-        ids.clear();
         self.ids = ids;
-        self.rule(out, &widths, 2, border);
+        self.rule(out, layout, 2);
         // comfy-table joins lines with "\n": no newline after the bottom rule.
         out.pop();
     }
 
+    /// The number of the layout (`widths`, `border`), added if new.
+    fn layout(&mut self, widths: &[usize], border: Option<&[u8]>) -> u32 {
+        if let Some(i) = self
+            .layouts
+            .iter()
+            .position(|(w, b)| *w == widths && b.as_deref() == border)
+        {
+            return i as u32;
+        }
+        self.layouts
+            .push((widths.to_vec(), border.map(<[u8]>::to_vec)));
+        (self.layouts.len() - 1) as u32
+    }
+
+    /// Appends `bytes` to the arena and returns their range.
+    fn keep(arena: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
+        let a = arena.len();
+        arena.extend_from_slice(bytes);
+        (a as u32, arena.len() as u32)
+    }
+
     /// The entry of the row `cells`, made (its cells measured) if it is new.
-    fn find(&mut self, cells: &[&str]) -> usize {
+    fn find(&mut self, cells: &[&str]) -> u32 {
         self.key.clear();
         for c in cells {
             self.key.extend_from_slice(c.as_bytes());
@@ -893,80 +938,65 @@ impl TableCache {
         }
         let hash = hash_bytes(&self.key);
         if let Some(&id) = self.index.get(&hash)
-            && self.entries.get(id).is_some_and(|e| *e.key == *self.key)
+            && self
+                .entries
+                .get(id as usize)
+                .is_some_and(|e| arena_get(&self.arena, e.key) == self.key.as_slice())
         {
             return id;
         }
-        let widths: Box<[usize]> = cells.iter().map(|c| cell_width(c)).collect();
-        self.held += self.key.len() + widths.len() * 8 + 64;
-        let id = self.entries.len();
-        self.entries.push(RowEntry {
-            key: self.key.as_slice().into(),
-            widths,
-            splits: Vec::new(),
-            drawings: Vec::new(),
-        });
+        let mut e = RowEntry {
+            key: Self::keep(&mut self.arena, &self.key),
+            drawings: [(u32::MAX, (0, 0)); DRAWINGS_PER_ROW],
+            ..RowEntry::default()
+        };
+        for (w, c) in e.widths.iter_mut().zip(cells) {
+            *w = cell_width(c).min(u32::MAX as usize) as u32;
+        }
+        let id = self.entries.len() as u32;
+        self.entries.push(e);
         self.index.insert(hash, id);
         id
     }
 
-    /// Writes row `cells` (entry `id`) at `widths`, drawn before or now.
-    fn write_row(
-        &mut self,
-        out: &mut Vec<u8>,
-        id: usize,
-        widths: &[usize],
-        cells: &[&str],
-        border: Option<&[u8]>,
-    ) {
-        let Some(entry) = self.entries.get_mut(id) else {
-            write_row(out, widths, cells, &mut self.scratch, border);
+    /// Writes row `cells` (entry `id`) in `layout`, drawn before or now.
+    fn write_row(&mut self, out: &mut Vec<u8>, id: u32, layout: u32, cells: &[&str]) {
+        let Some((widths, border)) = self.layouts.get(layout as usize) else {
             return;
         };
-        if let Some((_, _, drawn)) = entry
-            .drawings
-            .iter()
-            .find(|(w, b, _)| **w == *widths && b.as_deref() == border)
-        {
-            out.extend_from_slice(drawn);
+        let Some(entry) = self.entries.get_mut(id as usize) else {
+            write_row(out, widths, cells, &mut self.scratch, border.as_deref());
+            return;
+        };
+        if let Some((_, range)) = entry.drawings.iter().find(|(l, _)| *l == layout) {
+            out.extend_from_slice(arena_get(&self.arena, *range));
             return;
         }
         let start = out.len();
-        write_row(out, widths, cells, &mut self.scratch, border);
-        let drawn = out.get(start..).unwrap_or_default();
-        if entry.drawings.len() >= DRAWINGS_PER_ROW {
-            let (w, b, d) = entry.drawings.remove(0);
-            self.held = self
-                .held
-                .saturating_sub(w.len() * 8 + b.map_or(0, |b| b.len()) + d.len());
-        }
-        self.held += widths.len() * 8 + border.map_or(0, <[u8]>::len) + drawn.len();
-        entry
-            .drawings
-            .push((widths.into(), border.map(Into::into), drawn.into()));
+        write_row(out, widths, cells, &mut self.scratch, border.as_deref());
+        let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
+        entry.drawings.rotate_right(1);
+        entry.drawings[0] = (layout, range);
     }
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
-    fn rule(&mut self, out: &mut Vec<u8>, widths: &[usize], kind: u8, border: Option<&[u8]>) {
-        if let Some((.., drawn)) = self
-            .rules
-            .iter()
-            .find(|(k, w, b, _)| *k == kind && **w == *widths && b.as_deref() == border)
-        {
-            out.extend_from_slice(drawn);
+    fn rule(&mut self, out: &mut Vec<u8>, layout: u32, kind: u8) {
+        if let Some((.., range)) = self.rules.iter().find(|r| r.0 == kind && r.1 == layout) {
+            out.extend_from_slice(arena_get(&self.arena, *range));
             return;
         }
+        let Some((widths, border)) = self.layouts.get(layout as usize) else {
+            return;
+        };
         let start = out.len();
         let chars = match kind {
             0 => TOP,
             1 => HEADER_SEPARATOR,
             _ => BOTTOM,
         };
-        rule(out, widths, chars, border);
-        let drawn = out.get(start..).unwrap_or_default();
-        self.held += widths.len() * 8 + drawn.len() + 32;
-        self.rules
-            .push((kind, widths.into(), border.map(Into::into), drawn.into()));
+        rule(out, widths, chars, border.as_deref());
+        let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
+        self.rules.push((kind, layout, range));
     }
 }
 
@@ -974,7 +1004,7 @@ impl TableCache {
 struct CachedColumns<'a> {
     entries: &'a mut Vec<RowEntry>,
     /// Each row's entry, the header first.
-    ids: &'a [usize],
+    ids: &'a [u32],
     header: &'a [&'a str],
     rows: &'a [&'a str],
     ncols: usize,
@@ -982,15 +1012,15 @@ struct CachedColumns<'a> {
 
 impl Columns for CachedColumns<'_> {
     fn max_widths(&mut self) -> Vec<usize> {
-        let mut max = vec![0usize; self.ncols];
+        let mut max = [0u32; MAX_COLS];
         for &id in self.ids {
-            if let Some(e) = self.entries.get(id) {
-                for (m, w) in max.iter_mut().zip(e.widths.iter()) {
-                    *m = (*m).max(*w);
+            if let Some(e) = self.entries.get(id as usize) {
+                for (m, w) in max.iter_mut().zip(e.widths) {
+                    *m = (*m).max(w);
                 }
             }
         }
-        max
+        max.iter().take(self.ncols).map(|&m| m as usize).collect()
     }
 
     fn longest_after_split(&mut self, col: usize, average: usize, limit: usize) -> usize {
@@ -998,28 +1028,36 @@ impl Columns for CachedColumns<'_> {
             .header
             .chunks(self.ncols)
             .chain(self.rows.chunks(self.ncols));
+        // Averages past u16 are not remembered (no terminal is that wide).
+        let key = (u16::try_from(col).ok(), u16::try_from(average).ok());
         let mut longest = 0;
         for (&id, row) in self.ids.iter().zip(cells) {
             if longest > limit {
                 break;
             }
-            let Some(e) = self.entries.get_mut(id) else {
+            let Some(e) = self.entries.get_mut(id as usize) else {
                 continue;
             };
-            let known = e
-                .splits
-                .iter()
-                .find(|(c, a, _)| *c == col && *a == average)
-                .map(|s| s.2);
+            let known = match key {
+                (Some(c), Some(a)) => e
+                    .splits
+                    .iter()
+                    .take(usize::from(e.nsplits))
+                    .find(|s| s.0 == c && s.1 == a)
+                    .map(|s| s.2 as usize),
+                _ => None,
+            };
             let l = match known {
                 Some(l) => l,
                 None => {
                     let cell = row.get(col).copied().unwrap_or_default();
                     let l = longest_after_split(lines(cell), average, usize::MAX);
-                    if e.splits.len() >= MEMO_PER_ROW {
-                        e.splits.remove(0);
+                    if let (Some(c), Some(a)) = key {
+                        let slot = usize::from(e.nsplits).min(MEMO_PER_ROW - 1);
+                        e.splits.copy_within(..slot, 1);
+                        e.splits[0] = (c, a, l.min(u32::MAX as usize) as u32);
+                        e.nsplits = (e.nsplits + 1).min(MEMO_PER_ROW as u8);
                     }
-                    e.splits.push((col, average, l));
                     l
                 }
             };
