@@ -517,14 +517,19 @@ fn draw_ladder(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     };
     app.areas.lower = inner;
     let Some(cur) = app.cur else { return };
-    let (frames, info) = {
+    let frames = {
         let p = app.store.packets();
         match p.brief(cur).filter(|b| b.is_tcp()) {
-            Some(b) => (p.stream_frames(b.stream), p.streams.get(&b.stream).copied()),
-            None => (Vec::new(), None),
+            Some(b) => p.stream_frames(b.stream),
+            None => Vec::new(),
         }
     };
-    let Some(info) = info else {
+    // The endpoints, from the selected segment's own context.
+    let ends = match app.store.get(cur) {
+        Some(l) if !frames.is_empty() => l.d.ctx.tcp.as_ref().map(|c| (c.client, c.server)),
+        _ => None,
+    };
+    let Some((client, server)) = ends else {
         let msg = "This packet is not a TCP segment (or analysis has not reached it): no ladder.";
         f.render_widget(
             Paragraph::new(msg).block(title(" Ladder ".into(), app.focus == Pane::Lower)),
@@ -551,7 +556,7 @@ fn draw_ladder(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     };
     let mut text = Vec::new();
     let more = (frames.len() - to) as u64;
-    let _ = ladder::write(&mut text, &ep(info.client), &ep(info.server), &rungs, more);
+    let _ = ladder::write(&mut text, &ep(client), &ep(server), &rungs, more);
     let text = String::from_utf8_lossy(&text);
     let all: Vec<&str> = text.lines().collect();
     let cur_line = all

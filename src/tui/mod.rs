@@ -7,7 +7,7 @@
 //!
 //! * [`store`] holds the packets: a file is indexed and analysed on background threads,
 //!   and packets are dissected again when they are shown ([`brief`] keeps what analysis
-//!   found in 24 bytes a packet);
+//!   found in 8 bytes a packet);
 //! * [`app`] is the state and what keys do; [`draw`] draws it;
 //! * [`filter`] is the display filter; [`save`] writes what is shown.
 

@@ -2,7 +2,7 @@
 //!
 //! * A file is read twice in the background: one thread notes where each frame starts
 //!   (the index, quick: it decodes nothing), another dissects and analyses every packet
-//!   in order and keeps a 24-byte [`Brief`] of each (plus a side table for the rare packet
+//!   in order and keeps an 8-byte [`Brief`] of each (plus a side table for the rare packet
 //!   that needs more: analysis notes, a reply's request, a reassembled datagram). The
 //!   screen reads and dissects only the packets it shows, from their offsets, and puts
 //!   back what analysis found, so a packet says exactly what `read` says of it.
@@ -89,8 +89,8 @@ pub struct Packets {
     frames: VecDeque<Owned>,
     /// The analysis of each frame, from frame `first` on; may lag behind the index.
     briefs: VecDeque<Brief>,
-    /// What each TCP stream's segments share.
-    pub streams: HashMap<u32, StreamInfo>,
+    /// What each TCP stream's segments share, by stream number.
+    pub streams: Vec<StreamInfo>,
     /// The side table, by frame number.
     extras: HashMap<u64, Extra>,
     datagram_bytes: usize,
@@ -145,6 +145,11 @@ impl Packets {
         self.brief(n).and_then(|b| b.stage())
     }
 
+    /// What the segments of TCP stream `s` share, once analysis has seen it.
+    pub fn stream_info(&self, s: u32) -> Option<StreamInfo> {
+        self.streams.get(usize::try_from(s).ok()?).copied()
+    }
+
     /// The frames of TCP stream `s`, in order.
     pub fn stream_frames(&self, s: u32) -> Vec<u64> {
         self.briefs
@@ -164,8 +169,10 @@ impl Packets {
             }
             self.extras.insert(n, e);
         }
-        for (id, info) in batch.streams.drain() {
-            self.streams.insert(id, info);
+        for (id, info) in batch.streams.drain(..) {
+            if let Some(slot) = stream_slot(&mut self.streams, id) {
+                *slot = info;
+            }
         }
     }
 
@@ -199,13 +206,14 @@ pub struct Loaded {
 struct Analysed {
     briefs: Vec<Brief>,
     extras: Vec<(u64, Extra)>,
-    streams: HashMap<u32, StreamInfo>,
+    /// Streams whose [`StreamInfo`] changed.
+    streams: Vec<(u32, StreamInfo)>,
 }
 
 /// Analyses packets one by one, as `read` does, and makes their briefs.
 struct Analysis {
     analyzer: Analyzer,
-    streams: HashMap<u32, StreamInfo>,
+    streams: Vec<StreamInfo>,
     out: Analysed,
     datagram_bytes: usize,
 }
@@ -221,7 +229,7 @@ impl Analysis {
         analyzer.keep_summaries();
         Analysis {
             analyzer,
-            streams: HashMap::new(),
+            streams: Vec::new(),
             out: Analysed::default(),
             datagram_bytes: 0,
         }
@@ -253,16 +261,19 @@ impl Analysis {
         let mut b = Brief::default();
         if let Some(c) = &d.ctx.tcp {
             let id = u32::try_from(c.stream).unwrap_or(u32::MAX);
-            let mut info = self.streams.get(&id).copied();
-            b = Brief::encode(c, &mut info);
-            if let Some(info) = info {
-                if self.streams.get(&id) != Some(&info) {
-                    self.streams.insert(id, info);
-                    self.out.streams.insert(id, info);
+            let decoded = match (&d.tcp, d.ip_addrs(), stream_slot(&mut self.streams, id)) {
+                (Some(tcp), Some(addrs), Some(info)) => {
+                    let before = *info;
+                    b = Brief::encode(c, tcp, info);
+                    if *info != before {
+                        self.out.streams.push((id, *info));
+                    }
+                    b.decode(info, tcp, addrs)
                 }
-                if b.decode(&info).as_ref() != Some(c) {
-                    extra.conv = Some(c.clone());
-                }
+                _ => None,
+            };
+            if decoded.as_ref() != Some(c) {
+                extra.conv = Some(c.clone());
             }
         }
         if fragment && self.analyzer.reassembler.is_some() {
@@ -305,11 +316,25 @@ fn complete(d: &mut Dissection, b: &Brief, info: Option<&StreamInfo>, e: Option<
             d.notes.clone_from(notes);
         }
     }
-    d.ctx.tcp = match (e.and_then(|e| e.conv.as_ref()), info) {
-        (Some(c), _) => Some(c.clone()),
-        (None, Some(info)) => b.decode(info),
-        (None, None) => None,
+    d.ctx.tcp = match (e.and_then(|e| e.conv.as_ref()), info, &d.tcp, d.ip_addrs()) {
+        (Some(c), ..) => Some(c.clone()),
+        (None, Some(info), Some(tcp), Some(addrs)) => b.decode(info, tcp, addrs),
+        _ => None,
     };
+}
+
+/// The [`StreamInfo`] of stream `id`, made room for. Streams are numbered from 0 in the
+/// order they appear, so the table grows by one at a time; `None` for a number far
+/// past its end (which the tracker never gives).
+fn stream_slot(streams: &mut Vec<StreamInfo>, id: u32) -> Option<&mut StreamInfo> {
+    let i = usize::try_from(id).ok()?;
+    if i >= streams.len() {
+        if i - streams.len() > 1 << 16 {
+            return None;
+        }
+        streams.resize(i + 1, StreamInfo::default());
+    }
+    streams.get_mut(i)
 }
 
 /// Where frames are read from on demand.
@@ -547,7 +572,7 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
             Backing::Memory => Ok(p.frames.get(i)?.clone()),
         };
         let brief = p.briefs.get(i).copied();
-        let info = brief.and_then(|b| p.streams.get(&b.stream).copied());
+        let info = brief.and_then(|b| p.stream_info(b.stream));
         let extra = p.extras.get(&n).cloned();
         (place, brief, info, extra)
     };
@@ -799,8 +824,8 @@ fn run_filter(
                 let mut d = dissect::dissect(n, &frame);
                 let p = lock(shared);
                 if let Some(b) = p.brief(n) {
-                    let info = p.streams.get(&b.stream);
-                    complete(&mut d, &b, info, p.extras.get(&n));
+                    let info = p.stream_info(b.stream);
+                    complete(&mut d, &b, info.as_ref(), p.extras.get(&n));
                 }
                 Some(d)
             }
