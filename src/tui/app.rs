@@ -549,26 +549,16 @@ impl App {
                 }
             }
             (Pane::Lower, Lower::Flows) => {
-                let flow = self.store.packets().flows.get(self.lower_row).cloned();
+                let flow = self.store.packets().flows.get(self.lower_row).copied();
                 if let Some(f) = flow {
-                    let text = if f.proto == "tcp" {
+                    let text = if f.proto() == "tcp" {
                         format!("tcp and stream {}", f.stream)
                     } else {
-                        let split = |s: &str| {
-                            s.rsplit_once(':').map(|(a, p)| {
-                                (
-                                    a.trim_matches(|c| c == '[' || c == ']').to_string(),
-                                    p.to_string(),
-                                )
-                            })
-                        };
-                        match (split(&f.client), split(&f.server)) {
-                            (Some((ca, cp)), Some((sa, sp))) => format!(
-                                "{} and host {ca} and host {sa} and port {cp} and port {sp}",
-                                f.proto
-                            ),
-                            _ => f.proto.to_string(),
-                        }
+                        let ((ca, cp), (sa, sp)) = (f.client, f.server);
+                        format!(
+                            "{} and host {ca} and host {sa} and port {cp} and port {sp}",
+                            f.proto()
+                        )
                     };
                     self.set_filter(&text);
                     self.lower = Lower::Detail;

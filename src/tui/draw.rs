@@ -698,15 +698,15 @@ fn draw_flows(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         .iter()
         .map(|fl| {
             vec![
-                fl.proto.to_string(),
+                fl.proto().to_string(),
                 fl.stream.to_string(),
-                fl.client.clone(),
-                fl.server.clone(),
+                fl.client_text(),
+                fl.server_text(),
                 fl.service.unwrap_or("").to_string(),
                 fl.packets.to_string(),
                 fl.bytes.to_string(),
                 fl.conn_state.to_string(),
-                fl.history.clone(),
+                fl.history().to_string(),
             ]
         })
         .collect();

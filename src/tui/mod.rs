@@ -9,12 +9,14 @@
 //!   and packets are dissected again when they are shown ([`brief`] keeps what analysis
 //!   found in 8 bytes a packet);
 //! * [`app`] is the state and what keys do; [`draw`] draws it;
-//! * [`filter`] is the display filter; [`save`] writes what is shown.
+//! * [`filter`] is the display filter; [`save`] writes what is shown; [`flows`] keeps
+//!   the conversations table compact.
 
 pub mod app;
 pub mod brief;
 pub mod draw;
 pub mod filter;
+pub mod flows;
 pub mod save;
 pub mod sgr;
 pub mod store;

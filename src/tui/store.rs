@@ -9,10 +9,12 @@
 //! * A live capture runs on its own thread through the same dissect → analyse steps and
 //!   keeps the last `ring` packets' bytes in memory.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -20,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use super::brief::{self, Brief, StreamInfo};
 use super::filter::Filter;
+use super::flows::{FlowRow, FlowRows};
+use crate::analysis::Analyzer;
 use crate::analysis::arp::Binding;
-use crate::analysis::{Analyzer, FlowSummary};
 use crate::capture::file::FileSource;
 use crate::capture::{Frame, LinkType, Next, Source, Timestamp};
 use crate::context::{Answer, Datagram, Stage, TcpConv};
@@ -107,7 +110,7 @@ pub struct Packets {
     /// Why reading stopped early, as a sentence.
     pub error: Option<String>,
     /// The conversations, once analysis is done (TCP then UDP).
-    pub flows: Vec<FlowSummary>,
+    pub flows: Vec<FlowRow>,
     /// The ARP table.
     pub arp: Vec<Binding>,
     /// Frames the live ring has forgotten.
@@ -213,6 +216,8 @@ struct Analysed {
 /// Analyses packets one by one, as `read` does, and makes their briefs.
 struct Analysis {
     analyzer: Analyzer,
+    /// The conversations' rows, made as analysis retires them.
+    flows: Rc<RefCell<FlowRows>>,
     streams: Vec<StreamInfo>,
     out: Analysed,
     datagram_bytes: usize,
@@ -226,13 +231,22 @@ impl Analysis {
             ..ReadOptions::default()
         };
         let mut analyzer = opts.analyzer();
-        analyzer.keep_summaries();
+        let flows = FlowRows::shared();
+        analyzer.send_summaries_to(flows.clone());
         Analysis {
             analyzer,
+            flows,
             streams: Vec::new(),
             out: Analysed::default(),
             datagram_bytes: 0,
         }
+    }
+
+    /// Ends the capture: the rows of every conversation, TCP then UDP.
+    fn finish_flows(&mut self) -> Vec<FlowRow> {
+        // With a sink, the summaries of the conversations still open go to it too.
+        self.analyzer.finish();
+        self.flows.borrow_mut().take()
     }
 
     /// Dissects and analyses frame `n`; `source_notes` are the file's notes about it.
@@ -675,7 +689,7 @@ fn analyse_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
             let mut p = lock(shared);
             p.add_analysed(&mut a.out);
             if end {
-                p.flows = a.analyzer.finish();
+                p.flows = a.finish_flows();
                 p.arp = a.analyzer.arp.table();
                 p.leftovers = a.analyzer.leftovers();
                 p.analysed_all = true;
@@ -761,7 +775,7 @@ fn capture<S>(
             if ended {
                 fig.ended = true;
                 p.arp = a.analyzer.arp.table();
-                p.flows = a.analyzer.finish();
+                p.flows = a.finish_flows();
                 p.indexed_all = true;
                 p.analysed_all = true;
                 return;
