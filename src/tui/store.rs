@@ -57,9 +57,9 @@ pub struct LiveFigures {
 #[derive(Clone, Debug, Default)]
 pub struct Extra {
     /// The TCP context, when its brief would not give it back exactly.
-    pub conv: Option<TcpConv>,
+    pub conv: Option<Box<TcpConv>>,
     /// The notes, when analysis or the file added some.
-    pub notes: Option<Vec<String>>,
+    pub notes: Option<Box<[String]>>,
     /// The request a reply answers.
     pub answer: Option<Answer>,
     /// The datagram this frame completed.
@@ -81,21 +81,60 @@ pub struct Owned {
     bytes: Box<[u8]>,
 }
 
+/// Where each frame of a file starts, in 4 bytes a frame: the low 32 bits of each
+/// offset, and the frame numbers where the high bits go up (once per 4 GiB of file, as
+/// offsets only grow).
+#[derive(Debug, Default)]
+struct Offsets {
+    low: Vec<u32>,
+    /// `carries[k]` is the index of the first offset of 4 GiB × (k + 1) or more.
+    carries: Vec<usize>,
+}
+
+impl Offsets {
+    fn with_capacity(n: usize) -> Offsets {
+        Offsets {
+            low: Vec::with_capacity(n),
+            carries: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.low.len()
+    }
+
+    /// Adds the next offset, which is past every one before it.
+    fn push(&mut self, at: u64) {
+        while (at >> 32) > self.carries.len() as u64 {
+            self.carries.push(self.low.len());
+        }
+        // The high bits are counted by `carries`.
+        self.low.push(at as u32);
+    }
+
+    /// Offset `i`.
+    fn get(&self, i: usize) -> Option<u64> {
+        let low = *self.low.get(i)?;
+        let high = self.carries.partition_point(|&c| c <= i) as u64;
+        Some(high << 32 | u64::from(low))
+    }
+}
+
 /// Everything the background threads share with the screen.
 #[derive(Debug, Default)]
 pub struct Packets {
     /// Number of the first frame still held (a live ring forgets older ones).
     pub first: u64,
-    /// Where each frame starts in the file, from frame `first` on.
-    offsets: VecDeque<u64>,
+    /// Where each frame of a file starts.
+    offsets: Offsets,
     /// Live frames, from frame `first` on.
     frames: VecDeque<Owned>,
     /// The analysis of each frame, from frame `first` on; may lag behind the index.
     briefs: VecDeque<Brief>,
     /// What each TCP stream's segments share, by stream number.
     pub streams: Vec<StreamInfo>,
-    /// The side table, by frame number.
-    extras: HashMap<u64, Extra>,
+    /// The side table, in frame number order.
+    extras: VecDeque<(u64, Extra)>,
     datagram_bytes: usize,
     /// Capture time of the very first frame.
     pub first_ts: Option<Timestamp>,
@@ -148,6 +187,12 @@ impl Packets {
         self.brief(n).and_then(|b| b.stage())
     }
 
+    /// What analysis says of frame `n` beyond its brief, when it says more.
+    fn extra(&self, n: u64) -> Option<&Extra> {
+        let i = self.extras.binary_search_by_key(&n, |(m, _)| *m).ok()?;
+        self.extras.get(i).map(|(_, e)| e)
+    }
+
     /// What the segments of TCP stream `s` share, once analysis has seen it.
     pub fn stream_info(&self, s: u32) -> Option<StreamInfo> {
         self.streams.get(usize::try_from(s).ok()?).copied()
@@ -170,7 +215,7 @@ impl Packets {
             if let Some(dg) = &e.datagram {
                 self.datagram_bytes += dg.payload.len();
             }
-            self.extras.insert(n, e);
+            self.extras.push_back((n, e));
         }
         for (id, info) in batch.streams.drain(..) {
             if let Some(slot) = stream_slot(&mut self.streams, id) {
@@ -183,10 +228,10 @@ impl Packets {
     fn forget_oldest(&mut self) {
         self.frames.pop_front();
         self.briefs.pop_front();
-        if let Some(e) = self.extras.remove(&self.first)
-            && let Some(dg) = e.datagram
-        {
-            self.datagram_bytes = self.datagram_bytes.saturating_sub(dg.payload.len());
+        while let Some((_, e)) = self.extras.pop_front_if(|(n, _)| *n <= self.first) {
+            if let Some(dg) = e.datagram {
+                self.datagram_bytes = self.datagram_bytes.saturating_sub(dg.payload.len());
+            }
         }
         self.first += 1;
         self.forgotten += 1;
@@ -270,7 +315,7 @@ impl Analysis {
             ..Extra::default()
         };
         if d.notes.len() != notes_before || fragment {
-            extra.notes = Some(d.notes.clone());
+            extra.notes = Some(d.notes.clone().into());
         }
         let mut b = Brief::default();
         if let Some(c) = &d.ctx.tcp {
@@ -287,7 +332,7 @@ impl Analysis {
                 _ => None,
             };
             if decoded.as_ref() != Some(c) {
-                extra.conv = Some(c.clone());
+                extra.conv = Some(Box::new(c.clone()));
             }
         }
         if fragment && self.analyzer.reassembler.is_some() {
@@ -327,11 +372,11 @@ fn complete(d: &mut Dissection, b: &Brief, info: Option<&StreamInfo>, e: Option<
         }
         d.ctx.answer = e.answer;
         if let Some(notes) = &e.notes {
-            d.notes.clone_from(notes);
+            d.notes = notes.to_vec();
         }
     }
     d.ctx.tcp = match (e.and_then(|e| e.conv.as_ref()), info, &d.tcp, d.ip_addrs()) {
-        (Some(c), ..) => Some(c.clone()),
+        (Some(c), ..) => Some(TcpConv::clone(c)),
         (None, Some(info), Some(tcp), Some(addrs)) => b.decode(info, tcp, addrs),
         _ => None,
     };
@@ -427,7 +472,7 @@ impl Store {
         let shared = Arc::new(Mutex::new(Packets {
             first: 1,
             file_len,
-            offsets: VecDeque::with_capacity(expect),
+            offsets: Offsets::with_capacity(expect),
             briefs: VecDeque::with_capacity(expect),
             ..Packets::default()
         }));
@@ -582,12 +627,12 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
         let p = lock(shared);
         let i = usize::try_from(n.checked_sub(p.first)?).ok()?;
         let place = match backing {
-            Backing::File { .. } => Err((*p.offsets.get(i)?, p.offsets.get(i + 1).copied())),
+            Backing::File { .. } => Err((p.offsets.get(i)?, p.offsets.get(i + 1))),
             Backing::Memory => Ok(p.frames.get(i)?.clone()),
         };
         let brief = p.briefs.get(i).copied();
         let info = brief.and_then(|b| p.stream_info(b.stream));
-        let extra = p.extras.get(&n).cloned();
+        let extra = p.extra(n).cloned();
         (place, brief, info, extra)
     };
     let (mut d, bytes) = match (place, backing) {
@@ -651,7 +696,9 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
         };
         if end || batch.len() >= BATCH {
             let mut p = lock(shared);
-            p.offsets.extend(batch.drain(..));
+            for at in batch.drain(..) {
+                p.offsets.push(at);
+            }
             p.bytes_indexed = src.bytes_read();
             if p.first_ts.is_none() {
                 p.first_ts = first_ts;
@@ -839,7 +886,7 @@ fn run_filter(
                 let p = lock(shared);
                 if let Some(b) = p.brief(n) {
                     let info = p.stream_info(b.stream);
-                    complete(&mut d, &b, info.as_ref(), p.extras.get(&n));
+                    complete(&mut d, &b, info.as_ref(), p.extra(n));
                 }
                 Some(d)
             }
@@ -912,5 +959,31 @@ impl Store {
                 Ok(link)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_past_4_gib_come_back() {
+        let mut o = Offsets::default();
+        let all = [
+            24,
+            4_000_000_000,
+            4_294_967_295,
+            4_294_967_296,
+            9_000_000_000,
+            9_000_000_100,
+        ];
+        for at in all {
+            o.push(at);
+        }
+        assert_eq!(o.len(), all.len());
+        for (i, at) in all.iter().enumerate() {
+            assert_eq!(o.get(i), Some(*at), "offset {i}");
+        }
+        assert_eq!(o.get(all.len()), None);
     }
 }
