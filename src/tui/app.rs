@@ -419,7 +419,13 @@ impl App {
                     Prompt::Filter => self.set_filter(&text),
                     Prompt::Write => self.save(text.trim()),
                 },
-                KeyCode::Esc => {}
+                // One press leaves the prompt; at the filter's prompt it also clears the
+                // filter, as Esc does in the list, rather than asking for a second press.
+                KeyCode::Esc => {
+                    if kind == Prompt::Filter {
+                        self.filter = None;
+                    }
+                }
                 KeyCode::Backspace => {
                     text.pop();
                     self.prompt = Some((kind, text));

@@ -27,7 +27,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("←/→", "move by one byte in the hex dump"),
     ("/", "display filter: tcp udp arp icmp icmpv6 ipv4 ipv6 …,"),
     ("", "  stream N, host ADDR, port N, joined with and"),
-    ("Esc", "clear the filter; close a table"),
+    (
+        "Esc",
+        "clear the filter (also at its prompt); close a table",
+    ),
     ("l", "ladder of the packet's TCP stream"),
     ("f", "flows (Enter filters to one)"),
     ("a", "ARP neighbour table"),
