@@ -3,6 +3,8 @@
 //! packets it shows checked against what `read` says, and the real binary driven in
 //! tmux. Set `UPDATE_GOLDEN=1` to rewrite the snapshots after a deliberate change.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -140,6 +142,23 @@ fn filter_applied() {
     assert!(!small.contains("Who has"), "{small}");
 }
 
+/// Esc at the filter's prompt leaves it and clears the filter in one press.
+#[test]
+fn one_esc_at_the_prompt_clears_the_filter() {
+    let mut app = open("arp.pcap");
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "icmp");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_filter(Duration::from_secs(10)));
+    assert_eq!(app.view_len(), 2);
+    key(&mut app, KeyCode::Char('/'));
+    assert!(app.prompt.is_some());
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt.is_none());
+    assert!(app.filter.is_none());
+    assert_eq!(app.view_len(), 6);
+}
+
 #[test]
 fn ladder_flows_and_neighbours() {
     both_sizes("tcp-echo-ladder", "tcp-echo.pcap", |app| {
@@ -235,13 +254,64 @@ fn a_file_that_is_not_a_capture_is_refused_with_a_sentence() {
     assert!(e.contains("Cargo.toml"), "{e}");
 }
 
+/// True when tmux is here; otherwise the test skips with the reason printed (under
+/// `CI=true` it fails instead).
+fn tmux_ready() -> bool {
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    common::may(
+        "a test in tmux",
+        if ok {
+            Ok(())
+        } else {
+            Err("tmux is not installed (apt-get install tmux)".into())
+        },
+    )
+}
+
 /// A tmux server of the test's own (its own socket), killed when dropped, also when the
-/// test fails.
+/// test fails. Its one pane runs a command with the terminal settings noted before and
+/// compared after: once the command exits, the pane shows `TTY=restored` when they are
+/// the same, then `EXIT=` and the exit code.
 struct Tmux {
     socket: String,
+    /// Where the command's process id is written.
+    pid_file: PathBuf,
 }
 
 impl Tmux {
+    /// Starts `wirelens ARGS` (already quoted for sh) in a 120×40 pane, in the package
+    /// directory; `prefix` goes before the binary (e.g. `ip netns exec NS`).
+    fn start(tag: &str, prefix: &str, args: &str) -> Tmux {
+        let socket = format!("wirelens-test-{}-{tag}", std::process::id());
+        let pid_file = std::env::temp_dir().join(format!("{socket}.pid"));
+        let _ = std::fs::remove_file(&pid_file);
+        let t = Tmux { socket, pid_file };
+        // The inner sh writes its process id, which the binary keeps: exec all the way.
+        let cmd = format!(
+            "cd '{dir}' && before=$(stty -g) && sh -c \"echo \\$\\$ > '{pid}'; exec env TERM=xterm-256color {prefix} '{bin}' {args}\"; code=$?; [ \"$(stty -g)\" = \"$before\" ] && echo TTY=restored; echo EXIT=$code; sleep 60",
+            dir = env!("CARGO_MANIFEST_DIR"),
+            pid = t.pid_file.display(),
+            bin = env!("CARGO_BIN_EXE_wirelens"),
+        );
+        t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "wl",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            "-c",
+            &cmd,
+        ]);
+        t
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = std::process::Command::new("tmux")
             .arg("-L")
@@ -252,23 +322,77 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "wl"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
     fn pane(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "wl"])
     }
 
-    /// Waits until the pane shows `text`; returns the pane.
-    fn wait_for(&self, text: &str) -> String {
+    /// A tmux format of the pane, e.g. `#{alternate_on}`.
+    fn format(&self, f: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "wl", f])
+            .trim()
+            .to_string()
+    }
+
+    /// Waits until `cond` holds for the pane; returns the pane.
+    fn wait_until(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
         let start = std::time::Instant::now();
         loop {
             let p = self.pane();
-            if p.contains(text) {
+            if cond(&p) {
                 return p;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "the screen never showed {text:?}:\n{p}"
+                start.elapsed() < Duration::from_secs(30),
+                "the screen never showed {what}:\n{p}"
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the pane shows `text`; returns the pane.
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(&format!("{text:?}"), |p| p.contains(text))
+    }
+
+    /// The process id of the command, once it has written it.
+    fn pid(&self) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            if let Ok(s) = std::fs::read_to_string(&self.pid_file)
+                && !s.trim().is_empty()
+            {
+                return s.trim().to_string();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no process id in {}",
+                self.pid_file.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// After the viewer exited with `code`: the terminal is as it was (cooked mode, the
+    /// main screen, the cursor shown, no mouse reporting), with the viewer gone from it.
+    fn assert_restored(&self, code: i32) {
+        let p = self.wait_for("EXIT=");
+        assert!(p.contains(&format!("EXIT={code}")), "{p}");
+        assert!(p.contains("TTY=restored"), "raw mode was left on:\n{p}");
+        assert!(!p.contains("Packets ("), "{p}");
+        for (flag, want) in [
+            ("#{alternate_on}", "0"),
+            ("#{cursor_flag}", "1"),
+            ("#{mouse_any_flag}", "0"),
+            ("#{mouse_button_flag}", "0"),
+            ("#{mouse_sgr_flag}", "0"),
+        ] {
+            assert_eq!(self.format(flag), want, "{flag} after the viewer exited");
         }
     }
 }
@@ -278,6 +402,7 @@ impl Drop for Tmux {
         let _ = std::process::Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .output();
+        let _ = std::fs::remove_file(&self.pid_file);
     }
 }
 
@@ -285,43 +410,17 @@ impl Drop for Tmux {
 /// the ack arithmetic, draw the ladder, quit with 0 and leave the terminal as it was.
 #[test]
 fn tmux_filter_handshake_ladder_and_quit() {
-    let has_tmux = std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_tmux {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tmux is needed under CI=true"
-        );
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    if !tmux_ready() {
         return;
     }
-    let t = Tmux {
-        socket: format!("wirelens-test-{}", std::process::id()),
-    };
-    let cmd = format!(
-        "cd '{}' && TERM=xterm-256color '{}' tui captures/tcp-echo.pcap; echo EXIT=$?; sleep 30",
-        env!("CARGO_MANIFEST_DIR"),
-        env!("CARGO_BIN_EXE_wirelens")
-    );
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wl",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &cmd,
-    ]);
+    let t = Tmux::start("q", "", "tui captures/tcp-echo.pcap");
     t.wait_for("Packets (10)");
-    t.run(&["send-keys", "-t", "wl", "/", "t", "c", "p", "Enter"]);
+    // The viewer holds the terminal: raw mode, the alternate screen, mouse reporting.
+    assert_eq!(t.format("#{alternate_on}"), "1");
+    assert_eq!(t.format("#{mouse_any_flag}"), "1");
+    t.keys(&["/", "t", "c", "p", "Enter"]);
     t.wait_for("filter: tcp");
-    t.run(&["send-keys", "-t", "wl", "j"]);
+    t.keys(&["j"]);
     let p = t.wait_for("Layers of frame 2");
     assert!(p.contains("handshake 2/3"), "{p}");
     assert!(p.contains("[SYN, ACK]"), "{p}");
@@ -329,19 +428,66 @@ fn tmux_filter_handshake_ladder_and_quit() {
         p.contains("ack 2629971226 = client ISN 2629971225 + 1"),
         "{p}"
     );
-    t.run(&["send-keys", "-t", "wl", "l"]);
+    t.keys(&["l"]);
     let p = t.wait_for("Ladder:");
     assert!(p.contains("SYN, ACK  seq=0 ack=1"), "{p}");
-    t.run(&["send-keys", "-t", "wl", "q"]);
-    let p = t.wait_for("EXIT=");
-    assert!(p.contains("EXIT=0"), "{p}");
-    // Back on the main screen, with the viewer gone from it.
-    assert_eq!(
-        t.run(&["display-message", "-p", "-t", "wl", "#{alternate_on}"])
-            .trim(),
-        "0"
-    );
-    assert!(!p.contains("Packets ("), "{p}");
+    t.keys(&["q"]);
+    t.assert_restored(0);
+}
+
+/// The first line of the pane: the packet list's title.
+fn title(pane: &str) -> &str {
+    pane.lines().next().unwrap_or_default()
+}
+
+/// One Esc clears the filter, from the list and from the filter's prompt; Ctrl-C then
+/// quits with 0 and the terminal restored.
+#[test]
+fn tmux_one_esc_clears_the_filter_and_ctrl_c_restores_the_terminal() {
+    if !tmux_ready() {
+        return;
+    }
+    let t = Tmux::start("ctrl-c", "", "tui captures/tcp-echo.pcap");
+    t.wait_for("Packets (10)");
+    t.keys(&["/", "t", "c", "p", "Enter"]);
+    t.wait_until("the filter in the title", |p| {
+        title(p).contains("filter: tcp") && !title(p).contains("filtering")
+    });
+    t.keys(&["Escape"]);
+    t.wait_until("the filter gone after one Esc", |p| {
+        title(p).starts_with(" Packets (10) ──")
+    });
+    // From the prompt, which shows the filter being edited.
+    t.keys(&["/", "u", "d", "p", "Enter"]);
+    t.wait_for("Packets (0) filter: udp");
+    t.keys(&["/"]);
+    t.wait_until("the prompt", |p| {
+        p.lines().any(|l| l.starts_with("filter: udp"))
+    });
+    t.keys(&["Escape"]);
+    let p = t.wait_until("the prompt and the filter gone after one Esc", |p| {
+        title(p).starts_with(" Packets (10) ──") && !p.lines().any(|l| l.starts_with("filter:"))
+    });
+    assert!(p.contains("captures/tcp-echo.pcap | 10 packets"), "{p}");
+    t.keys(&["C-c"]);
+    t.assert_restored(0);
+}
+
+/// SIGTERM ends the viewer cleanly: exit code 0 and the terminal restored.
+#[test]
+fn tmux_sigterm_restores_the_terminal() {
+    if !tmux_ready() {
+        return;
+    }
+    let t = Tmux::start("term", "", "tui captures/tcp-echo.pcap");
+    t.wait_for("Packets (10)");
+    let pid = t.pid();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    t.assert_restored(0);
 }
 
 #[test]

@@ -809,6 +809,9 @@ fn draw_status(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         s.push_str(&format!(" | {e}"));
     }
     drop(p);
+    if let Some(e) = super::background_panic() {
+        s.push_str(&format!(" | {e}"));
+    }
     let right = " ? keys  q quit ";
     let w = usize::from(area.width);
     let left = fit(&s, w.saturating_sub(right.len()));

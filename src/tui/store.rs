@@ -424,6 +424,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Starts `f` on a thread named `name`, which a panic's message names; when no thread
+/// can be started, the status bar says why.
+fn spawn(
+    name: &str,
+    shared: &Mutex<Packets>,
+    f: impl FnOnce() + Send + 'static,
+) -> Option<JoinHandle<()>> {
+    match std::thread::Builder::new().name(name.into()).spawn(f) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            lock(shared).error = Some(format!("could not start the {name} thread: {e}"));
+            None
+        }
+    }
+}
+
 /// Locks `m`, also after a thread panicked while holding it (the data is only ever
 /// appended to, so what is there is still whole).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -479,9 +495,11 @@ impl Store {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let (p, s, st) = (path.to_path_buf(), Arc::clone(&shared), Arc::clone(&stop));
-        threads.push(std::thread::spawn(move || index_file(&p, &s, &st)));
+        threads.extend(spawn("index", &shared, move || index_file(&p, &s, &st)));
         let (p, s, st) = (path.to_path_buf(), Arc::clone(&shared), Arc::clone(&stop));
-        threads.push(std::thread::spawn(move || analyse_file(&p, &s, &st)));
+        threads.extend(spawn("analysis", &shared, move || {
+            analyse_file(&p, &s, &st);
+        }));
         Ok(Store {
             shared,
             backing: Backing::File {
@@ -515,13 +533,15 @@ impl Store {
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (Arc::clone(&shared), Arc::clone(&stop));
-        let t = std::thread::spawn(move || capture(source, ring.max(1), save, stats, &s, &st));
+        let t = spawn("capture", &shared, move || {
+            capture(source, ring.max(1), save, stats, &s, &st);
+        });
         Store {
             shared,
             backing: Backing::Memory,
             name,
             cache: HashMap::new(),
-            threads: vec![t],
+            threads: t.into_iter().collect(),
             stop,
         }
     }
@@ -581,7 +601,8 @@ impl Store {
             Arc::clone(&job.cancel),
         );
         let (shared, backing) = (Arc::clone(&self.shared), self.backing.clone());
-        std::thread::spawn(move || {
+        let s = Arc::clone(&shared);
+        let _ = spawn("filter", &s, move || {
             run_filter(&filter, &shared, &backing, &m, &c);
             d.store(true, Ordering::SeqCst);
         });
