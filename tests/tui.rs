@@ -11,6 +11,8 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 use wirelens::capture::file::FileSource;
 use wirelens::pipeline::{self, ReadOptions};
 use wirelens::render::Format;
@@ -61,6 +63,26 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The drawn buffer of the viewer at `w`×`h`.
+fn buffer(app: &mut App, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("a test terminal");
+    t.draw(|f| draw::draw(f, app)).expect("drawn");
+    t.draw(|f| draw::draw(f, app)).expect("drawn");
+    t.backend().buffer().clone()
+}
+
+/// Cells (column, row) drawn in a colour, foreground or background.
+fn coloured(buf: &Buffer) -> Vec<(u16, u16)> {
+    let a = buf.area;
+    (a.top()..a.bottom())
+        .flat_map(|y| (a.left()..a.right()).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let c = &buf[(x, y)];
+            c.fg != Color::Reset || c.bg != Color::Reset
+        })
+        .collect()
 }
 
 fn golden(name: &str, got: &str) {
@@ -140,6 +162,79 @@ fn filter_applied() {
     });
     assert!(small.contains("Packets (2) filter: icmp"), "{small}");
     assert!(!small.contains("Who has"), "{small}");
+}
+
+/// Without colour (`NO_COLOR`, `--color never`) no cell of any view has a colour, and
+/// the selection is shown in reverse video: the selected packet's row, the selected
+/// field, the selected byte, the ladder's packet and the table's row.
+#[test]
+fn monochrome_has_no_colour_and_shows_the_selection_reversed() {
+    let reversed = |buf: &Buffer, y: u16| {
+        (buf.area.left()..buf.area.right())
+            .all(|x| buf[(x, y)].modifier.contains(Modifier::REVERSED))
+    };
+    let mut app = open("tcp-echo.pcap");
+    assert!(!app.color);
+    let buf = buffer(&mut app, 120, 40);
+    key(&mut app, KeyCode::Down);
+    let buf2 = buffer(&mut app, 120, 40);
+    for b in [&buf, &buf2] {
+        assert_eq!(coloured(b), [], "coloured cells in monochrome");
+    }
+    // The list's first row (under its title) is selected, then the second.
+    let list = app.areas.list;
+    assert!(
+        reversed(&buf, list.y),
+        "the selected packet is not reversed"
+    );
+    assert!(!reversed(&buf, list.y + 1));
+    assert!(
+        reversed(&buf2, list.y + 1),
+        "the selected packet is not reversed"
+    );
+    assert!(!reversed(&buf2, list.y));
+    // The selected field of the layer view and its bytes in the hex dump.
+    key(&mut app, KeyCode::Tab);
+    // Byte 23 is IPv4's protocol field.
+    app.select_byte(23);
+    let b = buffer(&mut app, 120, 40);
+    assert_eq!(coloured(&b), []);
+    let (layers, hex) = (app.areas.layers, app.areas.hex);
+    let row = layers.y + (app.layer_row - app.layer_top) as u16;
+    assert!(
+        (layers.x + 1..layers.right()).any(|x| b[(x, row)].modifier.contains(Modifier::REVERSED)),
+        "the selected field is not reversed"
+    );
+    let hex_cells = (hex.top()..hex.bottom())
+        .flat_map(|y| (hex.left()..hex.right()).map(move |x| (x, y)))
+        .filter(|&(x, y)| b[(x, y)].modifier.contains(Modifier::REVERSED))
+        .count();
+    assert_eq!(app.field, Some((23, 1)));
+    assert!(hex_cells > 0, "the selected field's bytes are not reversed");
+    // The ladder, the flows, the neighbours and the help: no colour either.
+    for keys in ["l", "lf", "fa", "a?"] {
+        typed(&mut app, keys);
+        let b = buffer(&mut app, 120, 40);
+        assert_eq!(coloured(&b), [], "coloured cells after {keys}");
+    }
+    key(&mut app, KeyCode::Char('?'));
+    typed(&mut app, "f");
+    let b = buffer(&mut app, 120, 40);
+    let lower = app.areas.lower;
+    assert!(
+        (lower.left()..lower.right())
+            .any(|x| b[(x, lower.y)].modifier.contains(Modifier::REVERSED)),
+        "the selected flow is not reversed"
+    );
+
+    // The same screen in colour does have colours: the check above can fail.
+    let mut app = App::new(
+        Store::open(&capture("tcp-echo.pcap")).expect("opens"),
+        true,
+        false,
+    );
+    assert!(app.store.wait(Duration::from_secs(20)));
+    assert_ne!(coloured(&buffer(&mut app, 120, 40)), []);
 }
 
 /// Esc at the filter's prompt leaves it and clears the filter in one press.
@@ -471,6 +566,66 @@ fn tmux_one_esc_clears_the_filter_and_ctrl_c_restores_the_terminal() {
     assert!(p.contains("captures/tcp-echo.pcap | 10 packets"), "{p}");
     t.keys(&["C-c"]);
     t.assert_restored(0);
+}
+
+/// The colours the screen of a pane uses: the SGR parameters that set one (30–38,
+/// 40–48, 90–97, 100–107; 39 and 49, the terminal's own colours, are not counted).
+fn colours_in(screen: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for esc in screen.split('\x1b').skip(1) {
+        let Some(params) = esc.strip_prefix('[').and_then(|e| e.split_once('m')) else {
+            continue;
+        };
+        let colour = params
+            .0
+            .split(';')
+            .filter_map(|p| p.parse::<u8>().ok())
+            .any(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107));
+        if colour {
+            found.push(params.0.to_string());
+        }
+    }
+    found
+}
+
+/// `NO_COLOR=1` and `--color never` give the real binary a monochrome screen, the
+/// selection in reverse video; `--color always` does colour it.
+#[test]
+fn tmux_no_color_and_color_never_are_monochrome() {
+    if !tmux_ready() {
+        return;
+    }
+    for (tag, prefix, args, mono) in [
+        ("no-color", "NO_COLOR=1", "tui captures/tcp-echo.pcap", true),
+        (
+            "never",
+            "",
+            "tui --color never captures/tcp-echo.pcap",
+            true,
+        ),
+        (
+            "always",
+            "",
+            "tui --color always captures/tcp-echo.pcap",
+            false,
+        ),
+    ] {
+        let t = Tmux::start(tag, prefix, args);
+        t.wait_for("Packets (10)");
+        let screen = t.run(&["capture-pane", "-e", "-p", "-t", "wl"]);
+        let colours = colours_in(&screen);
+        if mono {
+            assert_eq!(colours, Vec::<String>::new(), "{tag}: coloured");
+            assert!(
+                screen.contains("\x1b[7m"),
+                "{tag}: no reverse video:\n{screen}"
+            );
+        } else {
+            assert!(!colours.is_empty(), "{tag}: no colour");
+        }
+        t.keys(&["q"]);
+        t.assert_restored(0);
+    }
 }
 
 /// SIGTERM ends the viewer cleanly: exit code 0 and the terminal restored.
