@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -16,7 +16,7 @@ use ratatui::style::{Color, Modifier};
 use wirelens::capture::file::FileSource;
 use wirelens::pipeline::{self, ReadOptions};
 use wirelens::render::Format;
-use wirelens::tui::app::App;
+use wirelens::tui::app::{App, Pane};
 use wirelens::tui::draw;
 use wirelens::tui::store::Store;
 
@@ -235,6 +235,84 @@ fn monochrome_has_no_colour_and_shows_the_selection_reversed() {
     );
     assert!(app.store.wait(Duration::from_secs(20)));
     assert_ne!(coloured(&buffer(&mut app, 120, 40)), []);
+}
+
+fn mouse(app: &mut App, kind: MouseEventKind, column: u16, row: u16) {
+    app.mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    });
+}
+
+fn click(app: &mut App, column: u16, row: u16) {
+    mouse(app, MouseEventKind::Down(MouseButton::Left), column, row);
+}
+
+/// crossterm's mouse events, as the event loop hands them over: a click selects the
+/// packet, layer row, byte (and its field) or table row under it and focuses its pane;
+/// the wheel moves the selection of the pane under it, three rows a notch.
+#[test]
+fn the_mouse_selects_by_click_and_scrolls_by_wheel() {
+    let mut app = open("tcp-echo.pcap");
+    screen(&mut app, 120, 40);
+    let list = app.areas.list;
+    click(&mut app, list.x + 5, list.y + 3);
+    assert_eq!((app.cur, app.focus), (Some(4), Pane::List));
+    mouse(&mut app, MouseEventKind::ScrollDown, list.x + 5, list.y);
+    assert_eq!(app.cur, Some(7));
+    mouse(&mut app, MouseEventKind::ScrollUp, list.x + 50, list.y + 1);
+    assert_eq!(app.cur, Some(4));
+    for _ in 0..3 {
+        mouse(&mut app, MouseEventKind::ScrollDown, list.x, list.y);
+    }
+    assert_eq!(app.cur, Some(10), "the wheel stops at the last packet");
+    click(&mut app, list.x, list.y + 3);
+    assert_eq!(app.cur, Some(4));
+
+    // In the hex dump, "0010  " then three columns a byte: byte 23 (IPv4's protocol
+    // field) is the eighth of the second line.
+    screen(&mut app, 120, 40);
+    let hex = app.areas.hex;
+    click(&mut app, hex.x + 6 + 3 * 7, hex.y + 1);
+    assert_eq!((app.byte, app.focus), (Some(23), Pane::Hex));
+    let s = screen(&mut app, 120, 40);
+    assert_eq!(app.field, Some((23, 1)));
+    assert!(s.contains("Hex: bytes 23–23 selected"), "{s}");
+    // The wheel over the hex dump moves the byte three lines of 16 bytes a notch, and
+    // stops at the frame's last byte (it has 71).
+    mouse(&mut app, MouseEventKind::ScrollUp, hex.x + 6, hex.y);
+    assert_eq!(app.byte, Some(0));
+    mouse(&mut app, MouseEventKind::ScrollDown, hex.x + 6, hex.y);
+    assert_eq!(app.byte, Some(3 * 16));
+    mouse(&mut app, MouseEventKind::ScrollDown, hex.x + 6, hex.y);
+    assert_eq!(app.byte, Some(70));
+    assert_eq!(app.focus, Pane::Hex, "the wheel does not move the focus");
+
+    // In the layer view: the third row shown.
+    let layers = app.areas.layers;
+    click(&mut app, layers.x + 3, layers.y + 2);
+    assert_eq!(
+        (app.layer_row, app.focus),
+        (app.layer_top + 2, Pane::Layers)
+    );
+    mouse(&mut app, MouseEventKind::ScrollDown, layers.x + 3, layers.y);
+    assert_eq!(app.layer_row, app.layer_top + 5);
+
+    // A click on no pane (the status bar) changes nothing.
+    click(&mut app, 3, 39);
+    assert_eq!((app.cur, app.focus), (Some(4), Pane::Layers));
+
+    // The flows table: a click selects a row, the wheel scrolls.
+    key(&mut app, KeyCode::Char('f'));
+    screen(&mut app, 120, 40);
+    let lower = app.areas.lower;
+    click(&mut app, lower.x + 2, lower.y);
+    assert_eq!((app.lower_row, app.focus), (0, Pane::Lower));
+    // One conversation: the wheel cannot go past it.
+    mouse(&mut app, MouseEventKind::ScrollDown, lower.x + 2, lower.y);
+    assert_eq!(app.lower_row, 0);
 }
 
 /// Esc at the filter's prompt leaves it and clears the filter in one press.
