@@ -1,10 +1,18 @@
 //! The interactive viewer (`wirelens tui`), tested as a person uses it: snapshots of each
 //! pane drawn by ratatui's `TestBackend` at 80×24 and 120×40 on bundled captures, the
 //! packets it shows checked against what `read` says, and the real binary driven in
-//! tmux. Set `UPDATE_GOLDEN=1` to rewrite the snapshots after a deliberate change.
+//! tmux: keys, the terminal restored on `q`, Ctrl-C and SIGTERM, monochrome, and a live
+//! view of a connection between two network namespaces the test makes. Set
+//! `UPDATE_GOLDEN=1` to rewrite the snapshots after a deliberate change.
+//!
+//! The tmux tests skip with a printed reason without tmux, and the live one without
+//! root (namespaces); under `CI=true` they must run. Waits only keep a broken build
+//! from hanging; no test measures time.
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +22,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use wirelens::capture::file::FileSource;
+use wirelens::lab::netns::{NetnsPair, in_netns};
 use wirelens::pipeline::{self, ReadOptions};
 use wirelens::render::Format;
 use wirelens::tui::app::{App, Pane};
@@ -720,6 +729,84 @@ fn tmux_sigterm_restores_the_terminal() {
         .status()
         .expect("kill runs");
     assert!(killed.success());
+    t.assert_restored(0);
+}
+
+/// The TCP port of the live test's connection.
+const LIVE_PORT: u16 = 8090;
+
+/// One TCP connection from a to b through the kernels of the pair's namespaces: the
+/// handshake, five bytes, and the teardown the client starts.
+fn kernel_handshake(p: &NetnsPair) {
+    let patience = Duration::from_secs(30);
+    let server_ip = p.b.ip;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let server = in_netns(&p.b.ns, move || {
+        let listener = TcpListener::bind((server_ip, LIVE_PORT))?;
+        let _ = ready_tx.send(());
+        let (mut s, _) = listener.accept()?;
+        s.set_read_timeout(Some(patience))?;
+        let mut got = Vec::new();
+        s.read_to_end(&mut got)?;
+        Ok(got)
+    });
+    ready_rx
+        .recv_timeout(patience)
+        .unwrap_or_else(|e| panic!("the server never listened: {e}"));
+    let client = in_netns(&p.a.ns, move || {
+        let to = SocketAddr::from((server_ip, LIVE_PORT));
+        let mut c = TcpStream::connect_timeout(&to, patience)?;
+        c.write_all(b"hello")
+    });
+    joined(client, "TCP client");
+    assert_eq!(joined(server, "TCP server"), b"hello");
+}
+
+fn joined<T>(h: std::thread::JoinHandle<std::io::Result<T>>, what: &str) -> T {
+    match h.join() {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => panic!("{what}: {e}"),
+        Err(_) => panic!("{what}: the thread panicked"),
+    }
+}
+
+/// The number before " captured" in the live status bar.
+fn captured(pane: &str) -> Option<u64> {
+    let status = pane.lines().rev().find(|l| l.contains(" captured, "))?;
+    let (before, _) = status.split_once(" captured, ")?;
+    before.rsplit(' ').next()?.parse().ok()
+}
+
+/// The live view in follow mode, as a person sees it: `wirelens tui -i vb` runs in tmux
+/// inside the second of two namespaces the test makes (a veth pair between them,
+/// removed by its guard even when the test fails), and a connection between the
+/// namespaces' own kernels appears as it happens, staged `handshake 1/3` and `2/3`,
+/// with the packets-per-second and kernel drops line; the last packet stays selected;
+/// `q` exits 0 with the terminal restored. Nothing is sent outside the namespaces.
+#[test]
+fn tmux_live_follow_shows_a_kernel_handshake() {
+    if !tmux_ready() || !common::may_run() {
+        return;
+    }
+    let p = NetnsPair::create("wlt", "va", "vb", None).unwrap_or_else(|e| panic!("{e}"));
+    let prefix = format!("ip netns exec '{}'", p.b.ns);
+    let t = Tmux::start("live", &prefix, "tui -i vb");
+    // The capture is open before the first screen is drawn.
+    t.wait_for(" vb | 0 captured, ");
+    kernel_handshake(&p);
+    t.wait_for("handshake 1/3");
+    let pane = t.wait_for("handshake 2/3");
+    assert!(pane.contains(&format!("{}:{LIVE_PORT}", p.b.ip)), "{pane}");
+    // Figures come once a second; the pcap backend tells the kernel's drops.
+    let pane = t.wait_until("the packets-per-second and drops line", |p| {
+        p.contains(" pkt/s, ") && p.contains(" dropped by the kernel")
+    });
+    assert!(pane.contains(" 0 dropped by the kernel"), "{pane}");
+    // Follow mode: once the traffic is over, the last packet captured is selected.
+    t.wait_until("the last packet selected", |pane| {
+        captured(pane).is_some_and(|n| n > 0 && pane.contains(&format!("Layers of frame {n} ")))
+    });
+    t.keys(&["q"]);
     t.assert_restored(0);
 }
 
