@@ -425,6 +425,54 @@ fn the_viewer_shows_what_read_says() {
     }
 }
 
+/// Every packet of `path`, loaded by the viewer, is the packet `read` analyses.
+fn viewer_agrees_with_read(path: &Path) {
+    let mut store = Store::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(store.wait(Duration::from_secs(20)));
+    let mut src = FileSource::open(path).expect("opens");
+    let opts = ReadOptions {
+        format: Format::Table,
+        reassembly_timeout: 30.0,
+        ..ReadOptions::default()
+    };
+    let mut analyzer = opts.analyzer();
+    let mut want = Vec::new();
+    let _ = pipeline::each_packet(&mut src, None, &mut analyzer, |d, _| {
+        want.push(d.clone());
+        Ok(())
+    });
+    assert!(!want.is_empty());
+    for d in want {
+        let got = store.get(d.n).expect("every packet loads");
+        assert_eq!(got.d, d, "{} frame {}", path.display(), d.n);
+    }
+}
+
+/// A pcapng file that describes an interface only before its first packet, after
+/// packets of another (as `-w` writes them), and one of two sections (two files one
+/// after the other): each frame is read with its own section and interface.
+#[test]
+fn a_pcapng_interface_described_after_packets_is_known_to_every_frame() {
+    let dir = std::env::temp_dir().join(format!("wirelens-tui-late-idb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let file = dir.join("late.pcapng");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirelens"))
+        .args(["read", "captures/mixed-interfaces.pcapng", "-w"])
+        .arg(&file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{out:?}");
+    viewer_agrees_with_read(&file);
+    let mut two = std::fs::read(capture("tcp-echo.pcapng")).expect("a bundled capture");
+    two.extend(std::fs::read(&file).expect("the file just written"));
+    two.extend(std::fs::read(capture("mixed-interfaces.pcapng")).expect("a bundled capture"));
+    let sections = dir.join("sections.pcapng");
+    std::fs::write(&sections, two).expect("written");
+    viewer_agrees_with_read(&sections);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_file_that_is_not_a_capture_is_refused_with_a_sentence() {
     let e = Store::open(

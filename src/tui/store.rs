@@ -120,6 +120,25 @@ impl Offsets {
     }
 }
 
+/// Blocks of a pcapng file met after its first packet that change how the packets after
+/// them are read (a section header, interface descriptions): a frame read from its own
+/// offset would not know them, so they are read again first.
+#[derive(Clone, Copy, Debug)]
+struct Described {
+    /// The frame whose record they come before.
+    frame: u64,
+    /// Where they start (the end of the frame before) and where that frame ends, in the
+    /// file: they and the frame's own record.
+    span: (u64, u64),
+    /// The first entry of their section in [`Packets::described`]: entries before it
+    /// belong to an earlier section, which a section header ends.
+    section_from: usize,
+}
+
+/// Most [`Described`] spans read again to load one frame; a file that describes more
+/// interfaces after its first packet shows frames past them as not loadable.
+const MAX_REPLAY: usize = 1024;
+
 /// Everything the background threads share with the screen.
 #[derive(Debug, Default)]
 pub struct Packets {
@@ -127,6 +146,8 @@ pub struct Packets {
     pub first: u64,
     /// Where each frame of a file starts.
     offsets: Offsets,
+    /// Descriptions met after the first packet of a pcapng file, in frame order.
+    described: Vec<Described>,
     /// Live frames, from frame `first` on.
     frames: VecDeque<Owned>,
     /// The analysis of each frame, from frame `first` on; may lag behind the index.
@@ -185,6 +206,19 @@ impl Packets {
     /// The stage of frame `n`, for a TCP segment that was analysed.
     pub fn stage(&self, n: u64) -> Option<Stage> {
         self.brief(n).and_then(|b| b.stage())
+    }
+
+    /// The spans of descriptions to read again before frame `n` (see [`Described`]).
+    fn replay_before(&self, n: u64) -> Vec<(u64, u64)> {
+        let i = self.described.partition_point(|d| d.frame < n);
+        let Some(last) = i.checked_sub(1).and_then(|j| self.described.get(j)) else {
+            return Vec::new();
+        };
+        let chain = self.described.get(last.section_from..i).unwrap_or_default();
+        if chain.len() > MAX_REPLAY {
+            return Vec::new();
+        }
+        chain.iter().map(|d| d.span).collect()
     }
 
     /// What analysis says of frame `n` beyond its brief, when it says more.
@@ -446,17 +480,31 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Reads a capture from `prefix` then the file from `offset`, `len` bytes at most.
+/// Reads a capture from `prefix`, then the file's `replay` spans, then the file from
+/// `offset`, `len` bytes at most.
 fn source_at(
     path: &Path,
     prefix: &Arc<[u8]>,
+    replay: &[(u64, u64)],
     offset: u64,
     len: Option<u64>,
 ) -> Result<FileSource, String> {
-    let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let head = io::Cursor::new(Arc::clone(prefix));
+    let fail = |e: io::Error| format!("{}: {e}", path.display());
+    let mut file = File::open(path).map_err(fail)?;
+    let mut head = prefix.to_vec();
+    for &(start, end) in replay {
+        file.seek(SeekFrom::Start(start)).map_err(fail)?;
+        let want = end.saturating_sub(start);
+        let got = (&mut file)
+            .take(want)
+            .read_to_end(&mut head)
+            .map_err(fail)?;
+        if got as u64 != want {
+            return Err(format!("{}: shorter than indexed", path.display()));
+        }
+    }
+    file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+    let head = io::Cursor::new(head);
     let reader: Box<dyn Read + Send> = match len {
         Some(l) => Box::new(head.chain(file.take(l))),
         None => Box::new(head.chain(file)),
@@ -648,7 +696,9 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
         let p = lock(shared);
         let i = usize::try_from(n.checked_sub(p.first)?).ok()?;
         let place = match backing {
-            Backing::File { .. } => Err((p.offsets.get(i)?, p.offsets.get(i + 1))),
+            Backing::File { .. } => {
+                Err((p.offsets.get(i)?, p.offsets.get(i + 1), p.replay_before(n)))
+            }
             Backing::Memory => Ok(p.frames.get(i)?.clone()),
         };
         let brief = p.briefs.get(i).copied();
@@ -668,8 +718,12 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
             };
             (dissect::dissect(n, &frame), o.bytes.to_vec())
         }
-        (Err((start, end)), Backing::File { path, prefix }) => {
-            let mut src = source_at(path, prefix, start, end.map(|e| e - start)).ok()?;
+        (Err((start, end, replay)), Backing::File { path, prefix }) => {
+            let mut src = source_at(path, prefix, &replay, start, end.map(|e| e - start)).ok()?;
+            // The records read again come first.
+            for _ in &replay {
+                src.next_frame().ok()??;
+            }
             let frame = src.next_frame().ok()??;
             (dissect::dissect(n, &frame), frame.bytes.to_vec())
         }
@@ -697,6 +751,11 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
     };
     let mut batch = Vec::with_capacity(BATCH);
     let mut first_ts = None;
+    let mut n = 0u64;
+    // Descriptions read with the header, which every frame is read after.
+    let mut seen = src.descriptions_read();
+    let mut described = Vec::new();
+    let (mut count, mut section_from) = (0usize, 0usize);
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -707,6 +766,7 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
             Ok(Some(f)) => {
                 first_ts.get_or_insert(f.ts);
                 batch.push(at);
+                n += 1;
                 false
             }
             Ok(None) => true,
@@ -715,11 +775,25 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
                 true
             }
         };
+        let now = src.descriptions_read();
+        if !end && now != seen {
+            if now.0 != seen.0 {
+                section_from = count;
+            }
+            described.push(Described {
+                frame: n,
+                span: (at, src.bytes_read()),
+                section_from,
+            });
+            count += 1;
+            seen = now;
+        }
         if end || batch.len() >= BATCH {
             let mut p = lock(shared);
             for at in batch.drain(..) {
                 p.offsets.push(at);
             }
+            p.described.append(&mut described);
             p.bytes_indexed = src.bytes_read();
             if p.first_ts.is_none() {
                 p.first_ts = first_ts;
