@@ -161,6 +161,27 @@ fn arp_reply_paired() {
     assert!(big.contains("(answers frame 1, 0.024 ms"), "{big}");
 }
 
+/// A pcapng file of two interfaces: the layer view's heading says which one the packet
+/// came from, as `read --format table` says it.
+#[test]
+fn the_pcapng_interface_in_the_layer_heading() {
+    let [small, big] = both_sizes("mixed-interfaces-last", "mixed-interfaces.pcapng", |app| {
+        key(app, KeyCode::End)
+    });
+    for s in [&small, &big] {
+        assert!(
+            s.contains("Layers of frame 46, on interface 0 (tun0) of the file (Enter folds)"),
+            "{s}"
+        );
+    }
+    let mut app = open("mixed-interfaces.pcapng");
+    let s = screen(&mut app, 120, 40);
+    assert!(
+        s.contains("Layers of frame 1, on interface 1 of the file (Enter folds)"),
+        "{s}"
+    );
+}
+
 #[test]
 fn filter_applied() {
     let [small, _] = both_sizes("arp-filter-icmp", "arp.pcap", |app| {

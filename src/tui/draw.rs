@@ -427,8 +427,19 @@ fn draw_layers(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         }
         lines.push(Line::from(Span::styled(text, style)));
     }
+    // The pcapng interface, in the words of the table format's frame heading.
+    let on = app
+        .cur
+        .and_then(|n| app.store.get(n))
+        .and_then(|l| l.d.interface.clone())
+        .map(|i| {
+            let mut words = b", ".to_vec();
+            render::table::write_interface(&mut words, &i);
+            String::from_utf8_lossy(&words).into_owned()
+        })
+        .unwrap_or_default();
     let head = match app.cur {
-        Some(n) => format!(" Layers of frame {n} (Enter folds) "),
+        Some(n) => format!(" Layers of frame {n}{on} (Enter folds) "),
         None => " Layers ".to_string(),
     };
     f.render_widget(
