@@ -5,6 +5,9 @@
 #   cargo run --release --example gen-capture 2000000 /tmp/big.pcap
 #   bash bench/tui.sh /tmp/big.pcap
 #
+# Run it on real traffic too (the README's benchmark corpus, e.g. real-2000000.pcap):
+# the generated capture has no fragments and few notes, which the viewer also keeps.
+#
 # Times are measured by polling the screen every 10 ms, so they are up to 10 ms late.
 set -euo pipefail
 cd "$(dirname "$0")/.."
