@@ -27,13 +27,15 @@ use crate::analysis::Analyzer;
 use crate::analysis::arp::Binding;
 use crate::capture::file::FileSource;
 use crate::capture::{Frame, LinkType, Next, Source, Timestamp};
-use crate::context::{Answer, Datagram, Stage, TcpConv};
+use crate::analysis::reassembly::Fragment;
+use crate::context::{Answer, Datagram, Piece, Stage, TcpConv};
 use crate::dissect::{self, Dissection};
 use crate::pipeline::ReadOptions;
 use crate::render::Format;
 
-/// Bytes of reassembled datagrams kept for the screen, at most (a capture of nothing but
-/// fragments must not fill memory); a datagram beyond it is shown as fragments.
+/// Bytes of reassembled datagrams a live view keeps for the screen, at most (a capture of
+/// nothing but fragments must not fill memory); a datagram beyond it is shown as
+/// fragments. A file keeps none: they are read again from their fragments.
 const DATAGRAM_BUDGET: usize = 64 << 20;
 /// Packets handed from a background thread to the screen at a time.
 const BATCH: usize = 4096;
@@ -62,8 +64,11 @@ pub struct Extra {
     pub notes: Option<Box<[String]>>,
     /// The request a reply answers.
     pub answer: Option<Answer>,
-    /// The datagram this frame completed.
+    /// The datagram this frame completed. Of a file, its payload is not kept (it is
+    /// empty here): it is put together again from the fragments when it is shown.
     pub datagram: Option<Box<Datagram>>,
+    /// The hash of that payload, to check what is put together again.
+    pub payload_hash: u64,
 }
 
 /// Gets every captured packet, analysed, with its bytes (the `-w` file of a live view).
@@ -208,6 +213,16 @@ impl Packets {
         self.brief(n).and_then(|b| b.stage())
     }
 
+    /// Where frame `n` of a file is, once indexed.
+    fn file_place(&self, n: u64) -> Option<FilePlace> {
+        let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
+        Some((
+            self.offsets.get(i)?,
+            self.offsets.get(i + 1),
+            self.replay_before(n),
+        ))
+    }
+
     /// The spans of descriptions to read again before frame `n` (see [`Described`]).
     fn replay_before(&self, n: u64) -> Vec<(u64, u64)> {
         let i = self.described.partition_point(|d| d.frame < n);
@@ -300,10 +315,13 @@ struct Analysis {
     streams: Vec<StreamInfo>,
     out: Analysed,
     datagram_bytes: usize,
+    /// Keep the payloads of reassembled datagrams (live: their fragments may leave the
+    /// ring); a file's are read again.
+    keep_payloads: bool,
 }
 
 impl Analysis {
-    fn new() -> Analysis {
+    fn new(keep_payloads: bool) -> Analysis {
         let opts = ReadOptions {
             format: Format::Table,
             reassembly_timeout: 30.0,
@@ -318,6 +336,7 @@ impl Analysis {
             streams: Vec::new(),
             out: Analysed::default(),
             datagram_bytes: 0,
+            keep_payloads,
         }
     }
 
@@ -371,6 +390,14 @@ impl Analysis {
         }
         if fragment && self.analyzer.reassembler.is_some() {
             match &d.ctx.datagram {
+                Some(dg) if !self.keep_payloads => {
+                    extra.datagram = Some(Box::new(Datagram {
+                        info: dg.info.clone(),
+                        payload: Vec::new(),
+                        pieces: dg.pieces.clone(),
+                    }));
+                    extra.payload_hash = payload_hash(&dg.payload);
+                }
                 Some(dg) if self.datagram_bytes + dg.payload.len() <= DATAGRAM_BUDGET => {
                     self.datagram_bytes += dg.payload.len();
                     extra.datagram = Some(dg.clone());
@@ -692,13 +719,11 @@ impl Drop for FilterJob {
 
 /// Reads frame `n` from where it is held, and completes it with its analysis.
 fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
-    let (place, brief, info, extra) = {
+    let (place, brief, info, mut extra) = {
         let p = lock(shared);
         let i = usize::try_from(n.checked_sub(p.first)?).ok()?;
         let place = match backing {
-            Backing::File { .. } => {
-                Err((p.offsets.get(i)?, p.offsets.get(i + 1), p.replay_before(n)))
-            }
+            Backing::File { .. } => Err(p.file_place(n)?),
             Backing::Memory => Ok(p.frames.get(i)?.clone()),
         };
         let brief = p.briefs.get(i).copied();
@@ -706,6 +731,9 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
         let extra = p.extra(n).cloned();
         (place, brief, info, extra)
     };
+    if let Some(e) = &mut extra {
+        read_payload(shared, backing, e);
+    }
     let (mut d, bytes) = match (place, backing) {
         (Ok(o), _) => {
             let frame = Frame {
@@ -718,15 +746,7 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
             };
             (dissect::dissect(n, &frame), o.bytes.to_vec())
         }
-        (Err((start, end, replay)), Backing::File { path, prefix }) => {
-            let mut src = source_at(path, prefix, &replay, start, end.map(|e| e - start)).ok()?;
-            // The records read again come first.
-            for _ in &replay {
-                src.next_frame().ok()??;
-            }
-            let frame = src.next_frame().ok()??;
-            (dissect::dissect(n, &frame), frame.bytes.to_vec())
-        }
+        (Err(place), Backing::File { path, prefix }) => read_at(path, prefix, &place, n)?,
         (Err(_), Backing::Memory) => return None,
     };
     if let Some(b) = &brief {
@@ -737,6 +757,105 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
         bytes,
         analysed: brief.is_some(),
     })
+}
+
+/// Where a frame of a file is: its offset, the next frame's (when indexed) and the spans
+/// to read again before it (see [`Described`]).
+type FilePlace = (u64, Option<u64>, Vec<(u64, u64)>);
+
+/// Reads frame `n` of a file from `place` and dissects it; returns it with its bytes.
+fn read_at(
+    path: &Path,
+    prefix: &Arc<[u8]>,
+    place: &FilePlace,
+    n: u64,
+) -> Option<(Dissection, Vec<u8>)> {
+    let (start, end, replay) = place;
+    let mut src = source_at(path, prefix, replay, *start, end.map(|e| e - start)).ok()?;
+    // The records read again come first.
+    for _ in replay {
+        src.next_frame().ok()??;
+    }
+    let frame = src.next_frame().ok()??;
+    Some((dissect::dissect(n, &frame), frame.bytes.to_vec()))
+}
+
+/// The hash of a reassembled payload (the same in every run of one binary).
+fn payload_hash(payload: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(payload);
+    h.finish()
+}
+
+/// Puts a file's reassembled datagram back together from its fragments, as the
+/// reassembler did (in frame order, the first copy of a byte kept), and checks it
+/// against the hash analysis kept. When that cannot be done, the datagram is dropped:
+/// the frame is then shown as a fragment.
+fn read_payload(shared: &Mutex<Packets>, backing: &Backing, e: &mut Extra) {
+    let Some(dg) = e.datagram.as_mut() else {
+        return;
+    };
+    if !dg.payload.is_empty() || dg.info.length == 0 {
+        return;
+    }
+    let payload = match backing {
+        Backing::File { path, prefix } => {
+            let mut pieces = dg.pieces.clone();
+            pieces.sort_by_key(|p| p.frame);
+            let places: Option<Vec<_>> = {
+                let p = lock(shared);
+                pieces
+                    .iter()
+                    .map(|pc| Some((*pc, p.file_place(pc.frame)?)))
+                    .collect()
+            };
+            places.and_then(|places| reassemble(path, prefix, &places, dg.info.length))
+        }
+        Backing::Memory => None,
+    };
+    match payload {
+        Some(p) if payload_hash(&p) == e.payload_hash => dg.payload = p,
+        _ => e.datagram = None,
+    }
+}
+
+/// The payload of `length` bytes that the fragments at `places` (in frame order) carry.
+fn reassemble(
+    path: &Path,
+    prefix: &Arc<[u8]>,
+    places: &[(Piece, FilePlace)],
+    length: usize,
+) -> Option<Vec<u8>> {
+    let size = places
+        .iter()
+        .map(|(pc, _)| pc.offset + pc.len)
+        .max()?
+        .max(length);
+    let mut data = vec![0u8; size];
+    let mut filled = vec![false; size];
+    for (pc, place) in places {
+        let (d, bytes) = read_at(path, prefix, place, pc.frame)?;
+        // As the analyzer finds a fragment (an IPv4 one first).
+        let frag = match (&d.ipv4, &d.ipv6) {
+            (Some(ip), _) if ip.is_fragment() => Fragment::v4(ip),
+            (None, Some(ip)) => Fragment::v6(ip)?,
+            _ => return None,
+        };
+        let carried = bytes.get(frag.start..frag.start.checked_add(pc.len)?)?;
+        let (to, set) = (
+            data.get_mut(pc.offset..pc.offset + pc.len)?,
+            filled.get_mut(pc.offset..pc.offset + pc.len)?,
+        );
+        for ((d, f), b) in to.iter_mut().zip(set.iter_mut()).zip(carried) {
+            if !*f {
+                *d = *b;
+                *f = true;
+            }
+        }
+    }
+    data.truncate(length);
+    filled.get(..length)?.iter().all(|f| *f).then_some(data)
 }
 
 /// The index thread: notes where each frame of the file starts.
@@ -812,7 +931,7 @@ fn analyse_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
         lock(shared).analysed_all = true;
         return;
     };
-    let mut a = Analysis::new();
+    let mut a = Analysis::new(false);
     let mut notes = Vec::new();
     let mut n = 0u64;
     loop {
@@ -853,7 +972,7 @@ fn capture<S>(
     S: Source,
     S::Error: std::fmt::Display,
 {
-    let mut a = Analysis::new();
+    let mut a = Analysis::new(true);
     let mut notes = Vec::new();
     let mut n = 0u64;
     let mut pending: Vec<Owned> = Vec::new();
@@ -978,10 +1097,16 @@ fn run_filter(
                     return;
                 };
                 let mut d = dissect::dissect(n, &frame);
-                let p = lock(shared);
-                if let Some(b) = p.brief(n) {
-                    let info = p.stream_info(b.stream);
-                    complete(&mut d, &b, info.as_ref(), p.extra(n));
+                let (brief, info, mut extra) = {
+                    let p = lock(shared);
+                    let b = p.brief(n);
+                    (b, b.and_then(|b| p.stream_info(b.stream)), p.extra(n).cloned())
+                };
+                if let Some(e) = &mut extra {
+                    read_payload(shared, backing, e);
+                }
+                if let Some(b) = brief {
+                    complete(&mut d, &b, info.as_ref(), extra.as_ref());
                 }
                 Some(d)
             }
