@@ -25,9 +25,9 @@ use super::filter::Filter;
 use super::flows::{FlowRow, FlowRows};
 use crate::analysis::Analyzer;
 use crate::analysis::arp::Binding;
+use crate::analysis::reassembly::Fragment;
 use crate::capture::file::FileSource;
 use crate::capture::{Frame, LinkType, Next, Source, Timestamp};
-use crate::analysis::reassembly::Fragment;
 use crate::context::{Answer, Datagram, Piece, Stage, TcpConv};
 use crate::dissect::{self, Dissection};
 use crate::pipeline::ReadOptions;
@@ -829,7 +829,7 @@ fn reassemble(
 ) -> Option<Vec<u8>> {
     let size = places
         .iter()
-        .map(|(pc, _)| pc.offset + pc.len)
+        .map(|(pc, _)| pc.offset.saturating_add(pc.len))
         .max()?
         .max(length);
     let mut data = vec![0u8; size];
@@ -843,10 +843,8 @@ fn reassemble(
             _ => return None,
         };
         let carried = bytes.get(frag.start..frag.start.checked_add(pc.len)?)?;
-        let (to, set) = (
-            data.get_mut(pc.offset..pc.offset + pc.len)?,
-            filled.get_mut(pc.offset..pc.offset + pc.len)?,
-        );
+        let range = pc.offset..pc.offset.checked_add(pc.len)?;
+        let (to, set) = (data.get_mut(range.clone())?, filled.get_mut(range)?);
         for ((d, f), b) in to.iter_mut().zip(set.iter_mut()).zip(carried) {
             if !*f {
                 *d = *b;
@@ -1100,7 +1098,11 @@ fn run_filter(
                 let (brief, info, mut extra) = {
                     let p = lock(shared);
                     let b = p.brief(n);
-                    (b, b.and_then(|b| p.stream_info(b.stream)), p.extra(n).cloned())
+                    (
+                        b,
+                        b.and_then(|b| p.stream_info(b.stream)),
+                        p.extra(n).cloned(),
+                    )
                 };
                 if let Some(e) = &mut extra {
                     read_payload(shared, backing, e);
