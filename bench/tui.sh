@@ -17,7 +17,7 @@ bin=${WIRELENS:-target/release/wirelens}
 [ -f "$file" ] || { echo "no $file: make it with: cargo run --release --example gen-capture 2000000 $file" >&2; exit 2; }
 last=$("$bin" stats "$file" --no-progress 2>/dev/null | awk 'NR == 1 {print $1; exit}' || true)
 sock="wirelens-bench-$$"
-trap 'tmux -L "$sock" kill-server 2>/dev/null || true' EXIT
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"' EXIT
 now() { date +%s.%N; }
 pane() { tmux -L "$sock" capture-pane -p -t b; }
 wait_for() { # text → seconds waited since $t0

@@ -474,8 +474,8 @@ fn viewer_agrees_with_read(path: &Path) {
 /// after the other): each frame is read with its own section and interface.
 #[test]
 fn a_pcapng_interface_described_after_packets_is_known_to_every_frame() {
-    let dir = std::env::temp_dir().join(format!("wirelens-tui-late-idb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let dir = Scratch::new("late-idb");
+    let dir = &dir.0;
     let file = dir.join("late.pcapng");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirelens"))
         .args(["read", "captures/mixed-interfaces.pcapng", "-w"])
@@ -491,7 +491,24 @@ fn a_pcapng_interface_described_after_packets_is_known_to_every_frame() {
     let sections = dir.join("sections.pcapng");
     std::fs::write(&sections, two).expect("written");
     viewer_agrees_with_read(&sections);
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scratch directory of the test's own, removed when dropped (also when it fails).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("wirelens-tui-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]
@@ -530,6 +547,8 @@ struct Tmux {
     socket: String,
     /// Where the command's process id is written.
     pid_file: PathBuf,
+    /// The server's socket file, which `kill-server` leaves behind.
+    socket_path: String,
 }
 
 impl Tmux {
@@ -539,7 +558,11 @@ impl Tmux {
         let socket = format!("wirelens-test-{}-{tag}", std::process::id());
         let pid_file = std::env::temp_dir().join(format!("{socket}.pid"));
         let _ = std::fs::remove_file(&pid_file);
-        let t = Tmux { socket, pid_file };
+        let mut t = Tmux {
+            socket,
+            pid_file,
+            socket_path: String::new(),
+        };
         // The inner sh writes its process id, which the binary keeps: exec all the way.
         let cmd = format!(
             "cd '{dir}' && before=$(stty -g) && sh -c \"echo \\$\\$ > '{pid}'; exec env TERM=xterm-256color {prefix} '{bin}' {args}\"; code=$?; [ \"$(stty -g)\" = \"$before\" ] && echo TTY=restored; echo EXIT=$code; sleep 60",
@@ -560,6 +583,7 @@ impl Tmux {
             "-c",
             &cmd,
         ]);
+        t.socket_path = t.format("#{socket_path}");
         t
     }
 
@@ -654,6 +678,9 @@ impl Drop for Tmux {
             .args(["-L", &self.socket, "kill-server"])
             .output();
         let _ = std::fs::remove_file(&self.pid_file);
+        if !self.socket_path.is_empty() {
+            let _ = std::fs::remove_file(&self.socket_path);
+        }
     }
 }
 
