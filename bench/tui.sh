@@ -5,6 +5,9 @@
 #   cargo run --release --example gen-capture 2000000 /tmp/big.pcap
 #   bash bench/tui.sh /tmp/big.pcap
 #
+# Run it on real traffic too (the README's benchmark corpus, e.g. real-2000000.pcap):
+# the generated capture has no fragments and few notes, which the viewer also keeps.
+#
 # Times are measured by polling the screen every 10 ms, so they are up to 10 ms late.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +17,7 @@ bin=${WIRELENS:-target/release/wirelens}
 [ -f "$file" ] || { echo "no $file: make it with: cargo run --release --example gen-capture 2000000 $file" >&2; exit 2; }
 last=$("$bin" stats "$file" --no-progress 2>/dev/null | awk 'NR == 1 {print $1; exit}' || true)
 sock="wirelens-bench-$$"
-trap 'tmux -L "$sock" kill-server 2>/dev/null || true' EXIT
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"' EXIT
 now() { date +%s.%N; }
 pane() { tmux -L "$sock" capture-pane -p -t b; }
 wait_for() { # text → seconds waited since $t0

@@ -82,17 +82,8 @@ pub fn render(
             .s(" of this host)");
     }
     if let Some(i) = &d.interface {
-        line.s(", on interface ").u(i.id.into());
-        match (&i.name, &i.description) {
-            (Some(n), Some(desc)) => {
-                line.s(" (").s(n).s(": ").s(desc).s(")");
-            }
-            (Some(n), None) | (None, Some(n)) => {
-                line.s(" (").s(n).s(")");
-            }
-            (None, None) => {}
-        }
-        line.s(" of the file");
+        line.s(", ");
+        write_interface(&mut line, i);
     }
     wrap(out, &line, width, "", "", paint.then_some(color::HEADING));
     let secs = sections(d);
@@ -365,6 +356,22 @@ pub fn wrap(
     if !piece.is_empty() || indent == first {
         emit(out, indent, &piece);
     }
+}
+
+/// Appends which pcapng interface a packet was captured on, as the frame's heading says
+/// it: "on interface 1 (tun0: the tunnel) of the file" (the viewer's says it too).
+pub fn write_interface(out: &mut Vec<u8>, i: &crate::capture::InterfaceLabel) {
+    out.s("on interface ").u(i.id.into());
+    match (&i.name, &i.description) {
+        (Some(n), Some(desc)) => {
+            out.s(" (").s(n).s(": ").s(desc).s(")");
+        }
+        (Some(n), None) | (None, Some(n)) => {
+            out.s(" (").s(n).s(")");
+        }
+        (None, None) => {}
+    }
+    out.s(" of the file");
 }
 
 #[cfg(test)]

@@ -419,7 +419,13 @@ impl App {
                     Prompt::Filter => self.set_filter(&text),
                     Prompt::Write => self.save(text.trim()),
                 },
-                KeyCode::Esc => {}
+                // One press leaves the prompt; at the filter's prompt it also clears the
+                // filter, as Esc does in the list, rather than asking for a second press.
+                KeyCode::Esc => {
+                    if kind == Prompt::Filter {
+                        self.filter = None;
+                    }
+                }
                 KeyCode::Backspace => {
                     text.pop();
                     self.prompt = Some((kind, text));
@@ -549,26 +555,16 @@ impl App {
                 }
             }
             (Pane::Lower, Lower::Flows) => {
-                let flow = self.store.packets().flows.get(self.lower_row).cloned();
+                let flow = self.store.packets().flows.get(self.lower_row).copied();
                 if let Some(f) = flow {
-                    let text = if f.proto == "tcp" {
+                    let text = if f.proto() == "tcp" {
                         format!("tcp and stream {}", f.stream)
                     } else {
-                        let split = |s: &str| {
-                            s.rsplit_once(':').map(|(a, p)| {
-                                (
-                                    a.trim_matches(|c| c == '[' || c == ']').to_string(),
-                                    p.to_string(),
-                                )
-                            })
-                        };
-                        match (split(&f.client), split(&f.server)) {
-                            (Some((ca, cp)), Some((sa, sp))) => format!(
-                                "{} and host {ca} and host {sa} and port {cp} and port {sp}",
-                                f.proto
-                            ),
-                            _ => f.proto.to_string(),
-                        }
+                        let ((ca, cp), (sa, sp)) = (f.client, f.server);
+                        format!(
+                            "{} and host {ca} and host {sa} and port {cp} and port {sp}",
+                            f.proto()
+                        )
                     };
                     self.set_filter(&text);
                     self.lower = Lower::Detail;

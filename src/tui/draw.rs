@@ -27,7 +27,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("←/→", "move by one byte in the hex dump"),
     ("/", "display filter: tcp udp arp icmp icmpv6 ipv4 ipv6 …,"),
     ("", "  stream N, host ADDR, port N, joined with and"),
-    ("Esc", "clear the filter; close a table"),
+    (
+        "Esc",
+        "clear the filter (also at its prompt); close a table",
+    ),
     ("l", "ladder of the packet's TCP stream"),
     ("f", "flows (Enter filters to one)"),
     ("a", "ARP neighbour table"),
@@ -424,8 +427,19 @@ fn draw_layers(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         }
         lines.push(Line::from(Span::styled(text, style)));
     }
+    // The pcapng interface, in the words of the table format's frame heading.
+    let on = app
+        .cur
+        .and_then(|n| app.store.get(n))
+        .and_then(|l| l.d.interface.clone())
+        .map(|i| {
+            let mut words = b", ".to_vec();
+            render::table::write_interface(&mut words, &i);
+            String::from_utf8_lossy(&words).into_owned()
+        })
+        .unwrap_or_default();
     let head = match app.cur {
-        Some(n) => format!(" Layers of frame {n} (Enter folds) "),
+        Some(n) => format!(" Layers of frame {n}{on} (Enter folds) "),
         None => " Layers ".to_string(),
     };
     f.render_widget(
@@ -517,14 +531,19 @@ fn draw_ladder(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     };
     app.areas.lower = inner;
     let Some(cur) = app.cur else { return };
-    let (frames, info) = {
+    let frames = {
         let p = app.store.packets();
         match p.brief(cur).filter(|b| b.is_tcp()) {
-            Some(b) => (p.stream_frames(b.stream), p.streams.get(&b.stream).copied()),
-            None => (Vec::new(), None),
+            Some(b) => p.stream_frames(b.stream),
+            None => Vec::new(),
         }
     };
-    let Some(info) = info else {
+    // The endpoints, from the selected segment's own context.
+    let ends = match app.store.get(cur) {
+        Some(l) if !frames.is_empty() => l.d.ctx.tcp.as_ref().map(|c| (c.client, c.server)),
+        _ => None,
+    };
+    let Some((client, server)) = ends else {
         let msg = "This packet is not a TCP segment (or analysis has not reached it): no ladder.";
         f.render_widget(
             Paragraph::new(msg).block(title(" Ladder ".into(), app.focus == Pane::Lower)),
@@ -551,7 +570,7 @@ fn draw_ladder(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     };
     let mut text = Vec::new();
     let more = (frames.len() - to) as u64;
-    let _ = ladder::write(&mut text, &ep(info.client), &ep(info.server), &rungs, more);
+    let _ = ladder::write(&mut text, &ep(client), &ep(server), &rungs, more);
     let text = String::from_utf8_lossy(&text);
     let all: Vec<&str> = text.lines().collect();
     let cur_line = all
@@ -693,15 +712,15 @@ fn draw_flows(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         .iter()
         .map(|fl| {
             vec![
-                fl.proto.to_string(),
+                fl.proto().to_string(),
                 fl.stream.to_string(),
-                fl.client.clone(),
-                fl.server.clone(),
+                fl.client_text(),
+                fl.server_text(),
                 fl.service.unwrap_or("").to_string(),
                 fl.packets.to_string(),
                 fl.bytes.to_string(),
                 fl.conn_state.to_string(),
-                fl.history.clone(),
+                fl.history().to_string(),
             ]
         })
         .collect();
@@ -801,6 +820,9 @@ fn draw_status(f: &mut Frame<'_>, app: &mut App, area: Rect) {
         s.push_str(&format!(" | {e}"));
     }
     drop(p);
+    if let Some(e) = super::background_panic() {
+        s.push_str(&format!(" | {e}"));
+    }
     let right = " ? keys  q quit ";
     let w = usize::from(area.width);
     let left = fit(&s, w.saturating_sub(right.len()));

@@ -7,20 +7,26 @@
 //!
 //! * [`store`] holds the packets: a file is indexed and analysed on background threads,
 //!   and packets are dissected again when they are shown ([`brief`] keeps what analysis
-//!   found in 24 bytes a packet);
+//!   found in 8 bytes a packet);
 //! * [`app`] is the state and what keys do; [`draw`] draws it;
-//! * [`filter`] is the display filter; [`save`] writes what is shown.
+//! * [`filter`] is the display filter; [`save`] writes what is shown; [`flows`] keeps
+//!   the conversations table compact.
 
 pub mod app;
 pub mod brief;
 pub mod draw;
 pub mod filter;
+pub mod flows;
 pub mod save;
 pub mod sgr;
 pub mod store;
 
 use std::io::{self, IsTerminal, Write};
+use std::panic::PanicHookInfo;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
@@ -124,8 +130,20 @@ pub fn open(input: &Input) -> Result<Store, TuiError> {
     }
 }
 
-/// Puts the terminal back as it was: cooked mode, main screen, no mouse reports.
+/// The terminal is in raw mode on the alternate screen (set up by [`run`], and not yet
+/// restored).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// What a background thread's panic said while the viewer held the terminal: shown in
+/// the status bar, and printed once the terminal is restored.
+static BACKGROUND_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Puts the terminal back as it was: cooked mode, main screen, no mouse reports, the
+/// cursor shown. Only the first call after [`run`] set the terminal up does anything.
 fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
@@ -133,6 +151,49 @@ fn restore() {
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
+}
+
+/// A panic hook, as `std::panic::set_hook` takes it.
+pub type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
+
+/// The viewer's panic hook. A panic on the thread that draws (`ui`) first puts the
+/// terminal back (`restore`), so that `previous` prints its message on the normal screen
+/// and the shell is usable. A panic on a background thread (index, analysis, capture,
+/// filter) leaves the screen to the viewer, which goes on without that thread: its
+/// message is kept for the status bar and printed after the terminal is restored, as
+/// printing it now would scribble over the screen.
+pub fn restoring_hook(
+    ui: ThreadId,
+    restore: impl Fn() + Send + Sync + 'static,
+    previous: PanicHook,
+) -> PanicHook {
+    Box::new(move |info| {
+        if std::thread::current().id() == ui {
+            restore();
+            previous(info);
+            return;
+        }
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("a background thread")
+            .to_string();
+        *store::lock(&BACKGROUND_PANIC) = Some(format!("{name} failed{place}: {what}"));
+    })
+}
+
+/// What a background thread's panic said, if one panicked while the viewer ran.
+pub fn background_panic() -> Option<String> {
+    store::lock(&BACKGROUND_PANIC).clone()
 }
 
 /// Runs the viewer until `q`, Ctrl-C or SIGTERM; the terminal is restored on every way
@@ -147,12 +208,17 @@ pub fn run(input: &Input, color: bool) -> Result<(), TuiError> {
     let store = open(input)?;
     // SIGTERM (and SIGINT, should one come while raw mode is off) ends the loop cleanly.
     live::catch_stop_signals().map_err(|e| err(2, e.to_string()))?;
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore();
-        hook(info);
-    }));
-    enable_raw_mode().map_err(|e| err(2, format!("Could not set up the terminal: {e}.")))?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(restoring_hook(
+        std::thread::current().id(),
+        restore,
+        previous,
+    ));
+    ACTIVE.store(true, Ordering::SeqCst);
+    enable_raw_mode().map_err(|e| {
+        ACTIVE.store(false, Ordering::SeqCst);
+        err(2, format!("Could not set up the terminal: {e}."))
+    })?;
     let entered = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture);
     let result = entered
         .map_err(|e| err(2, format!("Could not set up the terminal: {e}.")))
@@ -161,6 +227,9 @@ pub fn run(input: &Input, color: bool) -> Result<(), TuiError> {
             event_loop(App::new(store, color, live))
         });
     restore();
+    if let Some(p) = background_panic() {
+        eprintln!("wirelens: {p}");
+    }
     result
 }
 
@@ -192,4 +261,39 @@ fn event_loop(mut app: App) -> Result<(), TuiError> {
     let _ = io::stdout().flush();
     app.store.close();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// The hook restores the terminal for a panic of the drawing thread, before the
+    /// message is printed, and keeps a background thread's panic for the status bar.
+    #[test]
+    fn a_panic_of_the_drawing_thread_restores_the_terminal_first() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (a, b) = (Arc::clone(&log), Arc::clone(&log));
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(restoring_hook(
+            std::thread::current().id(),
+            move || store::lock(&a).push("restore"),
+            Box::new(move |_| store::lock(&b).push("print")),
+        ));
+        let drawing = std::panic::catch_unwind(|| panic!("drawing failed"));
+        let background = std::thread::Builder::new()
+            .name("analysis".into())
+            .spawn(|| panic!("no more packets"))
+            .map(|t| t.join());
+        std::panic::set_hook(previous);
+        assert!(drawing.is_err());
+        assert!(matches!(background, Ok(Err(_))));
+        assert_eq!(*store::lock(&log), ["restore", "print"]);
+        let kept = background_panic().unwrap_or_default();
+        assert!(
+            kept.starts_with("analysis failed at src/tui/mod.rs:"),
+            "{kept}"
+        );
+        assert!(kept.ends_with(": no more packets"), "{kept}");
+    }
 }

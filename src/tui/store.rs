@@ -2,17 +2,19 @@
 //!
 //! * A file is read twice in the background: one thread notes where each frame starts
 //!   (the index, quick: it decodes nothing), another dissects and analyses every packet
-//!   in order and keeps a 24-byte [`Brief`] of each (plus a side table for the rare packet
+//!   in order and keeps an 8-byte [`Brief`] of each (plus a side table for the rare packet
 //!   that needs more: analysis notes, a reply's request, a reassembled datagram). The
 //!   screen reads and dissects only the packets it shows, from their offsets, and puts
 //!   back what analysis found, so a packet says exactly what `read` says of it.
 //! * A live capture runs on its own thread through the same dissect → analyse steps and
 //!   keeps the last `ring` packets' bytes in memory.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -20,17 +22,20 @@ use std::time::{Duration, Instant};
 
 use super::brief::{self, Brief, StreamInfo};
 use super::filter::Filter;
+use super::flows::{FlowRow, FlowRows};
+use crate::analysis::Analyzer;
 use crate::analysis::arp::Binding;
-use crate::analysis::{Analyzer, FlowSummary};
+use crate::analysis::reassembly::Fragment;
 use crate::capture::file::FileSource;
 use crate::capture::{Frame, LinkType, Next, Source, Timestamp};
-use crate::context::{Answer, Datagram, Stage, TcpConv};
+use crate::context::{Answer, Datagram, Piece, Stage, TcpConv};
 use crate::dissect::{self, Dissection};
 use crate::pipeline::ReadOptions;
 use crate::render::Format;
 
-/// Bytes of reassembled datagrams kept for the screen, at most (a capture of nothing but
-/// fragments must not fill memory); a datagram beyond it is shown as fragments.
+/// Bytes of reassembled datagrams a live view keeps for the screen, at most (a capture of
+/// nothing but fragments must not fill memory); a datagram beyond it is shown as
+/// fragments. A file keeps none: they are read again from their fragments.
 const DATAGRAM_BUDGET: usize = 64 << 20;
 /// Packets handed from a background thread to the screen at a time.
 const BATCH: usize = 4096;
@@ -54,13 +59,16 @@ pub struct LiveFigures {
 #[derive(Clone, Debug, Default)]
 pub struct Extra {
     /// The TCP context, when its brief would not give it back exactly.
-    pub conv: Option<TcpConv>,
+    pub conv: Option<Box<TcpConv>>,
     /// The notes, when analysis or the file added some.
-    pub notes: Option<Vec<String>>,
+    pub notes: Option<Box<[String]>>,
     /// The request a reply answers.
     pub answer: Option<Answer>,
-    /// The datagram this frame completed.
+    /// The datagram this frame completed. Of a file, its payload is not kept (it is
+    /// empty here): it is put together again from the fragments when it is shown.
     pub datagram: Option<Box<Datagram>>,
+    /// The hash of that payload, to check what is put together again.
+    pub payload_hash: u64,
 }
 
 /// Gets every captured packet, analysed, with its bytes (the `-w` file of a live view).
@@ -78,21 +86,81 @@ pub struct Owned {
     bytes: Box<[u8]>,
 }
 
+/// Where each frame of a file starts, in 4 bytes a frame: the low 32 bits of each
+/// offset, and the frame numbers where the high bits go up (once per 4 GiB of file, as
+/// offsets only grow).
+#[derive(Debug, Default)]
+struct Offsets {
+    low: Vec<u32>,
+    /// `carries[k]` is the index of the first offset of 4 GiB × (k + 1) or more.
+    carries: Vec<usize>,
+}
+
+impl Offsets {
+    fn with_capacity(n: usize) -> Offsets {
+        Offsets {
+            low: Vec::with_capacity(n),
+            carries: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.low.len()
+    }
+
+    /// Adds the next offset, which is past every one before it.
+    fn push(&mut self, at: u64) {
+        while (at >> 32) > self.carries.len() as u64 {
+            self.carries.push(self.low.len());
+        }
+        // The high bits are counted by `carries`.
+        self.low.push(at as u32);
+    }
+
+    /// Offset `i`.
+    fn get(&self, i: usize) -> Option<u64> {
+        let low = *self.low.get(i)?;
+        let high = self.carries.partition_point(|&c| c <= i) as u64;
+        Some(high << 32 | u64::from(low))
+    }
+}
+
+/// Blocks of a pcapng file met after its first packet that change how the packets after
+/// them are read (a section header, interface descriptions): a frame read from its own
+/// offset would not know them, so they are read again first.
+#[derive(Clone, Copy, Debug)]
+struct Described {
+    /// The frame whose record they come before.
+    frame: u64,
+    /// Where they start (the end of the frame before) and where that frame ends, in the
+    /// file: they and the frame's own record.
+    span: (u64, u64),
+    /// The first entry of their section in [`Packets::described`]: entries before it
+    /// belong to an earlier section, which a section header ends.
+    section_from: usize,
+}
+
+/// Most [`Described`] spans read again to load one frame; a file that describes more
+/// interfaces after its first packet shows frames past them as not loadable.
+const MAX_REPLAY: usize = 1024;
+
 /// Everything the background threads share with the screen.
 #[derive(Debug, Default)]
 pub struct Packets {
     /// Number of the first frame still held (a live ring forgets older ones).
     pub first: u64,
-    /// Where each frame starts in the file, from frame `first` on.
-    offsets: VecDeque<u64>,
+    /// Where each frame of a file starts.
+    offsets: Offsets,
+    /// Descriptions met after the first packet of a pcapng file, in frame order.
+    described: Vec<Described>,
     /// Live frames, from frame `first` on.
     frames: VecDeque<Owned>,
     /// The analysis of each frame, from frame `first` on; may lag behind the index.
     briefs: VecDeque<Brief>,
-    /// What each TCP stream's segments share.
-    pub streams: HashMap<u32, StreamInfo>,
-    /// The side table, by frame number.
-    extras: HashMap<u64, Extra>,
+    /// What each TCP stream's segments share, by stream number.
+    pub streams: Vec<StreamInfo>,
+    /// The side table, in frame number order.
+    extras: VecDeque<(u64, Extra)>,
     datagram_bytes: usize,
     /// Capture time of the very first frame.
     pub first_ts: Option<Timestamp>,
@@ -107,7 +175,7 @@ pub struct Packets {
     /// Why reading stopped early, as a sentence.
     pub error: Option<String>,
     /// The conversations, once analysis is done (TCP then UDP).
-    pub flows: Vec<FlowSummary>,
+    pub flows: Vec<FlowRow>,
     /// The ARP table.
     pub arp: Vec<Binding>,
     /// Frames the live ring has forgotten.
@@ -145,6 +213,40 @@ impl Packets {
         self.brief(n).and_then(|b| b.stage())
     }
 
+    /// Where frame `n` of a file is, once indexed.
+    fn file_place(&self, n: u64) -> Option<FilePlace> {
+        let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
+        Some((
+            self.offsets.get(i)?,
+            self.offsets.get(i + 1),
+            self.replay_before(n),
+        ))
+    }
+
+    /// The spans of descriptions to read again before frame `n` (see [`Described`]).
+    fn replay_before(&self, n: u64) -> Vec<(u64, u64)> {
+        let i = self.described.partition_point(|d| d.frame < n);
+        let Some(last) = i.checked_sub(1).and_then(|j| self.described.get(j)) else {
+            return Vec::new();
+        };
+        let chain = self.described.get(last.section_from..i).unwrap_or_default();
+        if chain.len() > MAX_REPLAY {
+            return Vec::new();
+        }
+        chain.iter().map(|d| d.span).collect()
+    }
+
+    /// What analysis says of frame `n` beyond its brief, when it says more.
+    fn extra(&self, n: u64) -> Option<&Extra> {
+        let i = self.extras.binary_search_by_key(&n, |(m, _)| *m).ok()?;
+        self.extras.get(i).map(|(_, e)| e)
+    }
+
+    /// What the segments of TCP stream `s` share, once analysis has seen it.
+    pub fn stream_info(&self, s: u32) -> Option<StreamInfo> {
+        self.streams.get(usize::try_from(s).ok()?).copied()
+    }
+
     /// The frames of TCP stream `s`, in order.
     pub fn stream_frames(&self, s: u32) -> Vec<u64> {
         self.briefs
@@ -162,10 +264,12 @@ impl Packets {
             if let Some(dg) = &e.datagram {
                 self.datagram_bytes += dg.payload.len();
             }
-            self.extras.insert(n, e);
+            self.extras.push_back((n, e));
         }
-        for (id, info) in batch.streams.drain() {
-            self.streams.insert(id, info);
+        for (id, info) in batch.streams.drain(..) {
+            if let Some(slot) = stream_slot(&mut self.streams, id) {
+                *slot = info;
+            }
         }
     }
 
@@ -173,10 +277,10 @@ impl Packets {
     fn forget_oldest(&mut self) {
         self.frames.pop_front();
         self.briefs.pop_front();
-        if let Some(e) = self.extras.remove(&self.first)
-            && let Some(dg) = e.datagram
-        {
-            self.datagram_bytes = self.datagram_bytes.saturating_sub(dg.payload.len());
+        while let Some((_, e)) = self.extras.pop_front_if(|(n, _)| *n <= self.first) {
+            if let Some(dg) = e.datagram {
+                self.datagram_bytes = self.datagram_bytes.saturating_sub(dg.payload.len());
+            }
         }
         self.first += 1;
         self.forgotten += 1;
@@ -199,32 +303,48 @@ pub struct Loaded {
 struct Analysed {
     briefs: Vec<Brief>,
     extras: Vec<(u64, Extra)>,
-    streams: HashMap<u32, StreamInfo>,
+    /// Streams whose [`StreamInfo`] changed.
+    streams: Vec<(u32, StreamInfo)>,
 }
 
 /// Analyses packets one by one, as `read` does, and makes their briefs.
 struct Analysis {
     analyzer: Analyzer,
-    streams: HashMap<u32, StreamInfo>,
+    /// The conversations' rows, made as analysis retires them.
+    flows: Rc<RefCell<FlowRows>>,
+    streams: Vec<StreamInfo>,
     out: Analysed,
     datagram_bytes: usize,
+    /// Keep the payloads of reassembled datagrams (live: their fragments may leave the
+    /// ring); a file's are read again.
+    keep_payloads: bool,
 }
 
 impl Analysis {
-    fn new() -> Analysis {
+    fn new(keep_payloads: bool) -> Analysis {
         let opts = ReadOptions {
             format: Format::Table,
             reassembly_timeout: 30.0,
             ..ReadOptions::default()
         };
         let mut analyzer = opts.analyzer();
-        analyzer.keep_summaries();
+        let flows = FlowRows::shared();
+        analyzer.send_summaries_to(flows.clone());
         Analysis {
             analyzer,
-            streams: HashMap::new(),
+            flows,
+            streams: Vec::new(),
             out: Analysed::default(),
             datagram_bytes: 0,
+            keep_payloads,
         }
+    }
+
+    /// Ends the capture: the rows of every conversation, TCP then UDP.
+    fn finish_flows(&mut self) -> Vec<FlowRow> {
+        // With a sink, the summaries of the conversations still open go to it too.
+        self.analyzer.finish();
+        self.flows.borrow_mut().take()
     }
 
     /// Dissects and analyses frame `n`; `source_notes` are the file's notes about it.
@@ -248,25 +368,36 @@ impl Analysis {
             ..Extra::default()
         };
         if d.notes.len() != notes_before || fragment {
-            extra.notes = Some(d.notes.clone());
+            extra.notes = Some(d.notes.clone().into());
         }
         let mut b = Brief::default();
         if let Some(c) = &d.ctx.tcp {
             let id = u32::try_from(c.stream).unwrap_or(u32::MAX);
-            let mut info = self.streams.get(&id).copied();
-            b = Brief::encode(c, &mut info);
-            if let Some(info) = info {
-                if self.streams.get(&id) != Some(&info) {
-                    self.streams.insert(id, info);
-                    self.out.streams.insert(id, info);
+            let decoded = match (&d.tcp, d.ip_addrs(), stream_slot(&mut self.streams, id)) {
+                (Some(tcp), Some(addrs), Some(info)) => {
+                    let before = *info;
+                    b = Brief::encode(c, tcp, info);
+                    if *info != before {
+                        self.out.streams.push((id, *info));
+                    }
+                    b.decode(info, tcp, addrs)
                 }
-                if b.decode(&info).as_ref() != Some(c) {
-                    extra.conv = Some(c.clone());
-                }
+                _ => None,
+            };
+            if decoded.as_ref() != Some(c) {
+                extra.conv = Some(Box::new(c.clone()));
             }
         }
         if fragment && self.analyzer.reassembler.is_some() {
             match &d.ctx.datagram {
+                Some(dg) if !self.keep_payloads => {
+                    extra.datagram = Some(Box::new(Datagram {
+                        info: dg.info.clone(),
+                        payload: Vec::new(),
+                        pieces: dg.pieces.clone(),
+                    }));
+                    extra.payload_hash = payload_hash(&dg.payload);
+                }
                 Some(dg) if self.datagram_bytes + dg.payload.len() <= DATAGRAM_BUDGET => {
                     self.datagram_bytes += dg.payload.len();
                     extra.datagram = Some(dg.clone());
@@ -302,14 +433,28 @@ fn complete(d: &mut Dissection, b: &Brief, info: Option<&StreamInfo>, e: Option<
         }
         d.ctx.answer = e.answer;
         if let Some(notes) = &e.notes {
-            d.notes.clone_from(notes);
+            d.notes = notes.to_vec();
         }
     }
-    d.ctx.tcp = match (e.and_then(|e| e.conv.as_ref()), info) {
-        (Some(c), _) => Some(c.clone()),
-        (None, Some(info)) => b.decode(info),
-        (None, None) => None,
+    d.ctx.tcp = match (e.and_then(|e| e.conv.as_ref()), info, &d.tcp, d.ip_addrs()) {
+        (Some(c), ..) => Some(TcpConv::clone(c)),
+        (None, Some(info), Some(tcp), Some(addrs)) => b.decode(info, tcp, addrs),
+        _ => None,
     };
+}
+
+/// The [`StreamInfo`] of stream `id`, made room for. Streams are numbered from 0 in the
+/// order they appear, so the table grows by one at a time; `None` for a number far
+/// past its end (which the tracker never gives).
+fn stream_slot(streams: &mut Vec<StreamInfo>, id: u32) -> Option<&mut StreamInfo> {
+    let i = usize::try_from(id).ok()?;
+    if i >= streams.len() {
+        if i - streams.len() > 1 << 16 {
+            return None;
+        }
+        streams.resize(i + 1, StreamInfo::default());
+    }
+    streams.get_mut(i)
 }
 
 /// Where frames are read from on demand.
@@ -340,23 +485,53 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Starts `f` on a thread named `name`, which a panic's message names; when no thread
+/// can be started, the status bar says why.
+fn spawn(
+    name: &str,
+    shared: &Mutex<Packets>,
+    f: impl FnOnce() + Send + 'static,
+) -> Option<JoinHandle<()>> {
+    match std::thread::Builder::new().name(name.into()).spawn(f) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            lock(shared).error = Some(format!("could not start the {name} thread: {e}"));
+            None
+        }
+    }
+}
+
 /// Locks `m`, also after a thread panicked while holding it (the data is only ever
 /// appended to, so what is there is still whole).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Reads a capture from `prefix` then the file from `offset`, `len` bytes at most.
+/// Reads a capture from `prefix`, then the file's `replay` spans, then the file from
+/// `offset`, `len` bytes at most.
 fn source_at(
     path: &Path,
     prefix: &Arc<[u8]>,
+    replay: &[(u64, u64)],
     offset: u64,
     len: Option<u64>,
 ) -> Result<FileSource, String> {
-    let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let head = io::Cursor::new(Arc::clone(prefix));
+    let fail = |e: io::Error| format!("{}: {e}", path.display());
+    let mut file = File::open(path).map_err(fail)?;
+    let mut head = prefix.to_vec();
+    for &(start, end) in replay {
+        file.seek(SeekFrom::Start(start)).map_err(fail)?;
+        let want = end.saturating_sub(start);
+        let got = (&mut file)
+            .take(want)
+            .read_to_end(&mut head)
+            .map_err(fail)?;
+        if got as u64 != want {
+            return Err(format!("{}: shorter than indexed", path.display()));
+        }
+    }
+    file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+    let head = io::Cursor::new(head);
     let reader: Box<dyn Read + Send> = match len {
         Some(l) => Box::new(head.chain(file.take(l))),
         None => Box::new(head.chain(file)),
@@ -388,16 +563,18 @@ impl Store {
         let shared = Arc::new(Mutex::new(Packets {
             first: 1,
             file_len,
-            offsets: VecDeque::with_capacity(expect),
+            offsets: Offsets::with_capacity(expect),
             briefs: VecDeque::with_capacity(expect),
             ..Packets::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let (p, s, st) = (path.to_path_buf(), Arc::clone(&shared), Arc::clone(&stop));
-        threads.push(std::thread::spawn(move || index_file(&p, &s, &st)));
+        threads.extend(spawn("index", &shared, move || index_file(&p, &s, &st)));
         let (p, s, st) = (path.to_path_buf(), Arc::clone(&shared), Arc::clone(&stop));
-        threads.push(std::thread::spawn(move || analyse_file(&p, &s, &st)));
+        threads.extend(spawn("analysis", &shared, move || {
+            analyse_file(&p, &s, &st);
+        }));
         Ok(Store {
             shared,
             backing: Backing::File {
@@ -431,13 +608,15 @@ impl Store {
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (Arc::clone(&shared), Arc::clone(&stop));
-        let t = std::thread::spawn(move || capture(source, ring.max(1), save, stats, &s, &st));
+        let t = spawn("capture", &shared, move || {
+            capture(source, ring.max(1), save, stats, &s, &st);
+        });
         Store {
             shared,
             backing: Backing::Memory,
             name,
             cache: HashMap::new(),
-            threads: vec![t],
+            threads: t.into_iter().collect(),
             stop,
         }
     }
@@ -497,7 +676,8 @@ impl Store {
             Arc::clone(&job.cancel),
         );
         let (shared, backing) = (Arc::clone(&self.shared), self.backing.clone());
-        std::thread::spawn(move || {
+        let s = Arc::clone(&shared);
+        let _ = spawn("filter", &s, move || {
             run_filter(&filter, &shared, &backing, &m, &c);
             d.store(true, Ordering::SeqCst);
         });
@@ -539,18 +719,21 @@ impl Drop for FilterJob {
 
 /// Reads frame `n` from where it is held, and completes it with its analysis.
 fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
-    let (place, brief, info, extra) = {
+    let (place, brief, info, mut extra) = {
         let p = lock(shared);
         let i = usize::try_from(n.checked_sub(p.first)?).ok()?;
         let place = match backing {
-            Backing::File { .. } => Err((*p.offsets.get(i)?, p.offsets.get(i + 1).copied())),
+            Backing::File { .. } => Err(p.file_place(n)?),
             Backing::Memory => Ok(p.frames.get(i)?.clone()),
         };
         let brief = p.briefs.get(i).copied();
-        let info = brief.and_then(|b| p.streams.get(&b.stream).copied());
-        let extra = p.extras.get(&n).cloned();
+        let info = brief.and_then(|b| p.stream_info(b.stream));
+        let extra = p.extra(n).cloned();
         (place, brief, info, extra)
     };
+    if let Some(e) = &mut extra {
+        read_payload(shared, backing, e);
+    }
     let (mut d, bytes) = match (place, backing) {
         (Ok(o), _) => {
             let frame = Frame {
@@ -563,11 +746,7 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
             };
             (dissect::dissect(n, &frame), o.bytes.to_vec())
         }
-        (Err((start, end)), Backing::File { path, prefix }) => {
-            let mut src = source_at(path, prefix, start, end.map(|e| e - start)).ok()?;
-            let frame = src.next_frame().ok()??;
-            (dissect::dissect(n, &frame), frame.bytes.to_vec())
-        }
+        (Err(place), Backing::File { path, prefix }) => read_at(path, prefix, &place, n)?,
         (Err(_), Backing::Memory) => return None,
     };
     if let Some(b) = &brief {
@@ -578,6 +757,103 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
         bytes,
         analysed: brief.is_some(),
     })
+}
+
+/// Where a frame of a file is: its offset, the next frame's (when indexed) and the spans
+/// to read again before it (see [`Described`]).
+type FilePlace = (u64, Option<u64>, Vec<(u64, u64)>);
+
+/// Reads frame `n` of a file from `place` and dissects it; returns it with its bytes.
+fn read_at(
+    path: &Path,
+    prefix: &Arc<[u8]>,
+    place: &FilePlace,
+    n: u64,
+) -> Option<(Dissection, Vec<u8>)> {
+    let (start, end, replay) = place;
+    let mut src = source_at(path, prefix, replay, *start, end.map(|e| e - start)).ok()?;
+    // The records read again come first.
+    for _ in replay {
+        src.next_frame().ok()??;
+    }
+    let frame = src.next_frame().ok()??;
+    Some((dissect::dissect(n, &frame), frame.bytes.to_vec()))
+}
+
+/// The hash of a reassembled payload (the same in every run of one binary).
+fn payload_hash(payload: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(payload);
+    h.finish()
+}
+
+/// Puts a file's reassembled datagram back together from its fragments, as the
+/// reassembler did (in frame order, the first copy of a byte kept), and checks it
+/// against the hash analysis kept. When that cannot be done, the datagram is dropped:
+/// the frame is then shown as a fragment.
+fn read_payload(shared: &Mutex<Packets>, backing: &Backing, e: &mut Extra) {
+    let Some(dg) = e.datagram.as_mut() else {
+        return;
+    };
+    if !dg.payload.is_empty() || dg.info.length == 0 {
+        return;
+    }
+    let payload = match backing {
+        Backing::File { path, prefix } => {
+            let mut pieces = dg.pieces.clone();
+            pieces.sort_by_key(|p| p.frame);
+            let places: Option<Vec<_>> = {
+                let p = lock(shared);
+                pieces
+                    .iter()
+                    .map(|pc| Some((*pc, p.file_place(pc.frame)?)))
+                    .collect()
+            };
+            places.and_then(|places| reassemble(path, prefix, &places, dg.info.length))
+        }
+        Backing::Memory => None,
+    };
+    match payload {
+        Some(p) if payload_hash(&p) == e.payload_hash => dg.payload = p,
+        _ => e.datagram = None,
+    }
+}
+
+/// The payload of `length` bytes that the fragments at `places` (in frame order) carry.
+fn reassemble(
+    path: &Path,
+    prefix: &Arc<[u8]>,
+    places: &[(Piece, FilePlace)],
+    length: usize,
+) -> Option<Vec<u8>> {
+    let size = places
+        .iter()
+        .map(|(pc, _)| pc.offset.saturating_add(pc.len))
+        .max()?
+        .max(length);
+    let mut data = vec![0u8; size];
+    let mut filled = vec![false; size];
+    for (pc, place) in places {
+        let (d, bytes) = read_at(path, prefix, place, pc.frame)?;
+        // As the analyzer finds a fragment (an IPv4 one first).
+        let frag = match (&d.ipv4, &d.ipv6) {
+            (Some(ip), _) if ip.is_fragment() => Fragment::v4(ip),
+            (None, Some(ip)) => Fragment::v6(ip)?,
+            _ => return None,
+        };
+        let carried = bytes.get(frag.start..frag.start.checked_add(pc.len)?)?;
+        let range = pc.offset..pc.offset.checked_add(pc.len)?;
+        let (to, set) = (data.get_mut(range.clone())?, filled.get_mut(range)?);
+        for ((d, f), b) in to.iter_mut().zip(set.iter_mut()).zip(carried) {
+            if !*f {
+                *d = *b;
+                *f = true;
+            }
+        }
+    }
+    data.truncate(length);
+    filled.get(..length)?.iter().all(|f| *f).then_some(data)
 }
 
 /// The index thread: notes where each frame of the file starts.
@@ -592,6 +868,11 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
     };
     let mut batch = Vec::with_capacity(BATCH);
     let mut first_ts = None;
+    let mut n = 0u64;
+    // Descriptions read with the header, which every frame is read after.
+    let mut seen = src.descriptions_read();
+    let mut described = Vec::new();
+    let (mut count, mut section_from) = (0usize, 0usize);
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -602,6 +883,7 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
             Ok(Some(f)) => {
                 first_ts.get_or_insert(f.ts);
                 batch.push(at);
+                n += 1;
                 false
             }
             Ok(None) => true,
@@ -610,9 +892,25 @@ fn index_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
                 true
             }
         };
+        let now = src.descriptions_read();
+        if !end && now != seen {
+            if now.0 != seen.0 {
+                section_from = count;
+            }
+            described.push(Described {
+                frame: n,
+                span: (at, src.bytes_read()),
+                section_from,
+            });
+            count += 1;
+            seen = now;
+        }
         if end || batch.len() >= BATCH {
             let mut p = lock(shared);
-            p.offsets.extend(batch.drain(..));
+            for at in batch.drain(..) {
+                p.offsets.push(at);
+            }
+            p.described.append(&mut described);
             p.bytes_indexed = src.bytes_read();
             if p.first_ts.is_none() {
                 p.first_ts = first_ts;
@@ -631,7 +929,7 @@ fn analyse_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
         lock(shared).analysed_all = true;
         return;
     };
-    let mut a = Analysis::new();
+    let mut a = Analysis::new(false);
     let mut notes = Vec::new();
     let mut n = 0u64;
     loop {
@@ -650,7 +948,7 @@ fn analyse_file(path: &Path, shared: &Mutex<Packets>, stop: &AtomicBool) {
             let mut p = lock(shared);
             p.add_analysed(&mut a.out);
             if end {
-                p.flows = a.analyzer.finish();
+                p.flows = a.finish_flows();
                 p.arp = a.analyzer.arp.table();
                 p.leftovers = a.analyzer.leftovers();
                 p.analysed_all = true;
@@ -672,7 +970,7 @@ fn capture<S>(
     S: Source,
     S::Error: std::fmt::Display,
 {
-    let mut a = Analysis::new();
+    let mut a = Analysis::new(true);
     let mut notes = Vec::new();
     let mut n = 0u64;
     let mut pending: Vec<Owned> = Vec::new();
@@ -736,7 +1034,7 @@ fn capture<S>(
             if ended {
                 fig.ended = true;
                 p.arp = a.analyzer.arp.table();
-                p.flows = a.analyzer.finish();
+                p.flows = a.finish_flows();
                 p.indexed_all = true;
                 p.analysed_all = true;
                 return;
@@ -797,10 +1095,20 @@ fn run_filter(
                     return;
                 };
                 let mut d = dissect::dissect(n, &frame);
-                let p = lock(shared);
-                if let Some(b) = p.brief(n) {
-                    let info = p.streams.get(&b.stream);
-                    complete(&mut d, &b, info, p.extras.get(&n));
+                let (brief, info, mut extra) = {
+                    let p = lock(shared);
+                    let b = p.brief(n);
+                    (
+                        b,
+                        b.and_then(|b| p.stream_info(b.stream)),
+                        p.extra(n).cloned(),
+                    )
+                };
+                if let Some(e) = &mut extra {
+                    read_payload(shared, backing, e);
+                }
+                if let Some(b) = brief {
+                    complete(&mut d, &b, info.as_ref(), extra.as_ref());
                 }
                 Some(d)
             }
@@ -873,5 +1181,31 @@ impl Store {
                 Ok(link)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_past_4_gib_come_back() {
+        let mut o = Offsets::default();
+        let all = [
+            24,
+            4_000_000_000,
+            4_294_967_295,
+            4_294_967_296,
+            9_000_000_000,
+            9_000_000_100,
+        ];
+        for at in all {
+            o.push(at);
+        }
+        assert_eq!(o.len(), all.len());
+        for (i, at) in all.iter().enumerate() {
+            assert_eq!(o.get(i), Some(*at), "offset {i}");
+        }
+        assert_eq!(o.get(all.len()), None);
     }
 }

@@ -223,6 +223,8 @@ pub struct FileSource {
     notes_stale: bool,
     /// An error or the end was reached; nothing more is read.
     finished: bool,
+    /// pcapng Section Header Blocks and Interface Description Blocks read so far.
+    described: (u64, u64),
 }
 
 impl fmt::Debug for FileSource {
@@ -316,6 +318,7 @@ impl FileSource {
             notes_dropped: 0,
             notes_stale: false,
             finished: false,
+            described: (0, 0),
         };
         match source.kind {
             Kind::Pcap(header) => {
@@ -350,6 +353,14 @@ impl FileSource {
     /// Bytes of the file consumed so far: the offset just after the last frame returned.
     pub fn bytes_read(&self) -> u64 {
         self.input.offset
+    }
+
+    /// How many pcapng section headers, and interface descriptions, have been read so
+    /// far (both 0 for pcap). A change between two frames tells that blocks before the
+    /// second one changed how later packets are read: the viewer, which reads a frame
+    /// from its offset, reads those blocks again first.
+    pub fn descriptions_read(&self) -> (u64, u64) {
+        self.described
     }
 
     /// The next packet, or `Ok(None)` at a clean end of file.

@@ -454,6 +454,7 @@ impl FileSource {
             section.interfaces.clear();
             section.labels.clear();
         }
+        self.described.0 += 1;
         self.input.consume(total_len);
         Ok(())
     }
@@ -482,6 +483,7 @@ impl FileSource {
             section.labels.push(label);
         }
         self.first_link.get_or_insert(interface.link);
+        self.described.1 += 1;
         self.input.consume(total_len);
         Ok(())
     }
