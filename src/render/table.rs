@@ -324,14 +324,21 @@ pub fn wrap(
     }
     let mut indent = first;
     let mut piece = String::new();
+    // The width of `piece`, kept as words are added (measuring it again for every word
+    // made wrapping quadratic in a line's words).
+    let mut piece_w = 0;
     let room = |indent: &str| width.saturating_sub(grid::width(indent)).max(1);
+    let (room_first, room_rest) = (room(first), room(rest));
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let needed = grid::width(&piece) + usize::from(!piece.is_empty()) + grid::width(word);
-        if needed <= room(indent) {
+        let word_w = grid::width(word);
+        let needed = piece_w + usize::from(!piece.is_empty()) + word_w;
+        let room_now = if indent == first { room_first } else { room_rest };
+        if needed <= room_now {
             if !piece.is_empty() {
                 piece.push(' ');
             }
             piece.push_str(word);
+            piece_w = needed;
             continue;
         }
         if !piece.is_empty() {
@@ -339,6 +346,7 @@ pub fn wrap(
             indent = rest;
             piece.clear();
         }
+        piece_w = 0;
         // A word too wide for a whole line is cut into pieces that fill lines.
         let mut w = 0;
         for c in word.chars() {
@@ -352,6 +360,7 @@ pub fn wrap(
             piece.push(c);
             w += cw;
         }
+        piece_w = w;
     }
     if !piece.is_empty() || indent == first {
         emit(out, indent, &piece);
