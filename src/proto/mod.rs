@@ -365,16 +365,23 @@ impl MacAddr {
         } else {
             "unicast: one station"
         };
-        let admin = if self.is_local() {
-            "locally administered (set by software, no maker)".to_string()
+        // Built by appending (two `format!`s here were 1.4% of the table format).
+        let mut s = String::with_capacity(96);
+        s.push_str(cast);
+        s.push_str("; ");
+        if self.is_local() {
+            s.push_str("locally administered (set by software, no maker)");
         } else {
             match crate::lookup::oui_vendor(self.0) {
-                Some(v) => format!("globally unique, made by {v}"),
-                None if self.is_multicast() => "group address".to_string(),
-                None => "globally unique, maker not in our list".to_string(),
+                Some(v) => {
+                    s.push_str("globally unique, made by ");
+                    s.push_str(v);
+                }
+                None if self.is_multicast() => s.push_str("group address"),
+                None => s.push_str("globally unique, maker not in our list"),
             }
-        };
-        format!("{cast}; {admin}")
+        }
+        s
     }
 }
 

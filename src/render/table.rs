@@ -345,7 +345,11 @@ pub fn wrap(
         }
         let word_w = grid::width(word);
         let needed = piece_w + usize::from(!piece.is_empty()) + word_w;
-        let room_now = if indent == first { room_first } else { room_rest };
+        let room_now = if indent == first {
+            room_first
+        } else {
+            room_rest
+        };
         if needed <= room_now {
             if !piece.is_empty() {
                 piece.push(' ');
