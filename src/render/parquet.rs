@@ -90,6 +90,28 @@ const DICTIONARY_COLUMNS: &[&str] = &[
     "notes.list.item",
 ];
 
+/// Text columns without minimum and maximum statistics: JSON text and words, whose
+/// range over a row group excludes nothing a query asks for, and MAC addresses.
+/// Comparing every row's text with the running minimum and maximum was 6% of the
+/// export's instructions. Numbers, timestamps, `capture` and IP addresses keep theirs.
+const NO_STATISTICS_COLUMNS: &[&str] = &[
+    "eth_src",
+    "eth_dst",
+    "vlan",
+    "arp_sha",
+    "arp_tha",
+    "ipv4_options",
+    "ipv6_ext",
+    "tcp_flags.list.item",
+    "tcp_options",
+    "tcp_stage",
+    "icmp_quoted",
+    "icmpv6_ndp",
+    "icmpv6_mld",
+    "icmpv6_quoted",
+    "notes.list.item",
+];
+
 /// Packet columns that grow steadily: stored as deltas, a few bits a row.
 const DELTA_COLUMNS: &[&str] = &["n", "ts"];
 
@@ -1167,6 +1189,10 @@ impl FileWriter {
                 ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default(),
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            // One page per column chunk unless it passes the page size (1 MiB), not the
+            // default 20,000 rows: a quarter of the calls to zstd, 1% fewer
+            // instructions and a file 1-25% smaller.
+            .set_data_page_row_count_limit(ROW_GROUP_ROWS)
             // Minimum and maximum per row group, which engines use to skip row groups;
             // per page they would cost time and say little more.
             .set_statistics_enabled(EnabledStatistics::Chunk);
@@ -1175,6 +1201,10 @@ impl FileWriter {
             for &col in DICTIONARY_COLUMNS {
                 let path = ColumnPath::new(col.split('.').map(str::to_string).collect());
                 props = props.set_column_dictionary_enabled(path, true);
+            }
+            for &col in NO_STATISTICS_COLUMNS {
+                let path = ColumnPath::new(col.split('.').map(str::to_string).collect());
+                props = props.set_column_statistics_enabled(path, EnabledStatistics::None);
             }
             for &col in DELTA_COLUMNS {
                 props =
