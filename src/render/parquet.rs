@@ -1438,6 +1438,70 @@ mod tests {
         array.as_string::<i32>().value(0).to_string()
     }
 
+    /// The texts of a dictionary column, row by row, as a reader sees them.
+    fn texts(array: &ArrayRef) -> Vec<Option<String>> {
+        let dict = array.as_dictionary::<UInt16Type>();
+        let values = dict.values().as_string::<i32>();
+        dict.keys()
+            .iter()
+            .map(|k| k.map(|k| values.value(usize::from(k)).to_string()))
+            .collect()
+    }
+
+    /// Each batch of a [`DictColumn`] starts a dictionary of its own: keys from the
+    /// previous batch never leak into the next, nulls stay null, and every row reads
+    /// back as the text of its value.
+    #[test]
+    fn dictionary_column_restarts_each_batch() {
+        let mut col = DictColumn::<u32>::make();
+        let ip = |n: u32| std::net::Ipv4Addr::from(n);
+        for n in [7, 9, 7] {
+            col.push(n, |t| write_display(t, ip(n)));
+        }
+        col.nulls(2);
+        col.push_option(Some(9), |n, t| write_display(t, ip(n)));
+        let first = Column::finish(&mut col);
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            texts(&first),
+            [
+                some("0.0.0.7"),
+                some("0.0.0.9"),
+                some("0.0.0.7"),
+                None,
+                None,
+                some("0.0.0.9")
+            ]
+        );
+        for n in [9, 11] {
+            col.push(n, |t| write_display(t, ip(n)));
+        }
+        col.append_null();
+        let second = Column::finish(&mut col);
+        assert_eq!(texts(&second), [some("0.0.0.9"), some("0.0.0.11"), None]);
+        assert_eq!(second.as_dictionary::<UInt16Type>().values().len(), 2);
+    }
+
+    /// The file's schema has no dictionaries: text built as one is `STRING` there.
+    #[test]
+    fn file_schema_has_no_dictionaries() {
+        let batch = packets_batch_schema();
+        assert!(
+            batch
+                .fields()
+                .iter()
+                .any(|f| matches!(f.data_type(), DataType::Dictionary(..)))
+        );
+        for f in packets_schema().fields() {
+            assert!(
+                !matches!(f.data_type(), DataType::Dictionary(..)),
+                "{} is a dictionary",
+                f.name()
+            );
+        }
+        assert_eq!(packets_schema().fields().len(), batch.fields().len());
+    }
+
     /// Regression pin: the hand-built text of `tcp_options` is serde's, byte for byte,
     /// for every kind of option, for lists cut short, and for option bytes of every
     /// value at every place of a short header.
