@@ -6,10 +6,10 @@
 //! in these rows or in the notes.
 
 use super::summary;
-use crate::analysis::endpoint_text;
 use crate::context::{PeerState, TcpConv};
 use crate::dissect::Dissection;
 use crate::proto::tcp::{Tcp, TcpFlags};
+use crate::text::Text;
 
 /// The header of the table.
 pub const HEADER: [&str; 3] = ["fact", "value", "meaning"];
@@ -62,6 +62,21 @@ pub fn story(d: &Dissection) -> Option<Story> {
     (!s.rows.is_empty()).then_some(s)
 }
 
+/// Text appended by `f` to a new buffer, as a `String`. The TCP story is built this way
+/// rather than with `format!` (a dozen a segment were 8% of the table format's
+/// instructions, with their allocations).
+fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut v = Vec::with_capacity(96);
+    f(&mut v);
+    // Only `&str`s, digits and addresses were appended: always UTF-8.
+    String::from_utf8(v).unwrap_or_default()
+}
+
+/// `ip:port`, or `[ipv6]:port`.
+fn endpoint(v: &mut Vec<u8>, e: crate::analysis::flowtable::Endpoint) {
+    v.ip(e.0, true).s(":").u(u64::from(e.1));
+}
+
 fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let (me, peer) = if c.from_client {
         ("client", "server")
@@ -73,60 +88,76 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     } else {
         (c.server, c.client)
     };
+    let num = |n: u64| itoa::Buffer::new().format(n).to_owned();
     let mut s = Story {
-        title: format!(
-            "TCP connection — stream {}: {} (client) ↔ {} (server)",
-            c.stream,
-            endpoint_text(c.client),
-            endpoint_text(c.server)
-        ),
-        rows: Vec::new(),
+        title: text(|v| {
+            v.s("TCP connection — stream ").u(c.stream).s(": ");
+            endpoint(v, c.client);
+            v.s(" (client) ↔ ");
+            endpoint(v, c.server);
+            v.s(" (server)");
+        }),
+        rows: Vec::with_capacity(9),
     };
     s.row(
         "stream",
-        c.stream.to_string(),
-        format!(
-            "connection {} of the capture, from 0 (tshark's tcp.stream); this segment goes {} {} → {} {}",
-            c.stream,
-            me,
-            endpoint_text(from),
-            peer,
-            endpoint_text(to)
-        ),
+        num(c.stream),
+        text(|v| {
+            v.s("connection ")
+                .u(c.stream)
+                .s(" of the capture, from 0 (tshark's tcp.stream); this segment goes ")
+                .s(me)
+                .s(" ");
+            endpoint(v, from);
+            v.s(" → ").s(peer).s(" ");
+            endpoint(v, to);
+        }),
     );
     s.row("stage", c.stage.to_string(), c.explain(t));
+    let rel_seq = u64::from(c.rel_seq);
     s.row(
         "relative seq",
-        c.rel_seq.to_string(),
-        match c.isn {
-            Some(isn) => format!(
-                "seq {} = {me} ISN {isn} + {} (relative {})",
-                t.seq, c.rel_seq, c.rel_seq
-            ),
-            None => format!(
-                "seq {} = {} + {}: the {me}'s SYN was not captured, so numbers count from its first segment seen (relative 1), as Wireshark does",
-                t.seq,
-                t.seq.wrapping_sub(c.rel_seq),
-                c.rel_seq
-            ),
-        },
+        num(rel_seq),
+        text(|v| {
+            v.s("seq ").u(t.seq.into());
+            match c.isn {
+                Some(isn) => {
+                    v.s(" = ").s(me).s(" ISN ").u(isn.into()).s(" + ").u(rel_seq);
+                    v.s(" (relative ").u(rel_seq).s(")");
+                }
+                None => {
+                    v.s(" = ").u(t.seq.wrapping_sub(c.rel_seq).into()).s(" + ").u(rel_seq);
+                    v.s(": the ").s(me).s(
+                        "'s SYN was not captured, so numbers count from its first segment seen (relative 1), as Wireshark does",
+                    );
+                }
+            }
+        }),
     );
     match c.rel_ack {
-        Some(rel) => s.row(
-            "relative ack",
-            rel.to_string(),
-            match c.peer_isn {
-                Some(isn) => format!(
-                    "ack {} = {peer} ISN {isn} + {rel} (relative {rel}): the {me} has received every byte the {peer} sent before this number",
-                    t.ack
-                ),
-                None => format!(
-                    "ack {} = {} + {rel}: the {peer}'s SYN was not captured, so numbers count from its first segment seen",
-                    t.ack,
-                    t.ack.wrapping_sub(rel)
-                ),
-            },
-        ),
+        Some(rel) => {
+            let rel64 = u64::from(rel);
+            s.row(
+                "relative ack",
+                num(rel64),
+                text(|v| {
+                    v.s("ack ").u(t.ack.into());
+                    match c.peer_isn {
+                        Some(isn) => {
+                            v.s(" = ").s(peer).s(" ISN ").u(isn.into()).s(" + ").u(rel64);
+                            v.s(" (relative ").u(rel64).s("): the ").s(me);
+                            v.s(" has received every byte the ").s(peer);
+                            v.s(" sent before this number");
+                        }
+                        None => {
+                            v.s(" = ").u(t.ack.wrapping_sub(rel).into()).s(" + ").u(rel64);
+                            v.s(": the ").s(peer);
+                            v.s("'s SYN was not captured, so numbers count from its first segment seen");
+                        }
+                    }
+                }),
+            );
+        }
         None => s.row(
             "relative ack",
             "",
@@ -134,59 +165,77 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
         ),
     }
     let f = t.flags;
-    let mut parts = vec![format!("seq {}", c.rel_seq)];
-    if t.payload_len > 0 {
-        parts.push(format!("{} bytes of data", t.payload_len));
-    }
-    if f.has(TcpFlags::SYN) {
-        parts.push("1 for the SYN".into());
-    }
-    if f.has(TcpFlags::FIN) {
-        parts.push("1 for the FIN".into());
-    }
+    let next = u64::from(c.next_rel_seq);
     s.row(
         "next seq",
-        c.next_rel_seq.to_string(),
-        if parts.len() == 1 {
-            format!(
-                "{} (this segment takes no sequence numbers): the next the {peer} expects from the {me}",
-                parts.join(" + ")
-            )
-        } else {
-            format!(
-                "{} = {}: the next sequence number the {peer} expects from the {me}",
-                parts.join(" + "),
-                c.next_rel_seq
-            )
-        },
+        num(next),
+        text(|v| {
+            v.s("seq ").u(rel_seq);
+            let mut parts = 1;
+            if t.payload_len > 0 {
+                v.s(" + ").u(t.payload_len.into()).s(" bytes of data");
+                parts += 1;
+            }
+            if f.has(TcpFlags::SYN) {
+                v.s(" + 1 for the SYN");
+                parts += 1;
+            }
+            if f.has(TcpFlags::FIN) {
+                v.s(" + 1 for the FIN");
+                parts += 1;
+            }
+            if parts == 1 {
+                v.s(" (this segment takes no sequence numbers): the next the ")
+                    .s(peer)
+                    .s(" expects from the ")
+                    .s(me);
+            } else {
+                v.s(" = ")
+                    .u(next)
+                    .s(": the next sequence number the ")
+                    .s(peer);
+                v.s(" expects from the ").s(me);
+            }
+        }),
     );
-    for (i, who) in ["client", "server"].iter().enumerate() {
+    for (i, fact) in ["client state", "server state"].iter().enumerate() {
         let st = c.sides.get(i).copied().unwrap_or_default();
-        s.row(&format!("{who} state"), st.name(), state_meaning(st));
+        s.row(fact, st.name(), state_meaning(st));
     }
     let window = u64::from(t.window);
     s.row(
         "window",
-        match c.window_shift {
-            Some(k) if k > 0 => format!("{} bytes", window << k),
-            Some(_) => format!("{window} bytes"),
-            None => format!("{window} × ? bytes"),
-        },
-        match c.window_shift {
-            _ if f.has(TcpFlags::SYN) => format!(
-                "{window} bytes: a SYN's window is never scaled (RFC 7323); the {me} may receive this much"
-            ),
-            Some(0) => format!(
-                "{window} bytes as sent: the two SYNs did not both offer window scaling, so none applies"
-            ),
-            Some(k) => format!(
-                "{window} × 2^{k} = {} bytes: the window scale the {me}'s SYN offered applies, as both SYNs offered one (RFC 7323)",
-                window << k
-            ),
-            None => format!(
-                "{window} as sent, times a scale the SYNs agreed on; they were not captured, so the bytes are unknown"
-            ),
-        },
+        text(|v| match c.window_shift {
+            Some(k) if k > 0 => {
+                v.u(window << k).s(" bytes");
+            }
+            Some(_) => {
+                v.u(window).s(" bytes");
+            }
+            None => {
+                v.u(window).s(" × ? bytes");
+            }
+        }),
+        text(|v| {
+            v.u(window);
+            match c.window_shift {
+                _ if f.has(TcpFlags::SYN) => {
+                    v.s(" bytes: a SYN's window is never scaled (RFC 7323); the ").s(me);
+                    v.s(" may receive this much");
+                }
+                Some(0) => {
+                    v.s(" bytes as sent: the two SYNs did not both offer window scaling, so none applies");
+                }
+                Some(k) => {
+                    v.s(" × 2^").u(k.into()).s(" = ").u(window << k);
+                    v.s(" bytes: the window scale the ").s(me);
+                    v.s("'s SYN offered applies, as both SYNs offered one (RFC 7323)");
+                }
+                None => {
+                    v.s(" as sent, times a scale the SYNs agreed on; they were not captured, so the bytes are unknown");
+                }
+            }
+        }),
     );
     s
 }
