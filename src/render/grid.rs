@@ -816,7 +816,7 @@ const MAX_COLS: usize = 8;
 /// Split lengths remembered per row.
 const MEMO_PER_ROW: usize = 6;
 /// Drawings (at different widths) kept per row.
-const DRAWINGS_PER_ROW: usize = 2;
+const DRAWINGS_PER_ROW: usize = 4;
 
 thread_local! {
     /// The rows this thread has measured and drawn for [`draw`].
