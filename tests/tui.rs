@@ -425,20 +425,9 @@ fn the_viewer_shows_what_read_says() {
             continue;
         };
         assert!(store.wait(Duration::from_secs(20)));
-        let Ok(mut src) = FileSource::open(&path) else {
+        let Some(want) = read_says(&path) else {
             continue;
         };
-        let opts = ReadOptions {
-            format: Format::Table,
-            reassembly_timeout: 30.0,
-            ..ReadOptions::default()
-        };
-        let mut analyzer = opts.analyzer();
-        let mut want = Vec::new();
-        let _ = pipeline::each_packet(&mut src, None, &mut analyzer, |d, _| {
-            want.push(d.clone());
-            Ok(())
-        });
         for d in want {
             let got = store.get(d.n).expect("every packet loads");
             assert_eq!(got.d, d, "{} frame {}", path.display(), d.n);
@@ -446,11 +435,10 @@ fn the_viewer_shows_what_read_says() {
     }
 }
 
-/// Every packet of `path`, loaded by the viewer, is the packet `read` analyses.
-fn viewer_agrees_with_read(path: &Path) {
-    let mut store = Store::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(store.wait(Duration::from_secs(20)));
-    let mut src = FileSource::open(path).expect("opens");
+/// What `read --format table` analyses of each packet of `path` (`None` when it does not
+/// open).
+fn read_says(path: &Path) -> Option<Vec<wirelens::dissect::Dissection>> {
+    let mut src = FileSource::open(path).ok()?;
     let opts = ReadOptions {
         format: Format::Table,
         reassembly_timeout: 30.0,
@@ -462,6 +450,14 @@ fn viewer_agrees_with_read(path: &Path) {
         want.push(d.clone());
         Ok(())
     });
+    Some(want)
+}
+
+/// Every packet of `path`, loaded by the viewer, is the packet `read` analyses.
+fn viewer_agrees_with_read(path: &Path) {
+    let mut store = Store::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(store.wait(Duration::from_secs(20)));
+    let want = read_says(path).expect("opens");
     assert!(!want.is_empty());
     for d in want {
         let got = store.get(d.n).expect("every packet loads");

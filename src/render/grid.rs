@@ -1324,15 +1324,19 @@ mod tests {
         "12345678901234567890",
     ];
 
-    #[test]
-    fn matches_comfy_table_on_random_tables() {
-        let mut x: u64 = 0x1234_5678_9abc_def1;
-        let mut next = move |n: u64| {
+    /// A xorshift generator from `seed`: `next(n)` is below `n`.
+    fn rng(mut x: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x % n
-        };
+        }
+    }
+
+    #[test]
+    fn matches_comfy_table_on_random_tables() {
+        let mut next = rng(0x1234_5678_9abc_def1);
         for case in 0..3_000 {
             let ncols = 1 + next(6) as usize;
             let nrows = next(7) as usize;
@@ -1371,13 +1375,7 @@ mod tests {
 
     #[test]
     fn word_lengths_predict_the_longest_piece() {
-        let mut x: u64 = 0x0dd_ba11;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = rng(0x0dd_ba11);
         for _ in 0..20_000 {
             let mut line = String::new();
             for _ in 0..next(12) {
@@ -1402,13 +1400,7 @@ mod tests {
 
     #[test]
     fn stream_stats_arrange_like_the_cells() {
-        let mut x: u64 = 0xfeed_f00d;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = rng(0xfeed_f00d);
         for _ in 0..500 {
             let ncols = 1 + next(13) as usize;
             let mut texts = Vec::new();
@@ -1484,13 +1476,7 @@ mod tests {
     /// twice (the second time from the cache), and tables sharing rows with earlier ones.
     #[test]
     fn cached_drawing_matches_comfy_table() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = rng(0x9e37_79b9_7f4a_7c15);
         // A small pool of cells, so that rows repeat across tables.
         let pool: Vec<String> = (0..40)
             .map(|_| {
