@@ -4,7 +4,7 @@
 //! a summary line has a dozen. These helpers append the same characters `format!` would
 //! write — the tests below pin each one to `format!` — straight into a `Vec<u8>`.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::proto::MacAddr;
 
@@ -26,6 +26,10 @@ pub trait Text {
     fn s_left(&mut self, s: &str, width: usize) -> &mut Self;
     /// Appends an IPv4 address in dotted decimal, like its `Display`.
     fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self;
+    /// Appends an IPv6 address like its `Display` (RFC 5952: lower-case hex, the
+    /// longest run of two or more zero groups as `::`, an IPv4-mapped address as
+    /// `::ffff:a.b.c.d`).
+    fn ipv6(&mut self, a: Ipv6Addr) -> &mut Self;
     /// Appends a MAC address like its `Display` (`02:77:00:00:00:01`).
     fn mac(&mut self, m: MacAddr) -> &mut Self;
     /// Appends an IP address; an IPv6 one in brackets when `port_follows`
@@ -75,18 +79,10 @@ impl Text for Vec<u8> {
     }
 
     fn ip(&mut self, a: std::net::IpAddr, port_follows: bool) -> &mut Self {
-        use std::io::Write;
         match a {
             std::net::IpAddr::V4(a) => self.ipv4(a),
-            std::net::IpAddr::V6(a) => {
-                // Writing to a Vec cannot fail.
-                let _ = if port_follows {
-                    write!(self, "[{a}]")
-                } else {
-                    write!(self, "{a}")
-                };
-                self
-            }
+            std::net::IpAddr::V6(a) if port_follows => self.s("[").ipv6(a).s("]"),
+            std::net::IpAddr::V6(a) => self.ipv6(a),
         }
     }
 
@@ -94,6 +90,47 @@ impl Text for Vec<u8> {
         let mut stack = [0u8; 15];
         let len = ipv4_into(a, &mut stack);
         self.extend_from_slice(stack.get(..len).unwrap_or_default());
+        self
+    }
+
+    fn ipv6(&mut self, a: Ipv6Addr) -> &mut Self {
+        if let Some(v4) = a.to_ipv4_mapped() {
+            return self.s("::ffff:").ipv4(v4);
+        }
+        let groups = a.segments();
+        // The first longest run of zero groups (the standard library's choice).
+        let (mut best, mut run) = ((0, 0), (0, 0));
+        for (i, &g) in groups.iter().enumerate() {
+            if g == 0 {
+                if run.1 == 0 {
+                    run.0 = i;
+                }
+                run.1 += 1;
+                if run.1 > best.1 {
+                    best = run;
+                }
+            } else {
+                run = (0, 0);
+            }
+        }
+        let hex = |out: &mut Vec<u8>, part: &[u16]| {
+            for (i, &g) in part.iter().enumerate() {
+                if i > 0 {
+                    out.push(b':');
+                }
+                let digits = ((16 - g.leading_zeros()).div_ceil(4)).max(1);
+                for d in (0..digits).rev() {
+                    out.push(HEX[usize::from((g >> (4 * d)) & 0x0f)]);
+                }
+            }
+        };
+        if best.1 > 1 {
+            hex(self, groups.get(..best.0).unwrap_or_default());
+            self.extend_from_slice(b"::");
+            hex(self, groups.get(best.0 + best.1..).unwrap_or_default());
+        } else {
+            hex(self, &groups);
+        }
         self
     }
 
@@ -301,6 +338,56 @@ mod tests {
                     b.ipv4(ip);
                 }),
                 ip.to_string()
+            );
+        }
+        // IPv6: the zero runs RFC 5952 compresses (first longest, never a single group),
+        // IPv4-mapped and -compatible addresses, and random ones with many zero groups.
+        let mut x: u64 = 0x5eed_1234_abcd_0001;
+        let mut v6: Vec<Ipv6Addr> = [
+            "::",
+            "::1",
+            "1::",
+            "fd77::1",
+            "fe80::2%0",
+            "ff02::1:ff00:2",
+            "1:0:0:2:0:0:0:3",
+            "1:0:0:2:0:0:3:4",
+            "0:1:0:1:0:1:0:1",
+            "::ffff:10.0.0.1",
+            "::10.0.0.1",
+            "2001:db8:0:0:1:0:0:1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ]
+        .iter()
+        .filter_map(|s| s.split('%').next()?.parse().ok())
+        .collect();
+        for _ in 0..5_000 {
+            let mut g = [0u16; 8];
+            for s in &mut g {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *s = match x % 4 {
+                    0 | 1 => 0,
+                    2 => (x >> 8) as u16 & 0x0fff,
+                    _ => (x >> 16) as u16,
+                };
+            }
+            v6.push(Ipv6Addr::from(g));
+        }
+        for a in v6 {
+            assert_eq!(
+                text(|b| {
+                    b.ipv6(a);
+                }),
+                a.to_string()
+            );
+            let ip = std::net::IpAddr::V6(a);
+            assert_eq!(
+                text(|b| {
+                    b.ip(ip, true);
+                }),
+                format!("[{a}]")
             );
         }
         let m = MacAddr([0x02, 0x77, 0xab, 0, 0xff, 0x10]);
