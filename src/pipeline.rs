@@ -438,7 +438,7 @@ const ROWS_BATCH: usize = 256;
 /// What the rows thread is sent: the capture's first time, then retired conversations.
 enum RowsMsg {
     Start(crate::capture::Timestamp),
-    Rows(Vec<crate::analysis::FlowSummary>),
+    Rows(Vec<crate::analysis::flowtable::RetiredFlow>),
 }
 
 /// A [`SummarySink`](crate::analysis::flowtable::SummarySink) that renders the retired
@@ -448,9 +448,9 @@ enum RowsMsg {
 /// be reused.
 #[derive(Debug)]
 struct RowsThread {
-    batch: Vec<crate::analysis::FlowSummary>,
+    batch: Vec<crate::analysis::flowtable::RetiredFlow>,
     to_worker: Option<std::sync::mpsc::SyncSender<RowsMsg>>,
-    spare: std::sync::mpsc::Receiver<Vec<crate::analysis::FlowSummary>>,
+    spare: std::sync::mpsc::Receiver<Vec<crate::analysis::flowtable::RetiredFlow>>,
     worker: Option<std::thread::JoinHandle<flows::FlowRows>>,
 }
 
@@ -466,7 +466,10 @@ impl RowsThread {
                     RowsMsg::Start(ts) => rows.set_start(ts),
                     RowsMsg::Rows(mut batch) => {
                         for f in batch.drain(..) {
-                            crate::analysis::flowtable::SummarySink::retire(&mut rows, f);
+                            crate::analysis::flowtable::SummarySink::retire(
+                                &mut rows,
+                                f.summarise(),
+                            );
                         }
                         let _ = give_back.send(batch);
                     }
@@ -522,7 +525,12 @@ impl RowsThread {
 
 impl crate::analysis::flowtable::SummarySink for RowsThread {
     fn retire(&mut self, summary: crate::analysis::FlowSummary) {
-        self.batch.push(summary);
+        self.retire_later(crate::analysis::flowtable::RetiredFlow::ready(summary));
+    }
+
+    /// Sent to the rows thread as it is: the summary is made there.
+    fn retire_later(&mut self, flow: crate::analysis::flowtable::RetiredFlow) {
+        self.batch.push(flow);
         if self.batch.len() >= ROWS_BATCH {
             self.flush();
         }

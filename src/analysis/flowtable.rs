@@ -17,6 +17,35 @@ use crate::capture::Timestamp;
 pub trait SummarySink: std::fmt::Debug {
     /// Takes the summary of a conversation that was just retired.
     fn retire(&mut self, summary: FlowSummary);
+
+    /// Takes a conversation that was just retired, not yet summarised. The default
+    /// summarises it here; a sink on another thread can send it there and summarise it
+    /// there (the endpoint texts and history were a sixth of `flows`' analysing thread).
+    fn retire_later(&mut self, flow: RetiredFlow) {
+        self.retire(flow.summarise());
+    }
+}
+
+/// A retired conversation whose summary is made when it is asked for, on whatever
+/// thread asks.
+pub struct RetiredFlow(Box<dyn FnOnce() -> FlowSummary + Send>);
+
+impl RetiredFlow {
+    /// A conversation already summarised.
+    pub fn ready(summary: FlowSummary) -> RetiredFlow {
+        RetiredFlow(Box::new(move || summary))
+    }
+
+    /// The conversation's summary.
+    pub fn summarise(self) -> FlowSummary {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for RetiredFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetiredFlow")
+    }
 }
 
 /// A sink shared by the TCP and UDP trackers and the code that reads it afterwards.
@@ -42,10 +71,11 @@ impl Retired {
         self.sink = Some(sink);
     }
 
-    /// Records a retired conversation; `make` builds its summary only if it is wanted.
-    pub fn push(&mut self, make: impl FnOnce() -> FlowSummary) {
+    /// Records a retired conversation; `make` builds its summary only if it is wanted,
+    /// and for a sink, when and where the sink chooses.
+    pub fn push(&mut self, make: impl FnOnce() -> FlowSummary + Send + 'static) {
         if let Some(sink) = &self.sink {
-            sink.borrow_mut().retire(make());
+            sink.borrow_mut().retire_later(RetiredFlow(Box::new(make)));
         } else if self.keep {
             self.kept.push(make());
         }

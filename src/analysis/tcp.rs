@@ -267,8 +267,8 @@ impl TcpTracker {
     /// summaries not yet taken, in stream order.
     pub fn finish(&mut self) -> Vec<FlowSummary> {
         let drained: Vec<Conn> = self.conns.drain().collect();
-        for c in &drained {
-            self.retired.push(|| summarise(c));
+        for c in drained {
+            self.retired.push(move || summarise(&c));
         }
         let mut v = self.take_retired();
         v.sort_by_key(|s| s.stream);
@@ -292,7 +292,7 @@ impl TcpTracker {
 
     fn retire(&mut self, key: &FlowKey) {
         if let Some(c) = self.conns.remove(key) {
-            self.retired.push(|| summarise(&c));
+            self.retired.push(move || summarise(&c));
         }
     }
 
@@ -307,9 +307,9 @@ impl TcpTracker {
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
         let retired = &mut self.retired;
-        let note = self
-            .conns
-            .maintain(ts, "TCP connections", |c| retired.push(|| summarise(&c)));
+        let note = self.conns.maintain(ts, "TCP connections", |c| {
+            retired.push(move || summarise(&c))
+        });
         let a: Endpoint = (src, tcp.src_port);
         let b: Endpoint = (dst, tcp.dst_port);
         let key = FlowKey::new(a, b);

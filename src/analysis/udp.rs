@@ -77,9 +77,9 @@ impl UdpTracker {
         frame_len: u32,
     ) -> Option<String> {
         let retired = &mut self.retired;
-        let note = self
-            .flows
-            .maintain(ts, "UDP conversations", |f| retired.push(|| summarise(&f)));
+        let note = self.flows.maintain(ts, "UDP conversations", |f| {
+            retired.push(move || summarise(&f))
+        });
         let a = (src, udp.src_port);
         let b = (dst, udp.dst_port);
         let next = &mut self.next_stream;
@@ -106,8 +106,8 @@ impl UdpTracker {
     /// Retires every conversation and returns the summaries kept, in stream order.
     pub fn finish(&mut self) -> Vec<FlowSummary> {
         let drained: Vec<UdpFlow> = self.flows.drain().collect();
-        for f in &drained {
-            self.retired.push(|| summarise(f));
+        for f in drained {
+            self.retired.push(move || summarise(&f));
         }
         let mut v = self.retired.take();
         v.sort_by_key(|s| s.stream);
