@@ -578,6 +578,14 @@ const fn box_char(c: char) -> BoxChar {
 const TOP: [BoxChar; 4] = [box_char('┌'), box_char('─'), box_char('┬'), box_char('┐')];
 const HEADER_SEPARATOR: [BoxChar; 4] = [box_char('╞'), box_char('═'), box_char('╪'), box_char('╡')];
 const BOTTOM: [BoxChar; 4] = [box_char('└'), box_char('─'), box_char('┴'), box_char('┘')];
+/// The characters of rule `kind`: 0 top, 1 under the header, 2 (or more) bottom.
+fn rule_chars(kind: u8) -> [BoxChar; 4] {
+    match kind {
+        0 => TOP,
+        1 => HEADER_SEPARATOR,
+        _ => BOTTOM,
+    }
+}
 /// Content lines: left border, between cells, right border.
 const CONTENT: [BoxChar; 3] = [box_char('│'), box_char('┆'), box_char('│')];
 
@@ -745,12 +753,7 @@ impl RowCache {
             return;
         }
         let start = out.len();
-        let chars = match kind {
-            0 => TOP,
-            1 => HEADER_SEPARATOR,
-            _ => BOTTOM,
-        };
-        rule(out, widths, chars, border);
+        rule(out, widths, rule_chars(kind), border);
         self.keep(hash, out.get(start..).unwrap_or_default());
     }
 
@@ -1004,12 +1007,7 @@ impl TableCache {
             return;
         };
         let start = out.len();
-        let chars = match kind {
-            0 => TOP,
-            1 => HEADER_SEPARATOR,
-            _ => BOTTOM,
-        };
-        rule(out, widths, chars, border.as_deref());
+        rule(out, widths, rule_chars(kind), border.as_deref());
         let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
         self.rules.push((kind, layout, range));
     }
