@@ -81,13 +81,13 @@ pub fn write_arp_table(
     }
     let mut cells: Vec<&str> = ARP_HEADER.to_vec();
     cells.extend(texts.iter().map(String::as_str));
-    let widths = grid::column_widths(&cells, ARP_HEADER.len(), usize::from(width));
     let mut buf = Vec::new();
-    grid::write(
+    grid::draw(
         &mut buf,
-        &widths,
+        ARP_HEADER.len(),
         &ARP_HEADER,
         cells.get(ARP_HEADER.len()..).unwrap_or_default(),
+        usize::from(width),
         if super::color::enabled() {
             super::color::hue(crate::proto::Hue::Magenta, false)
         } else {

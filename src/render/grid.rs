@@ -636,13 +636,13 @@ impl RowScratch {
 
 /// Writes a table like comfy-table's `Display` (no newline after the last line):
 /// `header` (if not empty) and `rows`, each row `widths.len()` cells long, with the
-/// content widths from [`column_widths`].
+/// content widths from [`column_widths`], every row drawn anew. [`draw`] draws the same
+/// table from a per-thread cache of rows; this is what it falls back on, and what its
+/// tests compare it with.
 ///
 /// `border` is an SGR escape (see [`super::color`]) that colours the border characters,
 /// each run of them followed by a reset; `None` writes exactly comfy-table's text. Widths
 /// never count these escapes.
-///
-/// Rows are looked up in a per-thread cache of rows already drawn (see [`RowCache`]).
 pub fn write(
     out: &mut Vec<u8>,
     widths: &[usize],
@@ -650,51 +650,13 @@ pub fn write(
     rows: &[&str],
     border: Option<&[u8]>,
 ) {
-    let ncols = widths.len();
-    ROWS.with_borrow_mut(|cache| {
-        cache.rule(out, widths, 0, border);
-        if !header.is_empty() {
-            cache.write_row(out, widths, header, border);
-            out.push(b'\n');
-            cache.rule(out, widths, 1, border);
-        }
-        for row in rows.chunks(ncols.max(1)) {
-            cache.write_row(out, widths, row, border);
-            out.push(b'\n');
-        }
-        cache.rule(out, widths, 2, border);
-    });
-    // comfy-table joins lines with "\n": no newline after the bottom rule.
-    out.pop();
-}
-
-/// Bytes of drawn rows the cache of each thread keeps at most; it is emptied when full.
-const ROW_CACHE_BYTES: usize = 4 << 20;
-
-thread_local! {
-    /// The rows this thread has drawn for [`write`].
-    static ROWS: std::cell::RefCell<RowCache> = std::cell::RefCell::default();
-}
-
-/// Rows already drawn, keyed by their column widths and cells. One packet's tables
-/// repeat many rows of the packets before it (version, flags, TTL, protocol, the same
-/// hosts' addresses…), and copying a drawn row costs a small part of splitting and
-/// drawing it again. Rows are found by a hash of their key (widths, border colour and
-/// cells), and each entry keeps the whole key, compared on every hit, so a hit is always
-/// exact; two keys with one hash just take turns in the slot.
-#[derive(Debug, Default)]
-struct RowCache {
-    /// Hash of the key → (key length, key followed by the drawn row).
-    rows: std::collections::HashMap<
-        u64,
-        (usize, Vec<u8>),
-        crate::analysis::flowtable::FlowHashBuilder,
-    >,
-    /// Bytes held in `rows`.
-    held: usize,
-    /// The key being built.
-    key: Vec<u8>,
-    scratch: RowScratch,
+    let mut scratch = RowScratch::default();
+    write_start(out, widths, header, &mut scratch, border);
+    for row in rows.chunks(widths.len().max(1)) {
+        write_row(out, widths, row, &mut scratch, border);
+        out.push(b'\n');
+    }
+    write_end(out, widths, border);
 }
 
 /// A fast hash of `bytes`: the flow table's FxHash-style hasher, seeded with the length.
@@ -703,89 +665,6 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = crate::analysis::flowtable::FlowHasher::seeded(bytes.len() as u64);
     h.write(bytes);
     h.finish()
-}
-
-impl RowCache {
-    /// Looks up the entry for the key in `self.key`: appends it to `out` and returns
-    /// true, or returns false.
-    fn hit(&self, out: &mut Vec<u8>) -> (bool, u64) {
-        let hash = hash_bytes(&self.key);
-        if let Some((klen, entry)) = self.rows.get(&hash)
-            && entry.get(..*klen) == Some(self.key.as_slice())
-        {
-            out.extend_from_slice(entry.get(*klen..).unwrap_or_default());
-            return (true, hash);
-        }
-        (false, hash)
-    }
-
-    /// Keeps `drawn` (just drawn for the key in `self.key`, whose hash is `hash`).
-    fn keep(&mut self, hash: u64, drawn: &[u8]) {
-        let size = self.key.len() + drawn.len();
-        if self.held + size > ROW_CACHE_BYTES {
-            self.rows.clear();
-            self.held = 0;
-        }
-        let mut entry = Vec::with_capacity(size);
-        entry.extend_from_slice(&self.key);
-        entry.extend_from_slice(drawn);
-        self.held += size;
-        if let Some((_, old)) = self.rows.insert(hash, (self.key.len(), entry)) {
-            self.held -= old.len();
-        }
-    }
-
-    /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom — from the
-    /// cache when it was drawn before at these widths.
-    fn rule(&mut self, out: &mut Vec<u8>, widths: &[usize], kind: u8, border: Option<&[u8]>) {
-        // 0xfe starts no row key (those start with an escape or 0xff).
-        self.key.clear();
-        self.key.extend_from_slice(&[0xfe, kind]);
-        if let Some(sgr) = border {
-            self.key.extend_from_slice(sgr);
-        }
-        self.key.push(0xff);
-        for w in widths {
-            self.key.extend_from_slice(&(*w as u32).to_le_bytes());
-        }
-        let (found, hash) = self.hit(out);
-        if found {
-            return;
-        }
-        let start = out.len();
-        rule(out, widths, rule_chars(kind), border);
-        self.keep(hash, out.get(start..).unwrap_or_default());
-    }
-
-    /// [`write_row`], from the cache when this row was drawn before at these widths.
-    fn write_row(
-        &mut self,
-        out: &mut Vec<u8>,
-        widths: &[usize],
-        cells: &[&str],
-        border: Option<&[u8]>,
-    ) {
-        self.key.clear();
-        if let Some(sgr) = border {
-            self.key.extend_from_slice(sgr);
-        }
-        self.key.push(0xff);
-        for w in widths {
-            self.key.extend_from_slice(&(*w as u32).to_le_bytes());
-        }
-        for c in cells {
-            // 0xff never occurs in UTF-8, so it ends each cell unambiguously.
-            self.key.extend_from_slice(c.as_bytes());
-            self.key.push(0xff);
-        }
-        let (found, hash) = self.hit(out);
-        if found {
-            return;
-        }
-        let start = out.len();
-        write_row(out, widths, cells, &mut self.scratch, border);
-        self.keep(hash, out.get(start..).unwrap_or_default());
-    }
 }
 
 /// Draws a whole table — what [`column_widths`] then [`write`] draw — `ncols` columns
@@ -844,6 +723,14 @@ struct RowEntry {
     drawings: [(u32, (u32, u32)); DRAWINGS_PER_ROW],
 }
 
+/// Column widths and border colour, with the rules drawn for them.
+#[derive(Debug)]
+struct Layout {
+    widths: Vec<usize>,
+    border: Option<Vec<u8>>,
+    rules: [Option<(u32, u32)>; 3],
+}
+
 /// The cache behind [`draw`]: rows by the hash of their cells, and rules by layout.
 #[derive(Debug, Default)]
 struct TableCache {
@@ -851,10 +738,9 @@ struct TableCache {
     entries: Vec<RowEntry>,
     /// The bytes of every entry: keys and drawn rows.
     arena: Vec<u8>,
-    /// Layouts seen: column widths and border colour.
-    layouts: Vec<(Vec<usize>, Option<Vec<u8>>)>,
-    /// Rules drawn: (kind, layout) → the rule and its newline, in the arena.
-    rules: Vec<(u8, u32, (u32, u32))>,
+    /// Layouts seen: column widths and border colour, and the three rules (top, under
+    /// the header, bottom) with their newlines, in the arena once drawn.
+    layouts: Vec<Layout>,
     /// The row being looked up.
     key: Vec<u8>,
     /// The entry of each row of the table being drawn, the header first.
@@ -892,7 +778,6 @@ impl TableCache {
             self.entries.clear();
             self.arena.clear();
             self.layouts.clear();
-            self.rules.clear();
         }
         self.ids.clear();
         for row in header.chunks(ncols).chain(rows.chunks(ncols)) {
@@ -926,17 +811,21 @@ impl TableCache {
         out.pop();
     }
 
-    /// The number of the layout (`widths`, `border`), added if new.
+    /// The number of the layout (`widths`, `border`), added if new. Searched from the
+    /// newest: a packet's tables usually repeat the layouts of the packets just before.
     fn layout(&mut self, widths: &[usize], border: Option<&[u8]>) -> u32 {
         if let Some(i) = self
             .layouts
             .iter()
-            .position(|(w, b)| *w == widths && b.as_deref() == border)
+            .rposition(|l| l.widths == widths && l.border.as_deref() == border)
         {
             return i as u32;
         }
-        self.layouts
-            .push((widths.to_vec(), border.map(<[u8]>::to_vec)));
+        self.layouts.push(Layout {
+            widths: widths.to_vec(),
+            border: border.map(<[u8]>::to_vec),
+            rules: [None; 3],
+        });
         (self.layouts.len() - 1) as u32
     }
 
@@ -979,7 +868,7 @@ impl TableCache {
 
     /// Writes row `cells` (entry `id`) in `layout`, drawn before or now.
     fn write_row(&mut self, out: &mut Vec<u8>, id: u32, layout: u32, cells: &[&str]) {
-        let Some((widths, border)) = self.layouts.get(layout as usize) else {
+        let Some(Layout { widths, border, .. }) = self.layouts.get(layout as usize) else {
             return;
         };
         let Some(entry) = self.entries.get_mut(id as usize) else {
@@ -999,17 +888,20 @@ impl TableCache {
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
     fn rule(&mut self, out: &mut Vec<u8>, layout: u32, kind: u8) {
-        if let Some((.., range)) = self.rules.iter().find(|r| r.0 == kind && r.1 == layout) {
-            out.extend_from_slice(arena_get(&self.arena, *range));
-            return;
-        }
-        let Some((widths, border)) = self.layouts.get(layout as usize) else {
+        let Some(l) = self.layouts.get_mut(layout as usize) else {
             return;
         };
+        let slot = usize::from(kind.min(2));
+        if let Some(range) = l.rules[slot] {
+            out.extend_from_slice(arena_get(&self.arena, range));
+            return;
+        }
         let start = out.len();
-        rule(out, widths, rule_chars(kind), border.as_deref());
-        let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
-        self.rules.push((kind, layout, range));
+        rule(out, &l.widths, rule_chars(kind), l.border.as_deref());
+        l.rules[slot] = Some(Self::keep(
+            &mut self.arena,
+            out.get(start..).unwrap_or_default(),
+        ));
     }
 }
 

@@ -289,12 +289,12 @@ fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize, sgr: Option<&
     }
     let mut cells: Vec<&str> = header.to_vec();
     cells.extend(texts.iter().map(String::as_str));
-    let widths = grid::column_widths(&cells, header.len(), width);
-    grid::write(
+    grid::draw(
         out,
-        &widths,
+        header.len(),
         &header,
         cells.get(header.len()..).unwrap_or_default(),
+        width,
         sgr,
     );
     out.s("\n");
