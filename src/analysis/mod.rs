@@ -118,11 +118,16 @@ impl FlowSummary {
 /// `core::fmt` (perf showed the `format!`s as 7% of `flows'` analysing thread for IPv4,
 /// and callgrind 10% for the IPv6 ones of the real-traffic corpus).
 pub fn endpoint_text(e: Endpoint) -> String {
-    use crate::text::Text;
     let mut v = Vec::with_capacity(48); // "[ffff:…:ffff]:65535" is 47 bytes
-    v.ip(e.0, true).s(":").u(u64::from(e.1));
+    write_endpoint(&mut v, e);
     // Only hex digits, dots, colons and brackets were appended.
     String::from_utf8(v).unwrap_or_default()
+}
+
+/// Appends [`endpoint_text`] of `e` to `out`.
+pub fn write_endpoint(out: &mut Vec<u8>, e: Endpoint) {
+    use crate::text::Text;
+    out.ip(e.0, true).s(":").u(u64::from(e.1));
 }
 
 /// Every analysis that runs over a capture, in one place for the pipeline.

@@ -6,6 +6,7 @@
 //! in these rows or in the notes.
 
 use super::summary;
+use crate::analysis::write_endpoint;
 use crate::context::{PeerState, TcpConv};
 use crate::dissect::Dissection;
 use crate::proto::tcp::{Tcp, TcpFlags};
@@ -72,11 +73,6 @@ fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
-/// `ip:port`, or `[ipv6]:port`.
-fn endpoint(v: &mut Vec<u8>, e: crate::analysis::flowtable::Endpoint) {
-    v.ip(e.0, true).s(":").u(u64::from(e.1));
-}
-
 fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let (me, peer) = if c.from_client {
         ("client", "server")
@@ -92,9 +88,9 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let mut s = Story {
         title: text(|v| {
             v.s("TCP connection — stream ").u(c.stream).s(": ");
-            endpoint(v, c.client);
+            write_endpoint(v, c.client);
             v.s(" (client) ↔ ");
-            endpoint(v, c.server);
+            write_endpoint(v, c.server);
             v.s(" (server)");
         }),
         rows: Vec::with_capacity(9),
@@ -108,9 +104,9 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
                 .s(" of the capture, from 0 (tshark's tcp.stream); this segment goes ")
                 .s(me)
                 .s(" ");
-            endpoint(v, from);
+            write_endpoint(v, from);
             v.s(" → ").s(peer).s(" ");
-            endpoint(v, to);
+            write_endpoint(v, to);
         }),
     );
     s.row("stage", c.stage.to_string(), c.explain(t));

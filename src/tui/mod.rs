@@ -111,10 +111,20 @@ pub fn open(input: &Input) -> Result<Store, TuiError> {
                     };
                     let mut w =
                         CaptureWriter::new(io::BufWriter::new(file), format, link).map_err(fail)?;
+                    let shown = path.display().to_string();
                     Some(Box::new(move |d, bytes| {
                         let stage = d.ctx.tcp.as_ref().map(|c| c.stage.to_string());
-                        w.write(d.ts, bytes, d.len, stage.as_deref())?;
-                        w.flush()
+                        w.write(d.ts, bytes, d.len, stage.as_deref())
+                            .and_then(|()| w.flush())
+                            .map_err(|e| {
+                                io::Error::new(
+                                    e.kind(),
+                                    format!(
+                                        "Could not write frame {} to {shown}: {e}. The capture goes on, but nothing more is saved.",
+                                        d.n
+                                    ),
+                                )
+                            })
                     }))
                 }
                 None => None,

@@ -988,7 +988,7 @@ fn capture<S>(
                     if let Some(save) = save.as_mut()
                         && let Err(e) = save(&d, f.bytes)
                     {
-                        lock(shared).error = Some(format!("could not write the -w file: {e}"));
+                        lock(shared).error = Some(e.to_string());
                         save_failed(&mut ended);
                     }
                     pending.push(Owned {
