@@ -73,7 +73,9 @@ for f in "$captures"/*.pcap; do
             byte $((caplen & 255))
             byte $(( (step + 256) % 256 ))
             byte "$extra"
-            tail -c +$((offset + 16 + 1)) "$f" | head -c "$caplen"
+            # One read of exactly the frame: no pipe whose writer could die of SIGPIPE
+            # when the reader has had enough (exit 141 under pipefail).
+            dd if="$f" iflag=skip_bytes,count_bytes skip=$((offset + 16)) count="$caplen" status=none
         } > "$one.tmp"
         cat "$one.tmp" >> "$all"
         { byte 0; cat "$one.tmp"; } > "$one"
