@@ -323,6 +323,9 @@ pub fn wrap(
         return;
     }
     let mut indent = first;
+    // Whether `indent` is still `first` (a flag: comparing the strings per word was a
+    // `memcmp` call per word, 16% of the table format's time under `perf`).
+    let mut on_first = true;
     let mut piece = String::with_capacity(text.len());
     // The width of `piece`, kept as words are added (measuring it again for every word
     // made wrapping quadratic in a line's words).
@@ -345,11 +348,7 @@ pub fn wrap(
         }
         let word_w = grid::width(word);
         let needed = piece_w + usize::from(!piece.is_empty()) + word_w;
-        let room_now = if indent == first {
-            room_first
-        } else {
-            room_rest
-        };
+        let room_now = if on_first { room_first } else { room_rest };
         if needed <= room_now {
             if !piece.is_empty() {
                 piece.push(' ');
@@ -361,6 +360,7 @@ pub fn wrap(
         if !piece.is_empty() {
             emit(out, indent, &piece);
             indent = rest;
+            on_first = false;
             piece.clear();
         }
         // A word too wide for a whole line is cut into pieces that fill lines.
@@ -370,6 +370,7 @@ pub fn wrap(
             if w + cw > room(indent) && !piece.is_empty() {
                 emit(out, indent, &piece);
                 indent = rest;
+                on_first = false;
                 piece.clear();
                 w = 0;
             }
@@ -378,7 +379,7 @@ pub fn wrap(
         }
         piece_w = w;
     }
-    if !piece.is_empty() || indent == first {
+    if !piece.is_empty() || on_first {
         emit(out, indent, &piece);
     }
 }
