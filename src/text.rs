@@ -37,6 +37,9 @@ pub trait Text {
     fn ip(&mut self, a: std::net::IpAddr, port_follows: bool) -> &mut Self;
     /// Appends `0x` and `n` as four lower-case hex digits (`0x{:04x}`).
     fn hex4(&mut self, n: u16) -> &mut Self;
+    /// Appends `0x` and `n` in lower-case hex, zero-padded to at least `digits` digits
+    /// (`0x{:0digits$x}`).
+    fn hex(&mut self, n: u64, digits: usize) -> &mut Self;
     /// Appends `v` with six decimals, right-aligned in `width` columns: exactly what
     /// `format!("{v:>width$.6}")` writes.
     fn secs6(&mut self, v: f64, width: usize) -> &mut Self {
@@ -149,6 +152,16 @@ impl Text for Vec<u8> {
         self.extend_from_slice(b"0x");
         for shift in [12, 8, 4, 0] {
             self.push(HEX[usize::from((n >> shift) & 0x0f)]);
+        }
+        self
+    }
+
+    fn hex(&mut self, n: u64, digits: usize) -> &mut Self {
+        self.extend_from_slice(b"0x");
+        let needed = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+        for i in (0..needed.max(digits)).rev() {
+            let nibble = if i < 16 { (n >> (4 * i)) & 0x0f } else { 0 };
+            self.push(HEX[nibble as usize]);
         }
         self
     }
@@ -322,6 +335,17 @@ mod tests {
             }),
             "0x0a0b"
         );
+        for n in [0u64, 1, 0xf, 0x10, 0xab, 0x12345, 0xdead_beef, u64::MAX] {
+            for digits in [0, 1, 2, 5, 8, 20] {
+                assert_eq!(
+                    text(|b| {
+                        b.hex(n, digits);
+                    }),
+                    format!("0x{n:0digits$x}"),
+                    "{n:#x} in {digits} digits"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Ethernet II: destination MAC, source MAC and EtherType — 14 bytes before the payload,
 //! and a 4-byte frame check sequence after it that capture cards strip.
 
-use super::{ToFieldText, ftext};
+use super::{FieldText, ToFieldText};
+use crate::text::Text;
 use serde::Serialize;
 
 use super::{Field, MacAddr, be16};
@@ -196,7 +197,9 @@ impl Ethernet {
                 } else {
                     "EtherType"
                 },
-                ftext!("0x{:04x}", self.ethertype),
+                FieldText::build(|b| {
+                    b.hex4(self.ethertype);
+                }),
                 et.describe(),
             ),
         ]

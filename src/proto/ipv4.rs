@@ -1,7 +1,8 @@
 //! IPv4 (RFC 791): addresses, time to live, the protocol inside, and fragmentation — how a
 //! datagram bigger than the link's MTU is cut into pieces that each fit a frame.
 
-use super::{ToFieldText, ftext};
+use super::{FieldText, ToFieldText, ftext};
+use crate::text::Text;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -358,17 +359,21 @@ impl Ipv4 {
                 0x0f,
                 ver_ihl,
                 "Header length (IHL)",
-                ftext!("{} bytes", self.ihl),
-                ftext!(
-                    "counted in 4-byte words: {} × 4 = {} bytes{}",
-                    self.ihl / 4,
-                    self.ihl,
-                    if usize::from(self.ihl) > MIN_HEADER_LEN {
-                        "; more than 20, so options follow"
-                    } else {
-                        ", no options"
-                    }
-                ),
+                FieldText::build(|b| {
+                    b.u(self.ihl.into()).s(" bytes");
+                }),
+                FieldText::build(|b| {
+                    b.s("counted in 4-byte words: ")
+                        .u((self.ihl / 4).into())
+                        .s(" × 4 = ")
+                        .u(self.ihl.into())
+                        .s(" bytes")
+                        .s(if usize::from(self.ihl) > MIN_HEADER_LEN {
+                            "; more than 20, so options follow"
+                        } else {
+                            ", no options"
+                        });
+                }),
             ),
             Field::bits(
                 o + field::DSCP_ECN,
@@ -397,17 +402,21 @@ impl Ipv4 {
                 2,
                 "Total length",
                 self.total_len.ftext(),
-                ftext!(
-                    "bytes in this datagram: {}-byte header + {}-byte payload",
-                    self.ihl,
-                    self.payload_len()
-                ),
+                FieldText::build(|b| {
+                    b.s("bytes in this datagram: ")
+                        .u(self.ihl.into())
+                        .s("-byte header + ")
+                        .u(self.payload_len() as u64)
+                        .s("-byte payload");
+                }),
             ),
             Field::new(
                 o + field::ID.start,
                 2,
                 "Identification",
-                ftext!("0x{:04x} ({})", self.id, self.id),
+                FieldText::build(|b| {
+                    b.hex4(self.id).s(" (").u(self.id.into()).s(")");
+                }),
                 "all fragments of one datagram carry the same ID",
             ),
             Field::bits(
@@ -457,11 +466,13 @@ impl Ipv4 {
                 u32::from(field::OFFSET_MASK),
                 ff,
                 "Fragment offset",
-                ftext!("{} bytes", self.frag_offset),
-                ftext!(
-                    "{} × 8 bytes: where this piece's payload goes in the datagram",
-                    self.frag_offset / 8
-                ),
+                FieldText::build(|b| {
+                    b.u(self.frag_offset.into()).s(" bytes");
+                }),
+                FieldText::build(|b| {
+                    b.u((self.frag_offset / 8).into())
+                        .s(" × 8 bytes: where this piece's payload goes in the datagram");
+                }),
             ),
             Field::new(
                 o + field::TTL,
@@ -476,7 +487,9 @@ impl Ipv4 {
                 "Protocol",
                 self.proto.ftext(),
                 match self.protocol().name() {
-                    Some(n) => ftext!("the payload is {n}"),
+                    Some(n) => FieldText::build(|b| {
+                        b.s("the payload is ").s(n);
+                    }),
                     None => "a protocol wirelens does not know".ftext(),
                 },
             ),
@@ -484,7 +497,9 @@ impl Ipv4 {
                 o + field::CHECKSUM.start,
                 2,
                 "Header checksum",
-                ftext!("0x{:04x}", self.checksum),
+                FieldText::build(|b| {
+                    b.hex4(self.checksum);
+                }),
                 match self.checksum_ok {
                     Some(true) => "correct: covers the header only",
                     Some(false) => {
@@ -571,14 +586,20 @@ pub fn describe_addr(a: Ipv4Addr) -> &'static str {
 /// (RFC 1812 §5.3.1), so in practice it is a hop limit. The common starting values are
 /// named; a captured value is the sender's start less the routers crossed.
 fn ttl_meaning(ttl: u8) -> super::FieldText {
-    const HOPS: &str = "a hop count in practice: each router subtracts 1, and one that brings it to 0 drops the datagram and sends ICMP \"time exceeded\"";
+    // A macro, so that each meaning is one constant (formatting the long text was an
+    // allocation per packet).
+    macro_rules! hops {
+        () => {
+            "a hop count in practice: each router subtracts 1, and one that brings it to 0 drops the datagram and sends ICMP \"time exceeded\""
+        };
+    }
     match ttl {
         0 => "0: no router may forward it".into(),
         1 => "1: the first router drops it and sends ICMP \"time exceeded\" (how traceroute finds the first hop)".into(),
-        64 => ftext!("{HOPS} (64: Linux's and macOS's starting value)"),
-        128 => ftext!("{HOPS} (128: Windows's starting value)"),
-        255 => ftext!("{HOPS} (255: the maximum)"),
-        _ => HOPS.into(),
+        64 => concat!(hops!(), " (64: Linux's and macOS's starting value)").into(),
+        128 => concat!(hops!(), " (128: Windows's starting value)").into(),
+        255 => concat!(hops!(), " (255: the maximum)").into(),
+        _ => hops!().into(),
     }
 }
 

@@ -8,6 +8,7 @@ use std::net::Ipv6Addr;
 use serde::Serialize;
 
 use super::{Field, FieldText, Hue, Layer, Model, Span, ToFieldText, be8, be16, be32, ftext, take};
+use crate::text::Text;
 
 /// Byte ranges of the IPv6 base header, relative to its start.
 pub mod field {
@@ -819,9 +820,15 @@ fn hop_limit_meaning(h: u8) -> FieldText {
 
 fn next_header_meaning(n: u8) -> FieldText {
     match next_header_name(n) {
-        Some(name) if is_extension(n) => ftext!("an extension header follows: {name}"),
-        Some(name) if n == next_header::NO_NEXT_HEADER => ftext!("{name}: nothing follows"),
-        Some(name) => ftext!("the payload is {name}"),
+        Some(name) if is_extension(n) => FieldText::build(|b| {
+            b.s("an extension header follows: ").s(name);
+        }),
+        Some(name) if n == next_header::NO_NEXT_HEADER => FieldText::build(|b| {
+            b.s(name).s(": nothing follows");
+        }),
+        Some(name) => FieldText::build(|b| {
+            b.s("the payload is ").s(name);
+        }),
         None => "a protocol wirelens does not know".into(),
     }
 }
@@ -885,7 +892,9 @@ impl Layer for Ipv6 {
                 field::TC_MASK,
                 w,
                 "Traffic class",
-                ftext!("0x{:02x}", self.traffic_class),
+                FieldText::build(|b| {
+                    b.hex(self.traffic_class.into(), 2);
+                }),
                 "IPv6's type of service: DSCP (6 bits) and ECN (2 bits), as in IPv4",
             ),
             Field::bits(
@@ -912,7 +921,9 @@ impl Layer for Ipv6 {
                 field::FLOW_MASK,
                 w24,
                 "Flow label",
-                ftext!("0x{:05x}", self.flow_label),
+                FieldText::build(|b| {
+                    b.hex(self.flow_label.into(), 5);
+                }),
                 if self.flow_label == 0 {
                     "0: no flow label"
                 } else {
@@ -927,10 +938,11 @@ impl Layer for Ipv6 {
                 if self.payload_len == 0 && self.ext.iter().any(|e| e.kind == 0) {
                     "0: a jumbogram, whose real length is in a hop-by-hop option".into()
                 } else {
-                    ftext!(
-                        "bytes after this 40-byte header, extension headers included: {} in all",
-                        HEADER_LEN + usize::from(self.payload_len)
-                    )
+                    FieldText::build(|b| {
+                        b.s("bytes after this 40-byte header, extension headers included: ")
+                            .u((HEADER_LEN + usize::from(self.payload_len)) as u64)
+                            .s(" in all");
+                    })
                 },
             ),
             Field::new(

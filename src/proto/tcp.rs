@@ -1,7 +1,8 @@
 //! TCP (RFC 9293): ports, sequence and acknowledgement numbers, the flags that open
 //! (SYN), close (FIN) and abort (RST) a connection, the receive window, and options.
 
-use super::{ToFieldText, ftext};
+use super::{FieldText, ToFieldText};
+use crate::text::Text;
 use std::net::Ipv4Addr;
 
 use serde::ser::SerializeSeq;
@@ -479,16 +480,18 @@ impl Tcp {
                 0xf000,
                 word,
                 "Header length",
-                ftext!("{} bytes", self.header_len),
-                ftext!(
-                    "{} × 4 bytes{}",
-                    self.header_len / 4,
-                    if usize::from(self.header_len) > MIN_HEADER_LEN {
-                        "; options follow the 20 fixed bytes"
-                    } else {
-                        ": no options"
-                    }
-                ),
+                FieldText::build(|b| {
+                    b.u(self.header_len.into()).s(" bytes");
+                }),
+                FieldText::build(|b| {
+                    b.u((self.header_len / 4).into()).s(" × 4 bytes").s(
+                        if usize::from(self.header_len) > MIN_HEADER_LEN {
+                            "; options follow the 20 fixed bytes"
+                        } else {
+                            ": no options"
+                        },
+                    );
+                }),
             ),
         ];
         for (bit, name) in TcpFlags::ALL.into_iter().rev() {
@@ -500,9 +503,11 @@ impl Tcp {
                 flag_field_name(bit),
                 u8::from(f.has(bit)).ftext(),
                 if f.has(bit) {
-                    flag_meaning(bit).ftext()
+                    flag_meaning(bit).into()
                 } else {
-                    ftext!("{name} not set")
+                    FieldText::build(|b| {
+                        b.s(name).s(" not set");
+                    })
                 },
             ));
         }
@@ -511,13 +516,15 @@ impl Tcp {
             2,
             "Window",
             self.window.ftext(),
-            window_meaning(self.window, f).ftext(),
+            window_meaning(self.window, f),
         ));
         v.push(Field::new(
             o + field::CHECKSUM.start,
             2,
             "Checksum",
-            ftext!("0x{:04x}", self.checksum),
+            FieldText::build(|b| {
+                b.hex4(self.checksum);
+            }),
             match self.checksum_ok {
                 Some(true) => "correct: covers a pseudo-header (IPs, protocol, length), the header and the data",
                 Some(false) => "WRONG: damaged, or filled in by the network card after capture (checksum offload)",
