@@ -605,6 +605,79 @@ pub struct RowScratch {
     template_widths: Vec<usize>,
     /// The border colour `template` was built with.
     template_border: Option<Vec<u8>>,
+    /// Lines split before, for lines wider than their column.
+    memo: SplitMemo,
+}
+
+/// Slots of a [`SplitMemo`].
+const MEMO_SLOTS: usize = 1024;
+/// Longest line a [`SplitMemo`] keeps (longer lines are split every time).
+const MEMO_LINE_MAX: usize = 512;
+
+/// The pieces of lines split before, by line and width, in a direct-mapped table: a
+/// row not seen before is mostly cells seen before (the meaning of a sequence number is
+/// the same from packet to packet while its value changes), and splitting its long
+/// cells again was most of the cost of drawing it. Each slot holds one line, compared
+/// byte for byte, so the pieces never depend on what the memo holds.
+#[derive(Debug, Default)]
+struct SplitMemo {
+    slots: Vec<MemoSlot>,
+}
+
+/// One line, the width it was split at, and its pieces: (start, end, width).
+#[derive(Debug, Default)]
+struct MemoSlot {
+    width: usize,
+    line: Vec<u8>,
+    pieces: Vec<(u32, u32, u32)>,
+}
+
+impl SplitMemo {
+    /// Calls `emit` with (start, end, width) of each piece of `line` split at
+    /// `content_width` — what [`split_printable`] or [`split_line`] give.
+    fn split(
+        &mut self,
+        line: &str,
+        content_width: usize,
+        mut emit: impl FnMut(usize, usize, usize),
+    ) {
+        if line.len() > MEMO_LINE_MAX {
+            return split_any(line, content_width, emit);
+        }
+        if self.slots.is_empty() {
+            self.slots.resize_with(MEMO_SLOTS, MemoSlot::default);
+        }
+        let h = hash_bytes(line.as_bytes())
+            ^ (content_width as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let Some(slot) = self.slots.get_mut((h >> 7) as usize % MEMO_SLOTS) else {
+            return split_any(line, content_width, emit);
+        };
+        if slot.width != content_width || slot.line != line.as_bytes() {
+            slot.width = content_width;
+            slot.line.clear();
+            slot.line.extend_from_slice(line.as_bytes());
+            slot.pieces.clear();
+            let pieces = &mut slot.pieces;
+            split_any(line, content_width, |a, b, w| {
+                pieces.push((a as u32, b as u32, w as u32));
+            });
+        }
+        for &(a, b, w) in &slot.pieces {
+            emit(a as usize, b as usize, w as usize);
+        }
+    }
+}
+
+/// [`split_printable`] for printable ASCII, else [`split_line`]: (start, end, width) of
+/// each piece.
+fn split_any(line: &str, content_width: usize, mut emit: impl FnMut(usize, usize, usize)) {
+    if is_printable_ascii(line) {
+        split_printable(line, content_width, |a, b| emit(a, b, b - a));
+    } else {
+        split_line(line, content_width, |a, b| {
+            emit(a, b, width(line.get(a..b).unwrap_or_default()));
+        });
+    }
 }
 
 impl RowScratch {
@@ -1054,6 +1127,7 @@ pub fn write_row(
         columns,
         template,
         starts,
+        memo,
         ..
     } = scratch;
     pieces.clear();
@@ -1066,16 +1140,9 @@ pub fn write_row(
                 let printable = is_printable_ascii(line);
                 let lw = if printable { line.len() } else { width(line) };
                 if lw > *w {
-                    if printable {
-                        split_printable(line, *w, |a, b| {
-                            pieces.push((i, start + a, start + b, b - a));
-                        });
-                    } else {
-                        split_line(line, *w, |a, b| {
-                            let pw = width(line.get(a..b).unwrap_or_default());
-                            pieces.push((i, start + a, start + b, pw));
-                        });
-                    }
+                    memo.split(line, *w, |a, b, pw| {
+                        pieces.push((i, start + a, start + b, pw));
+                    });
                 } else {
                     pieces.push((i, start, start + line.len(), lw));
                 }
@@ -1285,6 +1352,38 @@ mod tests {
                 let longest = want.iter().map(|(a, b)| b - a).max().unwrap_or(0);
                 assert_eq!(longest_piece_printable(&line, w), longest);
             }
+        }
+    }
+
+    /// The memo gives the pieces splitting gives, for lines seen again, lines evicted by
+    /// others in their slot, non-ASCII lines and lines too long to keep.
+    #[test]
+    fn split_memo_gives_what_splitting_gives() {
+        let mut next = rng(0x5eed_cafe);
+        let mut lines = Vec::new();
+        for _ in 0..3_000 {
+            let mut line = String::new();
+            for _ in 0..next(40) {
+                for _ in 0..next(14) {
+                    line.push(match next(30) {
+                        0 => '→',
+                        1 => '日',
+                        n => char::from(b'a' + (n % 26) as u8),
+                    });
+                }
+                line.push(' ');
+            }
+            lines.push(line);
+        }
+        lines.push("x".repeat(MEMO_LINE_MAX + 1));
+        let mut memo = SplitMemo::default();
+        for _ in 0..20_000 {
+            let line = &lines[next(lines.len() as u64) as usize];
+            let w = 1 + next(40) as usize;
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            split_any(line, w, |a, b, pw| want.push((a, b, pw)));
+            memo.split(line, w, |a, b, pw| got.push((a, b, pw)));
+            assert_eq!(got, want, "{line:?} at {w}");
         }
     }
 
