@@ -157,6 +157,15 @@ impl From<String> for FieldText {
     }
 }
 
+impl From<FieldText> for String {
+    fn from(t: FieldText) -> String {
+        match t.0 {
+            Repr::Owned(s) => s,
+            other => FieldText(other).as_str().to_owned(),
+        }
+    }
+}
+
 impl PartialEq for FieldText {
     fn eq(&self, other: &FieldText) -> bool {
         self.as_str() == other.as_str()

@@ -10,6 +10,7 @@ use crate::analysis::write_endpoint;
 use crate::context::{PeerState, TcpConv};
 use crate::dissect::Dissection;
 use crate::proto::tcp::{Tcp, TcpFlags};
+use crate::proto::{FieldText, ToFieldText};
 use crate::text::Text;
 
 /// The header of the table.
@@ -20,14 +21,19 @@ pub const HEADER: [&str; 3] = ["fact", "value", "meaning"];
 pub struct Story {
     /// The table's heading.
     pub title: String,
-    /// One row per fact.
-    pub rows: Vec<[String; 3]>,
+    /// One row per fact. Field texts, so that constants and short values cost no
+    /// allocation (the story's rows were a third of the table format's allocations).
+    pub rows: Vec<[FieldText; 3]>,
 }
 
 impl Story {
-    fn row(&mut self, fact: &str, value: impl Into<String>, meaning: impl Into<String>) {
-        self.rows
-            .push([fact.to_owned(), value.into(), meaning.into()]);
+    fn row(
+        &mut self,
+        fact: &'static str,
+        value: impl Into<FieldText>,
+        meaning: impl Into<FieldText>,
+    ) {
+        self.rows.push([fact.into(), value.into(), meaning.into()]);
     }
 }
 
@@ -44,33 +50,32 @@ pub fn story(d: &Dissection) -> Option<Story> {
     // What the summary line says of it (with the request a reply answers).
     let mut text = Vec::with_capacity(128);
     summary::write_explanation(&mut text, d);
-    let text = String::from_utf8_lossy(&text).into_owned();
+    let text = FieldText::copy(&String::from_utf8_lossy(&text));
     if !text.is_empty() {
         s.row("what it is", d.top_protocol(), text);
     }
     if let Some(a) = d.ctx.answer {
         s.row(
             "answers",
-            format!("frame {}", a.answers),
+            FieldText::build(|v| {
+                v.s("frame ").u(a.answers);
+            }),
             "the request this reply answers",
         );
         s.row(
             "latency",
-            format!("{} ms", a.latency_ms),
+            FieldText::format(format_args!("{} ms", a.latency_ms)),
             "from the request to this reply, in capture time",
         );
     }
     (!s.rows.is_empty()).then_some(s)
 }
 
-/// Text appended by `f` to a new buffer, as a `String`. The TCP story is built this way
-/// rather than with `format!` (a dozen a segment were 8% of the table format's
-/// instructions, with their allocations).
-fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
-    let mut v = Vec::with_capacity(96);
-    f(&mut v);
-    // Only `&str`s, digits and addresses were appended: always UTF-8.
-    String::from_utf8(v).unwrap_or_default()
+/// Text appended by `f`, as a [`FieldText`] (in place when short). The TCP story is
+/// built this way rather than with `format!` (a dozen a segment were 8% of the table
+/// format's instructions, with their allocations).
+fn text(f: impl FnOnce(&mut Vec<u8>)) -> FieldText {
+    FieldText::build(f)
 }
 
 fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
@@ -84,15 +89,15 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     } else {
         (c.server, c.client)
     };
-    let num = |n: u64| itoa::Buffer::new().format(n).to_owned();
+    let num = |n: u64| n.ftext();
     let mut s = Story {
-        title: text(|v| {
+        title: String::from(&*text(|v| {
             v.s("TCP connection — stream ").u(c.stream).s(": ");
             write_endpoint(v, c.client);
             v.s(" (client) ↔ ");
             write_endpoint(v, c.server);
             v.s(" (server)");
-        }),
+        })),
         rows: Vec::with_capacity(9),
     };
     s.row(
@@ -109,7 +114,7 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
             write_endpoint(v, to);
         }),
     );
-    s.row("stage", c.stage.to_string(), c.explain(t));
+    s.row("stage", FieldText::display(c.stage), c.explain(t));
     let rel_seq = u64::from(c.rel_seq);
     s.row(
         "relative seq",

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use super::{Context, color, grid, hexdump, sections, story};
 use crate::analysis::reassembly::Datagram;
 use crate::dissect::Dissection;
-use crate::proto::ethernet;
+use crate::proto::{FieldText, ethernet};
 use crate::text::Text;
 
 /// Longest run of bytes shown in the bytes column before it is cut with "…".
@@ -188,7 +188,7 @@ pub fn render(
         let mut cells: Vec<&str> = Vec::with_capacity(3 * (st.rows.len() + 1));
         cells.extend(story::HEADER);
         for r in &st.rows {
-            cells.extend(r.iter().map(String::as_str));
+            cells.extend(r.iter().map(FieldText::as_str));
         }
         grid::draw(
             out,

@@ -228,7 +228,7 @@ fn layer_rows(app: &mut App) -> Vec<Row> {
         if !folded {
             for [fact, value, meaning] in s.rows {
                 rows.push(Row {
-                    cells: [String::new(), fact, value, meaning],
+                    cells: [String::new(), fact.into(), value.into(), meaning.into()],
                     heading: None,
                     field: None,
                     style: Style::default(),
