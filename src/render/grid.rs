@@ -821,6 +821,12 @@ struct TableCache {
     scratch: RowScratch,
 }
 
+/// Whether two layouts' column widths are equal, element by element: a handful of
+/// numbers, where slice equality called `memcmp` once per layout searched.
+fn same_widths(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The bytes of `range` in `arena`.
 fn arena_get(arena: &[u8], (a, b): (u32, u32)) -> &[u8] {
     arena.get(a as usize..b as usize).unwrap_or_default()
@@ -890,7 +896,7 @@ impl TableCache {
         if let Some(i) = self
             .layouts
             .iter()
-            .rposition(|l| l.widths == widths && l.border.as_deref() == border)
+            .rposition(|l| same_widths(&l.widths, widths) && l.border.as_deref() == border)
         {
             return i as u32;
         }

@@ -27,6 +27,28 @@ pub fn bytes_per_line(width: usize) -> usize {
 /// Lower-case hex digits.
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Each byte's two hex digits.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0x0f]];
+        i += 1;
+    }
+    t
+};
+
+/// Each byte as the text column shows it: itself if printable ASCII or a space, else `.`.
+const SHOWN: [u8; 256] = {
+    let mut t = [b'.'; 256];
+    let mut i = 0x20;
+    while i < 0x7f {
+        t[i] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// The longest line: offset, 16 hex pairs, gaps, 16 characters, 16 marks (each up to
 /// four bytes of UTF-8) and their gaps.
 const LINE_MAX: usize = 8 + 2 + 16 * 3 + 2 + 16 + 6 + 16 * (4 + 3);
@@ -168,33 +190,29 @@ fn full_line(out: &mut Vec<u8>, base: usize, chunk: &[u8], marks: &[char]) -> bo
     if !marks.iter().all(char::is_ascii) {
         return false;
     }
+    let (Ok(chunk), Ok(marks)) = (
+        <&[u8; WIDTH]>::try_from(chunk),
+        <&[char; WIDTH]>::try_from(marks),
+    ) else {
+        return false;
+    };
     let mut l = [b' '; LEN];
-    let mut digits = [0u8; 4];
-    for (i, d) in digits.iter_mut().enumerate() {
+    for (i, d) in l.iter_mut().take(4).enumerate() {
         *d = HEX[(base >> (4 * (3 - i))) & 0x0f];
-    }
-    if let Some(slot) = l.get_mut(..4) {
-        slot.copy_from_slice(&digits);
     }
     let marks_at = TEXT + 16 + 1;
     let mut end = marks_at;
-    for (i, (&b, &m)) in chunk.iter().zip(marks).enumerate() {
+    // Fixed-size arrays and positions known for each of the 16 bytes: the compiler
+    // checks no bounds in this loop (the checked writes it replaced cost twice as much).
+    for i in 0..WIDTH {
+        let b = usize::from(chunk[i]);
         let c = column(i);
-        if let Some([hi, lo]) = l.get_mut(c..c + 2) {
-            *hi = HEX[usize::from(b >> 4)];
-            *lo = HEX[usize::from(b & 0x0f)];
-        }
-        if let Some(t) = l.get_mut(TEXT + i) {
-            *t = if b.is_ascii_graphic() || b == b' ' {
-                b
-            } else {
-                b'.'
-            };
-        }
+        l[c] = HEX_PAIRS[b][0];
+        l[c + 1] = HEX_PAIRS[b][1];
+        l[TEXT + i] = SHOWN[b];
+        let m = marks[i];
         if m != ' ' {
-            if let Some(slot) = l.get_mut(marks_at + c) {
-                *slot = m as u8;
-            }
+            l[marks_at + c] = m as u8;
             end = marks_at + c + 1;
         }
     }
