@@ -217,7 +217,7 @@ macro_rules! int_ftext {
         }
     )*};
 }
-int_ftext!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
+int_ftext!(u8, u16, u32, u64, usize);
 
 impl ToFieldText for std::net::Ipv4Addr {
     fn ftext(&self) -> FieldText {

@@ -204,12 +204,8 @@ fn longest_after_split<'a>(
         let w = width(line);
         if w <= average {
             longest = longest.max(w);
-        } else if is_printable_ascii(line) {
-            longest = longest.max(longest_piece_printable(line, content));
         } else {
-            split_line(line, content, |a, b| {
-                longest = longest.max(width(line.get(a..b).unwrap_or_default()));
-            });
+            split_any(line, content, |_, _, pw| longest = longest.max(pw));
         }
     }
     longest
@@ -252,6 +248,7 @@ fn is_printable_ascii(s: &str) -> bool {
 }
 
 /// The widest piece [`split_line`] makes of a printable-ASCII `line`.
+#[cfg(test)]
 fn longest_piece_printable(line: &str, content_width: usize) -> usize {
     let mut longest = 0;
     split_printable(line, content_width, |a, b| longest = longest.max(b - a));

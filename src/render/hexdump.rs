@@ -183,19 +183,15 @@ fn full_line(out: &mut Vec<u8>, base: usize, chunk: &[u8], marks: &[char]) -> bo
     // Offset, hex, gap, blank, 16 characters, newline; then the marks line and newline.
     const TEXT: usize = column(16) + 1;
     const LEN: usize = TEXT + 16 + 1 + column(16) + 1;
-    if chunk.len() != WIDTH || base >= 0x1_0000 || marks.len() < WIDTH {
-        return false;
-    }
-    let marks = marks.get(..WIDTH).unwrap_or_default();
-    if !marks.iter().all(char::is_ascii) {
-        return false;
-    }
-    let (Ok(chunk), Ok(marks)) = (
+    let (Ok(chunk), Some(marks)) = (
         <&[u8; WIDTH]>::try_from(chunk),
-        <&[char; WIDTH]>::try_from(marks),
+        marks.first_chunk::<WIDTH>(),
     ) else {
         return false;
     };
+    if base >= 0x1_0000 || !marks.iter().all(char::is_ascii) {
+        return false;
+    }
     let mut l = [b' '; LEN];
     for (i, d) in l.iter_mut().take(4).enumerate() {
         *d = HEX[(base >> (4 * (3 - i))) & 0x0f];
@@ -216,9 +212,7 @@ fn full_line(out: &mut Vec<u8>, base: usize, chunk: &[u8], marks: &[char]) -> bo
             end = marks_at + c + 1;
         }
     }
-    if let Some(nl) = l.get_mut(TEXT + 16) {
-        *nl = b'\n';
-    }
+    l[TEXT + 16] = b'\n';
     out.extend_from_slice(l.get(..end).unwrap_or_default());
     out.push(b'\n');
     true

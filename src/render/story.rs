@@ -91,7 +91,7 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     };
     let num = |n: u64| n.ftext();
     let mut s = Story {
-        title: String::from(&*text(|v| {
+        title: String::from(text(|v| {
             v.s("TCP connection — stream ").u(c.stream).s(": ");
             write_endpoint(v, c.client);
             v.s(" (client) ↔ ");
