@@ -213,56 +213,65 @@ const UNTAGGED_FRAMING: &str = "Framing: 6 (destination) + 6 (source) + 2 (Ether
 /// The framing arithmetic a student is taught, for a frame of `caplen` captured bytes,
 /// `len` bytes on the wire (FCS not included, as captures never include it) and `tags`
 /// VLAN tags.
-pub fn framing_lines(caplen: usize, len: usize, tags: usize) -> Vec<String> {
+pub fn framing_lines(caplen: usize, len: usize, tags: usize) -> Vec<FieldText> {
     let tag_bytes = tags * super::vlan::TAG_LEN;
     let header = HEADER_LEN + tag_bytes;
     let mut lines = Vec::with_capacity(4);
     if tags == 0 {
-        lines.push(UNTAGGED_FRAMING.to_string());
+        lines.push(UNTAGGED_FRAMING.into());
     } else {
-        lines.push(format!(
-            "Framing: 6 + 6 + {tags} × 4 (VLAN tag{}) + 2 (EtherType) = {header}-byte header, \
-             + {FCS_LEN}-byte FCS (not captured) = {} bytes of framing.",
-            if tags == 1 { "" } else { "s" },
-            header + FCS_LEN
-        ));
+        lines.push(
+            format!(
+                "Framing: 6 + 6 + {tags} × 4 (VLAN tag{}) + 2 (EtherType) = {header}-byte header, \
+                 + {FCS_LEN}-byte FCS (not captured) = {} bytes of framing.",
+                if tags == 1 { "" } else { "s" },
+                header + FCS_LEN
+            )
+            .into(),
+        );
     }
     let payload = len.saturating_sub(header);
     // The two lines every frame has are appended, not formatted (`format!` here was
     // 1.6% of the table format).
-    let num = |s: &mut String, n: usize| s.push_str(itoa::Buffer::new().format(n));
-    let mut line = String::with_capacity(100);
-    line.push_str("Payload: ");
-    num(&mut line, payload);
-    line.push_str(" bytes (Ethernet carries 46–");
-    num(&mut line, MAX_PAYLOAD + tag_bytes);
-    line.push_str(" bytes; frames are ");
-    num(&mut line, MIN_FRAME);
-    line.push('–');
-    num(&mut line, MAX_FRAME + tag_bytes);
-    line.push_str(" bytes with the FCS).");
-    lines.push(line);
+    let n = |n: usize| n as u64;
+    lines.push(FieldText::build(|b| {
+        b.s("Payload: ")
+            .u(n(payload))
+            .s(" bytes (Ethernet carries 46–")
+            .u(n(MAX_PAYLOAD + tag_bytes))
+            .s(" bytes; frames are ")
+            .u(n(MIN_FRAME))
+            .s("–")
+            .u(n(MAX_FRAME + tag_bytes))
+            .s(" bytes with the FCS).");
+    }));
     let on_wire = len + FCS_LEN;
     if len < MIN_FRAME - FCS_LEN {
-        lines.push(format!(
-            "This frame is {len} bytes without its FCS, shorter than the 60-byte minimum: it was \
-             captured on the sending host before the network card added padding."
-        ));
+        lines.push(
+            format!(
+                "This frame is {len} bytes without its FCS, shorter than the 60-byte minimum: it was \
+                 captured on the sending host before the network card added padding."
+            )
+            .into(),
+        );
     } else {
-        let mut line = String::with_capacity(64);
-        line.push_str("On the wire: ");
-        num(&mut line, len);
-        line.push_str(" bytes + ");
-        num(&mut line, FCS_LEN);
-        line.push_str("-byte FCS = ");
-        num(&mut line, on_wire);
-        line.push_str(" bytes.");
-        lines.push(line);
+        lines.push(FieldText::build(|b| {
+            b.s("On the wire: ")
+                .u(n(len))
+                .s(" bytes + ")
+                .u(n(FCS_LEN))
+                .s("-byte FCS = ")
+                .u(n(on_wire))
+                .s(" bytes.");
+        }));
     }
     if caplen < len {
-        lines.push(format!(
-            "Only {caplen} of the {len} bytes were captured (the capture's snapshot length cut the rest)."
-        ));
+        lines.push(
+            format!(
+                "Only {caplen} of the {len} bytes were captured (the capture's snapshot length cut the rest)."
+            )
+            .into(),
+        );
     }
     lines
 }
