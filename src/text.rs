@@ -149,11 +149,7 @@ impl Text for Vec<u8> {
     }
 
     fn hex4(&mut self, n: u16) -> &mut Self {
-        self.extend_from_slice(b"0x");
-        for shift in [12, 8, 4, 0] {
-            self.push(HEX[usize::from((n >> shift) & 0x0f)]);
-        }
-        self
+        self.hex(n.into(), 4)
     }
 
     fn hex(&mut self, n: u64, digits: usize) -> &mut Self {
