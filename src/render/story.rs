@@ -48,9 +48,7 @@ pub fn story(d: &Dissection) -> Option<Story> {
         rows: Vec::new(),
     };
     // What the summary line says of it (with the request a reply answers).
-    let mut text = Vec::with_capacity(128);
-    summary::write_explanation(&mut text, d);
-    let text = FieldText::copy(&String::from_utf8_lossy(&text));
+    let text = FieldText::build(|v| summary::write_explanation(v, d));
     if !text.is_empty() {
         s.row("what it is", d.top_protocol(), text);
     }
@@ -71,13 +69,9 @@ pub fn story(d: &Dissection) -> Option<Story> {
     (!s.rows.is_empty()).then_some(s)
 }
 
-/// Text appended by `f`, as a [`FieldText`] (in place when short). The TCP story is
-/// built this way rather than with `format!` (a dozen a segment were 8% of the table
-/// format's instructions, with their allocations).
-fn text(f: impl FnOnce(&mut Vec<u8>)) -> FieldText {
-    FieldText::build(f)
-}
-
+/// The story of a TCP segment. Its texts are appended with the `Text` appenders by
+/// `FieldText::build` rather than formatted (a dozen `format!`s a segment were 8% of the
+/// table format's instructions, with their allocations).
 fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let (me, peer) = if c.from_client {
         ("client", "server")
@@ -89,9 +83,8 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     } else {
         (c.server, c.client)
     };
-    let num = |n: u64| n.ftext();
     let mut s = Story {
-        title: String::from(text(|v| {
+        title: String::from(FieldText::build(|v| {
             v.s("TCP connection — stream ").u(c.stream).s(": ");
             write_endpoint(v, c.client);
             v.s(" (client) ↔ ");
@@ -102,8 +95,8 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     };
     s.row(
         "stream",
-        num(c.stream),
-        text(|v| {
+        c.stream.ftext(),
+        FieldText::build(|v| {
             v.s("connection ")
                 .u(c.stream)
                 .s(" of the capture, from 0 (tshark's tcp.stream); this segment goes ")
@@ -118,8 +111,8 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let rel_seq = u64::from(c.rel_seq);
     s.row(
         "relative seq",
-        num(rel_seq),
-        text(|v| {
+        rel_seq.ftext(),
+        FieldText::build(|v| {
             v.s("seq ").u(t.seq.into());
             match c.isn {
                 Some(isn) => {
@@ -140,8 +133,8 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
             let rel64 = u64::from(rel);
             s.row(
                 "relative ack",
-                num(rel64),
-                text(|v| {
+                rel64.ftext(),
+                FieldText::build(|v| {
                     v.s("ack ").u(t.ack.into());
                     match c.peer_isn {
                         Some(isn) => {
@@ -169,8 +162,8 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let next = u64::from(c.next_rel_seq);
     s.row(
         "next seq",
-        num(next),
-        text(|v| {
+        next.ftext(),
+        FieldText::build(|v| {
             v.s("seq ").u(rel_seq);
             let mut parts = 1;
             if t.payload_len > 0 {
@@ -206,7 +199,7 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
     let window = u64::from(t.window);
     s.row(
         "window",
-        text(|v| match c.window_shift {
+        FieldText::build(|v| match c.window_shift {
             Some(k) if k > 0 => {
                 v.u(window << k).s(" bytes");
             }
@@ -217,7 +210,7 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
                 v.u(window).s(" × ? bytes");
             }
         }),
-        text(|v| {
+        FieldText::build(|v| {
             v.u(window);
             match c.window_shift {
                 _ if f.has(TcpFlags::SYN) => {
