@@ -495,7 +495,7 @@ fn spawn(
     match std::thread::Builder::new().name(name.into()).spawn(f) {
         Ok(t) => Some(t),
         Err(e) => {
-            lock(shared).error = Some(format!("could not start the {name} thread: {e}"));
+            lock(shared).error = Some(format!("Could not start the viewer's {name} thread: {e}."));
             None
         }
     }
@@ -516,7 +516,12 @@ fn source_at(
     offset: u64,
     len: Option<u64>,
 ) -> Result<FileSource, String> {
-    let fail = |e: io::Error| format!("{}: {e}", path.display());
+    let fail = |e: io::Error| {
+        format!(
+            "Could not read {} again to show a packet: {e}.",
+            path.display()
+        )
+    };
     let mut file = File::open(path).map_err(fail)?;
     let mut head = prefix.to_vec();
     for &(start, end) in replay {
@@ -527,7 +532,11 @@ fn source_at(
             .read_to_end(&mut head)
             .map_err(fail)?;
         if got as u64 != want {
-            return Err(format!("{}: shorter than indexed", path.display()));
+            return Err(format!(
+                "{} is shorter than when it was indexed: bytes {start}–{} are gone (was the file changed while the viewer had it open?).",
+                path.display(),
+                end.saturating_sub(1)
+            ));
         }
     }
     file.seek(SeekFrom::Start(offset)).map_err(fail)?;
