@@ -507,6 +507,34 @@ impl Drop for Scratch {
     }
 }
 
+/// A frame that can no longer be read (the file shrank after it was indexed) is not
+/// shown, and the status bar's error names the file, the frame and its offset.
+#[test]
+fn a_frame_gone_from_the_file_is_named_in_the_error() {
+    let scratch = Scratch::new("shrunk");
+    let path = scratch.0.join("tcp-echo.pcap");
+    std::fs::copy(capture("tcp-echo.pcap"), &path).expect("the capture is copied");
+    let mut store = Store::open(&path).expect("the copy opens");
+    assert!(store.wait(Duration::from_secs(20)), "not analysed in time");
+    let last = store.packets().held();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(24 + 16))
+        .expect("the copy is cut short");
+    assert!(
+        store.get(last).is_none(),
+        "frame {last} is shown from nowhere"
+    );
+    let e = store.packets().error.clone().unwrap_or_default();
+    assert!(
+        e.contains(&format!("frame {last} of"))
+            && e.contains("tcp-echo.pcap")
+            && e.contains("byte offset"),
+        "{e}"
+    );
+}
+
 #[test]
 fn a_file_that_is_not_a_capture_is_refused_with_a_sentence() {
     let e = Store::open(

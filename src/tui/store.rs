@@ -516,12 +516,7 @@ fn source_at(
     offset: u64,
     len: Option<u64>,
 ) -> Result<FileSource, String> {
-    let fail = |e: io::Error| {
-        format!(
-            "Could not read {} again to show a packet: {e}.",
-            path.display()
-        )
-    };
+    let fail = |e: io::Error| format!("{e}.");
     let mut file = File::open(path).map_err(fail)?;
     let mut head = prefix.to_vec();
     for &(start, end) in replay {
@@ -533,8 +528,7 @@ fn source_at(
             .map_err(fail)?;
         if got as u64 != want {
             return Err(format!(
-                "{} is shorter than when it was indexed: bytes {start}–{} are gone (was the file changed while the viewer had it open?).",
-                path.display(),
+                "the file is shorter than when it was indexed: bytes {start}–{} are gone (was it changed while the viewer had it open?).",
                 end.saturating_sub(1)
             ));
         }
@@ -755,7 +749,13 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
             };
             (dissect::dissect(n, &frame), o.bytes.to_vec())
         }
-        (Err(place), Backing::File { path, prefix }) => read_at(path, prefix, &place, n)?,
+        (Err(place), Backing::File { path, prefix }) => match read_at(path, prefix, &place, n) {
+            Ok(read) => read,
+            Err(e) => {
+                lock(shared).error = Some(e);
+                return None;
+            }
+        },
         (Err(_), Backing::Memory) => return None,
     };
     if let Some(b) = &brief {
@@ -772,21 +772,33 @@ fn load(shared: &Mutex<Packets>, backing: &Backing, n: u64) -> Option<Loaded> {
 /// to read again before it (see [`Described`]).
 type FilePlace = (u64, Option<u64>, Vec<(u64, u64)>);
 
-/// Reads frame `n` of a file from `place` and dissects it; returns it with its bytes.
+/// Reads frame `n` of a file from `place` and dissects it; returns it with its bytes,
+/// or a sentence that names the file, the frame and its offset.
 fn read_at(
     path: &Path,
     prefix: &Arc<[u8]>,
     place: &FilePlace,
     n: u64,
-) -> Option<(Dissection, Vec<u8>)> {
+) -> Result<(Dissection, Vec<u8>), String> {
     let (start, end, replay) = place;
-    let mut src = source_at(path, prefix, replay, *start, end.map(|e| e - start)).ok()?;
+    let gone = |why: String| {
+        format!(
+            "Could not show frame {n} of {} (at byte offset {start}): {why}",
+            path.display()
+        )
+    };
+    let mut src = source_at(path, prefix, replay, *start, end.map(|e| e - start)).map_err(gone)?;
     // The records read again come first.
     for _ in replay {
-        src.next_frame().ok()??;
+        src.next_frame()
+            .map_err(|e| gone(e.to_string()))?
+            .ok_or_else(|| gone("the file ends before it.".into()))?;
     }
-    let frame = src.next_frame().ok()??;
-    Some((dissect::dissect(n, &frame), frame.bytes.to_vec()))
+    let frame = src
+        .next_frame()
+        .map_err(|e| gone(e.to_string()))?
+        .ok_or_else(|| gone("the file ends before it.".into()))?;
+    Ok((dissect::dissect(n, &frame), frame.bytes.to_vec()))
 }
 
 /// The hash of a reassembled payload (the same in every run of one binary).
@@ -844,7 +856,7 @@ fn reassemble(
     let mut data = vec![0u8; size];
     let mut filled = vec![false; size];
     for (pc, place) in places {
-        let (d, bytes) = read_at(path, prefix, place, pc.frame)?;
+        let (d, bytes) = read_at(path, prefix, place, pc.frame).ok()?;
         // As the analyzer finds a fragment (an IPv4 one first).
         let frag = match (&d.ipv4, &d.ipv6) {
             (Some(ip), _) if ip.is_fragment() => Fragment::v4(ip),
