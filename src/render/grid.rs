@@ -730,7 +730,7 @@ pub fn write(
 }
 
 /// A fast hash of `bytes`: the flow table's FxHash-style hasher, seeded with the length.
-fn hash_bytes(bytes: &[u8]) -> u64 {
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = crate::analysis::flowtable::FlowHasher::seeded(bytes.len() as u64);
     h.write(bytes);

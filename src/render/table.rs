@@ -312,6 +312,97 @@ pub fn wrap(
     rest: &str,
     sgr: Option<&[u8]>,
 ) {
+    if text.len() > WRAP_MEMO_LINE_MAX {
+        return wrap_now(out, text, width, first, rest, sgr);
+    }
+    WRAPS.with_borrow_mut(|memo| memo.wrap(out, text, width, first, rest, sgr));
+}
+
+/// Slots of the [`WrapMemo`] of each thread.
+const WRAP_MEMO_SLOTS: usize = 256;
+/// Longest text the [`WrapMemo`] keeps (longer texts are wrapped every time).
+const WRAP_MEMO_LINE_MAX: usize = 1024;
+
+thread_local! {
+    /// The lines this thread wrapped lately, for [`wrap`].
+    static WRAPS: std::cell::RefCell<WrapMemo> = std::cell::RefCell::default();
+}
+
+/// Prose wrapped before, by its text, width, indents and colour, in a direct-mapped
+/// table: a packet's framing arithmetic, section headings and notes are mostly the
+/// lines of the packets before, and wrapping them word by word was a tenth of the table
+/// format's instructions (callgrind, `bench/PROFILE.md` section 13). Each slot holds one
+/// wrapping, compared byte for byte, so what is written never depends on the memo.
+#[derive(Debug, Default)]
+struct WrapMemo {
+    slots: Vec<WrapSlot>,
+}
+
+/// One wrapped text: what [`wrap_now`] was given, and what it wrote.
+#[derive(Debug, Default)]
+struct WrapSlot {
+    width: usize,
+    text: Vec<u8>,
+    first: String,
+    rest: String,
+    sgr: Option<Vec<u8>>,
+    wrapped: Vec<u8>,
+}
+
+impl WrapMemo {
+    /// [`wrap_now`], through the memo.
+    fn wrap(
+        &mut self,
+        out: &mut Vec<u8>,
+        text: &[u8],
+        width: usize,
+        first: &str,
+        rest: &str,
+        sgr: Option<&[u8]>,
+    ) {
+        if self.slots.is_empty() {
+            // No call has width `usize::MAX`, so an unused slot matches nothing.
+            self.slots.resize_with(WRAP_MEMO_SLOTS, || WrapSlot {
+                width: usize::MAX,
+                ..WrapSlot::default()
+            });
+        }
+        let h = grid::hash_bytes(text)
+            ^ (width as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ ((first.len() + 31 * rest.len()) as u64).rotate_left(32);
+        let Some(slot) = self.slots.get_mut((h >> 8) as usize % WRAP_MEMO_SLOTS) else {
+            return wrap_now(out, text, width, first, rest, sgr);
+        };
+        if slot.width != width
+            || slot.text != text
+            || slot.first != first
+            || slot.rest != rest
+            || slot.sgr.as_deref() != sgr
+        {
+            slot.width = width;
+            slot.text.clear();
+            slot.text.extend_from_slice(text);
+            slot.first.clear();
+            slot.first.push_str(first);
+            slot.rest.clear();
+            slot.rest.push_str(rest);
+            slot.sgr = sgr.map(<[u8]>::to_vec);
+            slot.wrapped.clear();
+            wrap_now(&mut slot.wrapped, text, width, first, rest, sgr);
+        }
+        out.extend_from_slice(&slot.wrapped);
+    }
+}
+
+/// [`wrap`] without the memo: splits `text` into lines word by word.
+fn wrap_now(
+    out: &mut Vec<u8>,
+    text: &[u8],
+    width: usize,
+    first: &str,
+    rest: &str,
+    sgr: Option<&[u8]>,
+) {
     let text = std::str::from_utf8(text).unwrap_or_default();
     let emit = |out: &mut Vec<u8>, indent: &str, piece: &str| {
         out.s(indent);
@@ -423,6 +514,34 @@ mod tests {
         }
         assert_eq!(wrapped(text, 100), format!("  • {text}\n"));
         assert_eq!(wrapped("", 10), "  • \n");
+    }
+
+    /// The memo writes what wrapping writes, also when texts, widths, indents and colours
+    /// come back in any order, and when two of them share a slot.
+    #[test]
+    fn wrap_memo_gives_what_wrapping_gives() {
+        let texts = [
+            "",
+            "short",
+            "Framing: 6 (destination) + 6 (source) + 2 (EtherType) = 14-byte header, + 4-byte FCS",
+            "a 0123456789abcdef→0123456789 b c d e f g h i j k l m n o p q r s t u v w x y z",
+            "  two  spaces  and → arrows → between  words  ",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let text = texts[(x % texts.len() as u64) as usize];
+            let width = [0, 1, 10, 20, 45, 100][(x >> 8) as usize % 6];
+            let (first, rest) = [("", ""), ("  • ", "    "), ("  ", "  ")][(x >> 16) as usize % 3];
+            let sgr: Option<&[u8]> = [None, Some(&b"\x1b[1m"[..])][(x >> 24) as usize % 2];
+            let mut want = Vec::new();
+            wrap_now(&mut want, text.as_bytes(), width, first, rest, sgr);
+            let mut got = b"kept".to_vec();
+            wrap(&mut got, text.as_bytes(), width, first, rest, sgr);
+            assert_eq!(got.get(4..), Some(want.as_slice()), "{text:?} at {width}");
+        }
     }
 
     #[test]
