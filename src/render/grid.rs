@@ -749,16 +749,30 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
 /// longest piece of each cell once split at the averages the arrangement asked about,
 /// and the row as drawn at the widths it was drawn for. A row is found by one hash of
 /// its cells and compared byte for byte, so what is drawn never depends on the cache.
+///
+/// `vary` marks columns (bit `i` for column `i`, at most [`MAX_VARYING`] of them) whose
+/// cells change from packet to packet while the rest of the row stays: a sequence
+/// number's value and bytes under the same name and meaning. A printable-ASCII cell of
+/// such a column is looked up by its shape alone — each non-space byte taken as `x` —
+/// since its width and how it splits depend on nothing else; a row found that way is
+/// the kept drawing with the cell's text copied over the text it was drawn with, where
+/// that text stood on one line, whole. The header is looked up as it is.
 pub fn draw(
     out: &mut Vec<u8>,
     ncols: usize,
+    vary: u32,
     header: &[&str],
     rows: &[&str],
     table_width: usize,
     border: Option<&[u8]>,
 ) {
-    TABLES.with_borrow_mut(|cache| cache.draw(out, ncols, header, rows, table_width, border));
+    TABLES.with_borrow_mut(|cache| {
+        cache.draw(out, ncols, vary, header, rows, table_width, border);
+    });
 }
+
+/// Most columns [`draw`]'s `vary` may mark; further marks are ignored.
+pub const MAX_VARYING: usize = 2;
 
 /// Bytes the table cache of each thread keeps at most; it is emptied when full.
 const TABLE_CACHE_BYTES: usize = 4 << 20;
@@ -791,6 +805,11 @@ struct RowEntry {
     /// (layout, range in the arena): the row drawn in a layout of
     /// [`TableCache::layouts`]; `u32::MAX` marks an empty slot.
     drawings: [(u32, (u32, u32)); DRAWINGS_PER_ROW],
+    /// The columns looked up by shape (see [`draw`]), as bits.
+    shaped: u32,
+    /// For each drawing, where the text of each shaped column starts in it (the first
+    /// shaped column first); `u32::MAX` where the text was split or is not there whole.
+    places: [[u32; MAX_VARYING]; DRAWINGS_PER_ROW],
 }
 
 /// Column widths and border colour, with the rules drawn for them.
@@ -829,11 +848,30 @@ fn arena_get(arena: &[u8], (a, b): (u32, u32)) -> &[u8] {
     arena.get(a as usize..b as usize).unwrap_or_default()
 }
 
+/// `vary` with only its lowest [`MAX_VARYING`] marks.
+fn limit_varying(vary: u32) -> u32 {
+    let mut left = vary;
+    let mut kept = 0;
+    for _ in 0..MAX_VARYING {
+        let low = left & left.wrapping_neg();
+        kept |= low;
+        left &= !low;
+    }
+    kept
+}
+
+/// The columns marked in `shaped`, lowest first (at most [`MAX_VARYING`]).
+fn shaped_columns(shaped: u32) -> impl Iterator<Item = usize> + Clone {
+    (0..MAX_COLS).filter(move |&i| shaped & (1 << i) != 0)
+}
+
 impl TableCache {
+    #[allow(clippy::too_many_arguments)]
     fn draw(
         &mut self,
         out: &mut Vec<u8>,
         ncols: usize,
+        vary: u32,
         header: &[&str],
         rows: &[&str],
         table_width: usize,
@@ -856,8 +894,13 @@ impl TableCache {
             self.layouts.clear();
         }
         self.ids.clear();
-        for row in header.chunks(ncols).chain(rows.chunks(ncols)) {
-            let id = self.find(row);
+        for row in header.chunks(ncols) {
+            let id = self.find(row, 0);
+            self.ids.push(id);
+        }
+        let vary = limit_varying(vary & ((1 << ncols) - 1));
+        for row in rows.chunks(ncols) {
+            let id = self.find(row, vary);
             self.ids.push(id);
         }
         let widths = {
@@ -912,11 +955,24 @@ impl TableCache {
         (a as u32, arena.len() as u32)
     }
 
-    /// The entry of the row `cells`, made (its cells measured) if it is new.
-    fn find(&mut self, cells: &[&str]) -> u32 {
+    /// The entry of the row `cells`, made (its cells measured) if it is new; the cells
+    /// of columns in `vary` are looked up by shape when they are printable ASCII.
+    fn find(&mut self, cells: &[&str], vary: u32) -> u32 {
         self.key.clear();
-        for c in cells {
+        // The marks are part of the key: an entry's drawings are patched by them.
+        self.key.extend_from_slice(&vary.to_le_bytes());
+        let mut shaped = 0u32;
+        for (i, c) in cells.iter().enumerate() {
+            let at = self.key.len();
             self.key.extend_from_slice(c.as_bytes());
+            if vary & (1 << i) != 0 && is_printable_ascii(c) {
+                shaped |= 1 << i;
+                for b in self.key.iter_mut().skip(at) {
+                    if *b != b' ' {
+                        *b = b'x';
+                    }
+                }
+            }
             self.key.push(0xff);
         }
         let hash = hash_bytes(&self.key);
@@ -931,6 +987,7 @@ impl TableCache {
         let mut e = RowEntry {
             key: Self::keep(&mut self.arena, &self.key),
             drawings: [(u32::MAX, (0, 0)); DRAWINGS_PER_ROW],
+            shaped,
             ..RowEntry::default()
         };
         for (w, c) in e.widths.iter_mut().zip(cells) {
@@ -951,15 +1008,44 @@ impl TableCache {
             write_row(out, widths, cells, &mut self.scratch, border.as_deref());
             return;
         };
-        if let Some((_, range)) = entry.drawings.iter().find(|(l, _)| *l == layout) {
-            out.extend_from_slice(arena_get(&self.arena, *range));
+        let shaped = shaped_columns(entry.shaped);
+        if let Some(k) = entry.drawings.iter().position(|(l, _)| *l == layout) {
+            let (range, places) = (entry.drawings[k].1, entry.places[k]);
+            if shaped.clone().zip(places).any(|(_, p)| p == u32::MAX) {
+                // A shaped cell was split when drawn: draw this one anew.
+                write_row(out, widths, cells, &mut self.scratch, border.as_deref());
+                return;
+            }
+            let start = out.len();
+            out.extend_from_slice(arena_get(&self.arena, range));
+            for (col, place) in shaped.zip(places) {
+                let text = cells.get(col).map_or(&[][..], |c| c.as_bytes());
+                let at = start + place as usize;
+                if let Some(slot) = out.get_mut(at..at + text.len()) {
+                    slot.copy_from_slice(text);
+                }
+            }
             return;
         }
         let start = out.len();
-        write_row(out, widths, cells, &mut self.scratch, border.as_deref());
+        let mut placed = [u32::MAX; MAX_COLS];
+        write_row_placed(
+            out,
+            widths,
+            cells,
+            &mut self.scratch,
+            border.as_deref(),
+            &mut placed,
+        );
         let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
+        let mut places = [u32::MAX; MAX_VARYING];
+        for (p, col) in places.iter_mut().zip(shaped) {
+            *p = placed.get(col).copied().unwrap_or(u32::MAX);
+        }
         entry.drawings.rotate_right(1);
         entry.drawings[0] = (layout, range);
+        entry.places.rotate_right(1);
+        entry.places[0] = places;
     }
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
@@ -1124,6 +1210,28 @@ pub fn write_row(
     scratch: &mut RowScratch,
     border: Option<&[u8]>,
 ) {
+    write_row_placed(
+        out,
+        widths,
+        cells,
+        scratch,
+        border,
+        &mut [u32::MAX; MAX_COLS],
+    );
+}
+
+/// [`write_row`], also setting `placed[i]` to where cell `i`'s text starts, counted from
+/// the row's first byte, when the whole cell stands on the row's first line as one piece
+/// (and leaving it alone otherwise).
+fn write_row_placed(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    cells: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+    placed: &mut [u32; MAX_COLS],
+) {
+    let row_start = out.len();
     scratch.prepare(widths, border);
     let RowScratch {
         pieces,
@@ -1174,6 +1282,12 @@ pub fn write_row(
             .iter()
             .enumerate()
             .all(|(i, &w)| piece_of(i, l).is_none_or(|(t, pw)| t.len() == pw && pw <= w));
+        // Whether column `i` is one piece: the whole of its cell.
+        let whole = |i: usize| {
+            l == 0
+                && columns.get(i).is_some_and(|c| c.1 == 1)
+                && piece_of(i, 0).map(|(t, _)| t.len()) == cells.get(i).map(|c| c.len())
+        };
         if narrow {
             let base = out.len();
             out.extend_from_slice(template);
@@ -1182,6 +1296,11 @@ pub fn write_row(
                     && let Some(slot) = out.get_mut(base + start..base + start + text.len())
                 {
                     slot.copy_from_slice(text);
+                    if whole(i)
+                        && let Some(p) = placed.get_mut(i)
+                    {
+                        *p = (base + start - row_start) as u32;
+                    }
                 }
             }
             continue;
@@ -1194,6 +1313,11 @@ pub fn write_row(
             match piece_of(i, l) {
                 Some((text, pw)) => {
                     out.push(b' ');
+                    if whole(i)
+                        && let Some(p) = placed.get_mut(i)
+                    {
+                        *p = (out.len() - row_start) as u32;
+                    }
                     out.extend_from_slice(text);
                     spaces(out, w.saturating_sub(pw) + PAD);
                 }
@@ -1465,7 +1589,8 @@ mod tests {
     }
 
     /// [`draw`], whose rows come from a cache, draws what comfy-table draws: every table
-    /// twice (the second time from the cache), and tables sharing rows with earlier ones.
+    /// twice (the second time from the cache), tables sharing rows with earlier ones, and
+    /// rows found by the shape of their varying cells (patched with their own text).
     #[test]
     fn cached_drawing_matches_comfy_table() {
         let mut next = rng(0x9e37_79b9_7f4a_7c15);
@@ -1492,8 +1617,32 @@ mod tests {
             } else {
                 (0..ncols).map(|_| pick(next(pool.len() as u64))).collect()
             };
+            // Columns looked up by shape, and their cells: numbers that keep their shape
+            // from table to table while their digits change, sometimes split, sometimes
+            // not ASCII.
+            let vary = next(8) as u32;
+            let values: Vec<String> = (0..nrows * ncols)
+                .map(|_| match next(6) {
+                    0 => next(10).to_string(),
+                    1 => format!("{} {}", next(100), next(10)),
+                    2 => format!("0x{:04x}", next(0x1_0000)),
+                    3 => format!("TSval {}, TSecr {}", next(1000), next(1000)),
+                    4 => format!("{}→{}", next(10), next(10)),
+                    _ => String::new(),
+                })
+                .collect();
             let rows: Vec<Vec<&str>> = (0..nrows)
-                .map(|_| (0..ncols).map(|_| pick(next(pool.len() as u64))).collect())
+                .map(|r| {
+                    (0..ncols)
+                        .map(|c| {
+                            if vary & (1 << c) != 0 && next(4) != 0 {
+                                values[r * ncols + c].as_str()
+                            } else {
+                                pick(next(pool.len() as u64))
+                            }
+                        })
+                        .collect()
+                })
                 .collect();
             if header.is_empty() && rows.is_empty() {
                 continue;
@@ -1502,7 +1651,15 @@ mod tests {
             let want = comfy(width, &header, &rows);
             for round in 0..2 {
                 let mut out = Vec::new();
-                draw(&mut out, ncols, &header, &flat, usize::from(width), None);
+                draw(
+                    &mut out,
+                    ncols,
+                    vary,
+                    &header,
+                    &flat,
+                    usize::from(width),
+                    None,
+                );
                 assert_eq!(
                     String::from_utf8(out).unwrap_or_default(),
                     want,

@@ -147,9 +147,12 @@ pub fn render(
                 cells.extend([text(pair[0]), text(pair[1]), f.name, &f.value, &f.meaning]);
             }
         }
+        // The bytes and the value change under the same field name and meaning.
+        let vary = if narrow { 1 << 2 } else { 1 << 1 | 1 << 3 };
         grid::draw(
             out,
             header.len(),
+            vary,
             header,
             cells.get(header.len()..).unwrap_or_default(),
             width,
@@ -193,6 +196,7 @@ pub fn render(
         grid::draw(
             out,
             story::HEADER.len(),
+            1 << 1,
             &story::HEADER,
             cells.get(story::HEADER.len()..).unwrap_or_default(),
             width,
@@ -292,6 +296,7 @@ fn write_fragments(out: &mut Vec<u8>, dg: &Datagram, width: usize, sgr: Option<&
     grid::draw(
         out,
         header.len(),
+        0,
         &header,
         cells.get(header.len()..).unwrap_or_default(),
         width,
