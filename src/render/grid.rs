@@ -750,13 +750,13 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
 /// and the row as drawn at the widths it was drawn for. A row is found by one hash of
 /// its cells and compared byte for byte, so what is drawn never depends on the cache.
 ///
-/// `vary` marks columns (bit `i` for column `i`, at most [`MAX_VARYING`] of them) whose
-/// cells change from packet to packet while the rest of the row stays: a sequence
-/// number's value and bytes under the same name and meaning. A printable-ASCII cell of
-/// such a column is looked up by its shape alone — each non-space byte taken as `x` —
-/// since its width and how it splits depend on nothing else; a row found that way is
-/// the kept drawing with the cell's text copied over the text it was drawn with, where
-/// that text stood on one line, whole. The header is looked up as it is.
+/// `vary` marks columns (bit `i` for column `i`) whose cells change from packet to
+/// packet while the rest of the row stays: a sequence number's value and bytes under the
+/// same name, a meaning that quotes a length. A printable-ASCII cell of such a column is
+/// looked up by its shape alone — each non-space byte taken as `x` — since its width and
+/// how it splits into lines depend on nothing else; a row found that way is the kept
+/// drawing with each piece of the cell's own text copied over the piece drawn there.
+/// The header is looked up as it is.
 pub fn draw(
     out: &mut Vec<u8>,
     ncols: usize,
@@ -770,9 +770,6 @@ pub fn draw(
         cache.draw(out, ncols, vary, header, rows, table_width, border);
     });
 }
-
-/// Most columns [`draw`]'s `vary` may mark; further marks are ignored.
-pub const MAX_VARYING: usize = 2;
 
 /// Bytes the table cache of each thread keeps at most; it is emptied when full.
 const TABLE_CACHE_BYTES: usize = 4 << 20;
@@ -807,9 +804,8 @@ struct RowEntry {
     drawings: [(u32, (u32, u32)); DRAWINGS_PER_ROW],
     /// The columns looked up by shape (see [`draw`]), as bits.
     shaped: u32,
-    /// For each drawing, where the text of each shaped column starts in it (the first
-    /// shaped column first); `u32::MAX` where the text was split or is not there whole.
-    places: [[u32; MAX_VARYING]; DRAWINGS_PER_ROW],
+    /// For each drawing, its patches: a range of [`TableCache::patches`].
+    patches: [(u32, u32); DRAWINGS_PER_ROW],
 }
 
 /// Column widths and border colour, with the rules drawn for them.
@@ -830,6 +826,9 @@ struct TableCache {
     /// Layouts seen: column widths and border colour, and the three rules (top, under
     /// the header, bottom) with their newlines, in the arena once drawn.
     layouts: Vec<Layout>,
+    /// Where the drawings of rows looked up by shape take their own text: (column, start
+    /// and end in the cell, where the piece starts in the drawing).
+    patches: Vec<[u32; 4]>,
     /// The row being looked up.
     key: Vec<u8>,
     /// The entry of each row of the table being drawn, the header first.
@@ -846,23 +845,6 @@ fn same_widths(a: &[usize], b: &[usize]) -> bool {
 /// The bytes of `range` in `arena`.
 fn arena_get(arena: &[u8], (a, b): (u32, u32)) -> &[u8] {
     arena.get(a as usize..b as usize).unwrap_or_default()
-}
-
-/// `vary` with only its lowest [`MAX_VARYING`] marks.
-fn limit_varying(vary: u32) -> u32 {
-    let mut left = vary;
-    let mut kept = 0;
-    for _ in 0..MAX_VARYING {
-        let low = left & left.wrapping_neg();
-        kept |= low;
-        left &= !low;
-    }
-    kept
-}
-
-/// The columns marked in `shaped`, lowest first (at most [`MAX_VARYING`]).
-fn shaped_columns(shaped: u32) -> impl Iterator<Item = usize> + Clone {
-    (0..MAX_COLS).filter(move |&i| shaped & (1 << i) != 0)
 }
 
 impl TableCache {
@@ -884,13 +866,16 @@ impl TableCache {
             let widths = column_widths(&cells, ncols, table_width);
             return write(out, &widths, header, rows, border);
         }
-        if self.arena.len() + self.entries.len() * std::mem::size_of::<RowEntry>()
+        if self.arena.len()
+            + self.entries.len() * std::mem::size_of::<RowEntry>()
+            + self.patches.len() * std::mem::size_of::<[u32; 4]>()
             > TABLE_CACHE_BYTES
             || self.layouts.len() > 256
         {
             self.index.clear();
             self.entries.clear();
             self.arena.clear();
+            self.patches.clear();
             self.layouts.clear();
         }
         self.ids.clear();
@@ -898,7 +883,7 @@ impl TableCache {
             let id = self.find(row, 0);
             self.ids.push(id);
         }
-        let vary = limit_varying(vary & ((1 << ncols) - 1));
+        let vary = vary & ((1 << ncols) - 1);
         for row in rows.chunks(ncols) {
             let id = self.find(row, vary);
             self.ids.push(id);
@@ -967,7 +952,7 @@ impl TableCache {
             self.key.extend_from_slice(c.as_bytes());
             if vary & (1 << i) != 0 && is_printable_ascii(c) {
                 shaped |= 1 << i;
-                for b in self.key.iter_mut().skip(at) {
+                for b in self.key.get_mut(at..).unwrap_or_default() {
                     if *b != b' ' {
                         *b = b'x';
                     }
@@ -1008,44 +993,38 @@ impl TableCache {
             write_row(out, widths, cells, &mut self.scratch, border.as_deref());
             return;
         };
-        let shaped = shaped_columns(entry.shaped);
         if let Some(k) = entry.drawings.iter().position(|(l, _)| *l == layout) {
-            let (range, places) = (entry.drawings[k].1, entry.places[k]);
-            if shaped.clone().zip(places).any(|(_, p)| p == u32::MAX) {
-                // A shaped cell was split when drawn: draw this one anew.
-                write_row(out, widths, cells, &mut self.scratch, border.as_deref());
-                return;
-            }
+            let (range, (p0, p1)) = (entry.drawings[k].1, entry.patches[k]);
             let start = out.len();
             out.extend_from_slice(arena_get(&self.arena, range));
-            for (col, place) in shaped.zip(places) {
-                let text = cells.get(col).map_or(&[][..], |c| c.as_bytes());
-                let at = start + place as usize;
-                if let Some(slot) = out.get_mut(at..at + text.len()) {
-                    slot.copy_from_slice(text);
+            let patches = self.patches.get(p0 as usize..p1 as usize);
+            for &[col, a, b, at] in patches.unwrap_or_default() {
+                let text = cells.get(col as usize).map_or(&[][..], |c| c.as_bytes());
+                let at = start + at as usize;
+                if let (Some(piece), Some(slot)) = (
+                    text.get(a as usize..b as usize),
+                    out.get_mut(at..at + (b - a) as usize),
+                ) {
+                    slot.copy_from_slice(piece);
                 }
             }
             return;
         }
         let start = out.len();
-        let mut placed = [u32::MAX; MAX_COLS];
+        let p0 = self.patches.len() as u32;
         write_row_placed(
             out,
             widths,
             cells,
             &mut self.scratch,
             border.as_deref(),
-            &mut placed,
+            Some((entry.shaped, &mut self.patches)),
         );
         let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
-        let mut places = [u32::MAX; MAX_VARYING];
-        for (p, col) in places.iter_mut().zip(shaped) {
-            *p = placed.get(col).copied().unwrap_or(u32::MAX);
-        }
         entry.drawings.rotate_right(1);
         entry.drawings[0] = (layout, range);
-        entry.places.rotate_right(1);
-        entry.places[0] = places;
+        entry.patches.rotate_right(1);
+        entry.patches[0] = (p0, self.patches.len() as u32);
     }
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
@@ -1210,26 +1189,19 @@ pub fn write_row(
     scratch: &mut RowScratch,
     border: Option<&[u8]>,
 ) {
-    write_row_placed(
-        out,
-        widths,
-        cells,
-        scratch,
-        border,
-        &mut [u32::MAX; MAX_COLS],
-    );
+    write_row_placed(out, widths, cells, scratch, border, None);
 }
 
-/// [`write_row`], also setting `placed[i]` to where cell `i`'s text starts, counted from
-/// the row's first byte, when the whole cell stands on the row's first line as one piece
-/// (and leaving it alone otherwise).
+/// [`write_row`]; with `patches` = (columns, list), also adds to the list, for each piece
+/// of a cell in one of the columns (bit `i` for column `i`), [column, start and end of
+/// the piece in the cell, where it starts in what this call wrote].
 fn write_row_placed(
     out: &mut Vec<u8>,
     widths: &[usize],
     cells: &[&str],
     scratch: &mut RowScratch,
     border: Option<&[u8]>,
-    placed: &mut [u32; MAX_COLS],
+    mut patches: Option<(u32, &mut Vec<[u32; 4]>)>,
 ) {
     let row_start = out.len();
     scratch.prepare(widths, border);
@@ -1263,13 +1235,21 @@ fn write_row_placed(
         columns.push((first, pieces.len() - first));
     }
     let height = columns.iter().map(|c| c.1).max().unwrap_or(0);
-    let piece_of = |col: usize, l: usize| -> Option<(&[u8], usize)> {
+    let piece_of = |col: usize, l: usize| -> Option<(&[u8], usize, usize)> {
         let &(first, count) = columns.get(col)?;
         if l >= count {
             return None;
         }
         let &(c, a, b, pw) = pieces.get(first + l)?;
-        Some((cells.get(c)?.as_bytes().get(a..b)?, pw))
+        Some((cells.get(c)?.as_bytes().get(a..b)?, pw, a))
+    };
+    // Notes where a piece of column `i` starting at `a` in its cell was put.
+    let mut note = |i: usize, a: usize, len: usize, at: usize| {
+        if let Some((cols, list)) = patches.as_mut()
+            && *cols & (1 << i) != 0
+        {
+            list.push([i, a, a + len, at - row_start].map(|n| n as u32));
+        }
     };
     out.reserve(height * (template.len() + 1));
     for l in 0..height {
@@ -1281,26 +1261,16 @@ fn write_row_placed(
         let narrow = widths
             .iter()
             .enumerate()
-            .all(|(i, &w)| piece_of(i, l).is_none_or(|(t, pw)| t.len() == pw && pw <= w));
-        // Whether column `i` is one piece: the whole of its cell.
-        let whole = |i: usize| {
-            l == 0
-                && columns.get(i).is_some_and(|c| c.1 == 1)
-                && piece_of(i, 0).map(|(t, _)| t.len()) == cells.get(i).map(|c| c.len())
-        };
+            .all(|(i, &w)| piece_of(i, l).is_none_or(|(t, pw, _)| t.len() == pw && pw <= w));
         if narrow {
             let base = out.len();
             out.extend_from_slice(template);
             for (i, &start) in starts.iter().enumerate() {
-                if let Some((text, _)) = piece_of(i, l)
+                if let Some((text, _, a)) = piece_of(i, l)
                     && let Some(slot) = out.get_mut(base + start..base + start + text.len())
                 {
                     slot.copy_from_slice(text);
-                    if whole(i)
-                        && let Some(p) = placed.get_mut(i)
-                    {
-                        *p = (base + start - row_start) as u32;
-                    }
+                    note(i, a, text.len(), base + start);
                 }
             }
             continue;
@@ -1311,13 +1281,9 @@ fn write_row_placed(
                 border_char(out, &CONTENT[1], border);
             }
             match piece_of(i, l) {
-                Some((text, pw)) => {
+                Some((text, pw, a)) => {
                     out.push(b' ');
-                    if whole(i)
-                        && let Some(p) = placed.get_mut(i)
-                    {
-                        *p = (out.len() - row_start) as u32;
-                    }
+                    note(i, a, text.len(), out.len());
                     out.extend_from_slice(text);
                     spaces(out, w.saturating_sub(pw) + PAD);
                 }

@@ -196,7 +196,7 @@ pub fn render(
         grid::draw(
             out,
             story::HEADER.len(),
-            1 << 1,
+            1 << 1 | 1 << 2,
             &story::HEADER,
             cells.get(story::HEADER.len()..).unwrap_or_default(),
             width,
