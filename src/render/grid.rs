@@ -753,9 +753,10 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
 /// `vary` marks columns (bit `i` for column `i`) whose cells change from packet to
 /// packet while the rest of the row stays: a sequence number's value and bytes under the
 /// same name, a meaning that quotes a length. A printable-ASCII cell of such a column is
-/// looked up by its shape alone — each non-space byte taken as `x` — since its width and
-/// how it splits into lines depend on nothing else; a row found that way is the kept
-/// drawing with each piece of the cell's own text copied over the piece drawn there.
+/// looked up by its shape alone — each printable ASCII character but the space taken as
+/// `x` (see [`shapeable`] for the others) — since its width and how it splits into lines
+/// depend on nothing else; a row found that way is the kept drawing with each piece of
+/// the cell's own text copied over the piece drawn there.
 /// The header is looked up as it is.
 pub fn draw(
     out: &mut Vec<u8>,
@@ -845,6 +846,15 @@ fn same_widths(a: &[usize], b: &[usize]) -> bool {
 /// The bytes of `range` in `arena`.
 fn arena_get(arena: &[u8], (a, b): (u32, u32)) -> &[u8] {
     arena.get(a as usize..b as usize).unwrap_or_default()
+}
+
+/// Whether a cell may be looked up by its shape (see [`draw`]): each line printable
+/// ASCII or characters one column wide wherever they stand (see [`narrow_width`]). In its
+/// shape, only printable ASCII other than the space becomes `x`: widths, the places of
+/// spaces and newlines, and the other characters stay, and so do the lines' pieces, the
+/// narrow characters being each a grapheme of its own.
+fn shapeable(cell: &str) -> bool {
+    is_printable_ascii(cell) || cell.split('\n').all(|l| narrow_width(l).is_some())
 }
 
 impl TableCache {
@@ -950,10 +960,10 @@ impl TableCache {
         for (i, c) in cells.iter().enumerate() {
             let at = self.key.len();
             self.key.extend_from_slice(c.as_bytes());
-            if vary & (1 << i) != 0 && is_printable_ascii(c) {
+            if vary & (1 << i) != 0 && shapeable(c) {
                 shaped |= 1 << i;
                 for b in self.key.get_mut(at..).unwrap_or_default() {
-                    if *b != b' ' {
+                    if (b'!'..=b'~').contains(b) {
                         *b = b'x';
                     }
                 }
@@ -1588,12 +1598,14 @@ mod tests {
             // not ASCII.
             let vary = next(8) as u32;
             let values: Vec<String> = (0..nrows * ncols)
-                .map(|_| match next(6) {
+                .map(|_| match next(8) {
                     0 => next(10).to_string(),
                     1 => format!("{} {}", next(100), next(10)),
                     2 => format!("0x{:04x}", next(0x1_0000)),
                     3 => format!("TSval {}, TSecr {}", next(1000), next(1000)),
                     4 => format!("{}→{}", next(10), next(10)),
+                    5 => format!("{:02x} {:02x} …\n{:04b} ..", next(256), next(256), next(16)),
+                    6 => format!("{}\u{fe0f} {}", ["1", "a"][next(2) as usize], next(100)),
                     _ => String::new(),
                 })
                 .collect();
