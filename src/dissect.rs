@@ -352,6 +352,24 @@ pub fn dissect(n: u64, frame: &Frame<'_>) -> Dissection {
 /// `flows` path fills batches of them) saves moving a 600-byte struct per frame, and
 /// reuses the `Vec`s' memory.
 pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
+    dissect_into_with(d, n, frame, Checksums::Verify);
+}
+
+/// Whether the dissector verifies TCP and UDP checksums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksums {
+    /// Verify them, noting a wrong one (every mode that shows packets).
+    Verify,
+    /// Leave them unverified (`checksum_ok` is `None`, no checksum note) where the
+    /// common paths ([`dissect_common`], [`dissect_common_v6`]) decode the frame; other
+    /// frames are still verified. For callers that show nothing a checksum decides:
+    /// `wirelens flows`, where summing every payload byte was a sixth of the reading
+    /// thread's instructions.
+    Skip,
+}
+
+/// [`dissect_into`], verifying checksums or not as `checksums` says.
+pub fn dissect_into_with(d: &mut Dissection, n: u64, frame: &Frame<'_>, checksums: Checksums) {
     // Every field named, so that a new one cannot be forgotten here.
     let Dissection {
         n: number,
@@ -390,7 +408,7 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
     notes.clear();
     let bytes = frame.bytes;
     match frame.link {
-        LinkType::ETHERNET => dissect_ethernet(d, bytes),
+        LinkType::ETHERNET => dissect_ethernet(d, bytes, checksums),
         LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
             let (parsed, need) = if frame.link == LinkType::LINUX_SLL {
                 (Sll::parse_v1(bytes), crate::proto::sll::V1_LEN)
@@ -466,8 +484,8 @@ fn short_link(have: usize, need: usize, what: &str) -> String {
     format!("The frame is only {have} bytes long: a {what} needs {need}.")
 }
 
-fn dissect_ethernet(d: &mut Dissection, bytes: &[u8]) {
-    if !dissect_common(d, bytes) && !dissect_common_v6(d, bytes) {
+fn dissect_ethernet(d: &mut Dissection, bytes: &[u8], checksums: Checksums) {
+    if !dissect_common(d, bytes, checksums) && !dissect_common_v6(d, bytes, checksums) {
         general_ethernet(d, bytes);
     }
 }
@@ -549,7 +567,8 @@ fn dissect_link_payload(
             let hdr = ip.header();
             let off = offset_in(bytes, hdr.slice());
             let payload = ip.payload();
-            dissect_ipv4_payload(d, bytes, off, hdr.slice(), payload.payload, false);
+            let verify = Checksums::Verify;
+            dissect_ipv4_payload(d, bytes, off, hdr.slice(), payload.payload, false, verify);
             if payload.len_source == LenSource::Ipv4HeaderTotalLen {
                 d.trailer = trailer(
                     bytes,
@@ -559,11 +578,13 @@ fn dissect_link_payload(
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let off = offset_in(bytes, ip.header().slice());
-            dissect_ipv6(d, bytes, off);
+            dissect_ipv6(d, bytes, off, Checksums::Verify);
         }
         None => match &sliced.stop_err {
             // IPv6 is read by our own parser, which says itself where a packet is cut.
-            Some(_) if next_type == EtherType::IPV6.0 => dissect_ipv6(d, bytes, next),
+            Some(_) if next_type == EtherType::IPV6.0 => {
+                dissect_ipv6(d, bytes, next, Checksums::Verify);
+            }
             Some((err, layer)) => {
                 d.notes.push(describe_stop(err, *layer));
                 // A broken IPv4 header still shows the fields it has.
@@ -624,7 +645,7 @@ fn dissect_link_payload(
 /// Why: perf showed etherparse's lax slicer, and the copies of the structs it returns,
 /// as a quarter of the dissector's time, though for these frames it only confirms
 /// lengths that the checks below confirm too.
-fn dissect_common(d: &mut Dissection, bytes: &[u8]) -> bool {
+fn dissect_common(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> bool {
     use crate::proto::ipv4::{MIN_HEADER_LEN, field as ip};
     const IP_AT: usize = ethernet::HEADER_LEN;
     if bytes.len() < IP_AT + MIN_HEADER_LEN
@@ -668,7 +689,7 @@ fn dissect_common(d: &mut Dissection, bytes: &[u8]) -> bool {
         return false;
     }
     d.eth = Ethernet::parse(bytes);
-    dissect_ipv4_payload(d, bytes, IP_AT, header, payload, false);
+    dissect_ipv4_payload(d, bytes, IP_AT, header, payload, false, checksums);
     d.trailer = trailer(bytes, IP_AT + total);
     true
 }
@@ -683,7 +704,7 @@ fn dissect_common(d: &mut Dissection, bytes: &[u8]) -> bool {
 /// corpus (45% IPv6) that slicing and the copies of its result were a tenth of the
 /// reading thread of `flows`. With no extension header, nothing etherparse could stop at
 /// after the base header is a layer whose note the general path keeps.
-fn dissect_common_v6(d: &mut Dissection, bytes: &[u8]) -> bool {
+fn dissect_common_v6(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> bool {
     use crate::proto::ipv6::{HEADER_LEN, field as ip};
     const IP_AT: usize = ethernet::HEADER_LEN;
     if bytes.len() < IP_AT + HEADER_LEN
@@ -702,7 +723,7 @@ fn dissect_common_v6(d: &mut Dissection, bytes: &[u8]) -> bool {
         return false;
     }
     d.eth = Ethernet::parse(bytes);
-    dissect_ipv6(d, bytes, IP_AT);
+    dissect_ipv6(d, bytes, IP_AT, checksums);
     true
 }
 
@@ -726,6 +747,7 @@ fn dissect_ipv4_payload(
     header: &[u8],
     payload: &[u8],
     quoted: bool,
+    checksums: Checksums,
 ) {
     let Some(parsed) = Ipv4::parse(header, off) else {
         return;
@@ -754,7 +776,7 @@ fn dissect_ipv4_payload(
         payload: data,
     };
     decode_transport(
-        &IpView::v4(ip, payload.len()),
+        &IpView::v4(ip, payload.len()).checking(checksums),
         frame,
         payload,
         quoted,
@@ -856,7 +878,7 @@ pub fn decode_reassembled(d: &mut Dissection, payload: &[u8]) {
 
 /// Decodes an IPv6 header at `off` in `frame`, its extension headers and what they
 /// carry.
-fn dissect_ipv6(d: &mut Dissection, frame: &[u8], off: usize) {
+fn dissect_ipv6(d: &mut Dissection, frame: &[u8], off: usize, checksums: Checksums) {
     let b = frame.get(off..).unwrap_or_default();
     let parsed = match Ipv6::parse(b, off) {
         Ok(ip) => ip,
@@ -911,7 +933,7 @@ fn dissect_ipv6(d: &mut Dissection, frame: &[u8], off: usize) {
         payload: data,
     };
     decode_transport(
-        &IpView::v6(ip, payload.len()),
+        &IpView::v6(ip, payload.len()).checking(checksums),
         frame,
         payload,
         false,
@@ -948,6 +970,8 @@ struct IpView {
     id: String,
     /// Bytes of the transport message per the IP header (the capture may hold fewer).
     msg_len: usize,
+    /// Whether TCP and UDP checksums are verified.
+    checksums: Checksums,
 }
 
 impl IpView {
@@ -971,7 +995,14 @@ impl IpView {
             } else {
                 captured
             },
+            checksums: Checksums::Verify,
         }
+    }
+
+    /// This view, verifying TCP and UDP checksums or not.
+    fn checking(mut self, checksums: Checksums) -> IpView {
+        self.checksums = checksums;
+        self
     }
 
     fn v6(ip: &Ipv6, captured: usize) -> IpView {
@@ -992,6 +1023,7 @@ impl IpView {
                 0 => captured,
                 n => (usize::from(n) + ipv6::HEADER_LEN).saturating_sub(at),
             },
+            checksums: Checksums::Verify,
         }
     }
 }
@@ -1047,7 +1079,8 @@ fn decode_transport(
     match proto {
         IpProto::TCP => {
             // Parsed straight into its place: no copy of the 136-byte struct.
-            *t.tcp = Tcp::parse(payload, off, &ip.ph, msg_len);
+            let ph = (ip.checksums == Checksums::Verify).then_some(&ip.ph);
+            *t.tcp = Tcp::parse_with(payload, off, ph, msg_len);
             match t.tcp.as_mut() {
                 Some(tcp) => {
                     if !verifiable {
@@ -1074,7 +1107,11 @@ fn decode_transport(
                 None => {}
             }
         }
-        IpProto::UDP => match Udp::parse(payload, off, &ip.ph) {
+        IpProto::UDP => match Udp::parse_with(
+            payload,
+            off,
+            (ip.checksums == Checksums::Verify).then_some(&ip.ph),
+        ) {
             Some(mut udp) => {
                 if first_fragment {
                     udp.checksum_ok = None;
@@ -1455,7 +1492,7 @@ mod tests {
                 len: b.len() as u32,
                 ..Dissection::default()
             };
-            if dissect_common(&mut d, &b) {
+            if dissect_common(&mut d, &b, Checksums::Verify) {
                 fast += 1;
                 assert_eq!(d, dissect_general(&b), "frame {b:02x?}");
             }
@@ -1473,7 +1510,7 @@ mod tests {
                 len: b.len() as u32,
                 ..Dissection::default()
             };
-            if dissect_common_v6(&mut d, &b) {
+            if dissect_common_v6(&mut d, &b, Checksums::Verify) {
                 fast += 1;
                 assert_eq!(d, dissect_general(&b), "frame {b:02x?}");
             }

@@ -619,7 +619,9 @@ where
                                 b.dissections.push(Dissection::default());
                             }
                             if let Some(d) = b.dissections.get_mut(b.len) {
-                                crate::dissect::dissect_into(d, n, &f);
+                                // `flows` shows nothing a checksum decides.
+                                let skip = crate::dissect::Checksums::Skip;
+                                crate::dissect::dissect_into_with(d, n, &f, skip);
                                 let start = b.bytes.len();
                                 if d.is_fragment() {
                                     b.bytes.extend_from_slice(f.bytes);

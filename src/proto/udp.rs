@@ -52,14 +52,22 @@ impl Udp {
     /// `None` under 8 bytes. The checksum is verified when the whole datagram (per its
     /// length field) was captured and the checksum is not zero.
     pub fn parse(datagram: &[u8], offset: usize, ph: &PseudoHeader) -> Option<Udp> {
+        Udp::parse_with(datagram, offset, Some(ph))
+    }
+
+    /// [`Udp::parse`], verifying the checksum only when given the pseudo-header `ph`;
+    /// without it `checksum_ok` is `None` (see [`super::tcp::Tcp::parse_with`] for why).
+    #[inline]
+    pub fn parse_with(datagram: &[u8], offset: usize, ph: Option<&PseudoHeader>) -> Option<Udp> {
         if datagram.len() < HEADER_LEN {
             return None;
         }
         let length = be16(datagram, field::LENGTH.start);
         let checksum = be16(datagram, field::CHECKSUM.start);
-        let checksum_ok = match datagram.get(..usize::from(length)) {
-            _ if checksum == 0 && matches!(ph, PseudoHeader::V6 { .. }) => Some(false),
-            Some(whole) if checksum != 0 && usize::from(length) >= HEADER_LEN => Some(
+        let checksum_ok = match (ph, datagram.get(..usize::from(length))) {
+            (None, _) => None,
+            (Some(PseudoHeader::V6 { .. }), _) if checksum == 0 => Some(false),
+            (Some(ph), Some(whole)) if checksum != 0 && usize::from(length) >= HEADER_LEN => Some(
                 Sum::default()
                     .add_pseudo(ph, super::ipv4::IpProto::UDP.0, u32::from(length))
                     .add_bytes(whole)
@@ -303,6 +311,22 @@ mod tests {
         assert_eq!(u.checksum_ok, Some(true));
         assert_eq!(u.payload_len(), 2);
         assert_eq!(u.fields()[3].offset, 40);
+    }
+
+    /// Without a pseudo-header, the header reads the same and the checksum is left
+    /// unverified.
+    #[test]
+    fn parse_with_no_pseudo_header_skips_only_the_checksum() {
+        let checked = Udp::parse(&fixture(), 34, &PH).expect("10 bytes parse");
+        let skipped = Udp::parse_with(&fixture(), 34, None).expect("10 bytes parse");
+        assert_eq!(checked.checksum_ok, Some(true));
+        assert_eq!(
+            Udp {
+                checksum_ok: None,
+                ..checked
+            },
+            skipped
+        );
     }
 
     #[test]
