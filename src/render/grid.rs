@@ -604,6 +604,8 @@ pub struct RowScratch {
     template_border: Option<Vec<u8>>,
     /// Lines split before, for lines wider than their column.
     memo: SplitMemo,
+    /// Rows drawn before, for [`write_row_cached`].
+    shapes: Option<Box<ShapedRows>>,
 }
 
 /// Slots of a [`SplitMemo`].
@@ -857,6 +859,136 @@ fn shapeable(cell: &str) -> bool {
     is_printable_ascii(cell) || cell.split('\n').all(|l| narrow_width(l).is_some())
 }
 
+/// Appends `bytes` to `arena` and returns their range.
+fn keep(arena: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
+    let a = arena.len();
+    arena.extend_from_slice(bytes);
+    (a as u32, arena.len() as u32)
+}
+
+/// Makes `key` the key of the row `cells`: each cell followed by 0xff (which UTF-8 never
+/// contains), the cells of columns in `vary` by their shape where [`shapeable`], and the
+/// marks first (the drawings of an entry are patched by them). Returns the columns
+/// shaped, as bits.
+fn shape_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
+    key.clear();
+    key.extend_from_slice(&vary.to_le_bytes());
+    let mut shaped = 0u32;
+    for (i, c) in cells.iter().enumerate() {
+        let at = key.len();
+        key.extend_from_slice(c.as_bytes());
+        if i < 32 && vary & (1 << i) != 0 && shapeable(c) {
+            shaped |= 1 << i;
+            for b in key.get_mut(at..).unwrap_or_default() {
+                if (b'!'..=b'~').contains(b) {
+                    *b = b'x';
+                }
+            }
+        }
+        key.push(0xff);
+    }
+    shaped
+}
+
+/// Appends `drawing`, a row drawn from cells of the same shape as `cells`, with each of
+/// `patches` ([`write_row_placed`]'s) filled from `cells`.
+fn write_patched(out: &mut Vec<u8>, drawing: &[u8], patches: Option<&[[u32; 4]]>, cells: &[&str]) {
+    let start = out.len();
+    out.extend_from_slice(drawing);
+    for &[col, a, b, at] in patches.unwrap_or_default() {
+        let text = cells.get(col as usize).map_or(&[][..], |c| c.as_bytes());
+        let at = start + at as usize;
+        if let (Some(piece), Some(slot)) = (
+            text.get(a as usize..b as usize),
+            out.get_mut(at..at + (b - a) as usize),
+        ) {
+            slot.copy_from_slice(piece);
+        }
+    }
+}
+
+/// Bytes the [`ShapedRows`] of a [`RowScratch`] keep at most; emptied when full.
+const SHAPED_ROWS_BYTES: usize = 2 << 20;
+
+/// Rows of one long table at fixed widths, drawn before, by the shape of every cell (see
+/// [`draw`]): what [`write_row_cached`] draws from. The conversations of `wirelens
+/// flows` are a table of hundreds of thousands of rows whose cells, at a terminal's
+/// width, split into many short pieces; most rows have the shape of a row before.
+#[derive(Debug, Default)]
+struct ShapedRows {
+    widths: Vec<usize>,
+    border: Option<Vec<u8>>,
+    index: std::collections::HashMap<u64, u32, crate::analysis::flowtable::FlowHashBuilder>,
+    /// Per row: its key, its drawing and its patches (ranges of `arena` and `patches`).
+    rows: Vec<[(u32, u32); 3]>,
+    arena: Vec<u8>,
+    patches: Vec<[u32; 4]>,
+    key: Vec<u8>,
+}
+
+/// [`write_row`], from the rows of the same shape `scratch` drew before at these widths
+/// (see [`draw`]): the same bytes.
+pub fn write_row_cached(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    cells: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+) {
+    let mut shapes = scratch.shapes.take().unwrap_or_default();
+    shapes.write_row(out, widths, cells, scratch, border);
+    scratch.shapes = Some(shapes);
+}
+
+impl ShapedRows {
+    fn write_row(
+        &mut self,
+        out: &mut Vec<u8>,
+        widths: &[usize],
+        cells: &[&str],
+        scratch: &mut RowScratch,
+        border: Option<&[u8]>,
+    ) {
+        if !same_widths(&self.widths, widths)
+            || self.border.as_deref() != border
+            || self.arena.len() + self.patches.len() * std::mem::size_of::<[u32; 4]>()
+                > SHAPED_ROWS_BYTES
+        {
+            self.widths.clear();
+            self.widths.extend_from_slice(widths);
+            self.border = border.map(<[u8]>::to_vec);
+            self.index.clear();
+            self.rows.clear();
+            self.arena.clear();
+            self.patches.clear();
+        }
+        let shaped = shape_key(&mut self.key, cells, u32::MAX);
+        let hash = hash_bytes(&self.key);
+        if let Some(&id) = self.index.get(&hash)
+            && let Some(&[k, d, (p0, p1)]) = self.rows.get(id as usize)
+            && arena_get(&self.arena, k) == self.key.as_slice()
+        {
+            let patches = self.patches.get(p0 as usize..p1 as usize);
+            write_patched(out, arena_get(&self.arena, d), patches, cells);
+            return;
+        }
+        let start = out.len();
+        let p0 = self.patches.len() as u32;
+        write_row_placed(
+            out,
+            widths,
+            cells,
+            scratch,
+            border,
+            Some((shaped, &mut self.patches)),
+        );
+        let k = keep(&mut self.arena, &self.key);
+        let d = keep(&mut self.arena, out.get(start..).unwrap_or_default());
+        self.index.insert(hash, self.rows.len() as u32);
+        self.rows.push([k, d, (p0, self.patches.len() as u32)]);
+    }
+}
+
 impl TableCache {
     #[allow(clippy::too_many_arguments)]
     fn draw(
@@ -943,33 +1075,10 @@ impl TableCache {
         (self.layouts.len() - 1) as u32
     }
 
-    /// Appends `bytes` to the arena and returns their range.
-    fn keep(arena: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
-        let a = arena.len();
-        arena.extend_from_slice(bytes);
-        (a as u32, arena.len() as u32)
-    }
-
     /// The entry of the row `cells`, made (its cells measured) if it is new; the cells
     /// of columns in `vary` are looked up by shape when they are printable ASCII.
     fn find(&mut self, cells: &[&str], vary: u32) -> u32 {
-        self.key.clear();
-        // The marks are part of the key: an entry's drawings are patched by them.
-        self.key.extend_from_slice(&vary.to_le_bytes());
-        let mut shaped = 0u32;
-        for (i, c) in cells.iter().enumerate() {
-            let at = self.key.len();
-            self.key.extend_from_slice(c.as_bytes());
-            if vary & (1 << i) != 0 && shapeable(c) {
-                shaped |= 1 << i;
-                for b in self.key.get_mut(at..).unwrap_or_default() {
-                    if (b'!'..=b'~').contains(b) {
-                        *b = b'x';
-                    }
-                }
-            }
-            self.key.push(0xff);
-        }
+        let shaped = shape_key(&mut self.key, cells, vary);
         let hash = hash_bytes(&self.key);
         if let Some(&id) = self.index.get(&hash)
             && self
@@ -980,7 +1089,7 @@ impl TableCache {
             return id;
         }
         let mut e = RowEntry {
-            key: Self::keep(&mut self.arena, &self.key),
+            key: keep(&mut self.arena, &self.key),
             drawings: [(u32::MAX, (0, 0)); DRAWINGS_PER_ROW],
             shaped,
             ..RowEntry::default()
@@ -1005,19 +1114,8 @@ impl TableCache {
         };
         if let Some(k) = entry.drawings.iter().position(|(l, _)| *l == layout) {
             let (range, (p0, p1)) = (entry.drawings[k].1, entry.patches[k]);
-            let start = out.len();
-            out.extend_from_slice(arena_get(&self.arena, range));
             let patches = self.patches.get(p0 as usize..p1 as usize);
-            for &[col, a, b, at] in patches.unwrap_or_default() {
-                let text = cells.get(col as usize).map_or(&[][..], |c| c.as_bytes());
-                let at = start + at as usize;
-                if let (Some(piece), Some(slot)) = (
-                    text.get(a as usize..b as usize),
-                    out.get_mut(at..at + (b - a) as usize),
-                ) {
-                    slot.copy_from_slice(piece);
-                }
-            }
+            write_patched(out, arena_get(&self.arena, range), patches, cells);
             return;
         }
         let start = out.len();
@@ -1030,7 +1128,7 @@ impl TableCache {
             border.as_deref(),
             Some((entry.shaped, &mut self.patches)),
         );
-        let range = Self::keep(&mut self.arena, out.get(start..).unwrap_or_default());
+        let range = keep(&mut self.arena, out.get(start..).unwrap_or_default());
         entry.drawings.rotate_right(1);
         entry.drawings[0] = (layout, range);
         entry.patches.rotate_right(1);
@@ -1049,10 +1147,7 @@ impl TableCache {
         }
         let start = out.len();
         rule(out, &l.widths, rule_chars(kind), l.border.as_deref());
-        l.rules[slot] = Some(Self::keep(
-            &mut self.arena,
-            out.get(start..).unwrap_or_default(),
-        ));
+        l.rules[slot] = Some(keep(&mut self.arena, out.get(start..).unwrap_or_default()));
     }
 }
 
@@ -1256,6 +1351,7 @@ fn write_row_placed(
     // Notes where a piece of column `i` starting at `a` in its cell was put.
     let mut note = |i: usize, a: usize, len: usize, at: usize| {
         if let Some((cols, list)) = patches.as_mut()
+            && i < 32
             && *cols & (1 << i) != 0
         {
             list.push([i, a, a + len, at - row_start].map(|n| n as u32));
@@ -1642,6 +1738,43 @@ mod tests {
                     String::from_utf8(out).unwrap_or_default(),
                     want,
                     "case {case} round {round}: width {width}, header {header:?}, rows {rows:?}"
+                );
+            }
+        }
+    }
+
+    /// [`write_row_cached`] writes what [`write_row`] writes, row after row of one long
+    /// table whose rows share shapes, across widths and colours.
+    #[test]
+    fn cached_rows_equal_rows_drawn_anew() {
+        let mut next = rng(0x2545_f491_4f6c_dd1d);
+        let mut cached = RowScratch::default();
+        let mut plain = RowScratch::default();
+        for _ in 0..30 {
+            let ncols = 1 + next(14) as usize;
+            let widths: Vec<usize> = (0..ncols).map(|_| 1 + next(12) as usize).collect();
+            let border: Option<&[u8]> = [None, Some(&b"\x1b[35m"[..])][next(2) as usize];
+            for _ in 0..100 {
+                let cells: Vec<String> = (0..ncols)
+                    .map(|_| match next(6) {
+                        0 => format!("10.88.{}.{}:{}", next(3), next(300), next(70_000)),
+                        1 => format!("{} / {}", next(20), next(2000)),
+                        2 => {
+                            ["ShADadfF", "S", "TIME_WAIT", "tcp 12", "→ x"][next(5) as usize].into()
+                        }
+                        3 => format!("[fd88::{:x}]:{}", next(70_000), next(70_000)),
+                        4 => format!("{}\u{fe0f}{}", ["1", "a"][next(2) as usize], next(9)),
+                        _ => String::new(),
+                    })
+                    .collect();
+                let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+                let (mut want, mut got) = (Vec::new(), Vec::new());
+                write_row(&mut want, &widths, &cells, &mut plain, border);
+                write_row_cached(&mut got, &widths, &cells, &mut cached, border);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{cells:?} at {widths:?}"
                 );
             }
         }
