@@ -879,10 +879,10 @@ fn shape_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
         key.extend_from_slice(c.as_bytes());
         if i < 32 && vary & (1 << i) != 0 && shapeable(c) {
             shaped |= 1 << i;
+            // A select, not a branch, so that it runs many bytes at a time.
             for b in key.get_mut(at..).unwrap_or_default() {
-                if (b'!'..=b'~').contains(b) {
-                    *b = b'x';
-                }
+                let printable = b.wrapping_sub(b'!') <= b'~' - b'!';
+                *b = if printable { b'x' } else { *b };
             }
         }
         key.push(0xff);
