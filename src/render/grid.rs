@@ -907,6 +907,26 @@ fn write_patched(out: &mut Vec<u8>, drawing: &[u8], patches: Option<&[[u32; 4]]>
     }
 }
 
+/// Draws row `cells` into `out` ([`write_row`]) and keeps the drawing in `arena` and the
+/// patches of its `shaped` columns in `patches`; returns the two ranges.
+#[allow(clippy::too_many_arguments)]
+fn draw_kept(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    cells: &[&str],
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+    shaped: u32,
+    arena: &mut Vec<u8>,
+    patches: &mut Vec<[u32; 4]>,
+) -> ((u32, u32), (u32, u32)) {
+    let start = out.len();
+    let p0 = patches.len() as u32;
+    write_row_placed(out, widths, cells, scratch, border, Some((shaped, patches)));
+    let drawing = keep(arena, out.get(start..).unwrap_or_default());
+    (drawing, (p0, patches.len() as u32))
+}
+
 /// Bytes the [`ShapedRows`] of a [`RowScratch`] keep at most; emptied when full.
 const SHAPED_ROWS_BYTES: usize = 2 << 20;
 
@@ -972,20 +992,19 @@ impl ShapedRows {
             write_patched(out, arena_get(&self.arena, d), patches, cells);
             return;
         }
-        let start = out.len();
-        let p0 = self.patches.len() as u32;
-        write_row_placed(
+        let k = keep(&mut self.arena, &self.key);
+        let (d, p) = draw_kept(
             out,
             widths,
             cells,
             scratch,
             border,
-            Some((shaped, &mut self.patches)),
+            shaped,
+            &mut self.arena,
+            &mut self.patches,
         );
-        let k = keep(&mut self.arena, &self.key);
-        let d = keep(&mut self.arena, out.get(start..).unwrap_or_default());
         self.index.insert(hash, self.rows.len() as u32);
-        self.rows.push([k, d, (p0, self.patches.len() as u32)]);
+        self.rows.push([k, d, p]);
     }
 }
 
@@ -1118,21 +1137,20 @@ impl TableCache {
             write_patched(out, arena_get(&self.arena, range), patches, cells);
             return;
         }
-        let start = out.len();
-        let p0 = self.patches.len() as u32;
-        write_row_placed(
+        let (range, patches) = draw_kept(
             out,
             widths,
             cells,
             &mut self.scratch,
             border.as_deref(),
-            Some((entry.shaped, &mut self.patches)),
+            entry.shaped,
+            &mut self.arena,
+            &mut self.patches,
         );
-        let range = keep(&mut self.arena, out.get(start..).unwrap_or_default());
         entry.drawings.rotate_right(1);
         entry.drawings[0] = (layout, range);
         entry.patches.rotate_right(1);
-        entry.patches[0] = (p0, self.patches.len() as u32);
+        entry.patches[0] = patches;
     }
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
