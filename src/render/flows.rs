@@ -151,8 +151,6 @@ pub struct FlowRows {
     tcp: Slots,
     udp: Slots,
     stats: grid::StreamStats,
-    /// What `stats` has already been told, to tell it only what is new.
-    seen: SeenCells,
     /// The capture's first timestamp in seconds, for start times.
     base: f64,
     row: Vec<u8>,
@@ -341,7 +339,6 @@ impl FlowRows {
             tcp: Slots::new(if json { JSON_SLOT } else { TABLE_SLOT }),
             udp: Slots::new(if json { JSON_SLOT } else { TABLE_SLOT }),
             stats,
-            seen: SeenCells::new(HEADER.len()),
             base: 0.0,
             row: Vec::with_capacity(JSON_SLOT),
             error: None,
@@ -365,23 +362,11 @@ impl FlowRows {
             serde_json::to_writer(&mut self.row, f).map_err(io::Error::other)?;
         } else {
             write_cells(&mut self.row, f, self.base);
-            // A cell the statistics already account for is given to them as "", which
-            // changes nothing (see `SeenCells`); a row of such cells is not given at all.
             let mut cells: [&str; 13] = [""; 13];
-            let mut fresh = false;
-            for (col, (slot, cell)) in cells
-                .iter_mut()
-                .zip(self.row.split(|b| *b == CELL_SEP))
-                .enumerate()
-            {
-                if !self.seen.known(col, cell) {
-                    *slot = std::str::from_utf8(cell).unwrap_or_default();
-                    fresh = true;
-                }
+            for (slot, cell) in cells.iter_mut().zip(self.row.split(|b| *b == CELL_SEP)) {
+                *slot = std::str::from_utf8(cell).unwrap_or_default();
             }
-            if fresh {
-                self.stats.add_row(&cells);
-            }
+            self.stats.add_row(&cells);
         }
         let slots = if f.proto == "tcp" {
             &mut self.tcp
@@ -446,67 +431,6 @@ impl FlowRows {
             "{count} conversations; also {arp} ARP and {icmp} ICMP packets, which belong to no conversation."
         )?;
         out.write_all(LEGEND.as_bytes())
-    }
-}
-
-/// The cells [`grid::StreamStats`] has been given, as far as they matter to it, so that
-/// each row tells it only what is new. Why: its bookkeeping was a quarter of the rows
-/// thread of `flows` (perf), though most cells only repeat what it knows.
-///
-/// For a cell of printable ASCII (one line, one column per byte), the statistics keep
-/// only its length (a maximum) and, when it has a space, its *shape* (where its spaces
-/// are, in a set); a cell with no space adds its length as the longest word too. So a
-/// second cell of the same shape, or a space-free cell no longer than one already given,
-/// changes nothing, and neither does an empty cell (the header made every width at
-/// least 1). Any other cell is always given.
-#[derive(Debug)]
-struct SeenCells {
-    /// Per column: the longest space-free printable cell given.
-    word: Vec<usize>,
-    /// Per column: (length, bit i set when byte i is a space) of the printable cells
-    /// with spaces given, up to [`SeenCells::SHAPE_LEN`] bytes long.
-    shapes:
-        Vec<std::collections::HashSet<(usize, u64), crate::analysis::flowtable::FlowHashBuilder>>,
-}
-
-impl SeenCells {
-    /// Longest cell whose shape fits the bit mask.
-    const SHAPE_LEN: usize = 64;
-
-    fn new(ncols: usize) -> SeenCells {
-        SeenCells {
-            word: vec![0; ncols],
-            shapes: vec![Default::default(); ncols],
-        }
-    }
-
-    /// True when `cell` of column `col` would change nothing; otherwise records it as
-    /// given (the caller then gives it).
-    fn known(&mut self, col: usize, cell: &[u8]) -> bool {
-        if cell.len() > Self::SHAPE_LEN {
-            return false;
-        }
-        let (mut printable, mut spaces) = (true, 0u64);
-        for (i, &b) in cell.iter().enumerate() {
-            printable &= b.wrapping_sub(b' ') < 0x5f;
-            spaces |= u64::from(b == b' ') << i;
-        }
-        if !printable {
-            return false;
-        }
-        if spaces == 0 {
-            return match self.word.get_mut(col) {
-                Some(w) if cell.len() <= *w => true,
-                Some(w) => {
-                    *w = cell.len();
-                    false
-                }
-                None => false,
-            };
-        }
-        self.shapes
-            .get_mut(col)
-            .is_some_and(|set| !set.insert((cell.len(), spaces)))
     }
 }
 
@@ -817,62 +741,5 @@ mod draw_tests {
         let mut one = Vec::new();
         draw_chunk(&mut one, good.as_bytes(), &widths, &mut scratch);
         assert!(twice == [one.as_slice(), one.as_slice()].concat());
-    }
-}
-
-#[cfg(test)]
-mod seen_tests {
-    use super::*;
-
-    /// Statistics given only the new cells choose the same widths as statistics given
-    /// every cell, at every table width, for cells of every kind: spaced, space-free,
-    /// empty, long, multi-line and non-ASCII.
-    #[test]
-    fn giving_only_new_cells_keeps_the_widths() {
-        let pool = [
-            "",
-            "tcp 1",
-            "tcp 12345",
-            "udp 7",
-            "1 / 2",
-            "10 / 200",
-            "a b c d",
-            "10.0.0.1:443",
-            "[fd77::1]:8090",
-            "x",
-            "complete",
-            "two\nlines here",
-            "wide → arrow",
-            "a very long cell with many words in it that goes on and on past sixty-four bytes",
-            "averyverylongwordwithoutanyspacethatisstilllongerthansixtyfourbytesintotal",
-        ];
-        let mut all = grid::StreamStats::new(HEADER.len());
-        let mut some = grid::StreamStats::new(HEADER.len());
-        all.add_row(&HEADER);
-        some.add_row(&HEADER);
-        let mut seen = SeenCells::new(HEADER.len());
-        let mut state = 12345u64;
-        for _ in 0..2000 {
-            let mut row = [""; 13];
-            let mut given = [""; 13];
-            let mut fresh = false;
-            for col in 0..13 {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                row[col] = pool[(state >> 33) as usize % pool.len()];
-                if !seen.known(col, row[col].as_bytes()) {
-                    given[col] = row[col];
-                    fresh = true;
-                }
-            }
-            all.add_row(&row);
-            if fresh {
-                some.add_row(&given);
-            }
-        }
-        for width in [20, 40, 60, 80, 100, 140, 200, 400] {
-            assert_eq!(all.widths(width), some.widths(width), "width {width}");
-        }
     }
 }

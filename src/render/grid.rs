@@ -106,9 +106,22 @@ pub struct StreamStats {
     /// into pieces as wide as the cell, so only the longest one matters.
     longest_word: Vec<usize>,
     shapes: Vec<ShapeSet>,
+    /// Per column, the printable-ASCII cells of at most [`SPACE_MASK_LEN`] bytes with a
+    /// space already counted, as (length, bit `i` set when byte `i` is a space): their
+    /// shape, known without building it. Why: most cells of a long table repeat a shape,
+    /// and building and hashing the shape string was a quarter of the rows thread of
+    /// `flows` (perf).
+    seen: Vec<SeenShapes>,
     /// A buffer for building shapes.
     shape: String,
 }
+
+/// The longest cell [`StreamStats`] recognises by its space mask.
+const SPACE_MASK_LEN: usize = 64;
+
+/// Shapes of short printable-ASCII cells by length and space mask.
+type SeenShapes =
+    std::collections::HashSet<(usize, u64), crate::analysis::flowtable::FlowHashBuilder>;
 
 /// The distinct line shapes of one column, hashed with the flow tables' fast hasher
 /// (a profile of `flows` showed SipHash on every row's cells).
@@ -121,6 +134,7 @@ impl StreamStats {
             max: vec![0; ncols],
             longest_word: vec![0; ncols],
             shapes: vec![ShapeSet::default(); ncols],
+            seen: vec![SeenShapes::default(); ncols],
             shape: String::new(),
         }
     }
@@ -128,6 +142,9 @@ impl StreamStats {
     /// Counts one row (or the header).
     pub fn add_row(&mut self, cells: &[&str]) {
         for (col, cell) in cells.iter().enumerate() {
+            if self.add_short(col, cell.as_bytes()) {
+                continue;
+            }
             if let Some(m) = self.max.get_mut(col) {
                 *m = (*m).max(cell_width(cell));
             }
@@ -153,6 +170,42 @@ impl StreamStats {
                 }
             }
         }
+    }
+
+    /// Counts `cell` of column `col` in one pass when it is printable ASCII and at most
+    /// [`SPACE_MASK_LEN`] bytes long (one line, one column a byte), building its shape
+    /// only when it is new; false, counting nothing, for any other cell.
+    fn add_short(&mut self, col: usize, cell: &[u8]) -> bool {
+        if cell.len() > SPACE_MASK_LEN {
+            return false;
+        }
+        let (mut printable, mut spaces) = (true, 0u64);
+        for (i, &b) in cell.iter().enumerate() {
+            printable &= b.wrapping_sub(b' ') < 0x5f;
+            spaces |= u64::from(b == b' ') << i;
+        }
+        let (Some(m), Some(word), Some(seen), Some(set)) = (
+            self.max.get_mut(col),
+            self.longest_word.get_mut(col),
+            self.seen.get_mut(col),
+            self.shapes.get_mut(col),
+        ) else {
+            return false;
+        };
+        if !printable {
+            return false;
+        }
+        *m = (*m).max(cell.len().max(1));
+        if spaces == 0 {
+            *word = (*word).max(cell.len());
+        } else if seen.insert((cell.len(), spaces)) {
+            set.insert(
+                cell.iter()
+                    .map(|&b| if b == b' ' { ' ' } else { 'x' })
+                    .collect(),
+            );
+        }
+        true
     }
 
     /// The content widths comfy-table's dynamic arrangement would give these rows in a
@@ -1632,6 +1685,45 @@ mod tests {
                     "{ncols} columns, width {width}: {cells:?}"
                 );
             }
+        }
+    }
+
+    /// Cells of every kind (spaced, space-free, empty, long, multi-line, non-ASCII) given
+    /// again and again: the statistics, which count a repeated short cell by its space
+    /// mask alone, choose the widths the cells themselves give.
+    #[test]
+    fn stream_stats_of_repeated_cells_arrange_like_the_cells() {
+        let pool = [
+            "",
+            "tcp 1",
+            "tcp 12345",
+            "udp 7",
+            "1 / 2",
+            "10 / 200",
+            "a b c d",
+            "10.0.0.1:443",
+            "[fd77::1]:8090",
+            "x",
+            "complete",
+            "two\nlines here",
+            "wide → arrow",
+            "a very long cell with many words in it that goes on and on past sixty-four bytes",
+            "averyverylongwordwithoutanyspacethatisstilllongerthansixtyfourbytesintotal",
+        ];
+        let mut next = rng(12345);
+        let cells: Vec<&str> = (0..13 * 300)
+            .map(|_| pool[next(pool.len() as u64) as usize])
+            .collect();
+        let mut stats = StreamStats::new(13);
+        for row in cells.chunks(13) {
+            stats.add_row(row);
+        }
+        for width in [20, 40, 60, 80, 100, 140, 200, 400] {
+            assert_eq!(
+                stats.widths(width),
+                column_widths(&cells, 13, width),
+                "width {width}"
+            );
         }
     }
 
