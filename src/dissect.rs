@@ -360,11 +360,10 @@ pub fn dissect_into(d: &mut Dissection, n: u64, frame: &Frame<'_>) {
 pub enum Checksums {
     /// Verify them, noting a wrong one (every mode that shows packets).
     Verify,
-    /// Leave them unverified (`checksum_ok` is `None`, no checksum note) where the
-    /// common paths ([`dissect_common`], [`dissect_common_v6`]) decode the frame; other
-    /// frames are still verified. For callers that show nothing a checksum decides:
-    /// `wirelens flows`, where summing every payload byte was a sixth of the reading
-    /// thread's instructions.
+    /// Leave them unverified (`checksum_ok` is `None`, no checksum note), on every link
+    /// type; only a datagram put back together from fragments is still verified. For
+    /// callers that show nothing a checksum decides: `wirelens flows`, where summing
+    /// every payload byte was a sixth of the reading thread's instructions.
     Skip,
 }
 
@@ -421,7 +420,7 @@ pub fn dissect_into_with(d: &mut Dissection, n: u64, frame: &Frame<'_>, checksum
                     d.sll = Some(h);
                     let rest = bytes.get(at..).unwrap_or_default();
                     let sliced = LaxSlicedPacket::from_ether_type(etherparse::EtherType(proto), rest);
-                    dissect_link_payload(d, bytes, &sliced, at, proto, "Linux cooked");
+                    dissect_link_payload(d, bytes, &sliced, at, proto, "Linux cooked", checksums);
                 }
                 None => d.notes.push(short_link(bytes.len(), need, "Linux cooked capture")),
             }
@@ -441,7 +440,8 @@ pub fn dissect_into_with(d: &mut Dissection, n: u64, frame: &Frame<'_>, checksum
                     match ethertype {
                         Some(t) => {
                             let sliced = LaxSlicedPacket::from_ether_type(etherparse::EtherType(t.0), rest);
-                            dissect_link_payload(d, bytes, &sliced, at, t.0, "BSD loopback");
+                            let within = "BSD loopback";
+                            dissect_link_payload(d, bytes, &sliced, at, t.0, within, checksums);
                         }
                         None => d.notes.push(format!(
                             "Address family {family} at offset 0 is neither IPv4 nor IPv6: the {} bytes after it are not decoded.",
@@ -469,7 +469,7 @@ pub fn dissect_into_with(d: &mut Dissection, n: u64, frame: &Frame<'_>, checksum
                 }
             };
             let sliced = LaxSlicedPacket::from_ether_type(etherparse::EtherType(ethertype.0), bytes);
-            dissect_link_payload(d, bytes, &sliced, 0, ethertype.0, "raw IP");
+            dissect_link_payload(d, bytes, &sliced, 0, ethertype.0, "raw IP", checksums);
         }
         other => d.notes.push(format!(
             "Link type {} ({}) is not supported: wirelens decodes Ethernet (1), Linux cooked (113, 276), raw IP (101, 228, 229) and BSD loopback (0, 108).",
@@ -486,12 +486,12 @@ fn short_link(have: usize, need: usize, what: &str) -> String {
 
 fn dissect_ethernet(d: &mut Dissection, bytes: &[u8], checksums: Checksums) {
     if !dissect_common(d, bytes, checksums) && !dissect_common_v6(d, bytes, checksums) {
-        general_ethernet(d, bytes);
+        general_ethernet(d, bytes, checksums);
     }
 }
 
 /// Any Ethernet frame, sliced by etherparse.
-fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
+fn general_ethernet(d: &mut Dissection, bytes: &[u8], checksums: Checksums) {
     let sliced = match LaxSlicedPacket::from_ethernet(bytes) {
         Ok(s) => s,
         Err(_) => {
@@ -513,6 +513,7 @@ fn general_ethernet(d: &mut Dissection, bytes: &[u8]) {
         ethernet::HEADER_LEN,
         ethertype,
         "Ethernet",
+        checksums,
     );
 }
 
@@ -527,6 +528,7 @@ fn dissect_link_payload(
     start: usize,
     ethertype: u16,
     within: &'static str,
+    checksums: Checksums,
 ) {
     let mut tpid = ethertype;
     // Where the payload of the last header parsed begins, and its EtherType.
@@ -567,8 +569,15 @@ fn dissect_link_payload(
             let hdr = ip.header();
             let off = offset_in(bytes, hdr.slice());
             let payload = ip.payload();
-            let verify = Checksums::Verify;
-            dissect_ipv4_payload(d, bytes, off, hdr.slice(), payload.payload, false, verify);
+            dissect_ipv4_payload(
+                d,
+                bytes,
+                off,
+                hdr.slice(),
+                payload.payload,
+                false,
+                checksums,
+            );
             if payload.len_source == LenSource::Ipv4HeaderTotalLen {
                 d.trailer = trailer(
                     bytes,
@@ -578,12 +587,12 @@ fn dissect_link_payload(
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let off = offset_in(bytes, ip.header().slice());
-            dissect_ipv6(d, bytes, off, Checksums::Verify);
+            dissect_ipv6(d, bytes, off, checksums);
         }
         None => match &sliced.stop_err {
             // IPv6 is read by our own parser, which says itself where a packet is cut.
             Some(_) if next_type == EtherType::IPV6.0 => {
-                dissect_ipv6(d, bytes, next, Checksums::Verify);
+                dissect_ipv6(d, bytes, next, checksums);
             }
             Some((err, layer)) => {
                 d.notes.push(describe_stop(err, *layer));
@@ -702,8 +711,8 @@ fn dissect_common(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> boo
 /// Why: the general path sliced these frames with etherparse only to learn that the IPv6
 /// header starts at offset 14, which our own parser then reads again; on the real-traffic
 /// corpus (45% IPv6) that slicing and the copies of its result were a tenth of the
-/// reading thread of `flows`. With no extension header, nothing etherparse could stop at
-/// after the base header is a layer whose note the general path keeps.
+/// reading thread of `flows`. Only frames with no extension header come here, so the
+/// general path would note nothing about them that this one leaves out.
 fn dissect_common_v6(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> bool {
     use crate::proto::ipv6::{HEADER_LEN, field as ip};
     const IP_AT: usize = ethernet::HEADER_LEN;
@@ -1005,6 +1014,12 @@ impl IpView {
         self
     }
 
+    /// The pseudo-header to verify TCP and UDP checksums with; `None` when they are
+    /// left unverified.
+    fn verifying(&self) -> Option<&PseudoHeader> {
+        (self.checksums == Checksums::Verify).then_some(&self.ph)
+    }
+
     fn v6(ip: &Ipv6, captured: usize) -> IpView {
         let (next, at) = ip.upper_layer();
         let frag = ip.fragment();
@@ -1079,8 +1094,7 @@ fn decode_transport(
     match proto {
         IpProto::TCP => {
             // Parsed straight into its place: no copy of the 136-byte struct.
-            let ph = (ip.checksums == Checksums::Verify).then_some(&ip.ph);
-            *t.tcp = Tcp::parse_with(payload, off, ph, msg_len);
+            *t.tcp = Tcp::parse_with(payload, off, ip.verifying(), msg_len);
             match t.tcp.as_mut() {
                 Some(tcp) => {
                     if !verifiable {
@@ -1107,11 +1121,7 @@ fn decode_transport(
                 None => {}
             }
         }
-        IpProto::UDP => match Udp::parse_with(
-            payload,
-            off,
-            (ip.checksums == Checksums::Verify).then_some(&ip.ph),
-        ) {
+        IpProto::UDP => match Udp::parse_with(payload, off, ip.verifying()) {
             Some(mut udp) => {
                 if first_fragment {
                     udp.checksum_ok = None;
@@ -1435,7 +1445,7 @@ mod tests {
             len: bytes.len() as u32,
             ..Dissection::default()
         };
-        general_ethernet(&mut d, bytes);
+        general_ethernet(&mut d, bytes, Checksums::Verify);
         d
     }
 
