@@ -807,12 +807,11 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
 ///
 /// `vary` marks columns (bit `i` for column `i`) whose cells change from packet to
 /// packet while the rest of the row stays: a sequence number's value and bytes under the
-/// same name, a meaning that quotes a length. A printable-ASCII cell of such a column is
-/// looked up by its shape alone — each printable ASCII character but the space taken as
-/// `x` (see [`shapeable`] for the others) — since its width and how it splits into lines
-/// depend on nothing else; a row found that way is the kept drawing with each piece of
-/// the cell's own text copied over the piece drawn there.
-/// The header is looked up as it is.
+/// same name, a meaning that quotes a length. A cell of such a column that
+/// [`shapeable`] admits is looked up by its shape alone — each printable ASCII character
+/// but the space taken as `x` — since its width and how it splits into lines depend on
+/// nothing else; a row found that way is the kept drawing with each piece of the cell's
+/// own text copied over the piece drawn there. The header is looked up as it is.
 pub fn draw(
     out: &mut Vec<u8>,
     ncols: usize,
@@ -1148,7 +1147,7 @@ impl TableCache {
     }
 
     /// The entry of the row `cells`, made (its cells measured) if it is new; the cells
-    /// of columns in `vary` are looked up by shape when they are printable ASCII.
+    /// of columns in `vary` are looked up by shape where [`shapeable`].
     fn find(&mut self, cells: &[&str], vary: u32) -> u32 {
         let shaped = shape_key(&mut self.key, cells, vary);
         let hash = hash_bytes(&self.key);

@@ -133,8 +133,8 @@ pub fn write_packet(
             if !ctx.batch {
                 return table::write(out, ctx, d, bytes);
             }
-            // One core, reading a file: packets gather in the scratch buffer and go out
-            // in writes of at least `out`'s usual buffer size, which a `BufWriter` passes
+            // One core, reading a file: packets gather in `ctx.gathered` and go out in
+            // writes of at least `out`'s usual buffer size, which a `BufWriter` passes
             // straight through instead of copying the ~20 KB of each packet once more.
             table::render(
                 &mut ctx.gathered,
@@ -145,9 +145,7 @@ pub fn write_packet(
                 bytes,
             );
             if ctx.gathered.len() >= GATHERED_TABLES {
-                let result = out.write_all(&ctx.gathered);
-                ctx.gathered.clear();
-                return result;
+                return write_gathered(out, ctx);
             }
             Ok(())
         }
@@ -158,15 +156,21 @@ pub fn write_packet(
 /// Writes whatever the renderers still hold (table batches drawn on another core). Call
 /// once after the last packet, also when the capture ended in an error.
 pub fn finish(out: &mut dyn Write, ctx: &mut Context) -> io::Result<()> {
-    if !ctx.gathered.is_empty() {
-        let result = out.write_all(&ctx.gathered);
-        ctx.gathered.clear();
-        result?;
-    }
+    write_gathered(out, ctx)?;
     match ctx.pool.as_mut() {
         Some(pool) => pool.finish(out),
         None => Ok(()),
     }
+}
+
+/// Writes and empties the table-format output gathered in `ctx`.
+fn write_gathered(out: &mut dyn Write, ctx: &mut Context) -> io::Result<()> {
+    if ctx.gathered.is_empty() {
+        return Ok(());
+    }
+    let result = out.write_all(&ctx.gathered);
+    ctx.gathered.clear();
+    result
 }
 
 /// Bytes of table-format output gathered before they are written, on one core: at least

@@ -196,6 +196,7 @@ pub fn render(
         grid::draw(
             out,
             story::HEADER.len(),
+            // The value and the meaning quote sequence numbers that change every segment.
             1 << 1 | 1 << 2,
             &story::HEADER,
             cells.get(story::HEADER.len()..).unwrap_or_default(),
