@@ -27,6 +27,8 @@ use crate::proto::tcp::{self, Tcp};
 use crate::proto::udp::{self, Udp};
 use crate::proto::vlan::Vlan;
 
+pub mod lean;
+
 pub use crate::proto::Span;
 pub use crate::proto::undecoded::Other;
 use crate::proto::undecoded::{Data, Padding};
@@ -1451,7 +1453,7 @@ mod tests {
 
     /// Frames to compare on: the bundled captures, every prefix of their frames, and
     /// copies with one byte changed at every offset of the headers.
-    fn frames() -> Vec<Vec<u8>> {
+    pub(super) fn frames() -> Vec<Vec<u8>> {
         use crate::capture::file::FileSource;
         let mut v = vec![tagged_udp()];
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");

@@ -7,12 +7,13 @@ use crate::analysis::Analyzer;
 use crate::analysis::flowtable::TrackerConfig;
 use crate::analysis::reassembly::ReassemblyConfig;
 use crate::analysis::stats::Stats;
+use crate::capture::Timestamp;
 use crate::capture::file::{CaptureError, FileSource};
 use crate::capture::live::LiveError;
 use crate::capture::writer::CaptureWriter;
 use crate::capture::writer::OutFormat;
 use crate::capture::{LinkType, Next, Source};
-use crate::dissect::{Dissection, dissect};
+use crate::dissect::{Dissection, dissect, lean};
 use crate::filter::{BpfSource, DisplayFilter, annotation};
 use crate::progress::{self, Tracked};
 use crate::render::ladder;
@@ -369,16 +370,19 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     let mut first = None;
     let mut rungs = Vec::new();
     let mut more = 0u64;
-    each_flows_packet(&mut source, &mut analyzer, threads, |d| {
+    // The ladder reads each segment's place in its connection, which only a full
+    // dissection is given.
+    let lean = opts.ladder.is_none();
+    each_flows_packet(&mut source, &mut analyzer, threads, lean, |ts, d| {
         if first.is_none() {
-            first = Some(d.ts);
-            rows.borrow_mut().set_start(d.ts);
+            first = Some(ts);
+            rows.borrow_mut().set_start(ts);
             if let Some(t) = &rows_thread {
-                t.borrow_mut().set_start(d.ts);
+                t.borrow_mut().set_start(ts);
             }
         }
         if let Some(want) = opts.ladder
-            && let Some((stream, rung)) = ladder::rung(d)
+            && let Some((stream, rung)) = d.and_then(ladder::rung)
             && stream == want
         {
             if rungs.len() < MAX_RUNGS {
@@ -546,19 +550,30 @@ const FLOWS_BATCH: usize = 4096;
 /// about 2.5 MB).
 const FLOWS_BATCHES: usize = 4;
 
-/// Frames read and dissected on `flows`' reading thread, in slots that are reused.
+/// Frames read on `flows`' reading thread, in slots that are reused.
 #[derive(Default)]
 struct FlowsBatch {
-    /// Dissections; the first `len` belong to this batch.
+    /// The batch's frames in order: each read the lean way, or the index of its full
+    /// dissection in `dissections`.
+    items: Vec<FlowsItem>,
+    /// Full dissections; the first `full` belong to this batch.
     dissections: Vec<Dissection>,
-    /// How many slots are in use.
-    len: usize,
+    /// How many dissection slots are in use.
+    full: usize,
     /// The captured bytes of the batch's IP fragments, one after the other.
     bytes: Vec<u8>,
-    /// For each frame in use, where its bytes are in `bytes`: empty unless it is a
+    /// For each dissection in use, where its bytes are in `bytes`: empty unless it is a
     /// fragment (IPv4 or IPv6), the only kind of frame whose bytes [`Analyzer::analyse`]
     /// reads.
     spans: Vec<std::ops::Range<usize>>,
+}
+
+/// One frame of a [`FlowsBatch`].
+enum FlowsItem {
+    /// Read the lean way ([`lean::flow_packet`]).
+    Lean(lean::FlowPacket),
+    /// Dissected in full, into this slot of the batch's dissections.
+    Full(usize),
 }
 
 /// What the reading thread hands over: a batch, or how the capture ended.
@@ -567,23 +582,26 @@ enum FlowsMsg {
     End(Result<(), RunError>),
 }
 
-/// `each_packet` for `flows`: every frame of `source` is dissected, analysed, then given
-/// to `sink`. With `threads` (more than one CPU), reading and dissecting run on a second thread, one
-/// batch of frames ahead, while this one analyses: the two halves of the work take
-/// about the same time (perf: read + dissect 52%, analysis and rows 51%). Batches
-/// and their dissections are reused, so nothing is allocated per frame. Source notes
-/// are dropped: `flows` shows none.
+/// `each_packet` for `flows`: every frame of `source` is analysed, then given to `sink`
+/// with its capture time and, when it was dissected in full, its dissection. With
+/// `threads` (more than one CPU), reading and dissecting run on a second thread, one
+/// batch of frames ahead, while this one analyses. With `lean`, the common TCP and UDP
+/// frames are read as [`lean::FlowPacket`]s rather than dissected (a tenth of the
+/// memory each, written on one thread and read on the other); the rest are dissected in
+/// full. Batches and their dissections are reused, so nothing is allocated per frame.
+/// Source notes are dropped: `flows` shows none.
 fn each_flows_packet<S>(
     source: &mut S,
     analyzer: &mut Analyzer,
     threads: bool,
-    mut sink: impl FnMut(&Dissection) -> Result<(), RunError>,
+    lean: bool,
+    mut sink: impl FnMut(Timestamp, Option<&Dissection>) -> Result<(), RunError>,
 ) -> Result<(), RunError>
 where
     S: Source<Error = CaptureError> + Send,
 {
     if !threads {
-        each_packet(source, None, analyzer, |d, _| sink(d))?;
+        each_packet(source, None, analyzer, |d, _| sink(d.ts, Some(d)))?;
         return Ok(());
     }
     if let Some(link) = source.link_type()
@@ -608,17 +626,22 @@ where
             let mut n = 0u64;
             // Ends when the capture does, or when the analysing side hangs up.
             while let Ok(mut b) = empty_rx.recv() {
-                (b.len, b.bytes, b.spans) = (0, std::mem::take(&mut b.bytes), Vec::new());
+                b.items.clear();
+                (b.full, b.bytes, b.spans) = (0, std::mem::take(&mut b.bytes), Vec::new());
                 b.bytes.clear();
                 let mut end = None;
-                while b.len < FLOWS_BATCH && end.is_none() {
+                while b.items.len() < FLOWS_BATCH && end.is_none() {
                     match source.read_frame(&mut notes) {
                         Ok(Next::Frame(f)) => {
                             n += 1;
-                            if b.dissections.len() == b.len {
+                            if let Some(p) = lean.then(|| lean::flow_packet(&f)).flatten() {
+                                b.items.push(FlowsItem::Lean(p));
+                                continue;
+                            }
+                            if b.dissections.len() == b.full {
                                 b.dissections.push(Dissection::default());
                             }
-                            if let Some(d) = b.dissections.get_mut(b.len) {
+                            if let Some(d) = b.dissections.get_mut(b.full) {
                                 // `flows` shows nothing a checksum decides.
                                 let skip = crate::dissect::Checksums::Skip;
                                 crate::dissect::dissect_into_with(d, n, &f, skip);
@@ -627,7 +650,8 @@ where
                                     b.bytes.extend_from_slice(f.bytes);
                                 }
                                 b.spans.push(start..b.bytes.len());
-                                b.len += 1;
+                                b.items.push(FlowsItem::Full(b.full));
+                                b.full += 1;
                             }
                         }
                         Ok(Next::Nothing) => {}
@@ -654,11 +678,24 @@ where
                     break;
                 }
             };
-            for (d, span) in b.dissections.iter_mut().zip(&b.spans) {
-                analyzer.analyse(d, b.bytes.get(span.clone()).unwrap_or_default());
-                result = sink(d);
-                // A reassembled datagram can be 64 KiB: not kept in a slot.
-                d.ctx.datagram = None;
+            for item in &b.items {
+                result = match item {
+                    FlowsItem::Lean(p) => {
+                        analyzer.analyse_flow(p);
+                        sink(p.ts, None)
+                    }
+                    FlowsItem::Full(i) => {
+                        let (Some(d), Some(span)) = (b.dissections.get_mut(*i), b.spans.get(*i))
+                        else {
+                            continue;
+                        };
+                        analyzer.analyse(d, b.bytes.get(span.clone()).unwrap_or_default());
+                        let r = sink(d.ts, Some(d));
+                        // A reassembled datagram can be 64 KiB: not kept in a slot.
+                        d.ctx.datagram = None;
+                        r
+                    }
+                };
                 if result.is_err() {
                     break;
                 }

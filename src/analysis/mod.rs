@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::capture::Timestamp;
 use crate::dissect::Dissection;
+use crate::dissect::lean::{Datagram, FlowPacket, FlowTransport};
 use arp::ArpTracker;
 use flowtable::{Endpoint, TrackerConfig};
 use pairing::PairTracker;
@@ -224,12 +225,26 @@ impl Analyzer {
             d.ctx.tcp = Some(conv);
             note
         } else if let Some(udp) = &d.udp {
-            self.udp.track(d.ts, src, dst, udp, d.len)
+            self.udp.track(d.ts, src, dst, &Datagram::of(udp), d.len)
         } else {
             None
         };
         if let Some(n) = note {
             d.notes.push(n);
+        }
+    }
+
+    /// [`Analyzer::analyse`] for a packet read the lean way: what the analyser does with
+    /// a dissection that [`FlowPacket::of`] accepts. The note a tracker may give (it had
+    /// to retire conversations early) is dropped, as `flows` shows no notes.
+    pub fn analyse_flow(&mut self, p: &FlowPacket) {
+        match &p.transport {
+            FlowTransport::Tcp(seg) => {
+                self.tcp.track_segment(p.ts, p.src, p.dst, seg, p.len);
+            }
+            FlowTransport::Udp(dg) => {
+                self.udp.track(p.ts, p.src, p.dst, dg, p.len);
+            }
         }
     }
 

@@ -14,7 +14,8 @@ use std::net::IpAddr;
 use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use super::{ClosedBy, FlowSummary};
 use crate::capture::Timestamp;
-use crate::proto::tcp::{Tcp, TcpFlags, TcpOption};
+use crate::dissect::lean::Segment;
+use crate::proto::tcp::{Tcp, TcpFlags};
 use crate::text::Text;
 
 pub use crate::context::{PeerState, Stage, State, TcpConv};
@@ -306,6 +307,19 @@ impl TcpTracker {
         tcp: &Tcp,
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
+        self.track_segment(ts, src, dst, &Segment::of(tcp), frame_len)
+    }
+
+    /// [`TcpTracker::track`] for the tracker's part of a segment (`wirelens flows` reads
+    /// only that part of most frames).
+    pub fn track_segment(
+        &mut self,
+        ts: Timestamp,
+        src: IpAddr,
+        dst: IpAddr,
+        tcp: &Segment,
+        frame_len: u32,
+    ) -> (TcpConv, Option<String>) {
         let retired = &mut self.retired;
         let note = self.conns.maintain(ts, "TCP connections", |c| {
             retired.push(move || summarise(&c))
@@ -358,7 +372,7 @@ impl TcpTracker {
 }
 
 impl Conn {
-    fn step(&mut self, ts: Timestamp, from: Endpoint, tcp: &Tcp, frame_len: u32) -> TcpConv {
+    fn step(&mut self, ts: Timestamp, from: Endpoint, tcp: &Segment, frame_len: u32) -> TcpConv {
         let dir = usize::from(from != self.client);
         let peer = 1 - dir;
         let f = tcp.flags;
@@ -379,10 +393,7 @@ impl Conn {
         if syn {
             self.sides[dir].isn = Some(tcp.seq);
             self.sides[dir].base = Some(tcp.seq);
-            self.sides[dir].wscale = Some(tcp.options.iter().find_map(|o| match o {
-                TcpOption::WindowScale { shift } => Some(shift),
-                _ => None,
-            }));
+            self.sides[dir].wscale = Some(tcp.wscale);
         } else if self.sides[dir].base.is_none() {
             self.sides[dir].base = Some(tcp.seq.wrapping_sub(1));
         }
@@ -546,7 +557,7 @@ impl Conn {
     fn advance_peer_states(
         &mut self,
         dir: usize,
-        tcp: &Tcp,
+        tcp: &Segment,
         stage: Stage,
         acks_peer_fin: bool,
         first_packet: bool,
@@ -603,7 +614,7 @@ impl Conn {
 
     /// Zeek's history letters: each recorded once per direction, upper case from the
     /// client.
-    fn record_history(&mut self, dir: usize, tcp: &Tcp, stage: Stage) {
+    fn record_history(&mut self, dir: usize, tcp: &Segment, stage: Stage) {
         let f = tcp.flags;
         let add = |letter: char, bit: u16, sides: &mut [Side; 2], h: &mut String| {
             if sides[dir].letters & bit == 0 {

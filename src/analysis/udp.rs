@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::FlowSummary;
 use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
 use crate::capture::Timestamp;
-use crate::proto::udp::Udp;
+use crate::dissect::lean::Datagram;
 
 #[derive(Debug)]
 struct UdpFlow {
@@ -73,7 +73,7 @@ impl UdpTracker {
         ts: Timestamp,
         src: IpAddr,
         dst: IpAddr,
-        udp: &Udp,
+        udp: &Datagram,
         frame_len: u32,
     ) -> Option<String> {
         let retired = &mut self.retired;
@@ -99,7 +99,7 @@ impl UdpTracker {
         let side = &mut flow.sides[usize::from(a != flow.client)];
         side.0 += 1;
         side.1 += u64::from(frame_len);
-        side.2 += udp.payload_len() as u64;
+        side.2 += u64::from(udp.payload_len);
         note
     }
 

@@ -1,0 +1,284 @@
+//! What `wirelens flows` needs of a TCP or UDP packet, read straight from its bytes
+//! without a full [`Dissection`].
+//!
+//! Why: `flows` counts packets and bytes per conversation and follows TCP's states; it
+//! shows no field of a single packet. A full dissection is a struct of more than a
+//! kilobyte, written on the reading thread and read again on the analysing one, and perf
+//! showed its loads as the largest part of the analysing thread. A [`FlowPacket`] is a
+//! tenth of that. [`flow_packet`] reads one only where it is sure the full dissector would
+//! give the same (a test compares the two on every bundled frame, its prefixes and
+//! one-byte changes, and the recorded real traffic); every other frame is dissected in
+//! full.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::capture::{Frame, LinkType, Timestamp};
+use crate::proto::ethernet::{self, EtherType};
+use crate::proto::ipv4::{self, IpProto};
+use crate::proto::ipv6;
+use crate::proto::tcp::{self, Tcp, TcpFlags, TcpOption, TcpOptions};
+use crate::proto::udp::{self, Udp};
+use crate::proto::{be8, be16, be32, take};
+
+use super::Dissection;
+
+/// One TCP or UDP packet as the conversation trackers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowPacket {
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Bytes on the wire (the frame's length, as the trackers count bytes).
+    pub len: u32,
+    /// The network layer's source address.
+    pub src: IpAddr,
+    /// The network layer's destination address.
+    pub dst: IpAddr,
+    /// The transport header's part.
+    pub transport: FlowTransport,
+}
+
+/// The transport part of a [`FlowPacket`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowTransport {
+    /// A TCP segment.
+    Tcp(Segment),
+    /// A UDP datagram.
+    Udp(Datagram),
+}
+
+/// What the TCP tracker reads of a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number as sent.
+    pub seq: u32,
+    /// Acknowledgement number as sent.
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Receive window as sent, before scaling.
+    pub window: u16,
+    /// Payload length per the IP header, in bytes.
+    pub payload_len: u32,
+    /// The window scale option's shift, read only from a SYN (the only segment whose
+    /// option counts, RFC 7323); `None` otherwise and when a SYN has none.
+    pub wscale: Option<u8>,
+}
+
+impl Segment {
+    /// The tracker's part of a dissected TCP header.
+    pub fn of(tcp: &Tcp) -> Segment {
+        Segment {
+            src_port: tcp.src_port,
+            dst_port: tcp.dst_port,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            flags: tcp.flags,
+            window: tcp.window,
+            payload_len: tcp.payload_len,
+            wscale: syn_wscale(tcp.flags, &tcp.options),
+        }
+    }
+}
+
+/// The window scale option of a SYN's `options`; `None` for any other segment.
+fn syn_wscale(flags: TcpFlags, options: &TcpOptions) -> Option<u8> {
+    if !flags.has(TcpFlags::SYN) {
+        return None;
+    }
+    options.iter().find_map(|o| match o {
+        TcpOption::WindowScale { shift } => Some(shift),
+        _ => None,
+    })
+}
+
+/// What the UDP tracker reads of a datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Datagram {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Payload length per the UDP length field, in bytes.
+    pub payload_len: u16,
+}
+
+impl Datagram {
+    /// The tracker's part of a dissected UDP header.
+    pub fn of(udp: &Udp) -> Datagram {
+        Datagram {
+            src_port: udp.src_port,
+            dst_port: udp.dst_port,
+            payload_len: u16::try_from(udp.payload_len()).unwrap_or(u16::MAX),
+        }
+    }
+}
+
+impl FlowPacket {
+    /// The flow packet of a full dissection, when the analyser would do nothing with it
+    /// but hand its TCP or UDP header to a tracker: `None` for ARP, ICMP, a fragment, or a
+    /// packet with no IP layer or no TCP or UDP header.
+    pub fn of(d: &Dissection) -> Option<FlowPacket> {
+        if d.arp.is_some() || d.icmp.is_some() || d.icmpv6.is_some() || d.is_fragment() {
+            return None;
+        }
+        let (src, dst) = d.ip_addrs()?;
+        let transport = match (&d.tcp, &d.udp) {
+            (Some(t), _) => FlowTransport::Tcp(Segment::of(t)),
+            (None, Some(u)) => FlowTransport::Udp(Datagram::of(u)),
+            (None, None) => return None,
+        };
+        Some(FlowPacket {
+            ts: d.ts,
+            len: d.len,
+            src,
+            dst,
+            transport,
+        })
+    }
+}
+
+/// Reads `frame` as a [`FlowPacket`] when it is the common case: untagged Ethernet,
+/// carrying a whole, unfragmented IPv4 packet with a 20-byte header or a whole IPv6
+/// packet with no extension header, and in it a TCP or UDP header that the dissector
+/// would decode without a note. `None`, for the caller to dissect in full, for
+/// anything else.
+pub fn flow_packet(frame: &Frame<'_>) -> Option<FlowPacket> {
+    const IP_AT: usize = ethernet::HEADER_LEN;
+    if frame.link != LinkType::ETHERNET {
+        return None;
+    }
+    let bytes = frame.bytes;
+    let (src, dst, proto, segment) = match be16(bytes, ethernet::field::TYPE.start) {
+        t if t == EtherType::IPV4.0 => {
+            use ipv4::{MIN_HEADER_LEN, field as ip};
+            if be8(bytes, IP_AT + ip::VER_IHL) != 0x45 {
+                return None;
+            }
+            let total = usize::from(be16(bytes, IP_AT + ip::TOTAL_LEN.start));
+            let flags_frag = be16(bytes, IP_AT + ip::FLAGS_FRAG.start);
+            if total < MIN_HEADER_LEN || flags_frag & (ip::MF_BIT | ip::OFFSET_MASK) != 0 {
+                return None;
+            }
+            let src = Ipv4Addr::from(take::<4>(bytes, IP_AT + ip::SRC.start)?);
+            let dst = Ipv4Addr::from(take::<4>(bytes, IP_AT + ip::DST.start)?);
+            let proto = IpProto(be8(bytes, IP_AT + ip::PROTOCOL));
+            let segment = bytes.get(IP_AT + MIN_HEADER_LEN..IP_AT + total)?;
+            (IpAddr::V4(src), IpAddr::V4(dst), proto, segment)
+        }
+        t if t == EtherType::IPV6.0 => {
+            use ipv6::{HEADER_LEN, field as ip};
+            if be8(bytes, IP_AT) >> 4 != 6 {
+                return None;
+            }
+            let payload_len = usize::from(be16(bytes, IP_AT + ip::PAYLOAD_LEN.start));
+            // A payload length of 0 is a jumbogram's.
+            if payload_len == 0 {
+                return None;
+            }
+            let src = Ipv6Addr::from(take::<16>(bytes, IP_AT + ip::SRC.start)?);
+            let dst = Ipv6Addr::from(take::<16>(bytes, IP_AT + ip::DST.start)?);
+            let proto = IpProto(be8(bytes, IP_AT + ip::NEXT_HEADER));
+            let segment = bytes.get(IP_AT + HEADER_LEN..IP_AT + HEADER_LEN + payload_len)?;
+            (IpAddr::V6(src), IpAddr::V6(dst), proto, segment)
+        }
+        _ => return None,
+    };
+    let transport = match proto {
+        IpProto::TCP => {
+            let data_off = usize::from(be8(segment, tcp::field::DATA_OFF) >> 4) * 4;
+            if segment.len() < tcp::MIN_HEADER_LEN
+                || data_off < tcp::MIN_HEADER_LEN
+                || data_off > segment.len()
+            {
+                return None;
+            }
+            let flags = TcpFlags(be16(segment, tcp::field::DATA_OFF) & 0x01ff);
+            let options = segment
+                .get(tcp::field::OPTIONS..data_off)
+                .filter(|_| flags.has(TcpFlags::SYN))
+                .map(TcpOptions::from_bytes)
+                .unwrap_or_default();
+            FlowTransport::Tcp(Segment {
+                src_port: be16(segment, tcp::field::SRC_PORT.start),
+                dst_port: be16(segment, tcp::field::DST_PORT.start),
+                seq: be32(segment, tcp::field::SEQ.start),
+                ack: be32(segment, tcp::field::ACK.start),
+                flags,
+                window: be16(segment, tcp::field::WINDOW.start),
+                payload_len: u32::try_from(segment.len() - data_off).ok()?,
+                wscale: syn_wscale(flags, &options),
+            })
+        }
+        IpProto::UDP => {
+            let length = be16(segment, udp::field::LENGTH.start);
+            if segment.len() < udp::HEADER_LEN || usize::from(length) != segment.len() {
+                return None;
+            }
+            FlowTransport::Udp(Datagram {
+                src_port: be16(segment, udp::field::SRC_PORT.start),
+                dst_port: be16(segment, udp::field::DST_PORT.start),
+                payload_len: length - udp::HEADER_LEN as u16,
+            })
+        }
+        _ => return None,
+    };
+    Some(FlowPacket {
+        ts: frame.ts,
+        len: frame.len,
+        src,
+        dst,
+        transport,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every frame read the lean way gives what the full dissection gives, and the lean
+    /// way takes most of the real traffic.
+    #[test]
+    fn lean_packets_match_the_full_dissection() {
+        let (mut lean, mut all) = (0, 0);
+        for b in super::super::tests::frames() {
+            let f = Frame {
+                ts: Timestamp::default(),
+                caplen: b.len() as u32,
+                len: b.len() as u32 + 4,
+                link: LinkType::ETHERNET,
+                interface: None,
+                bytes: &b,
+            };
+            all += 1;
+            if let Some(p) = flow_packet(&f) {
+                lean += 1;
+                let d = super::super::dissect(1, &f);
+                assert_eq!(Some(p), FlowPacket::of(&d), "frame {b:02x?}");
+            }
+        }
+        assert!(
+            lean > 2000,
+            "only {lean} of {all} frames were read the lean way"
+        );
+    }
+
+    /// Another link type is never read the lean way.
+    #[test]
+    fn only_ethernet_is_read_the_lean_way() {
+        for b in super::super::tests::frames().iter().take(500) {
+            let f = Frame {
+                ts: Timestamp::default(),
+                caplen: b.len() as u32,
+                len: b.len() as u32,
+                link: LinkType::LINUX_SLL2,
+                interface: None,
+                bytes: b,
+            };
+            assert_eq!(flow_packet(&f), None);
+        }
+    }
+}
