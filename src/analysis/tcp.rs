@@ -342,7 +342,7 @@ impl TcpTracker {
             self.retire(&key);
         }
         let next_stream = &mut self.next_stream;
-        let conn = self.conns.entry(key).or_insert_with(|| {
+        let make = || {
             let synack = f.has(TcpFlags::SYN | TcpFlags::ACK);
             let (client, server) = if synack { (b, a) } else { (a, b) };
             let stream = *next_stream;
@@ -365,8 +365,10 @@ impl TcpTracker {
                 history: String::new(),
                 peer_states: [PeerState::Closed, PeerState::Listen],
             }
-        });
-        let conv = conn.step(ts, a, tcp, frame_len);
+        };
+        let conv = self
+            .conns
+            .update(key, make, |conn| conn.step(ts, a, tcp, frame_len));
         (conv, note)
     }
 }

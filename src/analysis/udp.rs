@@ -83,7 +83,7 @@ impl UdpTracker {
         let a = (src, udp.src_port);
         let b = (dst, udp.dst_port);
         let next = &mut self.next_stream;
-        let flow = self.flows.entry(FlowKey::new(a, b)).or_insert_with(|| {
+        let make = || {
             let stream = *next;
             *next += 1;
             UdpFlow {
@@ -94,12 +94,14 @@ impl UdpTracker {
                 last_ts: ts,
                 sides: [(0, 0, 0); 2],
             }
+        };
+        self.flows.update(FlowKey::new(a, b), make, |flow| {
+            flow.last_ts = ts;
+            let side = &mut flow.sides[usize::from(a != flow.client)];
+            side.0 += 1;
+            side.1 += u64::from(frame_len);
+            side.2 += u64::from(udp.payload_len);
         });
-        flow.last_ts = ts;
-        let side = &mut flow.sides[usize::from(a != flow.client)];
-        side.0 += 1;
-        side.1 += u64::from(frame_len);
-        side.2 += u64::from(udp.payload_len);
         note
     }
 
