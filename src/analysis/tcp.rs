@@ -470,13 +470,15 @@ impl Conn {
             // Steps keep their numbers whichever order they cross the wire in: 1 the
             // first FIN, 2 its ACK, 3 the other FIN, 4 its ACK (see `Stage::Teardown`).
             let closer = *self.first_fin_from.get_or_insert(dir);
-            let mut steps = Vec::with_capacity(2);
+            // At most two steps (an ACK of one FIN and the other FIN), kept without
+            // allocating: every FIN of a capture comes here.
+            let mut steps = [None; 2];
             if acks_peer_fin {
-                steps.push(if peer == closer { 2 } else { 4 });
+                steps[0] = Some(if peer == closer { 2 } else { 4 });
             }
             if fin {
                 self.sides[dir].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
-                steps.push(if dir == closer { 1 } else { 3 });
+                steps[1] = Some(if dir == closer { 1 } else { 3 });
             }
             let first_fin_acked = self.sides[closer].fin_acked || (acks_peer_fin && peer == closer);
             self.state = match (self.sides[dir].fin_seq, self.sides[peer].fin_seq) {
@@ -487,8 +489,8 @@ impl Conn {
                 (None, Some(_)) => State::CloseWait,
                 _ => State::FinWait,
             };
-            let first = steps.iter().copied().min().unwrap_or(1);
-            let last = steps.iter().copied().max().unwrap_or(first);
+            let first = steps.iter().flatten().copied().min().unwrap_or(1);
+            let last = steps.iter().flatten().copied().max().unwrap_or(first);
             Stage::Teardown(first, last)
         } else if tcp.window == 0 {
             Stage::ZeroWindow
