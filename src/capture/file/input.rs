@@ -5,8 +5,11 @@ use std::io::{self, Read};
 
 /// Size of the read buffer, in bytes. It grows (up to
 /// [`MAX_BLOCK_LEN`](super::MAX_BLOCK_LEN), and only as far as the file really has the
-/// bytes) only for a pcapng packet or interface block longer than this.
-const BUFFER_LEN: usize = 1024 * 1024;
+/// bytes) only for a pcapng packet or interface block longer than this. 128 KiB, not
+/// 1 MiB: the bytes the kernel copies in are still in the core's cache when the records
+/// are parsed (`flows` on real-2000000.pcap, 5 alternating runs on a loaded machine:
+/// median 0.80 s against 1.03 s, user time 0.90 s against 1.00 s).
+const BUFFER_LEN: usize = 128 * 1024;
 
 /// Our own buffered reader: it knows the file offset of every byte, can make a whole
 /// record contiguous for zero-copy borrowing, and retries short and interrupted reads.
