@@ -2,8 +2,8 @@
 //! tests can run every input a fuzzer once crashed on through exactly the same code
 //! (`tests/fuzz_regressions.rs` includes this file with `#[path]`).
 //!
-//! * [`dissect_frames`]: arbitrary bytes cut into a few Ethernet frames, each dissected,
-//!   analysed (TCP tracker, UDP tracker, reassembler, ARP tracker) and rendered in all
+//! * [`dissect_frames`]: arbitrary bytes cut into a few Ethernet frames, each dissected
+//!   (and, where `flows` would read it the lean way, read so and compared), analysed (TCP tracker, UDP tracker, reassembler, ARP tracker) and rendered in all
 //!   three formats, then the end-of-capture tables.
 //! * [`read_capture`]: arbitrary bytes as a capture file through the whole `read`
 //!   pipeline, once per format, each time through a reader that returns different
@@ -149,6 +149,11 @@ pub fn dissect_frames(data: &[u8]) {
             bytes: f.bytes,
         };
         let mut d = dissect(i as u64 + 1, &frame);
+        // `flows` reads the common frames the lean way: it must agree with the dissector.
+        if let Some(p) = wirelens::dissect::lean::flow_packet(&frame) {
+            let full = wirelens::dissect::lean::FlowPacket::of(&d);
+            assert_eq!(Some(p), full, "frame {} read the lean way differs", i + 1);
+        }
         analyzer.analyse(&mut d, f.bytes);
         check_caps(&analyzer, &tracker, &reassembly, i + 1);
         for format in [Format::Summary, Format::Table, Format::Json] {
