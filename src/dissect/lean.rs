@@ -16,7 +16,7 @@ use crate::capture::{Frame, LinkType, Timestamp};
 use crate::proto::ethernet::{self, EtherType};
 use crate::proto::ipv4::{self, IpProto};
 use crate::proto::ipv6;
-use crate::proto::tcp::{self, Tcp, TcpFlags, TcpOption, TcpOptions};
+use crate::proto::tcp::{self, Tcp, TcpFlags, TcpOptions};
 use crate::proto::udp::{self, Udp};
 use crate::proto::{be8, be16, be32, take};
 
@@ -86,13 +86,10 @@ impl Segment {
 
 /// The window scale option of a SYN's `options`; `None` for any other segment.
 fn syn_wscale(flags: TcpFlags, options: &TcpOptions) -> Option<u8> {
-    if !flags.has(TcpFlags::SYN) {
-        return None;
-    }
-    options.iter().find_map(|o| match o {
-        TcpOption::WindowScale { shift } => Some(shift),
-        _ => None,
-    })
+    flags
+        .has(TcpFlags::SYN)
+        .then(|| options.window_scale())
+        .flatten()
 }
 
 /// What the UDP tracker reads of a datagram.
@@ -197,11 +194,11 @@ pub fn flow_packet(frame: &Frame<'_>) -> Option<FlowPacket> {
                 return None;
             }
             let flags = TcpFlags(be16(segment, tcp::field::DATA_OFF) & 0x01ff);
-            let options = segment
+            // Read in place: only a SYN's count.
+            let wscale = segment
                 .get(tcp::field::OPTIONS..data_off)
                 .filter(|_| flags.has(TcpFlags::SYN))
-                .map(TcpOptions::from_bytes)
-                .unwrap_or_default();
+                .and_then(tcp::window_scale);
             FlowTransport::Tcp(Segment {
                 src_port: be16(segment, tcp::field::SRC_PORT.start),
                 dst_port: be16(segment, tcp::field::DST_PORT.start),
@@ -210,7 +207,7 @@ pub fn flow_packet(frame: &Frame<'_>) -> Option<FlowPacket> {
                 flags,
                 window: be16(segment, tcp::field::WINDOW.start),
                 payload_len: u32::try_from(segment.len() - data_off).ok()?,
-                wscale: syn_wscale(flags, &options),
+                wscale,
             })
         }
         IpProto::UDP => {
