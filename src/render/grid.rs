@@ -884,11 +884,37 @@ struct TableCache {
     /// Where the drawings of rows looked up by shape take their own text: (column, start
     /// and end in the cell, where the piece starts in the drawing).
     patches: Vec<[u32; 4]>,
-    /// The row being looked up.
-    key: Vec<u8>,
     /// The entry of each row of the table being drawn, the header first.
     ids: Vec<u32>,
     scratch: RowScratch,
+    /// Whole tables drawn before (see [`WholeTables`]).
+    whole: WholeTables,
+}
+
+/// Bytes the [`WholeTables`] of each thread keep at most; they are emptied when full.
+const WHOLE_TABLES_BYTES: usize = 4 << 20;
+
+/// Whole tables drawn before, by the key of every row (shaped as [`draw`] says) and the
+/// width, columns and border: a packet's layer tables mostly have the rows of a table
+/// drawn before, in the same order and with the same shapes. A table found here is one
+/// hash, one probe, one comparison and one copy, where finding its rows one by one was a
+/// hash, a probe, a comparison and a copy per row and the arrangement again.
+#[derive(Debug, Default)]
+struct WholeTables {
+    index: std::collections::HashMap<u64, u32, crate::analysis::flowtable::FlowHashBuilder>,
+    /// Per table: its key, its drawing (ranges of `arena`) and its patches (a range of
+    /// `patches`).
+    tables: Vec<[(u32, u32); 3]>,
+    arena: Vec<u8>,
+    /// Where a table's drawing takes the text of its shaped cells: (cell, counted in the
+    /// rows without the header; start and end of the piece in the cell; where it starts
+    /// in the drawing).
+    patches: Vec<[u32; 4]>,
+    /// The table being looked up: the table's own marks, then each row's key (as
+    /// [`shape_key`] makes it), the header first.
+    key: Vec<u8>,
+    /// Where each row's key ends in `key`, and its shaped columns.
+    rows: Vec<(u32, u32)>,
 }
 
 /// Whether two layouts' column widths are equal, element by element: a handful of
@@ -924,6 +950,11 @@ fn keep(arena: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
 /// shaped, as bits.
 fn shape_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
     key.clear();
+    push_row_key(key, cells, vary)
+}
+
+/// [`shape_key`], appended to what `key` holds.
+fn push_row_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
     key.extend_from_slice(&vary.to_le_bytes());
     let mut shaped = 0u32;
     for (i, c) in cells.iter().enumerate() {
@@ -1091,16 +1122,28 @@ impl TableCache {
             self.patches.clear();
             self.layouts.clear();
         }
-        self.ids.clear();
-        for row in header.chunks(ncols) {
-            let id = self.find(row, 0);
-            self.ids.push(id);
-        }
         let vary = vary & ((1 << ncols) - 1);
-        for row in rows.chunks(ncols) {
-            let id = self.find(row, vary);
-            self.ids.push(id);
+        let table_start = out.len();
+        let hash = self
+            .whole
+            .make_key(ncols, vary, header, rows, table_width, border);
+        if self.whole.write(out, hash, rows) {
+            return;
         }
+        self.ids.clear();
+        let mut from = self.whole.rows.first().map_or(0, |r| r.0 as usize);
+        let (table_key, key_rows) = (
+            std::mem::take(&mut self.whole.key),
+            std::mem::take(&mut self.whole.rows),
+        );
+        let all_rows = header.chunks(ncols).chain(rows.chunks(ncols));
+        for (&(end, shaped), row) in key_rows.iter().skip(1).zip(all_rows) {
+            let key = table_key.get(from..end as usize).unwrap_or_default();
+            let id = self.find(key, shaped, row);
+            self.ids.push(id);
+            from = end as usize;
+        }
+        (self.whole.key, self.whole.rows) = (table_key, key_rows);
         let widths = {
             let mut cols = CachedColumns {
                 entries: &mut self.entries,
@@ -1115,8 +1158,18 @@ impl TableCache {
         self.rule(out, layout, 0);
         let ids = std::mem::take(&mut self.ids);
         let cells = header.chunks(ncols).chain(rows.chunks(ncols));
+        let header_rows = header.len().div_ceil(ncols);
+        let p0 = self.whole.patches.len() as u32;
         for (i, (&id, row)) in ids.iter().zip(cells).enumerate() {
-            self.write_row(out, id, layout, row);
+            let row_start = out.len() - table_start;
+            let (a, b) = self.write_row(out, id, layout, row);
+            // The row's patches, for the whole table: by cell of `rows` and place in it.
+            let first_cell = i.saturating_sub(header_rows) * ncols;
+            for &[col, a, b, at] in self.patches.get(a as usize..b as usize).unwrap_or_default() {
+                self.whole
+                    .patches
+                    .push([first_cell as u32 + col, a, b, row_start as u32 + at]);
+            }
             out.push(b'\n');
             if i == 0 && !header.is_empty() {
                 self.rule(out, layout, 1);
@@ -1126,6 +1179,8 @@ impl TableCache {
         self.rule(out, layout, 2);
         // comfy-table joins lines with "\n": no newline after the bottom rule.
         out.pop();
+        self.whole
+            .keep(hash, out.get(table_start..).unwrap_or_default(), p0);
     }
 
     /// The number of the layout (`widths`, `border`), added if new. Searched from the
@@ -1146,21 +1201,20 @@ impl TableCache {
         (self.layouts.len() - 1) as u32
     }
 
-    /// The entry of the row `cells`, made (its cells measured) if it is new; the cells
-    /// of columns in `vary` are looked up by shape where [`shapeable`].
-    fn find(&mut self, cells: &[&str], vary: u32) -> u32 {
-        let shaped = shape_key(&mut self.key, cells, vary);
-        let hash = hash_bytes(&self.key);
+    /// The entry of the row `cells`, whose key ([`shape_key`]'s) is `key` and whose
+    /// columns `shaped` were shaped in it; made (its cells measured) if it is new.
+    fn find(&mut self, key: &[u8], shaped: u32, cells: &[&str]) -> u32 {
+        let hash = hash_bytes(key);
         if let Some(&id) = self.index.get(&hash)
             && self
                 .entries
                 .get(id as usize)
-                .is_some_and(|e| arena_get(&self.arena, e.key) == self.key.as_slice())
+                .is_some_and(|e| arena_get(&self.arena, e.key) == key)
         {
             return id;
         }
         let mut e = RowEntry {
-            key: keep(&mut self.arena, &self.key),
+            key: keep(&mut self.arena, key),
             drawings: [(u32::MAX, (0, 0)); DRAWINGS_PER_ROW],
             shaped,
             ..RowEntry::default()
@@ -1175,19 +1229,21 @@ impl TableCache {
     }
 
     /// Writes row `cells` (entry `id`) in `layout`, drawn before or now.
-    fn write_row(&mut self, out: &mut Vec<u8>, id: u32, layout: u32, cells: &[&str]) {
+    ///
+    /// Returns the row's patches: a range of [`TableCache::patches`].
+    fn write_row(&mut self, out: &mut Vec<u8>, id: u32, layout: u32, cells: &[&str]) -> (u32, u32) {
         let Some(Layout { widths, border, .. }) = self.layouts.get(layout as usize) else {
-            return;
+            return (0, 0);
         };
         let Some(entry) = self.entries.get_mut(id as usize) else {
             write_row(out, widths, cells, &mut self.scratch, border.as_deref());
-            return;
+            return (0, 0);
         };
         if let Some(k) = entry.drawings.iter().position(|(l, _)| *l == layout) {
             let (range, (p0, p1)) = (entry.drawings[k].1, entry.patches[k]);
             let patches = self.patches.get(p0 as usize..p1 as usize);
             write_patched(out, arena_get(&self.arena, range), patches, cells);
-            return;
+            return (p0, p1);
         }
         let (range, patches) = draw_kept(
             out,
@@ -1203,6 +1259,7 @@ impl TableCache {
         entry.drawings[0] = (layout, range);
         entry.patches.rotate_right(1);
         entry.patches[0] = patches;
+        patches
     }
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
@@ -1218,6 +1275,98 @@ impl TableCache {
         let start = out.len();
         rule(out, &l.widths, rule_chars(kind), l.border.as_deref());
         l.rules[slot] = Some(keep(&mut self.arena, out.get(start..).unwrap_or_default()));
+    }
+}
+
+impl WholeTables {
+    /// Makes the key of a table ([`TableCache::draw`]'s arguments) and returns its hash;
+    /// [`WholeTables::rows`] then says where each row's key ends.
+    fn make_key(
+        &mut self,
+        ncols: usize,
+        vary: u32,
+        header: &[&str],
+        rows: &[&str],
+        table_width: usize,
+        border: Option<&[u8]>,
+    ) -> u64 {
+        let key = &mut self.key;
+        key.clear();
+        self.rows.clear();
+        key.extend_from_slice(&(ncols as u64).to_le_bytes());
+        key.extend_from_slice(&(table_width as u64).to_le_bytes());
+        key.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        match border {
+            Some(b) => {
+                key.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                key.extend_from_slice(b);
+            }
+            None => key.extend_from_slice(&u64::MAX.to_le_bytes()),
+        }
+        self.rows.push((key.len() as u32, 0));
+        for row in header.chunks(ncols) {
+            let shaped = push_row_key(key, row, 0);
+            self.rows.push((key.len() as u32, shaped));
+        }
+        for row in rows.chunks(ncols) {
+            let shaped = push_row_key(key, row, vary);
+            self.rows.push((key.len() as u32, shaped));
+        }
+        hash_bytes(key)
+    }
+
+    /// Writes the table of [`WholeTables::key`] (hash `hash`, rows `rows`) if it was kept;
+    /// returns whether it was.
+    fn write(&self, out: &mut Vec<u8>, hash: u64, rows: &[&str]) -> bool {
+        let Some(&id) = self.index.get(&hash) else {
+            return false;
+        };
+        let Some(&[k, d, (p0, p1)]) = self.tables.get(id as usize) else {
+            return false;
+        };
+        if arena_get(&self.arena, k) != self.key.as_slice() {
+            return false;
+        }
+        write_patched(
+            out,
+            arena_get(&self.arena, d),
+            self.patches.get(p0 as usize..p1 as usize),
+            rows,
+        );
+        true
+    }
+
+    /// Keeps `drawing`, the table of [`WholeTables::key`] (hash `hash`), with its patches
+    /// from `p0` on; empties the tables first when they hold too much.
+    fn keep(&mut self, hash: u64, drawing: &[u8], p0: u32) {
+        let mut p0 = p0 as usize;
+        let size = |t: &WholeTables| {
+            t.arena.len()
+                + t.key.len()
+                + drawing.len()
+                + t.patches.len() * std::mem::size_of::<[u32; 4]>()
+                + t.tables.len() * std::mem::size_of::<[(u32, u32); 3]>()
+        };
+        if size(self) > WHOLE_TABLES_BYTES {
+            self.index.clear();
+            self.tables.clear();
+            self.arena.clear();
+            // The new table's patches move to the start.
+            let n = self.patches.len().saturating_sub(p0);
+            self.patches.copy_within(p0.., 0);
+            self.patches.truncate(n);
+            p0 = 0;
+            if size(self) > WHOLE_TABLES_BYTES {
+                // A table bigger than the whole cache is not kept.
+                self.patches.clear();
+                return;
+            }
+        }
+        let k = keep(&mut self.arena, &self.key);
+        let d = keep(&mut self.arena, drawing);
+        self.index.insert(hash, self.tables.len() as u32);
+        self.tables
+            .push([k, d, (p0 as u32, self.patches.len() as u32)]);
     }
 }
 
@@ -1830,9 +1979,36 @@ mod tests {
             if header.is_empty() && rows.is_empty() {
                 continue;
             }
-            let flat: Vec<&str> = rows.iter().flatten().copied().collect();
-            let want = comfy(width, &header, &rows);
-            for round in 0..2 {
+            // Rounds 0 and 1 draw the table as it is (the second from the whole-table
+            // cache); rounds 2 and 3 with other digits in the varying columns: the same
+            // shapes, so the kept table patched with other text.
+            for round in 0..4u32 {
+                let turn = [0, 0, 3, 7][round as usize];
+                let rotated: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .enumerate()
+                            .map(|(c, cell)| {
+                                if vary & (1 << c) == 0 {
+                                    return cell.to_string();
+                                }
+                                cell.chars()
+                                    .map(|ch| match ch.to_digit(10) {
+                                        Some(d) => char::from_digit((d + turn) % 10, 10).unwrap(),
+                                        None => ch,
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let rows: Vec<Vec<&str>> = rotated
+                    .iter()
+                    .map(|r| r.iter().map(String::as_str).collect())
+                    .collect();
+                let flat: Vec<&str> = rows.iter().flatten().copied().collect();
+                let want = comfy(width, &header, &rows);
                 let mut out = Vec::new();
                 draw(
                     &mut out,
