@@ -838,6 +838,11 @@ fn hash_wide(bytes: &[u8]) -> u64 {
 /// but the space taken as `x` — since its width and how it splits into lines depend on
 /// nothing else; a row found that way is the kept drawing with each piece of the cell's
 /// own text copied over the piece drawn there. The header is looked up as it is.
+///
+/// Before any row is looked up, the whole table is: by the keys of all its rows, its
+/// width, columns and border ([`WholeTables`]). Most of a packet's tables repeat a table
+/// drawn before row for row and shape for shape, and then the kept drawing of the whole
+/// table, patched the same way, is all there is to do.
 pub fn draw(
     out: &mut Vec<u8>,
     ncols: usize,
