@@ -823,6 +823,32 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
+/// [`hash_bytes`] for long keys (a whole table's): four lanes of the same mixing over
+/// blocks of 32 bytes, independent of each other so that the processor runs them side by
+/// side (one lane waited on a multiplication per word), then the rest as one.
+fn hash_wide(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut lanes = [
+        bytes.len() as u64,
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+    ];
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            *lane = (lane.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+    }
+    lanes
+        .iter()
+        .fold(hash_bytes(blocks.remainder()), |h, &lane| {
+            (h.rotate_left(5) ^ lane).wrapping_mul(K)
+        })
+}
+
 /// Draws a whole table — what [`column_widths`] then [`write`] draw — `ncols` columns
 /// wide, with `header` (may be empty) above `rows` (row-major), for a terminal
 /// `table_width` columns wide.
@@ -843,6 +869,11 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
 /// but the space taken as `x` — since its width and how it splits into lines depend on
 /// nothing else; a row found that way is the kept drawing with each piece of the cell's
 /// own text copied over the piece drawn there. The header is looked up as it is.
+///
+/// Before any row is looked up, the whole table is: by the keys of all its rows, its
+/// width, columns and border ([`WholeTables`]). Most of a packet's tables repeat a table
+/// drawn before row for row and shape for shape, and then the kept drawing of the whole
+/// table, patched the same way, is all there is to do.
 pub fn draw(
     out: &mut Vec<u8>,
     ncols: usize,
@@ -915,12 +946,50 @@ struct TableCache {
     /// Where the drawings of rows looked up by shape take their own text: (column, start
     /// and end in the cell, where the piece starts in the drawing).
     patches: Vec<[u32; 4]>,
-    /// The row being looked up.
-    key: Vec<u8>,
     /// The entry of each row of the table being drawn, the header first.
     ids: Vec<u32>,
     scratch: RowScratch,
+    /// Whole tables drawn before (see [`WholeTables`]).
+    whole: WholeTables,
 }
+
+/// Bytes the [`WholeTables`] of each thread keep at most; they are emptied when full.
+/// (4 MiB emptied them about 200 times on `real-200000.pcap`; 16 MiB timed a little
+/// faster again, but brought the peak resident size of the drawing pool, three threads
+/// with a cache each, to 60 MB.)
+const WHOLE_TABLES_BYTES: usize = 8 << 20;
+
+/// Whole tables drawn before, by the key of every row (shaped as [`draw`] says) and the
+/// width, columns and border: a packet's layer tables mostly have the rows of a table
+/// drawn before, in the same order and with the same shapes. A table found here is one
+/// hash, one probe, one comparison and one copy, where finding its rows one by one was a
+/// hash, a probe, a comparison and a copy per row and the arrangement again.
+#[derive(Debug, Default)]
+struct WholeTables {
+    index: std::collections::HashMap<u64, u32, crate::analysis::flowtable::FlowHashBuilder>,
+    /// Per table: its key, its drawing (ranges of `arena`) and its patches (a range of
+    /// `patches`).
+    tables: Vec<[(u32, u32); 3]>,
+    arena: Vec<u8>,
+    /// Where a table's drawing takes the text of its shaped cells: (cell, counted in the
+    /// rows without the header; start and end of the piece in the cell; where it starts
+    /// in the drawing).
+    patches: Vec<[u32; 4]>,
+    /// The table being looked up: the table's own marks, then each row's key (as
+    /// [`shape_key`] makes it), the header first.
+    key: Vec<u8>,
+    /// Where each row's key ends in `key`, and its shaped columns.
+    rows: Vec<(u32, u32)>,
+    /// Hashes of tables drawn once and not kept, in [`SEEN_SLOTS`] slots by hash: a table
+    /// is kept the second time it is drawn. Why: about a fifth of the tables are new, most
+    /// of them never seen again (a TCP header's lengths and options), and keeping each
+    /// filled the cache and emptied it, the tables that repeat with it, every few
+    /// hundred packets.
+    seen: Vec<u64>,
+}
+
+/// Slots of [`WholeTables::seen`].
+const SEEN_SLOTS: usize = 4096;
 
 /// Whether two layouts' column widths are equal, element by element: a handful of
 /// numbers, where slice equality called `memcmp` once per layout searched.
@@ -939,7 +1008,13 @@ fn arena_get(arena: &[u8], (a, b): (u32, u32)) -> &[u8] {
 /// spaces and newlines, and the other characters stay, and so do the lines' pieces, the
 /// narrow characters being each a grapheme of its own.
 fn shapeable(cell: &str) -> bool {
-    is_printable_ascii(cell) || cell.split('\n').all(|l| narrow_width(l).is_some())
+    // Printable ASCII and newlines first, in one branch-free pass (the bytes cells of bit
+    // fields have two lines, and splitting them to measure each was most of the time of
+    // building a table's key).
+    let ascii_lines = cell.bytes().fold(true, |ok, b| {
+        ok & (b.wrapping_sub(0x20) < 0x5f || b == b'\n')
+    });
+    ascii_lines || cell.split('\n').all(|l| narrow_width(l).is_some())
 }
 
 /// Appends `bytes` to `arena` and returns their range.
@@ -955,6 +1030,11 @@ fn keep(arena: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
 /// shaped, as bits.
 fn shape_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
     key.clear();
+    push_row_key(key, cells, vary)
+}
+
+/// [`shape_key`], appended to what `key` holds.
+fn push_row_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
     key.extend_from_slice(&vary.to_le_bytes());
     let mut shaped = 0u32;
     for (i, c) in cells.iter().enumerate() {
@@ -1122,16 +1202,28 @@ impl TableCache {
             self.patches.clear();
             self.layouts.clear();
         }
-        self.ids.clear();
-        for row in header.chunks(ncols) {
-            let id = self.find(row, 0);
-            self.ids.push(id);
-        }
         let vary = vary & ((1 << ncols) - 1);
-        for row in rows.chunks(ncols) {
-            let id = self.find(row, vary);
-            self.ids.push(id);
+        let table_start = out.len();
+        let hash = self
+            .whole
+            .make_key(ncols, vary, header, rows, table_width, border);
+        if self.whole.write(out, hash, rows) {
+            return;
         }
+        self.ids.clear();
+        let mut from = self.whole.rows.first().map_or(0, |r| r.0 as usize);
+        let (table_key, key_rows) = (
+            std::mem::take(&mut self.whole.key),
+            std::mem::take(&mut self.whole.rows),
+        );
+        let all_rows = header.chunks(ncols).chain(rows.chunks(ncols));
+        for (&(end, shaped), row) in key_rows.iter().skip(1).zip(all_rows) {
+            let key = table_key.get(from..end as usize).unwrap_or_default();
+            let id = self.find(key, shaped, row);
+            self.ids.push(id);
+            from = end as usize;
+        }
+        (self.whole.key, self.whole.rows) = (table_key, key_rows);
         let widths = {
             let mut cols = CachedColumns {
                 entries: &mut self.entries,
@@ -1146,8 +1238,18 @@ impl TableCache {
         self.rule(out, layout, 0);
         let ids = std::mem::take(&mut self.ids);
         let cells = header.chunks(ncols).chain(rows.chunks(ncols));
+        let header_rows = header.len().div_ceil(ncols);
+        let p0 = self.whole.patches.len() as u32;
         for (i, (&id, row)) in ids.iter().zip(cells).enumerate() {
-            self.write_row(out, id, layout, row);
+            let row_start = out.len() - table_start;
+            let (a, b) = self.write_row(out, id, layout, row);
+            // The row's patches, for the whole table: by cell of `rows` and place in it.
+            let first_cell = i.saturating_sub(header_rows) * ncols;
+            for &[col, a, b, at] in self.patches.get(a as usize..b as usize).unwrap_or_default() {
+                self.whole
+                    .patches
+                    .push([first_cell as u32 + col, a, b, row_start as u32 + at]);
+            }
             out.push(b'\n');
             if i == 0 && !header.is_empty() {
                 self.rule(out, layout, 1);
@@ -1157,6 +1259,8 @@ impl TableCache {
         self.rule(out, layout, 2);
         // comfy-table joins lines with "\n": no newline after the bottom rule.
         out.pop();
+        self.whole
+            .keep(hash, out.get(table_start..).unwrap_or_default(), p0);
     }
 
     /// The number of the layout (`widths`, `border`), added if new. Searched from the
@@ -1177,21 +1281,20 @@ impl TableCache {
         (self.layouts.len() - 1) as u32
     }
 
-    /// The entry of the row `cells`, made (its cells measured) if it is new; the cells
-    /// of columns in `vary` are looked up by shape where [`shapeable`].
-    fn find(&mut self, cells: &[&str], vary: u32) -> u32 {
-        let shaped = shape_key(&mut self.key, cells, vary);
-        let hash = hash_bytes(&self.key);
+    /// The entry of the row `cells`, whose key ([`shape_key`]'s) is `key` and whose
+    /// columns `shaped` were shaped in it; made (its cells measured) if it is new.
+    fn find(&mut self, key: &[u8], shaped: u32, cells: &[&str]) -> u32 {
+        let hash = hash_bytes(key);
         if let Some(&id) = self.index.get(&hash)
             && self
                 .entries
                 .get(id as usize)
-                .is_some_and(|e| arena_get(&self.arena, e.key) == self.key.as_slice())
+                .is_some_and(|e| arena_get(&self.arena, e.key) == key)
         {
             return id;
         }
         let mut e = RowEntry {
-            key: keep(&mut self.arena, &self.key),
+            key: keep(&mut self.arena, key),
             drawings: [(u32::MAX, (0, 0)); DRAWINGS_PER_ROW],
             shaped,
             ..RowEntry::default()
@@ -1206,19 +1309,21 @@ impl TableCache {
     }
 
     /// Writes row `cells` (entry `id`) in `layout`, drawn before or now.
-    fn write_row(&mut self, out: &mut Vec<u8>, id: u32, layout: u32, cells: &[&str]) {
+    ///
+    /// Returns the row's patches: a range of [`TableCache::patches`].
+    fn write_row(&mut self, out: &mut Vec<u8>, id: u32, layout: u32, cells: &[&str]) -> (u32, u32) {
         let Some(Layout { widths, border, .. }) = self.layouts.get(layout as usize) else {
-            return;
+            return (0, 0);
         };
         let Some(entry) = self.entries.get_mut(id as usize) else {
             write_row(out, widths, cells, &mut self.scratch, border.as_deref());
-            return;
+            return (0, 0);
         };
         if let Some(k) = entry.drawings.iter().position(|(l, _)| *l == layout) {
             let (range, (p0, p1)) = (entry.drawings[k].1, entry.patches[k]);
             let patches = self.patches.get(p0 as usize..p1 as usize);
             write_patched(out, arena_get(&self.arena, range), patches, cells);
-            return;
+            return (p0, p1);
         }
         let (range, patches) = draw_kept(
             out,
@@ -1234,6 +1339,7 @@ impl TableCache {
         entry.drawings[0] = (layout, range);
         entry.patches.rotate_right(1);
         entry.patches[0] = patches;
+        patches
     }
 
     /// A rule and its newline — `kind` 0 top, 1 under the header, 2 bottom.
@@ -1249,6 +1355,110 @@ impl TableCache {
         let start = out.len();
         rule(out, &l.widths, rule_chars(kind), l.border.as_deref());
         l.rules[slot] = Some(keep(&mut self.arena, out.get(start..).unwrap_or_default()));
+    }
+}
+
+impl WholeTables {
+    /// Makes the key of a table ([`TableCache::draw`]'s arguments) and returns its hash;
+    /// [`WholeTables::rows`] then says where each row's key ends.
+    fn make_key(
+        &mut self,
+        ncols: usize,
+        vary: u32,
+        header: &[&str],
+        rows: &[&str],
+        table_width: usize,
+        border: Option<&[u8]>,
+    ) -> u64 {
+        let key = &mut self.key;
+        key.clear();
+        self.rows.clear();
+        key.extend_from_slice(&(ncols as u64).to_le_bytes());
+        key.extend_from_slice(&(table_width as u64).to_le_bytes());
+        key.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        match border {
+            Some(b) => {
+                key.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                key.extend_from_slice(b);
+            }
+            None => key.extend_from_slice(&u64::MAX.to_le_bytes()),
+        }
+        self.rows.push((key.len() as u32, 0));
+        for row in header.chunks(ncols) {
+            let shaped = push_row_key(key, row, 0);
+            self.rows.push((key.len() as u32, shaped));
+        }
+        for row in rows.chunks(ncols) {
+            let shaped = push_row_key(key, row, vary);
+            self.rows.push((key.len() as u32, shaped));
+        }
+        hash_wide(key)
+    }
+
+    /// Writes the table of [`WholeTables::key`] (hash `hash`, rows `rows`) if it was kept;
+    /// returns whether it was.
+    fn write(&self, out: &mut Vec<u8>, hash: u64, rows: &[&str]) -> bool {
+        let Some(&id) = self.index.get(&hash) else {
+            return false;
+        };
+        let Some(&[k, d, (p0, p1)]) = self.tables.get(id as usize) else {
+            return false;
+        };
+        if arena_get(&self.arena, k) != self.key.as_slice() {
+            return false;
+        }
+        write_patched(
+            out,
+            arena_get(&self.arena, d),
+            self.patches.get(p0 as usize..p1 as usize),
+            rows,
+        );
+        true
+    }
+
+    /// Keeps `drawing`, the table of [`WholeTables::key`] (hash `hash`), with its patches
+    /// from `p0` on, if it was drawn before (see [`WholeTables::seen`]); empties the
+    /// tables first when they hold too much.
+    fn keep(&mut self, hash: u64, drawing: &[u8], p0: u32) {
+        let mut p0 = p0 as usize;
+        if self.seen.is_empty() {
+            self.seen.resize(SEEN_SLOTS, 0);
+        }
+        if let Some(seen) = self.seen.get_mut((hash >> 40) as usize % SEEN_SLOTS)
+            && *seen != hash
+        {
+            // Drawn for the first time (as far as the slot knows): not kept yet.
+            *seen = hash;
+            self.patches.truncate(p0);
+            return;
+        }
+        let size = |t: &WholeTables| {
+            t.arena.len()
+                + t.key.len()
+                + drawing.len()
+                + t.patches.len() * std::mem::size_of::<[u32; 4]>()
+                + t.tables.len() * std::mem::size_of::<[(u32, u32); 3]>()
+        };
+        if size(self) > WHOLE_TABLES_BYTES {
+            self.index.clear();
+            self.tables.clear();
+            self.arena.clear();
+            // The new table's patches move to the start.
+            let n = self.patches.len().saturating_sub(p0);
+            self.patches.copy_within(p0.., 0);
+            self.patches.truncate(n);
+            p0 = 0;
+            if size(self) > WHOLE_TABLES_BYTES {
+                // A table bigger than the whole cache is not kept.
+                self.patches.clear();
+                return;
+            }
+        }
+        let k = keep(&mut self.arena, &self.key);
+        let d = keep(&mut self.arena, drawing);
+        self.index.insert(hash, self.tables.len() as u32);
+        self.tables
+            .push([k, d, (p0 as u32, self.patches.len() as u32)]);
     }
 }
 
@@ -1895,9 +2105,36 @@ mod tests {
             if header.is_empty() && rows.is_empty() {
                 continue;
             }
-            let flat: Vec<&str> = rows.iter().flatten().copied().collect();
-            let want = comfy(width, &header, &rows);
-            for round in 0..2 {
+            // Rounds 0 and 1 draw the table as it is (the second from the whole-table
+            // cache); rounds 2 and 3 with other digits in the varying columns: the same
+            // shapes, so the kept table patched with other text.
+            for round in 0..4u32 {
+                let turn = [0, 0, 3, 7][round as usize];
+                let rotated: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .enumerate()
+                            .map(|(c, cell)| {
+                                if vary & (1 << c) == 0 {
+                                    return cell.to_string();
+                                }
+                                cell.chars()
+                                    .map(|ch| match ch.to_digit(10) {
+                                        Some(d) => char::from_digit((d + turn) % 10, 10).unwrap(),
+                                        None => ch,
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let rows: Vec<Vec<&str>> = rotated
+                    .iter()
+                    .map(|r| r.iter().map(String::as_str).collect())
+                    .collect();
+                let flat: Vec<&str> = rows.iter().flatten().copied().collect();
+                let want = comfy(width, &header, &rows);
                 let mut out = Vec::new();
                 draw(
                     &mut out,
