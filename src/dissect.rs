@@ -657,31 +657,75 @@ fn dissect_link_payload(
 /// as a quarter of the dissector's time, though for these frames it only confirms
 /// lengths that the checks below confirm too.
 fn dissect_common(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> bool {
+    let Some((header, payload)) = common_ipv4(bytes) else {
+        return false;
+    };
+    let proto = IpProto(crate::proto::be8(
+        header,
+        crate::proto::ipv4::field::PROTOCOL,
+    ));
+    if !sliceable(proto, payload) {
+        return false;
+    }
+    let at = ethernet::HEADER_LEN;
+    d.eth = Ethernet::parse(bytes);
+    dissect_ipv4_payload(d, bytes, at, header, payload, false, checksums);
+    d.trailer = trailer(bytes, at + header.len() + payload.len());
+    true
+}
+
+/// The 20-byte header and the payload (per the total length, all captured) of the IPv4
+/// datagram in an untagged Ethernet frame, when it is the common case: a 20-byte header
+/// and no fragmenting. `None` for anything else. Shared by [`dissect_common`] and the
+/// lean reader of `flows` ([`lean::flow_packet`]), so that both take the same frames.
+fn common_ipv4(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     use crate::proto::ipv4::{MIN_HEADER_LEN, field as ip};
     const IP_AT: usize = ethernet::HEADER_LEN;
-    if bytes.len() < IP_AT + MIN_HEADER_LEN
-        || crate::proto::be16(bytes, ethernet::field::TYPE.start) != EtherType::IPV4.0
+    if crate::proto::be16(bytes, ethernet::field::TYPE.start) != EtherType::IPV4.0
         || crate::proto::be8(bytes, IP_AT + ip::VER_IHL) != 0x45
     {
-        return false;
+        return None;
     }
     let total = usize::from(crate::proto::be16(bytes, IP_AT + ip::TOTAL_LEN.start));
     let flags_frag = crate::proto::be16(bytes, IP_AT + ip::FLAGS_FRAG.start);
-    if total < MIN_HEADER_LEN
-        || IP_AT + total > bytes.len()
-        || flags_frag & (ip::MF_BIT | ip::OFFSET_MASK) != 0
-    {
-        return false;
+    if total < MIN_HEADER_LEN || flags_frag & (ip::MF_BIT | ip::OFFSET_MASK) != 0 {
+        return None;
     }
-    let (Some(header), Some(payload)) = (
-        bytes.get(IP_AT..IP_AT + MIN_HEADER_LEN),
-        bytes.get(IP_AT + MIN_HEADER_LEN..IP_AT + total),
-    ) else {
-        return false;
-    };
-    // What etherparse's transport slicer checks; anything it would stop at goes the
-    // general way, so its note is not lost.
-    let sliceable = match IpProto(crate::proto::be8(bytes, IP_AT + ip::PROTOCOL)) {
+    Some((
+        bytes.get(IP_AT..IP_AT + MIN_HEADER_LEN)?,
+        bytes.get(IP_AT + MIN_HEADER_LEN..IP_AT + total)?,
+    ))
+}
+
+/// The next header and the payload (per the payload length, all captured) of the IPv6
+/// packet in an untagged Ethernet frame, when its base header is followed directly by
+/// TCP, UDP or ICMPv6. `None` for anything else, a jumbogram's payload length of 0 among
+/// it. Shared by [`dissect_common_v6`] and the lean reader of `flows`.
+fn common_ipv6(bytes: &[u8]) -> Option<(IpProto, &[u8])> {
+    use crate::proto::ipv6::{HEADER_LEN, field as ip};
+    const IP_AT: usize = ethernet::HEADER_LEN;
+    if crate::proto::be16(bytes, ethernet::field::TYPE.start) != EtherType::IPV6.0
+        || crate::proto::be8(bytes, IP_AT) >> 4 != 6
+    {
+        return None;
+    }
+    let payload_len = usize::from(crate::proto::be16(bytes, IP_AT + ip::PAYLOAD_LEN.start));
+    let next = IpProto(crate::proto::be8(bytes, IP_AT + ip::NEXT_HEADER));
+    if payload_len == 0 || !matches!(next, IpProto::TCP | IpProto::UDP | IpProto::ICMPV6) {
+        return None;
+    }
+    Some((
+        next,
+        bytes.get(IP_AT + HEADER_LEN..IP_AT + HEADER_LEN + payload_len)?,
+    ))
+}
+
+/// Whether etherparse's transport slicer would take `payload` as protocol `proto`
+/// without a note (anything it would stop at goes the general way, so its note is not
+/// lost): TCP with a data offset inside the payload, UDP whose length field is the
+/// payload's length, and ICMP with its 8-byte header.
+fn sliceable(proto: IpProto, payload: &[u8]) -> bool {
+    match proto {
         IpProto::TCP => {
             let data_off = usize::from(crate::proto::be8(payload, tcp::field::DATA_OFF) >> 4) * 4;
             payload.len() >= tcp::MIN_HEADER_LEN
@@ -695,14 +739,7 @@ fn dissect_common(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> boo
         }
         IpProto::ICMP => payload.len() >= icmp::HEADER_LEN,
         _ => false,
-    };
-    if !sliceable {
-        return false;
     }
-    d.eth = Ethernet::parse(bytes);
-    dissect_ipv4_payload(d, bytes, IP_AT, header, payload, false, checksums);
-    d.trailer = trailer(bytes, IP_AT + total);
-    true
 }
 
 /// The common IPv6 case, without etherparse: an untagged Ethernet frame carrying a whole
@@ -716,25 +753,11 @@ fn dissect_common(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> boo
 /// reading thread of `flows`. Only frames with no extension header come here, so the
 /// general path would note nothing about them that this one leaves out.
 fn dissect_common_v6(d: &mut Dissection, bytes: &[u8], checksums: Checksums) -> bool {
-    use crate::proto::ipv6::{HEADER_LEN, field as ip};
-    const IP_AT: usize = ethernet::HEADER_LEN;
-    if bytes.len() < IP_AT + HEADER_LEN
-        || crate::proto::be16(bytes, ethernet::field::TYPE.start) != EtherType::IPV6.0
-        || crate::proto::be8(bytes, IP_AT) >> 4 != 6
-    {
-        return false;
-    }
-    let payload_len = usize::from(crate::proto::be16(bytes, IP_AT + ip::PAYLOAD_LEN.start));
-    let next = IpProto(crate::proto::be8(bytes, IP_AT + ip::NEXT_HEADER));
-    // A payload length of 0 (a jumbogram's) or past the capture goes the general way.
-    if payload_len == 0
-        || IP_AT + HEADER_LEN + payload_len > bytes.len()
-        || !matches!(next, IpProto::TCP | IpProto::UDP | IpProto::ICMPV6)
-    {
+    if common_ipv6(bytes).is_none() {
         return false;
     }
     d.eth = Ethernet::parse(bytes);
-    dissect_ipv6(d, bytes, IP_AT, checksums);
+    dissect_ipv6(d, bytes, ethernet::HEADER_LEN, checksums);
     true
 }
 

@@ -13,10 +13,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::capture::{Frame, LinkType, Timestamp};
-use crate::proto::ethernet::{self, EtherType};
+use crate::proto::ethernet;
 use crate::proto::ipv4::{self, IpProto};
 use crate::proto::ipv6;
-use crate::proto::tcp::{self, Tcp, TcpFlags, TcpOptions};
+use crate::proto::tcp::{self, Tcp, TcpFlags};
 use crate::proto::udp::{self, Udp};
 use crate::proto::{be8, be16, be32, take};
 
@@ -79,16 +79,17 @@ impl Segment {
             flags: tcp.flags,
             window: tcp.window,
             payload_len: tcp.payload_len,
-            wscale: syn_wscale(tcp.flags, &tcp.options),
+            wscale: syn_wscale(tcp.flags, tcp.options.as_bytes()),
         }
     }
 }
 
-/// The window scale option of a SYN's `options`; `None` for any other segment.
-fn syn_wscale(flags: TcpFlags, options: &TcpOptions) -> Option<u8> {
+/// The window scale option in a SYN's option bytes `options`; `None` for any other
+/// segment, whose options are not read.
+fn syn_wscale(flags: TcpFlags, options: &[u8]) -> Option<u8> {
     flags
         .has(TcpFlags::SYN)
-        .then(|| options.window_scale())
+        .then(|| tcp::window_scale(options))
         .flatten()
 }
 
@@ -140,88 +141,52 @@ impl FlowPacket {
 
 /// Reads `frame` as a [`FlowPacket`] when it is the common case: untagged Ethernet,
 /// carrying a whole, unfragmented IPv4 packet with a 20-byte header or a whole IPv6
-/// packet with no extension header, and in it a TCP or UDP header that the dissector
-/// would decode without a note. `None`, for the caller to dissect in full, for
-/// anything else.
+/// packet with no extension header (the frames of the dissector's own fast paths), and in
+/// it a TCP or UDP header that the dissector would decode without a note. `None`, for the
+/// caller to dissect in full, for anything else.
 pub fn flow_packet(frame: &Frame<'_>) -> Option<FlowPacket> {
     const IP_AT: usize = ethernet::HEADER_LEN;
     if frame.link != LinkType::ETHERNET {
         return None;
     }
     let bytes = frame.bytes;
-    let (src, dst, proto, segment) = match be16(bytes, ethernet::field::TYPE.start) {
-        t if t == EtherType::IPV4.0 => {
-            use ipv4::{MIN_HEADER_LEN, field as ip};
-            if be8(bytes, IP_AT + ip::VER_IHL) != 0x45 {
-                return None;
-            }
-            let total = usize::from(be16(bytes, IP_AT + ip::TOTAL_LEN.start));
-            let flags_frag = be16(bytes, IP_AT + ip::FLAGS_FRAG.start);
-            if total < MIN_HEADER_LEN || flags_frag & (ip::MF_BIT | ip::OFFSET_MASK) != 0 {
-                return None;
-            }
-            let src = Ipv4Addr::from(take::<4>(bytes, IP_AT + ip::SRC.start)?);
-            let dst = Ipv4Addr::from(take::<4>(bytes, IP_AT + ip::DST.start)?);
-            let proto = IpProto(be8(bytes, IP_AT + ip::PROTOCOL));
-            let segment = bytes.get(IP_AT + MIN_HEADER_LEN..IP_AT + total)?;
-            (IpAddr::V4(src), IpAddr::V4(dst), proto, segment)
-        }
-        t if t == EtherType::IPV6.0 => {
-            use ipv6::{HEADER_LEN, field as ip};
-            if be8(bytes, IP_AT) >> 4 != 6 {
-                return None;
-            }
-            let payload_len = usize::from(be16(bytes, IP_AT + ip::PAYLOAD_LEN.start));
-            // A payload length of 0 is a jumbogram's.
-            if payload_len == 0 {
-                return None;
-            }
-            let src = Ipv6Addr::from(take::<16>(bytes, IP_AT + ip::SRC.start)?);
-            let dst = Ipv6Addr::from(take::<16>(bytes, IP_AT + ip::DST.start)?);
-            let proto = IpProto(be8(bytes, IP_AT + ip::NEXT_HEADER));
-            let segment = bytes.get(IP_AT + HEADER_LEN..IP_AT + HEADER_LEN + payload_len)?;
-            (IpAddr::V6(src), IpAddr::V6(dst), proto, segment)
-        }
-        _ => return None,
+    let (src, dst, proto, segment) = if let Some((header, payload)) = super::common_ipv4(bytes) {
+        use ipv4::field as ip;
+        let src = Ipv4Addr::from(take::<4>(header, ip::SRC.start)?);
+        let dst = Ipv4Addr::from(take::<4>(header, ip::DST.start)?);
+        let proto = IpProto(be8(header, ip::PROTOCOL));
+        (IpAddr::V4(src), IpAddr::V4(dst), proto, payload)
+    } else {
+        use ipv6::field as ip;
+        let (proto, payload) = super::common_ipv6(bytes)?;
+        let src = Ipv6Addr::from(take::<16>(bytes, IP_AT + ip::SRC.start)?);
+        let dst = Ipv6Addr::from(take::<16>(bytes, IP_AT + ip::DST.start)?);
+        (IpAddr::V6(src), IpAddr::V6(dst), proto, payload)
     };
-    let transport = match proto {
-        IpProto::TCP => {
-            let data_off = usize::from(be8(segment, tcp::field::DATA_OFF) >> 4) * 4;
-            if segment.len() < tcp::MIN_HEADER_LEN
-                || data_off < tcp::MIN_HEADER_LEN
-                || data_off > segment.len()
-            {
-                return None;
-            }
-            let flags = TcpFlags(be16(segment, tcp::field::DATA_OFF) & 0x01ff);
-            // Read in place: only a SYN's count.
-            let wscale = segment
-                .get(tcp::field::OPTIONS..data_off)
-                .filter(|_| flags.has(TcpFlags::SYN))
-                .and_then(tcp::window_scale);
-            FlowTransport::Tcp(Segment {
-                src_port: be16(segment, tcp::field::SRC_PORT.start),
-                dst_port: be16(segment, tcp::field::DST_PORT.start),
-                seq: be32(segment, tcp::field::SEQ.start),
-                ack: be32(segment, tcp::field::ACK.start),
-                flags,
-                window: be16(segment, tcp::field::WINDOW.start),
-                payload_len: u32::try_from(segment.len() - data_off).ok()?,
-                wscale,
-            })
-        }
-        IpProto::UDP => {
-            let length = be16(segment, udp::field::LENGTH.start);
-            if segment.len() < udp::HEADER_LEN || usize::from(length) != segment.len() {
-                return None;
-            }
-            FlowTransport::Udp(Datagram {
-                src_port: be16(segment, udp::field::SRC_PORT.start),
-                dst_port: be16(segment, udp::field::DST_PORT.start),
-                payload_len: length - udp::HEADER_LEN as u16,
-            })
-        }
-        _ => return None,
+    if !matches!(proto, IpProto::TCP | IpProto::UDP) || !super::sliceable(proto, segment) {
+        return None;
+    }
+    let transport = if proto == IpProto::TCP {
+        let data_off = usize::from(be8(segment, tcp::field::DATA_OFF) >> 4) * 4;
+        let flags = TcpFlags(be16(segment, tcp::field::DATA_OFF) & 0x01ff);
+        FlowTransport::Tcp(Segment {
+            src_port: be16(segment, tcp::field::SRC_PORT.start),
+            dst_port: be16(segment, tcp::field::DST_PORT.start),
+            seq: be32(segment, tcp::field::SEQ.start),
+            ack: be32(segment, tcp::field::ACK.start),
+            flags,
+            window: be16(segment, tcp::field::WINDOW.start),
+            payload_len: u32::try_from(segment.len().checked_sub(data_off)?).ok()?,
+            wscale: syn_wscale(flags, segment.get(tcp::field::OPTIONS..data_off)?),
+        })
+    } else {
+        FlowTransport::Udp(Datagram {
+            src_port: be16(segment, udp::field::SRC_PORT.start),
+            dst_port: be16(segment, udp::field::DST_PORT.start),
+            // The length field is the segment's (sliceable), at least the header.
+            payload_len: be16(segment, udp::field::LENGTH.start)
+                .checked_sub(udp::HEADER_LEN as u16)?,
+        })
     };
     Some(FlowPacket {
         ts: frame.ts,

@@ -714,13 +714,6 @@ impl TcpOptions {
         self.placed(0).map(|p| p.option)
     }
 
-    /// The window scale option's shift, if the options have one: what
-    /// `iter().find_map(..)` finds, without building each option (a SACK option's blocks
-    /// are a `Vec`). `wirelens flows` asks this of every SYN.
-    pub fn window_scale(&self) -> Option<u8> {
-        window_scale(self.as_bytes())
-    }
-
     /// The options with their places, the first option byte being at `offset` in the
     /// frame.
     pub fn placed(&self, offset: usize) -> PlacedOptions<'_> {
@@ -768,7 +761,8 @@ pub struct PlacedOptions<'a> {
 
 /// The shift of the first window scale option in the option bytes `opts`, walked as
 /// [`PlacedOptions`] walks them: to an end-of-list option, a length under 2, or an option
-/// cut short.
+/// cut short. What `iter().find_map(..)` finds, without building each option (a SACK
+/// option's blocks are a `Vec`): the trackers ask this of every SYN.
 pub fn window_scale(opts: &[u8]) -> Option<u8> {
     let mut i = 0;
     loop {
@@ -910,7 +904,7 @@ mod tests {
                 TcpOption::WindowScale { shift } => Some(shift),
                 _ => None,
             });
-            assert_eq!(opts.window_scale(), want, "{bytes:?}");
+            assert_eq!(window_scale(opts.as_bytes()), want, "{bytes:?}");
             found += usize::from(want.is_some());
         }
         assert!(found > 1000, "only {found} had a window scale option");
