@@ -546,8 +546,8 @@ impl crate::analysis::flowtable::SummarySink for RowsThread {
 /// tenth of the run (2M packets: 0.88 s at 256, 0.85 s at 1024, 0.75 s at 4096).
 const FLOWS_BATCH: usize = 4096;
 
-/// Batches in circulation between the two threads (each holds `FLOWS_BATCH` dissections,
-/// about 2.5 MB).
+/// Batches in circulation between the two threads (each holds `FLOWS_BATCH` frames: lean
+/// records of 80 bytes, and the frames dissected in full in reused slots of 1 176 bytes).
 const FLOWS_BATCHES: usize = 4;
 
 /// Frames read on `flows`' reading thread, in slots that are reused.
@@ -556,10 +556,8 @@ struct FlowsBatch {
     /// The batch's frames in order: each read the lean way, or the index of its full
     /// dissection in `dissections`.
     items: Vec<FlowsItem>,
-    /// Full dissections; the first `full` belong to this batch.
+    /// Full dissections; the first `spans.len()` belong to this batch.
     dissections: Vec<Dissection>,
-    /// How many dissection slots are in use.
-    full: usize,
     /// The captured bytes of the batch's IP fragments, one after the other.
     bytes: Vec<u8>,
     /// For each dissection in use, where its bytes are in `bytes`: empty unless it is a
@@ -627,8 +625,8 @@ where
             // Ends when the capture does, or when the analysing side hangs up.
             while let Ok(mut b) = empty_rx.recv() {
                 b.items.clear();
-                (b.full, b.bytes, b.spans) = (0, std::mem::take(&mut b.bytes), Vec::new());
                 b.bytes.clear();
+                b.spans.clear();
                 let mut end = None;
                 while b.items.len() < FLOWS_BATCH && end.is_none() {
                     match source.read_frame(&mut notes) {
@@ -638,10 +636,11 @@ where
                                 b.items.push(FlowsItem::Lean(p));
                                 continue;
                             }
-                            if b.dissections.len() == b.full {
+                            let slot = b.spans.len();
+                            if b.dissections.len() == slot {
                                 b.dissections.push(Dissection::default());
                             }
-                            if let Some(d) = b.dissections.get_mut(b.full) {
+                            if let Some(d) = b.dissections.get_mut(slot) {
                                 // `flows` shows nothing a checksum decides.
                                 let skip = crate::dissect::Checksums::Skip;
                                 crate::dissect::dissect_into_with(d, n, &f, skip);
@@ -650,8 +649,7 @@ where
                                     b.bytes.extend_from_slice(f.bytes);
                                 }
                                 b.spans.push(start..b.bytes.len());
-                                b.items.push(FlowsItem::Full(b.full));
-                                b.full += 1;
+                                b.items.push(FlowsItem::Full(slot));
                             }
                         }
                         Ok(Next::Nothing) => {}

@@ -3,8 +3,9 @@
 //! (`tests/fuzz_regressions.rs` includes this file with `#[path]`).
 //!
 //! * [`dissect_frames`]: arbitrary bytes cut into a few Ethernet frames, each dissected
-//!   (and, where `flows` would read it the lean way, read so and compared), analysed (TCP tracker, UDP tracker, reassembler, ARP tracker) and rendered in all
-//!   three formats, then the end-of-capture tables.
+//!   (and, where `flows` would read it the lean way, read so and compared), analysed
+//!   (TCP tracker, UDP tracker, reassembler, ARP tracker) and rendered in all three
+//!   formats, then the end-of-capture tables.
 //! * [`read_capture`]: arbitrary bytes as a capture file through the whole `read`
 //!   pipeline, once per format, each time through a reader that returns different
 //!   amounts per call.
