@@ -1053,40 +1053,6 @@ fn push_row_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
     shaped
 }
 
-/// Copies `src` over `dst` (of the same length; otherwise nothing). Pieces of a cell are
-/// mostly a few bytes long, and `copy_from_slice` of a length not known at compile time
-/// is a `memcpy` call, whose fixed cost was most of the copying that perf showed in the
-/// table format (658 000 calls for 5 000 packets): up to 16 bytes are copied here with
-/// two fixed-size, possibly overlapping moves.
-#[inline]
-fn copy_piece(dst: &mut [u8], src: &[u8]) {
-    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
-        let n = src.len();
-        for at in [0, n - N] {
-            if let (Some(d), Some(s)) = (dst.get_mut(at..at + N), src.get(at..at + N)) {
-                d.copy_from_slice(s);
-            }
-        }
-    }
-    let n = src.len();
-    if dst.len() != n {
-        return;
-    }
-    match n {
-        0 => {}
-        1..=3 => {
-            for at in [0, n / 2, n - 1] {
-                if let (Some(d), Some(&s)) = (dst.get_mut(at), src.get(at)) {
-                    *d = s;
-                }
-            }
-        }
-        4..=7 => two::<4>(dst, src),
-        8..=16 => two::<8>(dst, src),
-        _ => dst.copy_from_slice(src),
-    }
-}
-
 /// Appends `drawing`, a row drawn from cells of the same shape as `cells`, with each of
 /// `patches` ([`write_row_placed`]'s) filled from `cells`.
 fn write_patched(out: &mut Vec<u8>, drawing: &[u8], patches: Option<&[[u32; 4]]>, cells: &[&str]) {
@@ -1099,7 +1065,7 @@ fn write_patched(out: &mut Vec<u8>, drawing: &[u8], patches: Option<&[[u32; 4]]>
             text.get(a as usize..b as usize),
             out.get_mut(at..at + (b - a) as usize),
         ) {
-            copy_piece(slot, piece);
+            slot.copy_from_slice(piece);
         }
     }
 }
@@ -1720,7 +1686,7 @@ fn write_row_placed(
                 if let Some((text, _, a)) = piece_of(i, l)
                     && let Some(slot) = out.get_mut(base + start..base + start + text.len())
                 {
-                    copy_piece(slot, text);
+                    slot.copy_from_slice(text);
                     note(i, a, text.len(), base + start);
                 }
             }
@@ -1770,25 +1736,6 @@ fn spaces(out: &mut Vec<u8>, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every length up to 40, at every offset into a longer buffer: the bytes copied and
-    /// nothing else touched.
-    #[test]
-    fn copy_piece_copies_exactly_the_piece() {
-        let src: Vec<u8> = (0..40u8).map(|b| b + 100).collect();
-        for len in 0..=40 {
-            for at in 0..8 {
-                let mut dst = vec![0u8; 56];
-                copy_piece(&mut dst[at..at + len], &src[..len]);
-                let mut want = vec![0u8; 56];
-                want[at..at + len].copy_from_slice(&src[..len]);
-                assert_eq!(dst, want, "len {len} at {at}");
-            }
-        }
-        let mut short = [0u8; 3];
-        copy_piece(&mut short, b"four");
-        assert_eq!(short, [0; 3], "a piece of another length is not copied");
-    }
 
     /// Eight bytes at a time, the same answer as byte by byte, for every byte value at
     /// every position and for random cells of every length.
