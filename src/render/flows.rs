@@ -532,7 +532,8 @@ fn draw_chunk(out: &mut Vec<u8>, raw: &[u8], widths: &[usize], scratch: &mut gri
         if let Some(slot) = cells.get_mut(col) {
             *slot = row.get(start..).unwrap_or_default();
         }
-        grid::write_row_cached(out, widths, &cells, scratch, None);
+        let joined = (row, CELL_SEP);
+        grid::write_joined_row_cached(out, widths, &cells, joined, scratch, None);
         out.push(b'\n');
     };
     match std::str::from_utf8(raw) {

@@ -1119,8 +1119,52 @@ pub fn write_row_cached(
     border: Option<&[u8]>,
 ) {
     let mut shapes = scratch.shapes.take().unwrap_or_default();
-    shapes.write_row(out, widths, cells, scratch, border);
+    shapes.write_row(out, widths, cells, None, scratch, border);
     scratch.shapes = Some(shapes);
+}
+
+/// [`write_row_cached`] for a row whose cells are also given `joined`: one after the
+/// other, each pair separated by the byte `sep` (a control character no cell contains).
+/// Its key is then made in one pass over the joined row, when every cell is printable
+/// ASCII and newlines (what [`shape_key`] makes cell by cell, per cell the larger part
+/// of drawing a row of `wirelens flows`).
+pub fn write_joined_row_cached(
+    out: &mut Vec<u8>,
+    widths: &[usize],
+    cells: &[&str],
+    joined: (&str, u8),
+    scratch: &mut RowScratch,
+    border: Option<&[u8]>,
+) {
+    let mut shapes = scratch.shapes.take().unwrap_or_default();
+    shapes.write_row(out, widths, cells, Some(joined), scratch, border);
+    scratch.shapes = Some(shapes);
+}
+
+/// [`shape_key`] of the `ncols` cells of `row` (each pair separated by `sep`), every
+/// column varying, made in one pass: the same bytes, if every byte of `row` is printable
+/// ASCII, a newline or `sep` and `row` has `ncols` cells (then every cell is shaped, and
+/// the columns are returned as bits); otherwise `None`, with `key` to be made again.
+fn joined_key(key: &mut Vec<u8>, row: &[u8], sep: u8, ncols: usize) -> Option<u32> {
+    if ncols == 0 || ncols > 32 || (0x20..0x7f).contains(&sep) || sep == b'\n' {
+        return None;
+    }
+    key.clear();
+    key.extend_from_slice(&u32::MAX.to_le_bytes());
+    let at = key.len();
+    key.extend_from_slice(row);
+    // Three passes of selects, not branches, so that each runs many bytes at a time.
+    let ok = row.iter().fold(true, |ok, &b| {
+        ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\n') | (b == sep))
+    });
+    let seps = row.iter().filter(|&&b| b == sep).count();
+    for b in key.get_mut(at..).unwrap_or_default() {
+        let printable = b.wrapping_sub(b'!') <= b'~' - b'!';
+        let shaped = if printable { b'x' } else { *b };
+        *b = if *b == sep { 0xff } else { shaped };
+    }
+    key.push(0xff);
+    (ok && seps + 1 == ncols).then(|| u32::MAX >> (32 - ncols))
 }
 
 impl ShapedRows {
@@ -1129,6 +1173,7 @@ impl ShapedRows {
         out: &mut Vec<u8>,
         widths: &[usize],
         cells: &[&str],
+        joined: Option<(&str, u8)>,
         scratch: &mut RowScratch,
         border: Option<&[u8]>,
     ) {
@@ -1145,7 +1190,12 @@ impl ShapedRows {
             self.arena.clear();
             self.patches.clear();
         }
-        let shaped = shape_key(&mut self.key, cells, u32::MAX);
+        let quick = joined
+            .and_then(|(row, sep)| joined_key(&mut self.key, row.as_bytes(), sep, cells.len()));
+        let shaped = match quick {
+            Some(shaped) => shaped,
+            None => shape_key(&mut self.key, cells, u32::MAX),
+        };
         let hash = hash_bytes(&self.key);
         if let Some(&id) = self.index.get(&hash)
             && let Some(&[k, d, (p0, p1)]) = self.rows.get(id as usize)
@@ -1833,6 +1883,45 @@ mod tests {
             x ^= x << 17;
             x % n
         }
+    }
+
+    /// A joined row's key, made in one pass, is [`shape_key`]'s for its cells whenever
+    /// the one pass gives one, and it gives one for every row of printable ASCII and
+    /// newlines with the right number of cells.
+    #[test]
+    fn joined_key_is_shape_key_of_the_cells() {
+        let mut next = rng(0x0bad_cafe_f00d_1234);
+        let alphabet: &[u8] = b"ab 09:[].\n\x1f\x1e\x7f~!";
+        let (mut quick, mut slow) = (Vec::new(), Vec::new());
+        let mut made = 0;
+        for _ in 0..20_000 {
+            let mut row = String::new();
+            for _ in 0..next(40) {
+                match next(50) {
+                    0 => row.push('é'),
+                    1 => row.push('\u{1}'),
+                    _ => row.push(char::from(alphabet[next(alphabet.len() as u64) as usize])),
+                }
+            }
+            let cells: Vec<&str> = row.split('\x1f').collect();
+            let ncols = match next(4) {
+                0 => 1 + next(8) as usize,
+                _ => cells.len(),
+            };
+            let plain = row
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == 0x1f);
+            match joined_key(&mut quick, row.as_bytes(), 0x1f, ncols) {
+                Some(shaped) => {
+                    made += 1;
+                    assert_eq!(cells.len(), ncols, "{row:?}");
+                    assert_eq!(shaped, shape_key(&mut slow, &cells, u32::MAX), "{row:?}");
+                    assert_eq!(quick, slow, "{row:?}");
+                }
+                None => assert!(!plain || cells.len() != ncols, "{row:?}"),
+            }
+        }
+        assert!(made > 1_000, "only {made} rows had a quick key");
     }
 
     #[test]
