@@ -493,14 +493,18 @@ struct DrawChunks<'w> {
     rows: usize,
     scratch: grid::RowScratch,
     drawn: Vec<u8>,
+    /// Buffers the worker gave back with its last chunk, reused for the next one it is
+    /// sent (a new buffer per chunk grew by copying to the chunk's size, twice a chunk).
+    spare: (Vec<u8>, Vec<u8>),
     worker: Option<ChunkWorker>,
     /// True while the worker draws a chunk not yet written.
     pending: bool,
 }
 
-/// The second thread and its channels: raw chunks in, drawn chunks out.
+/// The second thread and its channels: raw chunks in (with a buffer to draw into),
+/// drawn chunks out (with the raw chunk's buffer).
 struct ChunkWorker {
-    to: std::sync::mpsc::SyncSender<Vec<u8>>,
+    to: std::sync::mpsc::SyncSender<(Vec<u8>, Vec<u8>)>,
     from: std::sync::mpsc::Receiver<(Vec<u8>, Vec<u8>)>,
     handle: std::thread::JoinHandle<()>,
 }
@@ -549,15 +553,15 @@ fn draw_chunk(out: &mut Vec<u8>, raw: &[u8], widths: &[usize], scratch: &mut gri
 impl<'w> DrawChunks<'w> {
     fn new(widths: &'w [usize], two: bool) -> DrawChunks<'w> {
         let worker = two.then(|| {
-            let (to, jobs) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+            let (to, jobs) = std::sync::mpsc::sync_channel::<(Vec<u8>, Vec<u8>)>(1);
             let (done, from) = std::sync::mpsc::sync_channel(1);
             let w = widths.to_vec();
             std::thread::Builder::new()
                 .name("wirelens-flows-table".into())
                 .spawn(move || {
                     let mut scratch = grid::RowScratch::default();
-                    for raw in jobs {
-                        let mut out = Vec::with_capacity(raw.len() * 2);
+                    for (raw, mut out) in jobs {
+                        out.clear();
                         draw_chunk(&mut out, &raw, &w, &mut scratch);
                         if done.send((raw, out)).is_err() {
                             break;
@@ -573,6 +577,7 @@ impl<'w> DrawChunks<'w> {
             rows: 0,
             scratch: grid::RowScratch::default(),
             drawn: Vec::new(),
+            spare: (Vec::new(), Vec::new()),
             worker: worker.flatten(),
             pending: false,
         }
@@ -592,20 +597,21 @@ impl<'w> DrawChunks<'w> {
     /// Draws or hands off the chunk gathered so far.
     fn chunk_done(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.rows = 0;
-        let raw = std::mem::take(&mut self.raw);
         match &self.worker {
             Some(w) if !self.pending => {
-                w.to.send(raw)
+                let (mut next, into) = std::mem::take(&mut self.spare);
+                next.clear();
+                let raw = std::mem::replace(&mut self.raw, next);
+                w.to.send((raw, into))
                     .map_err(|_| io::Error::other("the table drawing thread stopped"))?;
                 self.pending = true;
             }
             _ => {
                 self.drawn.clear();
-                draw_chunk(&mut self.drawn, &raw, self.widths, &mut self.scratch);
+                draw_chunk(&mut self.drawn, &self.raw, self.widths, &mut self.scratch);
+                self.raw.clear();
                 self.write_pending(out)?;
                 out.write_all(&self.drawn)?;
-                self.raw = raw;
-                self.raw.clear();
             }
         }
         Ok(())
@@ -621,11 +627,13 @@ impl<'w> DrawChunks<'w> {
             .worker
             .as_ref()
             .ok_or_else(|| io::Error::other("no drawing thread"))?;
-        let (_raw, drawn) = w
+        let (raw, drawn) = w
             .from
             .recv()
             .map_err(|_| io::Error::other("the table drawing thread stopped"))?;
-        out.write_all(&drawn)
+        let written = out.write_all(&drawn);
+        self.spare = (raw, drawn);
+        written
     }
 
     /// Draws and writes everything left, in order, and stops the worker.
