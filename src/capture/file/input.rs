@@ -47,10 +47,18 @@ impl Input {
     /// (the borrow checker enforces this for frames). `want` is bounded by the callers (a
     /// record header plus [`MAX_CAPLEN`](super::MAX_CAPLEN), or
     /// [`MAX_BLOCK_LEN`](super::MAX_BLOCK_LEN)).
+    #[inline]
     pub(super) fn fill(&mut self, want: usize) -> Result<usize, (io::Error, u64)> {
         if self.end - self.pos >= want || self.eof {
             return Ok(self.end - self.pos);
         }
+        self.refill(want)
+    }
+
+    /// [`Input::fill`] when the buffer holds fewer than `want` bytes: reads more.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, want: usize) -> Result<usize, (io::Error, u64)> {
         if self.pos == self.end {
             self.pos = 0;
             self.end = 0;

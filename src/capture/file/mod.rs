@@ -512,6 +512,7 @@ impl FileSource {
     }
 
     /// Fills the input, turning a read failure into an error naming the file.
+    #[inline]
     fn fill(&mut self, want: usize) -> Result<usize, CaptureError> {
         self.input
             .fill(want)

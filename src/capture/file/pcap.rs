@@ -158,17 +158,28 @@ impl FileSource {
         } else {
             1_000_000
         };
-        if ts_frac >= units_per_sec {
+        let ts = if ts_frac < units_per_sec {
+            // Nearly every record: no division.
+            Timestamp {
+                secs: i64::from(ts_sec),
+                nanos: if header.nanos {
+                    ts_frac
+                } else {
+                    ts_frac * 1_000
+                },
+            }
+        } else {
             let unit = if header.nanos { "nano" } else { "micro" };
             self.note(|| {
                 format!(
                     "record {frame} at byte {offset} gives {ts_frac} {unit}seconds after the second, which is a second or more; the surplus is carried into the seconds."
                 )
             });
-        }
-        let ts = Timestamp {
-            secs: i64::from(ts_sec) + i64::from(ts_frac / units_per_sec),
-            nanos: (ts_frac % units_per_sec) * (crate::timestamp::NANOS_PER_SEC / units_per_sec),
+            Timestamp {
+                secs: i64::from(ts_sec) + i64::from(ts_frac / units_per_sec),
+                nanos: (ts_frac % units_per_sec)
+                    * (crate::timestamp::NANOS_PER_SEC / units_per_sec),
+            }
         };
         let start = self.input.pos + field::RECORD_HEADER_LEN;
         self.input.consume(total);
