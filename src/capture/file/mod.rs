@@ -545,6 +545,37 @@ mod tests {
         assert_eq!(CaptureFormat::Pcapng.describe(), "pcapng");
     }
 
+    /// A record's time fraction of a second or more is carried into the seconds, with a
+    /// note; under a second it is kept as it is, in micro- and in nanosecond files.
+    #[test]
+    fn time_fractions_under_and_over_a_second() {
+        for (magic, frac, want) in [
+            (0xa1b2_c3d4u32, 999_999u32, (7i64, 999_999_000u32, false)),
+            (0xa1b2_c3d4, 1_500_000, (8, 500_000_000, true)),
+            (0xa1b2_3c4d, 999_999_999, (7, 999_999_999, false)),
+            (0xa1b2_3c4d, 2_000_000_001, (9, 1, true)),
+        ] {
+            let mut file = Vec::new();
+            for word in [magic, 0x0004_0002, 0, 0, 65_535, 1] {
+                file.extend_from_slice(&word.to_le_bytes());
+            }
+            for word in [7u32, frac, 1, 1] {
+                file.extend_from_slice(&word.to_le_bytes());
+            }
+            file.push(0xab);
+            let reader = Box::new(std::io::Cursor::new(file));
+            let mut source = FileSource::from_reader("t.pcap".into(), reader).unwrap();
+            let frame = source.next_frame().unwrap().unwrap();
+            assert_eq!((frame.ts.secs, frame.ts.nanos), (want.0, want.1), "{frac}");
+            let notes = source.take_notes();
+            assert_eq!(
+                notes.iter().any(|n| n.contains("second or more")),
+                want.2,
+                "{notes:?}"
+            );
+        }
+    }
+
     #[test]
     fn directory_is_an_open_error() {
         let err = FileSource::open(Path::new("/")).unwrap_err();
