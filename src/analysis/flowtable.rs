@@ -27,18 +27,41 @@ pub trait SummarySink: std::fmt::Debug {
 }
 
 /// A retired conversation whose summary is made when it is asked for, on whatever
-/// thread asks.
-pub struct RetiredFlow(Box<dyn FnOnce() -> FlowSummary + Send>);
+/// thread asks. It holds the conversation's state by value: a boxed closure here was an
+/// allocation per conversation freed on another thread, and the allocator's locks
+/// contended (perf: most of `flows`' futex calls).
+pub struct RetiredFlow(Retiring);
+
+/// What a [`RetiredFlow`] holds.
+enum Retiring {
+    Ready(Box<FlowSummary>),
+    Tcp(super::tcp::Conn),
+    Udp(super::udp::UdpFlow),
+}
 
 impl RetiredFlow {
     /// A conversation already summarised.
     pub fn ready(summary: FlowSummary) -> RetiredFlow {
-        RetiredFlow(Box::new(move || summary))
+        RetiredFlow(Retiring::Ready(Box::new(summary)))
+    }
+
+    /// A TCP connection, summarised when asked.
+    pub(super) fn tcp(conn: super::tcp::Conn) -> RetiredFlow {
+        RetiredFlow(Retiring::Tcp(conn))
+    }
+
+    /// A UDP conversation, summarised when asked.
+    pub(super) fn udp(flow: super::udp::UdpFlow) -> RetiredFlow {
+        RetiredFlow(Retiring::Udp(flow))
     }
 
     /// The conversation's summary.
     pub fn summarise(self) -> FlowSummary {
-        (self.0)()
+        match self.0 {
+            Retiring::Ready(summary) => *summary,
+            Retiring::Tcp(conn) => super::tcp::summarise(&conn),
+            Retiring::Udp(flow) => super::udp::summarise(&flow),
+        }
     }
 }
 
@@ -71,13 +94,13 @@ impl Retired {
         self.sink = Some(sink);
     }
 
-    /// Records a retired conversation; `make` builds its summary only if it is wanted,
-    /// and for a sink, when and where the sink chooses.
-    pub fn push(&mut self, make: impl FnOnce() -> FlowSummary + Send + 'static) {
+    /// Records a retired conversation; its summary is made only if it is wanted, and for
+    /// a sink, when and where the sink chooses.
+    pub fn push(&mut self, flow: RetiredFlow) {
         if let Some(sink) = &self.sink {
-            sink.borrow_mut().retire_later(RetiredFlow(Box::new(make)));
+            sink.borrow_mut().retire_later(flow);
         } else if self.keep {
-            self.kept.push(make());
+            self.kept.push(flow.summarise());
         }
     }
 

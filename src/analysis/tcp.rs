@@ -11,7 +11,9 @@
 
 use std::net::IpAddr;
 
-use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
+use super::flowtable::{
+    Endpoint, Flow, FlowKey, FlowTable, Retired, RetiredFlow, SharedSink, TrackerConfig,
+};
 use super::{ClosedBy, FlowSummary};
 use crate::capture::Timestamp;
 use crate::dissect::lean::Segment;
@@ -188,9 +190,14 @@ struct Side {
     letters: u16,
 }
 
+/// Zeek's history letters of a connection: six letters, each at most once per side, so
+/// twelve at most, kept in place (a `String` was an allocation per connection, freed on
+/// the thread that summarises it).
+type History = arrayvec::ArrayString<12>;
+
 /// A tracked connection.
 #[derive(Clone, Debug)]
-struct Conn {
+pub(super) struct Conn {
     stream: u64,
     client: Endpoint,
     server: Endpoint,
@@ -205,7 +212,7 @@ struct Conn {
     first_fin_from: Option<usize>,
     closed_by: Option<ClosedBy>,
     rst_from: Option<usize>,
-    history: String,
+    history: History,
     /// Each side's RFC 9293 state, client first.
     peer_states: [PeerState; 2],
 }
@@ -269,7 +276,7 @@ impl TcpTracker {
     pub fn finish(&mut self) -> Vec<FlowSummary> {
         let drained: Vec<Conn> = self.conns.drain().collect();
         for c in drained {
-            self.retired.push(move || summarise(&c));
+            self.retired.push(RetiredFlow::tcp(c));
         }
         let mut v = self.take_retired();
         v.sort_by_key(|s| s.stream);
@@ -293,7 +300,7 @@ impl TcpTracker {
 
     fn retire(&mut self, key: &FlowKey) {
         if let Some(c) = self.conns.remove(key) {
-            self.retired.push(move || summarise(&c));
+            self.retired.push(RetiredFlow::tcp(c));
         }
     }
 
@@ -321,9 +328,9 @@ impl TcpTracker {
         frame_len: u32,
     ) -> (TcpConv, Option<String>) {
         let retired = &mut self.retired;
-        let note = self.conns.maintain(ts, "TCP connections", |c| {
-            retired.push(move || summarise(&c))
-        });
+        let note = self
+            .conns
+            .maintain(ts, "TCP connections", |c| retired.push(RetiredFlow::tcp(c)));
         let a: Endpoint = (src, tcp.src_port);
         let b: Endpoint = (dst, tcp.dst_port);
         let key = FlowKey::new(a, b);
@@ -362,7 +369,7 @@ impl TcpTracker {
                 first_fin_from: None,
                 closed_by: None,
                 rst_from: None,
-                history: String::new(),
+                history: History::new(),
                 peer_states: [PeerState::Closed, PeerState::Listen],
             }
         };
@@ -620,10 +627,11 @@ impl Conn {
     /// client.
     fn record_history(&mut self, dir: usize, tcp: &Segment, stage: Stage) {
         let f = tcp.flags;
-        let add = |letter: char, bit: u16, sides: &mut [Side; 2], h: &mut String| {
+        let add = |letter: char, bit: u16, sides: &mut [Side; 2], h: &mut History| {
             if sides[dir].letters & bit == 0 {
                 sides[dir].letters |= bit;
-                h.push(if dir == 0 {
+                // Never full: each letter once per side.
+                let _ = h.try_push(if dir == 0 {
                     letter
                 } else {
                     letter.to_ascii_lowercase()
@@ -656,7 +664,7 @@ impl Conn {
     }
 }
 
-fn summarise(c: &Conn) -> FlowSummary {
+pub(super) fn summarise(c: &Conn) -> FlowSummary {
     let resp_synack = c.synack_seen;
     let rst_o = c.rst_from == Some(0);
     let rst_r = c.rst_from == Some(1);
@@ -712,7 +720,7 @@ fn summarise(c: &Conn) -> FlowSummary {
             .or_else(|| (fin_o || fin_r).then_some(ClosedBy::Fin)),
         state: Some(c.state),
         conn_state,
-        history: c.history.clone(),
+        history: c.history.to_string(),
         ..FlowSummary::new(
             c.client,
             c.server,

@@ -4,12 +4,14 @@
 use std::net::IpAddr;
 
 use super::FlowSummary;
-use super::flowtable::{Endpoint, Flow, FlowKey, FlowTable, Retired, SharedSink, TrackerConfig};
+use super::flowtable::{
+    Endpoint, Flow, FlowKey, FlowTable, Retired, RetiredFlow, SharedSink, TrackerConfig,
+};
 use crate::capture::Timestamp;
 use crate::dissect::lean::Datagram;
 
 #[derive(Debug)]
-struct UdpFlow {
+pub(super) struct UdpFlow {
     stream: u64,
     client: Endpoint,
     server: Endpoint,
@@ -78,7 +80,7 @@ impl UdpTracker {
     ) -> Option<String> {
         let retired = &mut self.retired;
         let note = self.flows.maintain(ts, "UDP conversations", |f| {
-            retired.push(move || summarise(&f))
+            retired.push(RetiredFlow::udp(f))
         });
         let a = (src, udp.src_port);
         let b = (dst, udp.dst_port);
@@ -109,7 +111,7 @@ impl UdpTracker {
     pub fn finish(&mut self) -> Vec<FlowSummary> {
         let drained: Vec<UdpFlow> = self.flows.drain().collect();
         for f in drained {
-            self.retired.push(move || summarise(&f));
+            self.retired.push(RetiredFlow::udp(f));
         }
         let mut v = self.retired.take();
         v.sort_by_key(|s| s.stream);
@@ -117,7 +119,7 @@ impl UdpTracker {
     }
 }
 
-fn summarise(f: &UdpFlow) -> FlowSummary {
+pub(super) fn summarise(f: &UdpFlow) -> FlowSummary {
     let replied = f.sides[1].0 > 0;
     let mut history = String::from("D");
     if replied {
