@@ -687,10 +687,16 @@ where
                         else {
                             continue;
                         };
+                        let notes = d.notes.len();
                         analyzer.analyse(d, b.bytes.get(span.clone()).unwrap_or_default());
                         let r = sink(d.ts, Some(d));
-                        // A reassembled datagram can be 64 KiB: not kept in a slot.
-                        d.ctx.datagram = None;
+                        // What the analysis allocated is freed here, on the thread that
+                        // allocated it: freed on the reading thread when it reuses the
+                        // slot, it locked this thread's malloc arena against its own
+                        // allocations (perf: futex calls). Also, a reassembled datagram
+                        // can be 64 KiB: not kept in a slot.
+                        d.ctx.clear();
+                        d.notes.truncate(notes);
                         r
                     }
                 };
