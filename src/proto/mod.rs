@@ -312,25 +312,50 @@ impl Field {
 
 /// Draws the bits of `raw` selected by `mask` as Wireshark does: `0100 ....`.
 fn draw_bits(len: usize, mask: u32, raw: u32) -> FieldText {
-    let nbits = (len.min(4) * 8) as u32;
-    // 32 bits and 7 gaps fit in place (INLINE ≥ 39).
-    let mut buf = arrayvec::ArrayString::<INLINE>::new();
-    for i in (0..nbits).rev() {
-        let bit = 1u32 << i;
-        let c = if mask & bit == 0 {
-            '.'
-        } else if raw & bit != 0 {
-            '1'
-        } else {
-            '0'
-        };
-        let _ = buf.try_push(c);
-        if i % 4 == 0 && i != 0 {
-            let _ = buf.try_push(' ');
+    let nibbles = len.min(4) * 2;
+    // 32 bits and 7 gaps fit in place (INLINE ≥ 39). Four bits at a time from a table
+    // (a bit at a time, pushed as `char`s, this was 2% of the table format's
+    // instructions, callgrind).
+    let mut bytes = [b' '; 39];
+    for (k, quad) in bytes.chunks_mut(5).take(nibbles).enumerate() {
+        let shift = 4 * (nibbles - 1 - k);
+        let m = (mask >> shift) & 0xf;
+        let r = (raw >> shift) & 0xf;
+        if let Some(q) = quad.get_mut(..4) {
+            q.copy_from_slice(&NIBBLES[(m << 4 | r) as usize]);
         }
     }
+    let drawn = bytes
+        .get(..(nibbles * 5).saturating_sub(1))
+        .unwrap_or_default();
+    let mut buf = arrayvec::ArrayString::<INLINE>::new();
+    let _ = buf.try_push_str(std::str::from_utf8(drawn).unwrap_or_default());
     FieldText(Repr::Inline(buf))
 }
+
+/// The four characters [`draw_bits`] draws for the mask bits `m` and value bits `r` of
+/// one nibble, at index `m << 4 | r`: `.` where the mask is clear, else the bit.
+const NIBBLES: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let (m, r) = (i >> 4, i & 0xf);
+        let mut j = 0;
+        while j < 4 {
+            let bit = 8 >> j;
+            t[i][j] = if m & bit == 0 {
+                b'.'
+            } else if r & bit != 0 {
+                b'1'
+            } else {
+                b'0'
+            };
+            j += 1;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// The source- and destination-port fields every transport header starts with (at
 /// `offset` and `offset + 2`), each with the service its number names or, failing that,
@@ -546,6 +571,42 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Four bits at a time from the table, the same drawing as a bit at a time, for every
+    /// field length and many masks and values.
+    #[test]
+    fn draw_bits_matches_a_bit_by_bit_drawing() {
+        let by_bit = |len: usize, mask: u32, raw: u32| {
+            let nbits = (len.min(4) * 8) as u32;
+            let mut s = String::new();
+            for i in (0..nbits).rev() {
+                let bit = 1u32 << i;
+                s.push(if mask & bit == 0 {
+                    '.'
+                } else if raw & bit != 0 {
+                    '1'
+                } else {
+                    '0'
+                });
+                if i % 4 == 0 && i != 0 {
+                    s.push(' ');
+                }
+            }
+            s
+        };
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (len, mask, raw) = ((x % 6) as usize, (x >> 8) as u32, (x >> 24) as u32);
+            assert_eq!(
+                draw_bits(len, mask, raw).as_str(),
+                by_bit(len, mask, raw),
+                "{len} {mask:x} {raw:x}"
+            );
+        }
+    }
 
     #[test]
     fn field_text_equals_format_at_every_length() {
