@@ -126,8 +126,7 @@ pub fn endpoint_text(e: Endpoint) -> String {
 }
 
 /// Appends [`endpoint_text`] of `e` to `out`.
-pub fn write_endpoint(out: &mut Vec<u8>, e: Endpoint) {
-    use crate::text::Text;
+pub fn write_endpoint(out: &mut impl crate::text::Text, e: Endpoint) {
     out.ip(e.0, true).s(":").u(u64::from(e.1));
 }
 

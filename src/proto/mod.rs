@@ -88,24 +88,32 @@ impl FieldText {
     /// The text that `build` appends with [`crate::text::Text`]'s appenders: what
     /// `ftext!` would give, without `core::fmt` (its cost per argument was a tenth of the
     /// table format's instructions, callgrind).
-    pub fn build(build: impl FnOnce(&mut Vec<u8>)) -> FieldText {
+    pub fn build(build: impl FnOnce(&mut crate::text::TextBuf)) -> FieldText {
+        use crate::text::TextBuf;
         thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            static SCRATCH: std::cell::RefCell<TextBuf> = const { std::cell::RefCell::new(TextBuf::new()) };
         }
-        let from = |b: &[u8]| FieldText::copy(std::str::from_utf8(b).unwrap_or_default());
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut b) => {
                 b.clear();
                 build(&mut b);
-                from(&b)
+                FieldText::copy(b.as_str())
             }
             // Built while building another (not done today): a buffer of its own.
             Err(_) => {
-                let mut b = Vec::new();
+                let mut b = TextBuf::new();
                 build(&mut b);
-                from(&b)
+                FieldText::copy(b.as_str())
             }
         })
+    }
+
+    /// [`FieldText::build`] for writers that take a byte buffer (a layer's
+    /// [`explain`](crate::proto::Layer::explain)): the bytes are checked as UTF-8.
+    pub fn build_bytes(build: impl FnOnce(&mut Vec<u8>)) -> FieldText {
+        let mut b = Vec::new();
+        build(&mut b);
+        FieldText::copy(std::str::from_utf8(&b).unwrap_or_default())
     }
 }
 

@@ -48,7 +48,7 @@ pub fn story(d: &Dissection) -> Option<Story> {
         rows: Vec::new(),
     };
     // What the summary line says of it (with the request a reply answers).
-    let text = FieldText::build(|v| summary::write_explanation(v, d));
+    let text = FieldText::build_bytes(|v| summary::write_explanation(v, d));
     if !text.is_empty() {
         s.row("what it is", d.top_protocol(), text);
     }
