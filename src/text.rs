@@ -77,54 +77,32 @@ impl TextBuf {
     }
 }
 
+/// Each method of [`Text`] for [`TextBuf`]: the same method of its `Vec<u8>`.
+macro_rules! through_vec {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            fn $name(&mut self, $($arg: $ty),*) -> &mut Self {
+                self.0.$name($($arg),*);
+                self
+            }
+        )*
+    };
+}
+
 impl Text for TextBuf {
-    fn s(&mut self, s: &str) -> &mut Self {
-        self.0.s(s);
-        self
-    }
-    fn u(&mut self, n: u64) -> &mut Self {
-        self.0.u(n);
-        self
-    }
-    fn i(&mut self, n: i64) -> &mut Self {
-        self.0.i(n);
-        self
-    }
-    fn u_right(&mut self, n: u64, width: usize) -> &mut Self {
-        self.0.u_right(n, width);
-        self
-    }
-    fn s_left(&mut self, s: &str, width: usize) -> &mut Self {
-        self.0.s_left(s, width);
-        self
-    }
-    fn ipv4(&mut self, a: Ipv4Addr) -> &mut Self {
-        self.0.ipv4(a);
-        self
-    }
-    fn ipv6(&mut self, a: Ipv6Addr) -> &mut Self {
-        self.0.ipv6(a);
-        self
-    }
-    fn mac(&mut self, m: MacAddr) -> &mut Self {
-        self.0.mac(m);
-        self
-    }
-    fn ip(&mut self, a: std::net::IpAddr, port_follows: bool) -> &mut Self {
-        self.0.ip(a, port_follows);
-        self
-    }
-    fn hex4(&mut self, n: u16) -> &mut Self {
-        self.0.hex4(n);
-        self
-    }
-    fn hex(&mut self, n: u64, digits: usize) -> &mut Self {
-        self.0.hex(n, digits);
-        self
-    }
-    fn fixed(&mut self, v: f64, decimals: u32, width: usize) -> &mut Self {
-        self.0.fixed(v, decimals, width);
-        self
+    through_vec! {
+        s(s: &str);
+        u(n: u64);
+        i(n: i64);
+        u_right(n: u64, width: usize);
+        s_left(s: &str, width: usize);
+        ipv4(a: Ipv4Addr);
+        ipv6(a: Ipv6Addr);
+        mac(m: MacAddr);
+        ip(a: std::net::IpAddr, port_follows: bool);
+        hex4(n: u16);
+        hex(n: u64, digits: usize);
+        fixed(v: f64, decimals: u32, width: usize);
     }
 }
 
