@@ -537,7 +537,7 @@ fn draw_chunk(out: &mut Vec<u8>, raw: &[u8], widths: &[usize], scratch: &mut gri
             *slot = row.get(start..).unwrap_or_default();
         }
         let joined = (row, CELL_SEP);
-        grid::write_joined_row_cached(out, widths, &cells, joined, scratch, None);
+        grid::write_row_cached(out, widths, &cells, Some(joined), scratch, None);
         out.push(b'\n');
     };
     match std::str::from_utf8(raw) {

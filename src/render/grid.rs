@@ -1011,10 +1011,24 @@ fn shapeable(cell: &str) -> bool {
     // Printable ASCII and newlines first, in one branch-free pass (the bytes cells of bit
     // fields have two lines, and splitting them to measure each was most of the time of
     // building a table's key).
-    let ascii_lines = cell.bytes().fold(true, |ok, b| {
-        ok & (b.wrapping_sub(0x20) < 0x5f || b == b'\n')
-    });
+    let ascii_lines = cell.bytes().fold(true, |ok, b| ok & ascii_line_byte(b));
     ascii_lines || cell.split('\n').all(|l| narrow_width(l).is_some())
+}
+
+/// Whether `b` may stand in a cell of printable ASCII lines: printable ASCII (the space
+/// among it) or a newline. Written without `||` so that the passes using it run many
+/// bytes at a time.
+#[inline]
+fn ascii_line_byte(b: u8) -> bool {
+    (b.wrapping_sub(0x20) < 0x5f) | (b == b'\n')
+}
+
+/// A byte of a shapeable cell as its shape has it: printable ASCII other than the space
+/// becomes `x`, any other byte stays. A select, not a branch, for the same reason.
+#[inline]
+fn shape_byte(b: u8) -> u8 {
+    let printable = b.wrapping_sub(b'!') <= b'~' - b'!';
+    if printable { b'x' } else { b }
 }
 
 /// Appends `bytes` to `arena` and returns their range.
@@ -1042,10 +1056,8 @@ fn push_row_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
         key.extend_from_slice(c.as_bytes());
         if i < 32 && vary & (1 << i) != 0 && shapeable(c) {
             shaped |= 1 << i;
-            // A select, not a branch, so that it runs many bytes at a time.
             for b in key.get_mut(at..).unwrap_or_default() {
-                let printable = b.wrapping_sub(b'!') <= b'~' - b'!';
-                *b = if printable { b'x' } else { *b };
+                *b = shape_byte(*b);
             }
         }
         key.push(0xff);
@@ -1110,34 +1122,21 @@ struct ShapedRows {
 }
 
 /// [`write_row`], from the rows of the same shape `scratch` drew before at these widths
-/// (see [`draw`]): the same bytes.
+/// (see [`draw`]): the same bytes. When the cells are also given `joined`, one after the
+/// other with each pair separated by the byte `sep` (a control character no cell
+/// contains), the row's key is made in one pass over the joined row if every cell is
+/// printable ASCII and newlines (what [`shape_key`] makes cell by cell, per cell the
+/// larger part of drawing a row of `wirelens flows`).
 pub fn write_row_cached(
     out: &mut Vec<u8>,
     widths: &[usize],
     cells: &[&str],
+    joined: Option<(&str, u8)>,
     scratch: &mut RowScratch,
     border: Option<&[u8]>,
 ) {
     let mut shapes = scratch.shapes.take().unwrap_or_default();
-    shapes.write_row(out, widths, cells, None, scratch, border);
-    scratch.shapes = Some(shapes);
-}
-
-/// [`write_row_cached`] for a row whose cells are also given `joined`: one after the
-/// other, each pair separated by the byte `sep` (a control character no cell contains).
-/// Its key is then made in one pass over the joined row, when every cell is printable
-/// ASCII and newlines (what [`shape_key`] makes cell by cell, per cell the larger part
-/// of drawing a row of `wirelens flows`).
-pub fn write_joined_row_cached(
-    out: &mut Vec<u8>,
-    widths: &[usize],
-    cells: &[&str],
-    joined: (&str, u8),
-    scratch: &mut RowScratch,
-    border: Option<&[u8]>,
-) {
-    let mut shapes = scratch.shapes.take().unwrap_or_default();
-    shapes.write_row(out, widths, cells, Some(joined), scratch, border);
+    shapes.write_row(out, widths, cells, joined, scratch, border);
     scratch.shapes = Some(shapes);
 }
 
@@ -1154,14 +1153,12 @@ fn joined_key(key: &mut Vec<u8>, row: &[u8], sep: u8, ncols: usize) -> Option<u3
     let at = key.len();
     key.extend_from_slice(row);
     // Three passes of selects, not branches, so that each runs many bytes at a time.
-    let ok = row.iter().fold(true, |ok, &b| {
-        ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\n') | (b == sep))
-    });
+    let ok = row
+        .iter()
+        .fold(true, |ok, &b| ok & (ascii_line_byte(b) | (b == sep)));
     let seps = row.iter().filter(|&&b| b == sep).count();
     for b in key.get_mut(at..).unwrap_or_default() {
-        let printable = b.wrapping_sub(b'!') <= b'~' - b'!';
-        let shaped = if printable { b'x' } else { *b };
-        *b = if *b == sep { 0xff } else { shaped };
+        *b = if *b == sep { 0xff } else { shape_byte(*b) };
     }
     key.push(0xff);
     (ok && seps + 1 == ncols).then(|| u32::MAX >> (32 - ncols))
@@ -2270,7 +2267,7 @@ mod tests {
                 let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
                 let (mut want, mut got) = (Vec::new(), Vec::new());
                 write_row(&mut want, &widths, &cells, &mut plain, border);
-                write_row_cached(&mut got, &widths, &cells, &mut cached, border);
+                write_row_cached(&mut got, &widths, &cells, None, &mut cached, border);
                 assert_eq!(
                     String::from_utf8_lossy(&got),
                     String::from_utf8_lossy(&want),
