@@ -362,21 +362,10 @@ impl FlowRows {
             serde_json::to_writer(&mut self.row, f).map_err(io::Error::other)?;
         } else {
             write_cells(&mut self.row, f, self.base);
-            let mut cells: [&str; 13] = [""; 13];
             // Checked as UTF-8 once, then cut at the separator (ASCII, so at char
             // boundaries): per cell, the check's fixed cost was a sixth of this function.
             let row = std::str::from_utf8(&self.row).unwrap_or_default();
-            let (mut slots, mut start) = (cells.iter_mut(), 0);
-            for (i, _) in row.bytes().enumerate().filter(|&(_, b)| b == CELL_SEP) {
-                if let Some(slot) = slots.next() {
-                    *slot = row.get(start..i).unwrap_or_default();
-                }
-                start = i + 1;
-            }
-            if let Some(slot) = slots.next() {
-                *slot = row.get(start..).unwrap_or_default();
-            }
-            self.stats.add_row(&cells);
+            self.stats.add_row(&cells_of(row));
         }
         let slots = if f.proto == "tcp" {
             &mut self.tcp
@@ -442,6 +431,25 @@ impl FlowRows {
         )?;
         out.write_all(LEGEND.as_bytes())
     }
+}
+
+/// The 13 cells of a stored table row, cut at [`CELL_SEP`] (ASCII, so at `char`
+/// boundaries); cells past the 13th are left out, missing ones are empty.
+fn cells_of(row: &str) -> [&str; 13] {
+    let mut cells: [&str; 13] = [""; 13];
+    let (mut col, mut start) = (0, 0);
+    for (i, &b) in row.as_bytes().iter().enumerate() {
+        if b == CELL_SEP {
+            if let Some(slot) = cells.get_mut(col) {
+                *slot = row.get(start..i).unwrap_or_default();
+            }
+            (col, start) = (col + 1, i + 1);
+        }
+    }
+    if let Some(slot) = cells.get_mut(col) {
+        *slot = row.get(start..).unwrap_or_default();
+    }
+    cells
 }
 
 /// Appends the table cells of one conversation, as [`write_table`] shows them,
@@ -523,19 +531,7 @@ const CHUNK_ROWS: usize = 4096;
 /// empty cells.
 fn draw_chunk(out: &mut Vec<u8>, raw: &[u8], widths: &[usize], scratch: &mut grid::RowScratch) {
     let mut draw = |row: &str| {
-        let mut cells: [&str; 13] = [""; 13];
-        let (mut col, mut start) = (0, 0);
-        for (i, &b) in row.as_bytes().iter().enumerate() {
-            if b == CELL_SEP {
-                if let Some(slot) = cells.get_mut(col) {
-                    *slot = row.get(start..i).unwrap_or_default();
-                }
-                (col, start) = (col + 1, i + 1);
-            }
-        }
-        if let Some(slot) = cells.get_mut(col) {
-            *slot = row.get(start..).unwrap_or_default();
-        }
+        let cells = cells_of(row);
         let joined = (row, CELL_SEP);
         grid::write_row_cached(out, widths, &cells, Some(joined), scratch, None);
         out.push(b'\n');
