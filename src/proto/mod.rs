@@ -91,30 +91,45 @@ impl FieldText {
     pub fn build(build: impl FnOnce(&mut crate::text::TextBuf)) -> FieldText {
         use crate::text::TextBuf;
         thread_local! {
-            static SCRATCH: std::cell::RefCell<TextBuf> = const { std::cell::RefCell::new(TextBuf::new()) };
+            static SCRATCH: RefCell<TextBuf> = const { RefCell::new(TextBuf::new()) };
         }
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut b) => {
-                b.clear();
-                build(&mut b);
-                FieldText::copy(b.as_str())
-            }
-            // Built while building another (not done today): a buffer of its own.
-            Err(_) => {
-                let mut b = TextBuf::new();
-                build(&mut b);
-                FieldText::copy(b.as_str())
-            }
+        in_scratch(&SCRATCH, TextBuf::clear, |b| {
+            build(b);
+            FieldText::copy(b.as_str())
         })
     }
 
     /// [`FieldText::build`] for writers that take a byte buffer (a layer's
     /// [`explain`](crate::proto::Layer::explain)): the bytes are checked as UTF-8.
     pub fn build_bytes(build: impl FnOnce(&mut Vec<u8>)) -> FieldText {
-        let mut b = Vec::new();
-        build(&mut b);
-        FieldText::copy(std::str::from_utf8(&b).unwrap_or_default())
+        thread_local! {
+            static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        in_scratch(&SCRATCH, Vec::clear, |b| {
+            build(b);
+            FieldText::copy(std::str::from_utf8(b).unwrap_or_default())
+        })
     }
+}
+
+use std::cell::RefCell;
+
+/// Runs `f` on this thread's scratch buffer `key`, emptied by `clear` first (no
+/// allocation per field text), or on a buffer of its own while the scratch is in use
+/// (a text built while building another: not done today).
+#[inline]
+fn in_scratch<B: Default + 'static>(
+    key: &'static std::thread::LocalKey<RefCell<B>>,
+    clear: impl FnOnce(&mut B),
+    f: impl FnOnce(&mut B) -> FieldText,
+) -> FieldText {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut b) => {
+            clear(&mut b);
+            f(&mut b)
+        }
+        Err(_) => f(&mut B::default()),
+    })
 }
 
 /// Collects formatted text in place, moving it to a `String` when it outgrows the
