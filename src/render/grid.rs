@@ -883,9 +883,26 @@ pub fn draw(
     table_width: usize,
     border: Option<&[u8]>,
 ) {
-    TABLES.with_borrow_mut(|cache| {
-        cache.draw(out, ncols, vary, header, rows, table_width, border);
-    });
+    let table = Table {
+        ncols,
+        vary,
+        header,
+        rows,
+        table_width,
+        border,
+    };
+    TABLES.with_borrow_mut(|cache| cache.draw(out, &table));
+}
+
+/// What [`draw`] is asked to draw, as its arguments say.
+#[derive(Clone, Copy)]
+struct Table<'a> {
+    ncols: usize,
+    vary: u32,
+    header: &'a [&'a str],
+    rows: &'a [&'a str],
+    table_width: usize,
+    border: Option<&'a [u8]>,
 }
 
 /// Bytes the table cache of each thread keeps at most; it is emptied when full.
@@ -1219,18 +1236,15 @@ impl ShapedRows {
 }
 
 impl TableCache {
-    #[allow(clippy::too_many_arguments)]
-    fn draw(
-        &mut self,
-        out: &mut Vec<u8>,
-        ncols: usize,
-        vary: u32,
-        header: &[&str],
-        rows: &[&str],
-        table_width: usize,
-        border: Option<&[u8]>,
-    ) {
-        let ncols = ncols.max(1);
+    fn draw(&mut self, out: &mut Vec<u8>, table: &Table<'_>) {
+        let Table {
+            header,
+            rows,
+            table_width,
+            border,
+            ..
+        } = *table;
+        let ncols = table.ncols.max(1);
         if ncols > MAX_COLS {
             let mut cells = header.to_vec();
             cells.extend_from_slice(rows);
@@ -1249,11 +1263,13 @@ impl TableCache {
             self.patches.clear();
             self.layouts.clear();
         }
-        let vary = vary & ((1 << ncols) - 1);
+        let vary = table.vary & ((1 << ncols) - 1);
         let table_start = out.len();
-        let hash = self
-            .whole
-            .make_key(ncols, vary, header, rows, table_width, border);
+        let hash = self.whole.make_key(&Table {
+            ncols,
+            vary,
+            ..*table
+        });
         if self.whole.write(out, hash, rows) {
             return;
         }
@@ -1406,17 +1422,18 @@ impl TableCache {
 }
 
 impl WholeTables {
-    /// Makes the key of a table ([`TableCache::draw`]'s arguments) and returns its hash;
-    /// [`WholeTables::rows`] then says where each row's key ends.
-    fn make_key(
-        &mut self,
-        ncols: usize,
-        vary: u32,
-        header: &[&str],
-        rows: &[&str],
-        table_width: usize,
-        border: Option<&[u8]>,
-    ) -> u64 {
+    /// Makes the key of `table` (its columns and `vary` as [`TableCache::draw`] settled
+    /// them) and returns its hash; [`WholeTables::rows`] then says where each row's key
+    /// ends.
+    fn make_key(&mut self, table: &Table<'_>) -> u64 {
+        let Table {
+            ncols,
+            vary,
+            header,
+            rows,
+            table_width,
+            border,
+        } = *table;
         let key = &mut self.key;
         key.clear();
         self.rows.clear();
