@@ -239,7 +239,7 @@ impl Analyzer {
     pub fn analyse_flow(&mut self, p: &FlowPacket) {
         match &p.transport {
             FlowTransport::Tcp(seg) => {
-                self.tcp.track_segment(p.ts, p.src, p.dst, seg, p.len);
+                self.tcp.track_quietly(p.ts, p.src, p.dst, seg, p.len);
             }
             FlowTransport::Udp(dg) => {
                 self.udp.track(p.ts, p.src, p.dst, dg, p.len);
