@@ -373,6 +373,10 @@ pub fn flows_path(path: &Path, opts: &FlowsOptions, out: &mut dyn Write) -> Resu
     // The ladder reads each segment's place in its connection, which only a full
     // dissection is given.
     let lean = opts.ladder.is_none();
+    if lean && let Some(r) = analyzer.reassembler.as_mut() {
+        // `flows` shows no notes: the reassembler need not write them.
+        r.set_quiet(true);
+    }
     each_flows_packet(&mut source, &mut analyzer, threads, lean, |ts, d| {
         if first.is_none() {
             first = Some(ts);
