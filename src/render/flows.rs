@@ -293,7 +293,9 @@ impl Slots {
         if let Some((_, Some(long))) = &mut self.long {
             long.flush()?;
         }
-        self.pending.sort_unstable_by_key(|p| p.0);
+        // Stable: a merge of the runs that conversations retire in (a quicksort of
+        // these nearly sorted keys was 5% of the rows thread, callgrind).
+        self.pending.sort_by_key(|p| p.0);
         let slot_len = self.slot;
         let mut run: Vec<u8> = Vec::with_capacity(slot_len * 64);
         let mut i = 0;
