@@ -158,9 +158,10 @@ pub enum State {
     Closed,
 }
 
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl State {
+    /// The state's RFC 9293 name, as its `Display` writes it (`TIME_WAIT`).
+    pub fn name(self) -> &'static str {
+        match self {
             State::SynSent => "SYN_SENT",
             State::SynReceived => "SYN_RECEIVED",
             State::Established => "ESTABLISHED",
@@ -170,7 +171,13 @@ impl fmt::Display for State {
             State::LastAck => "LAST_ACK",
             State::TimeWait => "TIME_WAIT",
             State::Closed => "CLOSED",
-        })
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

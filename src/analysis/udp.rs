@@ -121,10 +121,8 @@ impl UdpTracker {
 
 pub(super) fn summarise(f: &UdpFlow) -> FlowSummary {
     let replied = f.sides[1].0 > 0;
-    let mut history = String::from("D");
-    if replied {
-        history.push('d');
-    }
+    // One allocation of the final size (pushing the `d` grew a one-byte string).
+    let history = String::from(if replied { "Dd" } else { "D" });
     FlowSummary {
         proto: "udp",
         stream: f.stream,

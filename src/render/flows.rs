@@ -584,8 +584,7 @@ fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) -> [usize; 12] {
     });
     sep(out);
     if let Some(st) = f.state {
-        use std::io::Write as _;
-        let _ = write!(out, "{st}");
+        out.s(st.name());
     }
     sep(out);
     out.s(f.conn_state);
