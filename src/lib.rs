@@ -58,3 +58,18 @@ pub mod send;
 pub mod text;
 pub mod timestamp;
 pub mod tui;
+
+/// What the unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A xorshift generator started from `seed` (not zero): each call gives a number
+    /// below its argument. Seeded, so a failing randomised test fails the same way again.
+    pub(crate) fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        }
+    }
+}

@@ -545,13 +545,7 @@ mod tests {
             idle_timeout: 300.0,
             closed_timeout: 60.0,
         };
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = crate::testing::rng(0x9e37_79b9_7f4a_7c15);
         let (mut retired_total, mut sweeps) = (0, 0);
         for round in 0..20 {
             let mut table: FlowTable<Probe> = FlowTable::new(cfg);

@@ -597,13 +597,7 @@ mod tests {
     /// empty and oversized ones, and timeouts.
     #[test]
     fn a_quiet_reassembler_completes_the_same_datagrams() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = crate::testing::rng(0x9e37_79b9_7f4a_7c15);
         let (mut loud, mut quiet) = (Reassembler::default(), Reassembler::default());
         quiet.set_quiet(true);
         let (mut completed, mut said) = (0, 0);

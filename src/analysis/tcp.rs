@@ -1030,13 +1030,7 @@ mod tests {
     /// which differs from table to table.)
     #[test]
     fn tracking_quietly_keeps_the_same_connections() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = crate::testing::rng(0x2545_f491_4f6c_dd1d);
         let flag_sets = [SYN, SA, A, PA, FA, RA, TcpFlags::FIN, TcpFlags::RST, 0];
         for round in 0..200 {
             let cfg = TrackerConfig {

@@ -783,13 +783,7 @@ mod tests {
     /// put are skipped, and a row too long for both is refused.
     #[test]
     fn slots_give_back_short_and_long_rows_in_order() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = crate::testing::rng(0x2545_f491_4f6c_dd1d);
         for memory in [false, true] {
             let mut slots = Slots::new(TABLE_SLOT, Some(TABLE_LONG_SLOT));
             if memory {

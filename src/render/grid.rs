@@ -1890,14 +1890,7 @@ mod tests {
     ];
 
     /// A xorshift generator from `seed`: `next(n)` is below `n`.
-    fn rng(mut x: u64) -> impl FnMut(u64) -> u64 {
-        move |n| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        }
-    }
+    use crate::testing::rng;
 
     /// A joined row's key, made in one pass, is [`shape_key`]'s for its cells whenever
     /// the one pass gives one, and it gives one for every row of printable ASCII and
