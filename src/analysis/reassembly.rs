@@ -204,6 +204,18 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// The whole datagram, when this fragment completed it.
     pub datagram: Option<Datagram>,
+    /// Notes are not written (see [`Reassembler::set_quiet`]).
+    quiet: bool,
+}
+
+impl Outcome {
+    /// Adds the note that `make` writes, unless notes are not wanted: then it is never
+    /// written.
+    fn note(&mut self, make: impl FnOnce() -> String) {
+        if !self.quiet {
+            self.notes.push(make());
+        }
+    }
 }
 
 /// Reassembles IPv4 datagrams and IPv6 packets.
@@ -246,11 +258,10 @@ impl Reassembler {
 
     /// Drops datagrams older than the timeout, with a note for each (at most a few
     /// named, the rest counted).
-    fn expire(&mut self, now: f64, notes: &mut Vec<String>) {
+    fn expire(&mut self, now: f64, out: &mut Outcome) {
         if now - self.last_sweep < 1.0 {
             return;
         }
-        let say = !self.quiet;
         self.last_sweep = now;
         let timeout = self.cfg.timeout;
         let old: Vec<Key> = self
@@ -263,8 +274,8 @@ impl Reassembler {
         for k in &old {
             if let Some(p) = self.pending.remove(k) {
                 self.buffered = self.buffered.saturating_sub(p.bytes());
-                if say && said < 3 {
-                    notes.push(format!(
+                if said < 3 {
+                    out.note(|| format!(
                         "Datagram ID {} from {} to {} timed out after {} s incomplete: bytes {} never arrived.",
                         k.id_text(), k.src, k.dst, timeout, p.missing()
                     ));
@@ -272,20 +283,19 @@ impl Reassembler {
                 said += 1;
             }
         }
-        if say && said > 3 {
-            notes.push(format!(
-                "…and {} more datagrams timed out incomplete.",
-                said - 3
-            ));
+        if said > 3 {
+            out.note(|| format!("…and {} more datagrams timed out incomplete.", said - 3));
         }
     }
 
     /// Offers one fragment (`ip` says what it is, `payload` the bytes it carries as
     /// captured, `frame` its frame number).
     pub fn offer(&mut self, frame: u64, ts: Timestamp, ip: &Fragment, payload: &[u8]) -> Outcome {
-        let mut out = Outcome::default();
-        self.expire(ts.as_secs_f64(), &mut out.notes);
-        let say = !self.quiet;
+        let mut out = Outcome {
+            quiet: self.quiet,
+            ..Outcome::default()
+        };
+        self.expire(ts.as_secs_f64(), &mut out);
         let key = Key {
             src: ip.src,
             dst: ip.dst,
@@ -298,19 +308,16 @@ impl Reassembler {
         let first = ip.offset;
         let declared = ip.len;
         if payload.len() < declared {
-            if say {
-                out.notes.push(format!(
+            out.note(|| format!(
                 "This fragment was not all captured ({} of {declared} bytes), so datagram ID {id} cannot be reassembled.",
                 payload.len(),
             ));
-            }
             return out;
         }
         let len = declared;
         let end = first + len; // one past the last byte
         if end > ip.max_end() {
-            if say {
-                out.notes.push(if ip.v6_id() {
+            out.note(|| if ip.v6_id() {
                 format!(
                     "This fragment would end at byte {end}, past the largest possible packet (a payload length of 65,535 bytes): a \"ping of death\"; it is dropped."
                 )
@@ -319,13 +326,10 @@ impl Reassembler {
                     "This fragment would end at byte {end}, past the largest possible datagram (65,535 bytes with its header): a \"ping of death\"; it is dropped."
                 )
             });
-            }
             return out;
         }
         if len == 0 {
-            if say {
-                out.notes.push("This fragment carries no data.".into());
-            }
+            out.note(|| "This fragment carries no data.".into());
             return out;
         }
         if !self.pending.contains_key(&key) {
@@ -334,13 +338,11 @@ impl Reassembler {
             {
                 if !self.said_full {
                     self.said_full = true;
-                    if say {
-                        out.notes.push(format!(
+                    out.note(|| format!(
                         "Too many datagrams are being reassembled at once ({} datagrams, {} bytes buffered): new ones are not reassembled until some complete or time out.",
                         self.pending.len(),
                         self.buffered
                     ));
-                    }
                 }
                 return out;
             }
@@ -360,21 +362,17 @@ impl Reassembler {
             return out;
         };
         if p.pieces.len() >= MAX_FRAGMENTS {
-            if say {
-                out.notes.push(format!(
+            out.note(|| format!(
                 "Datagram ID {id} already has {MAX_FRAGMENTS} fragments, as many as the largest datagram can need; this one is not kept."
             ));
-            }
             return out;
         }
         let grow = end.saturating_sub(p.data.len());
         if self.buffered + 2 * grow + PIECE_COST > self.cfg.max_bytes {
-            if say {
-                out.notes.push(format!(
+            out.note(|| format!(
                 "Keeping this fragment of datagram ID {id} would take the reassembler past its limit of {} buffered bytes ({} in use): it is not kept, so the datagram cannot be completed.",
                 self.cfg.max_bytes, self.buffered
             ));
-            }
             return out;
         }
         let last = end - 1;
@@ -410,8 +408,7 @@ impl Reassembler {
         }
         if overlap > 0 {
             let dup = overlap == len && p.pieces.iter().any(|x| x.offset == first && x.len == len);
-            if say {
-                out.notes.push(if dup {
+            out.note(|| if dup {
                 format!(
                     "Duplicate fragment: bytes {first}–{last} of datagram ID {id} arrived before{}.",
                     if conflict { ", with different contents" } else { "" }
@@ -422,16 +419,13 @@ impl Reassembler {
                     if conflict { ", with different contents" } else { "" }
                 )
             });
-            }
         }
         if !ip.more {
             match p.total {
                 Some(t) if t != end => {
-                    if say {
-                        out.notes.push(format!(
+                    out.note(|| format!(
                     "A second last fragment says datagram ID {id} ends at byte {end}, not {t}; the first is kept."
-                ))
-                    }
+                ));
                 }
                 Some(_) => {}
                 None => p.total = Some(end),
@@ -477,8 +471,7 @@ impl Reassembler {
                 let k = frames.iter().position(|&f| f == frame).map_or(n, |i| i + 1);
                 let length = p.total.unwrap_or(p.data.len());
                 p.data.truncate(length);
-                if say {
-                    out.notes.push(format!(
+                out.note(|| format!(
                     "Reassembly: fragment {k}/{n} completes datagram ID {id}: {length} bytes from frames {}.",
                     frames
                         .iter()
@@ -486,7 +479,6 @@ impl Reassembler {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
-                }
                 out.datagram = Some(Datagram {
                     info: Reassembled {
                         fragments: frames,
@@ -497,14 +489,14 @@ impl Reassembler {
                 });
             }
         } else {
-            if say {
-                out.notes.push(format!(
+            out.note(|| {
+                format!(
                     "Reassembly: {} fragment{} of datagram ID {id} so far; bytes {} still missing.",
                     p.pieces.len(),
                     if p.pieces.len() == 1 { "" } else { "s" },
                     p.missing()
-                ));
-            }
+                )
+            });
         }
         out
     }
