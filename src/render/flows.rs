@@ -269,9 +269,12 @@ impl Slots {
     fn put(&mut self, index: u64, row: &[u8]) -> io::Result<()> {
         if row.len() + 2 > self.slot {
             let Some((size, long)) = &mut self.long else {
-                return Err(io::Error::other(
-                    "a conversation's row is too long to store",
-                ));
+                return Err(io::Error::other(format!(
+                    "the row of conversation {index} is {} bytes long, more than the {} bytes \
+                     wirelens can keep for one row until the table is written",
+                    row.len(),
+                    self.slot - 2
+                )));
             };
             long.get_or_insert_with(|| Box::new(Slots::new(*size, None)))
                 .put(index, row)?;
@@ -320,9 +323,12 @@ impl Slots {
                 next = index + 1;
                 i += 1;
             }
-            let at = first
-                .checked_mul(slot_len as u64)
-                .ok_or_else(|| io::Error::other("too many conversations to store"))?;
+            let at = first.checked_mul(slot_len as u64).ok_or_else(|| {
+                io::Error::other(format!(
+                    "conversation {first} is numbered past what wirelens can keep for \
+                         the table"
+                ))
+            })?;
             self.store.write_at(&run, at)?;
         }
         self.pending.clear();
@@ -710,8 +716,11 @@ impl<'w> DrawChunks<'w> {
                 let (mut next, into) = self.spare.pop().unwrap_or_default();
                 next.clear();
                 let raw = std::mem::replace(&mut self.raw, next);
-                w.to.send((raw, into))
-                    .map_err(|_| io::Error::other("the table drawing thread stopped"))?;
+                w.to.send((raw, into)).map_err(|_| {
+                    io::Error::other(
+                        "the second thread drawing the conversation table stopped early",
+                    )
+                })?;
                 self.pending += 1;
             }
             _ => {
@@ -729,14 +738,12 @@ impl<'w> DrawChunks<'w> {
     fn write_pending(&mut self, out: &mut dyn Write) -> io::Result<()> {
         while self.pending > 0 {
             self.pending -= 1;
-            let w = self
-                .worker
-                .as_ref()
-                .ok_or_else(|| io::Error::other("no drawing thread"))?;
-            let (raw, drawn) = w
-                .from
-                .recv()
-                .map_err(|_| io::Error::other("the table drawing thread stopped"))?;
+            let w = self.worker.as_ref().ok_or_else(|| {
+                io::Error::other("the conversation table has no second thread to draw on")
+            })?;
+            let (raw, drawn) = w.from.recv().map_err(|_| {
+                io::Error::other("the second thread drawing the conversation table stopped early")
+            })?;
             let written = out.write_all(&drawn);
             self.spare.push((raw, drawn));
             written?;
