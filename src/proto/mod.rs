@@ -617,11 +617,9 @@ mod tests {
             }
             s
         };
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::testing::rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = next(u64::MAX);
             let (len, mask, raw) = ((x % 6) as usize, (x >> 8) as u32, (x >> 24) as u32);
             assert_eq!(
                 draw_bits(len, mask, raw).as_str(),
