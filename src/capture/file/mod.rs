@@ -161,6 +161,12 @@ fn format_span(nanos: u128) -> String {
     format!("{secs}.{} s", digits.trim_end_matches('0'))
 }
 
+/// Whether a record's `caplen` is more than the snapshot length in force, which is noted.
+/// A snapshot length of 0, or one above [`MAX_CAPLEN`], limits nothing.
+fn exceeds_snaplen(caplen: u32, snaplen: u32) -> bool {
+    snaplen != 0 && snaplen <= MAX_CAPLEN && caplen > snaplen
+}
+
 /// Whole nanoseconds of a timestamp, for differences.
 fn total_nanos(ts: Timestamp) -> i128 {
     i128::from(ts.secs) * i128::from(crate::timestamp::NANOS_PER_SEC) + i128::from(ts.nanos)
@@ -174,7 +180,7 @@ enum Kind {
 }
 
 /// A packet record found by the format-specific readers, before it becomes a [`Frame`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Record {
     /// Byte offset of the record in the file.
     offset: u64,
@@ -399,6 +405,11 @@ impl FileSource {
         let read = match &self.kind {
             Kind::Pcap(header) => {
                 let header = *header;
+                if self.notes_dropped == 0
+                    && let Some(record) = self.quiet_pcap_record(header)
+                {
+                    return Ok(Some(record));
+                }
                 self.read_pcap_record(header)
             }
             Kind::Pcapng(_) => self.read_pcapng_record(),
@@ -473,7 +484,7 @@ impl FileSource {
                 )
             });
         }
-        if record.snaplen != 0 && record.snaplen <= MAX_CAPLEN && record.caplen > record.snaplen {
+        if exceeds_snaplen(record.caplen, record.snaplen) {
             self.note(|| {
                 format!(
                     "record {frame} at byte {offset}: caplen {} exceeds the snapshot length {} given for this capture.",
