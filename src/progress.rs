@@ -109,6 +109,7 @@ impl Source for Tracked<'_> {
         self.inner.link_type()
     }
 
+    #[inline]
     fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, Self::Error> {
         self.packets += 1;
         if self.packets.is_multiple_of(EVERY) {

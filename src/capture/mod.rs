@@ -210,6 +210,7 @@ impl Source for file::FileSource {
         file::FileSource::link_type(self)
     }
 
+    #[inline]
     fn read_frame(&mut self, notes: &mut Vec<String>) -> Result<Next<'_>, Self::Error> {
         Ok(match self.next_frame_with_notes(notes)? {
             Some(frame) => Next::Frame(frame),

@@ -382,6 +382,7 @@ impl FileSource {
     /// Like [`FileSource::next_frame`], but first moves the notes about the frame into
     /// `notes` (appending), so they can be used while the frame is still borrowed; with
     /// `next_frame` the frame must be dropped before [`FileSource::take_notes`] is called.
+    #[inline]
     pub fn next_frame_with_notes(
         &mut self,
         notes: &mut Vec<String>,
