@@ -445,14 +445,14 @@ impl FlowRows {
         if self.json {
             serde_json::to_writer(&mut self.row, f).map_err(io::Error::other)?;
         } else {
-            let seps = write_cells(&mut self.row, f, self.base);
+            let (seps, spaces) = write_cells(&mut self.row, f, self.base);
             // Checked as UTF-8 once, then cut where `write_cells` put the separators
             // (ASCII, so at char boundaries): per cell, the check's fixed cost was a sixth
             // of this function, and finding the separators again a sixth of the rest.
             let row = std::str::from_utf8(&self.row).unwrap_or_default();
             let cells = cells_at(row, &seps);
             debug_assert_eq!(cells, cells_of(row));
-            self.stats.add_row(&cells);
+            self.stats.add_ascii_row(&cells, &spaces);
         }
         let slots = if f.proto == "tcp" {
             &mut self.tcp
@@ -553,10 +553,13 @@ fn cells_at<'r>(row: &'r str, seps: &[usize; 12]) -> [&'r str; 13] {
 
 /// Appends the table cells of one conversation, as [`write_table`] shows them,
 /// separated by [`CELL_SEP`]; returns where the separators are, counted from the row's
-/// start (no cell contains one).
-fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) -> [usize; 12] {
+/// start (no cell contains one), and where each cell's spaces are, as bits (for
+/// [`grid::StreamStats::add_ascii_row`]: every cell is printable ASCII, numbers,
+/// addresses and fixed words, so its spaces are known as it is written).
+fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) -> ([usize; 12], [u64; 13]) {
     let row_start = out.len();
     let mut seps = [0usize; 12];
+    let mut spaces = [0u64; 13];
     let mut n = 0;
     let mut sep = |out: &mut Vec<u8>| {
         if let Some(at) = seps.get_mut(n) {
@@ -565,23 +568,43 @@ fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) -> [usize; 12] {
         n += 1;
         out.push(CELL_SEP);
     };
-    out.s(f.proto).s(" ").u(f.stream);
+    // The bit of the byte at `at` of a cell that starts at `start` (none past 64).
+    let bit = |start: usize, at: usize| 1u64.checked_shl((at - start) as u32).unwrap_or(0);
+    // A fixed word's spaces, looked for.
+    let word = |s: &str| grid::spaces_of(s);
+    let start = out.len();
+    out.s(f.proto);
+    spaces[0] = word(f.proto) | bit(start, out.len());
+    out.s(" ").u(f.stream);
     sep(out);
     out.s(&f.client);
     sep(out);
     out.s(&f.server);
     sep(out);
-    out.s(f.service.unwrap_or(""));
+    let service = f.service.unwrap_or("");
+    spaces[3] = word(service);
+    out.s(service);
     sep(out);
-    out.u(f.client_packets).s(" / ").u(f.server_packets);
-    sep(out);
-    out.u(f.client_bytes).s(" / ").u(f.server_bytes);
-    sep(out);
+    for (i, (a, b)) in [
+        (f.client_packets, f.server_packets),
+        (f.client_bytes, f.server_bytes),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let start = out.len();
+        out.u(a);
+        spaces[4 + i] = bit(start, out.len()) | bit(start, out.len() + 2);
+        out.s(" / ").u(b);
+        sep(out);
+    }
     out.fixed(f.start.as_secs_f64() - base, 3, 0);
     sep(out);
     out.fixed(f.duration, 3, 0);
     sep(out);
-    out.s(f.handshake.unwrap_or(""));
+    let handshake = f.handshake.unwrap_or("");
+    spaces[8] = word(handshake);
+    out.s(handshake);
     sep(out);
     out.s(match f.closed_by {
         Some(crate::analysis::ClosedBy::Fin) => "fin",
@@ -590,13 +613,16 @@ fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) -> [usize; 12] {
     });
     sep(out);
     if let Some(st) = f.state {
+        spaces[10] = word(st.name());
         out.s(st.name());
     }
     sep(out);
+    spaces[11] = word(f.conn_state);
     out.s(f.conn_state);
     sep(out);
+    // Zeek's history letters.
     out.s(&f.history);
-    seps
+    (seps, spaces)
 }
 
 /// Rows of the final table gathered in chunks; with two cores, two chunks of every
@@ -828,6 +854,51 @@ mod tests {
             assert_eq!(got.len(), want.len());
             assert!(got == want, "memory: {memory}");
         }
+    }
+
+    /// The spaces `write_cells` says each cell has are the ones it has, and every cell is
+    /// printable ASCII: for every conversation of the bundled captures (each handshake,
+    /// closing and state they show), with their counts made random and up to 20 digits.
+    #[test]
+    fn write_cells_knows_the_spaces_of_its_cells() {
+        let mut next = crate::testing::rng(0xcafe_f00d);
+        let mut checked = 0;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(mut file) = crate::capture::file::FileSource::open(&path) else {
+                continue;
+            };
+            let mut analyzer = crate::analysis::Analyzer::default();
+            analyzer.keep_summaries();
+            let mut n = 0;
+            while let Ok(Some(frame)) = file.next_frame() {
+                n += 1;
+                let mut d = crate::dissect::dissect(n, &frame);
+                analyzer.analyse(&mut d, frame.bytes);
+            }
+            for mut f in analyzer.finish() {
+                for _ in 0..20 {
+                    let mut big = || match next(4) {
+                        0 => next(10),
+                        1 => u64::MAX - next(1000),
+                        _ => next(u64::MAX),
+                    };
+                    (f.client_packets, f.server_packets) = (big(), big());
+                    (f.client_bytes, f.server_bytes) = (big(), big());
+                    f.stream = big();
+                    let mut row = Vec::new();
+                    let (seps, spaces) = write_cells(&mut row, &f, 0.0);
+                    let row = std::str::from_utf8(&row).unwrap();
+                    for (cell, known) in cells_at(row, &seps).iter().zip(spaces) {
+                        assert!(cell.bytes().all(|b| (0x20..0x7f).contains(&b)), "{cell:?}");
+                        assert_eq!(grid::spaces_of(cell), known, "{cell:?} in {row:?}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1_000, "only {checked} rows");
     }
 
     /// The final table drawn in chunks on two threads equals the one drawn on one thread,
