@@ -525,14 +525,12 @@ impl FlowRows {
 fn cells_of(row: &str) -> [&str; 13] {
     let mut cells: [&str; 13] = [""; 13];
     let (mut col, mut start) = (0, 0);
-    for (i, &b) in row.as_bytes().iter().enumerate() {
-        if b == CELL_SEP {
-            if let Some(slot) = cells.get_mut(col) {
-                *slot = row.get(start..i).unwrap_or_default();
-            }
-            (col, start) = (col + 1, i + 1);
+    grid::each_byte_at(row.as_bytes(), CELL_SEP, |i| {
+        if let Some(slot) = cells.get_mut(col) {
+            *slot = row.get(start..i).unwrap_or_default();
         }
-    }
+        (col, start) = (col + 1, i + 1);
+    });
     if let Some(slot) = cells.get_mut(col) {
         *slot = row.get(start..).unwrap_or_default();
     }

@@ -241,6 +241,30 @@ impl StreamStats {
     }
 }
 
+/// Calls `each` with the place of every byte of `row` that is `sep`, in order, eight
+/// bytes at a time (a byte loop was 5 instructions a byte, a third of drawing `flows`'
+/// rows, callgrind).
+pub fn each_byte_at(row: &[u8], sep: u8, mut each: impl FnMut(usize)) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = row.chunks_exact(8);
+    let mut base = 0;
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let mut hits = zero_bytes(u64::from_le_bytes(word) ^ (u64::from(sep) * ONES));
+        while hits != 0 {
+            each(base + hits.trailing_zeros() as usize / 8);
+            hits &= hits - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == sep {
+            each(base + i);
+        }
+    }
+}
+
 /// Bytes with their high bit set at each position where the bytes of `word` are zero.
 const fn zero_bytes(word: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -1209,7 +1233,13 @@ fn joined_key(key: &mut Vec<u8>, row: &[u8], sep: u8, ncols: usize) -> Option<u3
     let ok = row
         .iter()
         .fold(true, |ok, &b| ok & (ascii_line_byte(b) | (b == sep)));
-    let seps = row.iter().filter(|&&b| b == sep).count();
+    // Counted in bytes, 255 at most a run, so that the compiler compares 16 bytes an
+    // instruction (counting into a `usize` widened every byte: 4 instructions a byte,
+    // a quarter of drawing `flows`' rows, callgrind).
+    let seps: usize = row
+        .chunks(255)
+        .map(|run| usize::from(run.iter().fold(0u8, |n, &b| n + u8::from(b == sep))))
+        .sum();
     for b in key.get_mut(at..).unwrap_or_default() {
         *b = if *b == sep { 0xff } else { shape_byte(*b) };
     }
