@@ -109,17 +109,24 @@ impl EtherType {
     }
 
     /// What the value says the payload is, in words.
-    pub fn describe(self) -> String {
+    /// (Held in place, not formatted into a `String`: one allocation a packet in the
+    /// table format.)
+    pub fn describe(self) -> FieldText {
         if self.is_length() {
-            return format!(
-                "IEEE 802.3 length: {} bytes of payload follow, starting with an LLC header",
-                self.0
-            );
+            return FieldText::build(|b| {
+                b.s("IEEE 802.3 length: ")
+                    .u(u64::from(self.0))
+                    .s(" bytes of payload follow, starting with an LLC header");
+            });
         }
         match self.name() {
-            Some(n) if self.is_vlan_tag() => format!("{n}: a VLAN tag follows"),
-            Some(n) => format!("the payload is {n}"),
-            None => "a protocol wirelens does not know".to_string(),
+            Some(n) if self.is_vlan_tag() => FieldText::build(|b| {
+                b.s(n).s(": a VLAN tag follows");
+            }),
+            Some(n) => FieldText::build(|b| {
+                b.s("the payload is ").s(n);
+            }),
+            None => "a protocol wirelens does not know".into(),
         }
     }
 }

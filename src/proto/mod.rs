@@ -465,32 +465,35 @@ impl MacAddr {
         self.0[0] & 0x02 != 0
     }
 
-    /// A short description: broadcast, multicast or unicast, and who assigned it.
-    pub fn describe(&self) -> String {
-        let cast = if self.is_broadcast() {
-            "broadcast: every station on the LAN receives it"
-        } else if self.is_multicast() {
-            "multicast: stations that joined the group receive it"
-        } else {
-            "unicast: one station"
-        };
-        // Built by appending (two `format!`s here were 1.4% of the table format).
-        let mut s = String::with_capacity(96);
-        s.push_str(cast);
-        s.push_str("; ");
-        if self.is_local() {
-            s.push_str("locally administered (set by software, no maker)");
-        } else {
-            match crate::lookup::oui_vendor(self.0) {
-                Some(v) => {
-                    s.push_str("globally unique, made by ");
-                    s.push_str(v);
+    /// A short description: broadcast, multicast or unicast, and who assigned it. A
+    /// constant unless it names the maker (two of them in every Ethernet header: built
+    /// as `String`s, they were two allocations a packet in the table format).
+    pub fn describe(&self) -> FieldText {
+        macro_rules! cast {
+            ($who:literal) => {
+                if self.is_broadcast() {
+                    concat!("broadcast: every station on the LAN receives it; ", $who)
+                } else if self.is_multicast() {
+                    concat!(
+                        "multicast: stations that joined the group receive it; ",
+                        $who
+                    )
+                } else {
+                    concat!("unicast: one station; ", $who)
                 }
-                None if self.is_multicast() => s.push_str("group address"),
-                None => s.push_str("globally unique, maker not in our list"),
-            }
+            };
         }
-        s
+        if self.is_local() {
+            return cast!("locally administered (set by software, no maker)").into();
+        }
+        match crate::lookup::oui_vendor(self.0) {
+            Some(v) => FieldText::build(|b| {
+                use crate::text::Text;
+                b.s(cast!("globally unique, made by ")).s(v);
+            }),
+            None if self.is_multicast() => cast!("group address").into(),
+            None => cast!("globally unique, maker not in our list").into(),
+        }
     }
 }
 
@@ -669,7 +672,7 @@ mod tests {
         let m = MacAddr([0x02, 0x77, 0, 0, 0, 1]);
         assert!(m.is_local() && !m.is_multicast());
         assert_eq!(m.to_string(), "02:77:00:00:00:01");
-        assert!(m.describe().contains("locally administered"));
+        assert!(m.describe().as_str().contains("locally administered"));
     }
 
     #[test]

@@ -279,7 +279,7 @@ fn protocol_meaning(p: u16) -> FieldText {
         0x0003 => "every protocol (ETH_P_ALL)".ftext(),
         0x0004 => "IEEE 802.2 LLC frame".ftext(),
         0x000c => "CAN bus frame".ftext(),
-        _ => EtherType(p).describe().into(),
+        _ => EtherType(p).describe(),
     }
 }
 

@@ -107,7 +107,11 @@ fn tcp_story(t: &Tcp, c: &TcpConv) -> Story {
             write_endpoint(v, to);
         }),
     );
-    s.row("stage", FieldText::display(c.stage), c.explain(t));
+    s.row(
+        "stage",
+        FieldText::build_bytes(|b| c.stage.write_to(b)),
+        c.explain(t),
+    );
     let rel_seq = u64::from(c.rel_seq);
     s.row(
         "relative seq",
