@@ -1152,7 +1152,7 @@ fn push_row_key(key: &mut Vec<u8>, cells: &[&str], vary: u32) -> u32 {
     let mut shaped = 0u32;
     for (i, c) in cells.iter().enumerate() {
         let at = key.len();
-        key.extend_from_slice(c.as_bytes());
+        crate::text::append(key, c.as_bytes());
         if i < 32 && vary & (1 << i) != 0 && shapeable(c) {
             shaped |= 1 << i;
             for b in key.get_mut(at..).unwrap_or_default() {
@@ -1176,7 +1176,7 @@ fn write_patched(out: &mut Vec<u8>, drawing: &[u8], patches: Option<&[[u32; 4]]>
             text.get(a as usize..b as usize),
             out.get_mut(at..at + (b - a) as usize),
         ) {
-            slot.copy_from_slice(piece);
+            crate::text::copy_short(slot, piece);
         }
     }
 }
