@@ -163,10 +163,23 @@ impl FileSource {
             return None;
         }
         self.prev_ts = Some(ts);
-        let (offset, start) = (self.input.offset, self.input.pos + field::RECORD_HEADER_LEN);
-        self.input.consume(total);
         self.frames += 1;
-        Some(Record {
+        Some(self.take_pcap_record(header, ts, caplen, len))
+    }
+
+    /// Consumes the record at the front of the buffer (its header and `caplen` bytes, all
+    /// there) and makes its [`Record`].
+    fn take_pcap_record(
+        &mut self,
+        header: PcapHeader,
+        ts: Timestamp,
+        caplen: u32,
+        len: u32,
+    ) -> Record {
+        let (offset, start) = (self.input.offset, self.input.pos + field::RECORD_HEADER_LEN);
+        self.input
+            .consume(field::RECORD_HEADER_LEN + caplen as usize);
+        Record {
             offset,
             ts: Some(ts),
             caplen,
@@ -175,7 +188,7 @@ impl FileSource {
             link: header.link,
             interface: None,
             start,
-        })
+        }
     }
 
     /// Reads one classic pcap record.
@@ -233,18 +246,7 @@ impl FileSource {
                 }
             }
         };
-        let start = self.input.pos + field::RECORD_HEADER_LEN;
-        self.input.consume(total);
-        Ok(Some(Record {
-            offset,
-            ts: Some(ts),
-            caplen,
-            len,
-            snaplen: header.snaplen,
-            link: header.link,
-            interface: None,
-            start,
-        }))
+        Ok(Some(self.take_pcap_record(header, ts, caplen, len)))
     }
 }
 
