@@ -568,8 +568,8 @@ fn write_cells(out: &mut Vec<u8>, f: &FlowSummary, base: f64) -> ([usize; 12], [
     };
     // The bit of the byte at `at` of a cell that starts at `start` (none past 64).
     let bit = |start: usize, at: usize| 1u64.checked_shl((at - start) as u32).unwrap_or(0);
-    // A fixed word's spaces, looked for.
-    let word = |s: &str| grid::spaces_of(s);
+    // A fixed word's spaces are looked for.
+    let word = grid::spaces_of;
     let start = out.len();
     out.s(f.proto);
     spaces[0] = word(f.proto) | bit(start, out.len());
