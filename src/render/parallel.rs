@@ -88,11 +88,17 @@ impl TablePool {
         let width = usize::from(width);
         let shared = Arc::new(Shared::default());
         let mut workers = Vec::new();
-        for _ in 0..cores.saturating_sub(1).clamp(1, MAX_WORKERS) {
+        let planned = cores.saturating_sub(1).clamp(1, MAX_WORKERS);
+        // The calling thread draws too: the kept drawings' memory is shared by all.
+        let threads = planned + 1;
+        for _ in 0..planned {
             let shared = Arc::clone(&shared);
             let spawned = std::thread::Builder::new()
                 .name("wirelens-table".into())
-                .spawn(move || work(&shared, width, color));
+                .spawn(move || {
+                    super::grid::share_table_memory(threads);
+                    work(&shared, width, color)
+                });
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(_) => break,
@@ -101,6 +107,7 @@ impl TablePool {
         if workers.is_empty() {
             return None;
         }
+        super::grid::share_table_memory(threads);
         Some(TablePool {
             width,
             color,
