@@ -169,7 +169,7 @@ fn render_with(
             .s("–")
             .u(end as u64)
             .s(place);
-        wrap(out, &line, width, "", "", title_color);
+        wrap(out, line, width, "", "", title_color);
         texts.clear();
         ranges.clear();
         let narrow = width < NARROW_BELOW;
@@ -234,7 +234,7 @@ fn render_with(
             .u(s.span.offset as u64)
             .s("–")
             .u((s.span.offset + s.span.len.saturating_sub(1)) as u64);
-        wrap(out, &line, width, "", "", sgr(s));
+        wrap(out, line, width, "", "", sgr(s));
     }
     if let Some(st) = story::story(d) {
         out.s("\n");
