@@ -466,7 +466,8 @@ impl WrapMemo {
     }
 }
 
-/// [`wrap`] without the memo: splits `text` into lines word by word.
+/// [`wrap`] without the memo: splits `text` into lines, by searching back for spaces
+/// when it is plain words ([`plain_words`]), otherwise word by word.
 fn wrap_now(
     out: &mut Vec<u8>,
     text: &[u8],
@@ -476,15 +477,66 @@ fn wrap_now(
     sgr: Option<&[u8]>,
 ) {
     let text = std::str::from_utf8(text).unwrap_or_default();
-    let emit = |out: &mut Vec<u8>, indent: &str, piece: &str| {
-        out.s(indent);
-        color::paint(out, sgr, piece.as_bytes());
-        out.push(b'\n');
-    };
     if grid::width(first) + grid::width(text) <= width {
-        emit(out, first, text);
+        emit_line(out, first, text, sgr);
         return;
     }
+    let room = |indent: &str| width.saturating_sub(grid::width(indent)).max(1);
+    let (room_first, room_rest) = (room(first), room(rest));
+    if plain_words(text.as_bytes(), room_first.min(room_rest)) {
+        wrap_plain(out, text, (first, room_first), (rest, room_rest), sgr);
+    } else {
+        wrap_words(out, text, width, first, rest, sgr);
+    }
+}
+
+/// Appends one wrapped line: `indent`, then `piece` in colour `sgr`, then a newline.
+fn emit_line(out: &mut Vec<u8>, indent: &str, piece: &str, sgr: Option<&[u8]>) {
+    out.s(indent);
+    color::paint(out, sgr, piece.as_bytes());
+    out.push(b'\n');
+}
+
+/// [`wrap_now`] for `text` that [`plain_words`] admits, with the first line's indent and
+/// room, then the other lines': each line is the longest run of words that fits, so it
+/// ends at the last space within its room, and it is written straight from `text`. The
+/// same lines as [`wrap_words`] writes.
+fn wrap_plain(
+    out: &mut Vec<u8>,
+    text: &str,
+    (first, room_first): (&str, usize),
+    (rest, room_rest): (&str, usize),
+    sgr: Option<&[u8]>,
+) {
+    let (mut start, mut indent, mut room_now) = (0, first, room_first);
+    while let Some(left) = text.get(start..) {
+        if left.len() <= room_now {
+            emit_line(out, indent, left, sgr);
+            return;
+        }
+        let end = left
+            .as_bytes()
+            .get(..=room_now)
+            .and_then(|l| l.iter().rposition(|&b| b == b' '))
+            .unwrap_or(left.len());
+        emit_line(out, indent, left.get(..end).unwrap_or_default(), sgr);
+        (start, indent, room_now) = (start + end + 1, rest, room_rest);
+    }
+}
+
+/// [`wrap_now`] word by word, for any text: a word wider than a line is cut between
+/// characters.
+fn wrap_words(
+    out: &mut Vec<u8>,
+    text: &str,
+    width: usize,
+    first: &str,
+    rest: &str,
+    sgr: Option<&[u8]>,
+) {
+    let emit = |out: &mut Vec<u8>, indent: &str, piece: &str| emit_line(out, indent, piece, sgr);
+    let room = |indent: &str| width.saturating_sub(grid::width(indent)).max(1);
+    let (room_first, room_rest) = (room(first), room(rest));
     let mut indent = first;
     // Whether `indent` is still `first` (a flag: comparing the strings per word was a
     // `memcmp` call per word, 16% of the table format's time under `perf`).
@@ -493,8 +545,6 @@ fn wrap_now(
     // The width of `piece`, kept as words are added (measuring it again for every word
     // made wrapping quadratic in a line's words).
     let mut piece_w = 0;
-    let room = |indent: &str| width.saturating_sub(grid::width(indent)).max(1);
-    let (room_first, room_rest) = (room(first), room(rest));
     // Words are found by searching bytes for spaces: a space is one byte in UTF-8, so
     // every word is a `str` of its own (`str::split` cost a fifth of wrapping).
     let bytes = text.as_bytes();
@@ -545,6 +595,25 @@ fn wrap_now(
     if !piece.is_empty() || on_first {
         emit(out, indent, &piece);
     }
+}
+
+/// Whether `text` is words of printable ASCII, none longer than `room`, with one space
+/// between each two and none at either end: then it is wrapped by searching back for
+/// spaces, not word by word (the frame's heading, wrapped anew for every packet, was 4%
+/// of the table format's instructions).
+fn plain_words(text: &[u8], room: usize) -> bool {
+    let (Some(&a), Some(&z)) = (text.first(), text.last()) else {
+        return false;
+    };
+    let (mut ok, mut word, mut longest, mut prev) = (a != b' ' && z != b' ', 0usize, 0, 0u8);
+    for &b in text {
+        let space = b == b' ';
+        ok &= (0x20..0x7f).contains(&b) && !(space && prev == b' ');
+        word = if space { 0 } else { word + 1 };
+        longest = longest.max(word);
+        prev = b;
+    }
+    ok && longest <= room
 }
 
 /// Appends which pcapng interface a packet was captured on, as the frame's heading says
@@ -624,6 +693,59 @@ mod tests {
             let mut got = b"kept".to_vec();
             wrap(&mut got, text.as_bytes(), width, first, rest, sgr);
             assert_eq!(got.get(4..), Some(want.as_slice()), "{text:?} at {width}");
+        }
+    }
+
+    /// Plain words wrapped by searching back for spaces give the lines that wrapping
+    /// word by word gives, for random words, widths and indents; and texts that are not
+    /// plain words (two spaces, a space at an end, a word too long, a character not
+    /// printable ASCII) are refused.
+    #[test]
+    fn plain_words_wrap_as_word_by_word() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut plain = 0;
+        for _ in 0..5000 {
+            let words: Vec<String> = (0..1 + next(30))
+                .map(|_| {
+                    "abcdefghijklmnopqrstuvwxyz0123456789(),.:+=-"[..1 + next(44) as usize]
+                        .chars()
+                        .take(1 + next(12) as usize)
+                        .collect()
+                })
+                .collect();
+            let text = words.join(" ");
+            let width: usize = [1, 5, 12, 20, 40, 77, 100, 200][next(8) as usize];
+            let (first, rest) = [("", ""), ("  • ", "    "), ("  ", "  ")][next(3) as usize];
+            let sgr: Option<&[u8]> = [None, Some(&b"\x1b[1m"[..])][next(2) as usize];
+            let room = |i: &str| width.saturating_sub(grid::width(i)).max(1);
+            let (rf, rr) = (room(first), room(rest));
+            let longest = words.iter().map(String::len).max().unwrap_or(0);
+            assert_eq!(
+                plain_words(text.as_bytes(), rf.min(rr)),
+                longest <= rf.min(rr)
+            );
+            if !plain_words(text.as_bytes(), rf.min(rr)) {
+                continue;
+            }
+            plain += 1;
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            wrap_plain(&mut got, &text, (first, rf), (rest, rr), sgr);
+            wrap_words(&mut want, &text, width, first, rest, sgr);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "{text:?} at {width}"
+            );
+        }
+        assert!(plain > 1000, "only {plain} plain texts");
+        for text in ["a  b", " a b", "a b ", "a→b", "a\tb", ""] {
+            assert!(!plain_words(text.as_bytes(), 80), "{text:?}");
         }
     }
 
