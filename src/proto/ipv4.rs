@@ -409,7 +409,8 @@ impl Ipv4 {
                         .u(self.payload_len() as u64)
                         .s("-byte payload");
                 }),
-            ),
+            )
+            .quoting_lengths(),
             Field::new(
                 o + field::ID.start,
                 2,

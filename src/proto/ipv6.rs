@@ -944,7 +944,8 @@ impl Layer for Ipv6 {
                             .s(" in all");
                     })
                 },
-            ),
+            )
+            .quoting_lengths(),
             Field::new(
                 o + field::NEXT_HEADER,
                 1,

@@ -290,6 +290,11 @@ pub struct Field {
     pub value: FieldText,
     /// What the value means, in plain words; may be empty.
     pub meaning: FieldText,
+    /// True when the meaning quotes lengths of this packet ("20-byte header + 213-byte
+    /// payload"), which change from packet to packet under the same name where other
+    /// meanings repeat: the table format looks such a meaning up by its shape, as it does
+    /// values (see [`crate::render::grid::draw`]).
+    pub quotes_lengths: bool,
 }
 
 impl Field {
@@ -308,6 +313,7 @@ impl Field {
             name,
             value: value.into(),
             meaning: meaning.into(),
+            quotes_lengths: false,
         }
     }
 
@@ -329,6 +335,16 @@ impl Field {
             name,
             value: value.into(),
             meaning: meaning.into(),
+            quotes_lengths: false,
+        }
+    }
+
+    /// This field, its meaning marked as quoting the packet's lengths
+    /// ([`Field::quotes_lengths`]).
+    pub fn quoting_lengths(self) -> Field {
+        Field {
+            quotes_lengths: true,
+            ..self
         }
     }
 }

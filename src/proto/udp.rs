@@ -189,7 +189,8 @@ impl Udp {
                 "Length",
                 self.length.ftext(),
                 ftext!("8-byte header + {} bytes of data", self.payload_len()),
-            ),
+            )
+            .quoting_lengths(),
             Field::new(
                 o + field::CHECKSUM.start,
                 2,

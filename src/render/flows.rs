@@ -85,7 +85,7 @@ pub fn write_arp_table(
     grid::draw(
         &mut buf,
         ARP_HEADER.len(),
-        0,
+        grid::Vary::columns(0),
         &ARP_HEADER,
         cells.get(ARP_HEADER.len()..).unwrap_or_default(),
         usize::from(width),

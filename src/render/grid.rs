@@ -944,9 +944,9 @@ fn hash_wide(bytes: &[u8]) -> u64 {
 /// and the row as drawn at the widths it was drawn for. A row is found by one hash of
 /// its cells and compared byte for byte, so what is drawn never depends on the cache.
 ///
-/// `vary` marks columns (bit `i` for column `i`) whose cells change from packet to
-/// packet while the rest of the row stays: a sequence number's value and bytes under the
-/// same name, a meaning that quotes a length. A cell of such a column that
+/// `vary` marks the cells that change from packet to packet while the rest of the row
+/// stays: a sequence number's value and bytes under the same name, a meaning that quotes
+/// a length (see [`Vary`]). Such a cell that
 /// [`shapeable`] admits is looked up by its shape alone — each printable ASCII character
 /// but the space taken as `x` — since its width and how it splits into lines depend on
 /// nothing else; a row found that way is the kept drawing with each piece of the cell's
@@ -959,7 +959,7 @@ fn hash_wide(bytes: &[u8]) -> u64 {
 pub fn draw(
     out: &mut Vec<u8>,
     ncols: usize,
-    vary: u32,
+    vary: Vary<'_>,
     header: &[&str],
     rows: &[&str],
     table_width: usize,
@@ -967,7 +967,8 @@ pub fn draw(
 ) {
     let table = Table {
         ncols,
-        vary,
+        vary: vary.columns,
+        row_vary: vary.rows,
         header,
         rows,
         table_width,
@@ -976,11 +977,31 @@ pub fn draw(
     TABLES.with_borrow_mut(|cache| cache.draw(out, &table));
 }
 
+/// The cells of a table that [`draw`] looks up by their shape.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Vary<'a> {
+    /// Columns varying in every row: bit `i` for column `i`.
+    pub columns: u32,
+    /// Columns varying in one row, added to `columns`: bit `i` of the `r`th entry for
+    /// column `i` of the `r`th row after the header (rows past its end add none). The
+    /// table format marks so the meanings that quote a packet's lengths, and not the
+    /// constant ones beside them.
+    pub rows: &'a [u32],
+}
+
+impl Vary<'_> {
+    /// The same `columns` in every row.
+    pub fn columns(columns: u32) -> Vary<'static> {
+        Vary { columns, rows: &[] }
+    }
+}
+
 /// What [`draw`] is asked to draw, as its arguments say.
 #[derive(Clone, Copy)]
 struct Table<'a> {
     ncols: usize,
     vary: u32,
+    row_vary: &'a [u32],
     header: &'a [&'a str],
     rows: &'a [&'a str],
     table_width: usize,
@@ -1544,6 +1565,7 @@ impl WholeTables {
         let Table {
             ncols,
             vary,
+            row_vary,
             header,
             rows,
             table_width,
@@ -1567,8 +1589,10 @@ impl WholeTables {
             let shaped = push_row_key(key, row, 0);
             self.rows.push((key.len() as u32, shaped));
         }
-        for row in rows.chunks(ncols) {
-            let shaped = push_row_key(key, row, vary);
+        let all = (1u32 << ncols) - 1;
+        for (i, row) in rows.chunks(ncols).enumerate() {
+            let more = row_vary.get(i).map_or(0, |v| v & all);
+            let shaped = push_row_key(key, row, vary | more);
             self.rows.push((key.len() as u32, shaped));
         }
         hash_wide(key)
@@ -2261,9 +2285,25 @@ mod tests {
                 let cells = [format!("field {i}"), "v ".repeat(i % 40)];
                 let rows: Vec<&str> = cells.iter().map(String::as_str).collect();
                 let mut first = Vec::new();
-                draw(&mut first, 2, 0, &["name", "value"], &rows, 80, None);
+                draw(
+                    &mut first,
+                    2,
+                    Vary::columns(0),
+                    &["name", "value"],
+                    &rows,
+                    80,
+                    None,
+                );
                 let mut again = Vec::new();
-                draw(&mut again, 2, 0, &["name", "value"], &rows, 80, None);
+                draw(
+                    &mut again,
+                    2,
+                    Vary::columns(0),
+                    &["name", "value"],
+                    &rows,
+                    80,
+                    None,
+                );
                 assert!(first == again, "table {i} drawn again differs");
                 let kept = TABLES.with_borrow(|c| c.whole.arena.len());
                 assert!(kept <= limit, "table {i}: {kept} bytes kept, share {limit}");
@@ -2318,6 +2358,13 @@ mod tests {
             // from table to table while their digits change, sometimes split, sometimes
             // not ASCII.
             let vary = next(8) as u32;
+            // Columns looked up by shape in some rows only ([`Vary::rows`]); a
+            // list shorter than the rows leaves the last ones to `vary`.
+            let row_vary: Vec<u32> = (0..next(nrows as u64 + 1))
+                .map(|_| next(8) as u32)
+                .collect();
+            let varies =
+                |r: usize, c: usize| (vary | row_vary.get(r).copied().unwrap_or(0)) & (1 << c) != 0;
             let values: Vec<String> = (0..nrows * ncols)
                 .map(|_| match next(8) {
                     0 => next(10).to_string(),
@@ -2334,7 +2381,7 @@ mod tests {
                 .map(|r| {
                     (0..ncols)
                         .map(|c| {
-                            if vary & (1 << c) != 0 && next(4) != 0 {
+                            if varies(r, c) && next(4) != 0 {
                                 values[r * ncols + c].as_str()
                             } else {
                                 pick(next(pool.len() as u64))
@@ -2353,11 +2400,12 @@ mod tests {
                 let turn = [0, 0, 3, 7][round as usize];
                 let rotated: Vec<Vec<String>> = rows
                     .iter()
-                    .map(|r| {
+                    .enumerate()
+                    .map(|(ri, r)| {
                         r.iter()
                             .enumerate()
                             .map(|(c, cell)| {
-                                if vary & (1 << c) == 0 {
+                                if !varies(ri, c) {
                                     return cell.to_string();
                                 }
                                 cell.chars()
@@ -2380,7 +2428,10 @@ mod tests {
                 draw(
                     &mut out,
                     ncols,
-                    vary,
+                    Vary {
+                        columns: vary,
+                        rows: &row_vary,
+                    },
                     &header,
                     &flat,
                     usize::from(width),
