@@ -2284,26 +2284,20 @@ mod tests {
             for i in 0..300 {
                 let cells = [format!("field {i}"), "v ".repeat(i % 40)];
                 let rows: Vec<&str> = cells.iter().map(String::as_str).collect();
-                let mut first = Vec::new();
-                draw(
-                    &mut first,
-                    2,
-                    Vary::columns(0),
-                    &["name", "value"],
-                    &rows,
-                    80,
-                    None,
-                );
-                let mut again = Vec::new();
-                draw(
-                    &mut again,
-                    2,
-                    Vary::columns(0),
-                    &["name", "value"],
-                    &rows,
-                    80,
-                    None,
-                );
+                let drawn = || {
+                    let mut out = Vec::new();
+                    draw(
+                        &mut out,
+                        2,
+                        Vary::columns(0),
+                        &["name", "value"],
+                        &rows,
+                        80,
+                        None,
+                    );
+                    out
+                };
+                let (first, again) = (drawn(), drawn());
                 assert!(first == again, "table {i} drawn again differs");
                 let kept = TABLES.with_borrow(|c| c.whole.arena.len());
                 assert!(kept <= limit, "table {i}: {kept} bytes kept, share {limit}");
