@@ -967,8 +967,7 @@ pub fn draw(
 ) {
     let table = Table {
         ncols,
-        vary: vary.columns,
-        row_vary: vary.rows,
+        vary,
         header,
         rows,
         table_width,
@@ -1000,8 +999,7 @@ impl Vary<'_> {
 #[derive(Clone, Copy)]
 struct Table<'a> {
     ncols: usize,
-    vary: u32,
-    row_vary: &'a [u32],
+    vary: Vary<'a>,
     header: &'a [&'a str],
     rows: &'a [&'a str],
     table_width: usize,
@@ -1399,13 +1397,8 @@ impl TableCache {
             self.patches.clear();
             self.layouts.clear();
         }
-        let vary = table.vary & ((1 << ncols) - 1);
         let table_start = out.len();
-        let hash = self.whole.make_key(&Table {
-            ncols,
-            vary,
-            ..*table
-        });
+        let hash = self.whole.make_key(&Table { ncols, ..*table });
         if self.whole.write(out, hash, rows) {
             return;
         }
@@ -1558,14 +1551,13 @@ impl TableCache {
 }
 
 impl WholeTables {
-    /// Makes the key of `table` (its columns and `vary` as [`TableCache::draw`] settled
-    /// them) and returns its hash; [`WholeTables::rows`] then says where each row's key
+    /// Makes the key of `table` (its columns as [`TableCache::draw`] settled them) and
+    /// returns its hash; [`WholeTables::rows`] then says where each row's key
     /// ends.
     fn make_key(&mut self, table: &Table<'_>) -> u64 {
         let Table {
             ncols,
             vary,
-            row_vary,
             header,
             rows,
             table_width,
@@ -1589,10 +1581,11 @@ impl WholeTables {
             let shaped = push_row_key(key, row, 0);
             self.rows.push((key.len() as u32, shaped));
         }
+        // Bits past the table's columns would make keys differ for nothing.
         let all = (1u32 << ncols) - 1;
         for (i, row) in rows.chunks(ncols).enumerate() {
-            let more = row_vary.get(i).map_or(0, |v| v & all);
-            let shaped = push_row_key(key, row, vary | more);
+            let more = vary.rows.get(i).copied().unwrap_or(0);
+            let shaped = push_row_key(key, row, (vary.columns | more) & all);
             self.rows.push((key.len() as u32, shaped));
         }
         hash_wide(key)
