@@ -1387,16 +1387,7 @@ fn describe_stop(err: &SliceError, layer: SliceLayer) -> String {
 mod tests {
     use super::*;
 
-    fn frame(bytes: &[u8]) -> Frame<'_> {
-        Frame {
-            ts: Timestamp::default(),
-            caplen: bytes.len() as u32,
-            len: bytes.len() as u32,
-            link: LinkType::ETHERNET,
-            interface: None,
-            bytes,
-        }
-    }
+    use crate::testing::ethernet_frame as frame;
 
     /// A UDP datagram in an 802.1Q-tagged frame (checksums computed by `tagged_udp`).
     const TAGGED_UDP: [u8; 48] = [

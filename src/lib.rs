@@ -72,4 +72,21 @@ pub(crate) mod testing {
             seed % n
         }
     }
+
+    /// `bytes` as a whole Ethernet frame, captured at time zero.
+    pub(crate) fn ethernet_frame(bytes: &[u8]) -> crate::capture::Frame<'_> {
+        crate::capture::Frame {
+            ts: crate::capture::Timestamp::default(),
+            caplen: bytes.len() as u32,
+            len: bytes.len() as u32,
+            link: crate::capture::LinkType::ETHERNET,
+            interface: None,
+            bytes,
+        }
+    }
+
+    /// The dissection of `bytes`, a whole Ethernet frame, as the first of a capture.
+    pub(crate) fn dissect_ethernet(bytes: &[u8]) -> crate::dissect::Dissection {
+        crate::dissect::dissect(1, &ethernet_frame(bytes))
+    }
 }

@@ -787,26 +787,10 @@ mod tests {
 
     /// The table format of `bytes`, a frame on Ethernet, `width` columns wide.
     fn table_of(bytes: &[u8], width: usize) -> String {
-        let d = dissected(bytes);
+        let d = crate::testing::dissect_ethernet(bytes);
         let mut out = Vec::new();
         render(&mut out, width, false, 0.0, &d, bytes);
         String::from_utf8(out).unwrap_or_default()
-    }
-
-    /// The dissection of `bytes`, a frame on Ethernet.
-    fn dissected(bytes: &[u8]) -> Dissection {
-        use crate::capture::{Frame, LinkType, Timestamp};
-        crate::dissect::dissect(
-            1,
-            &Frame {
-                ts: Timestamp::default(),
-                caplen: bytes.len() as u32,
-                len: bytes.len() as u32,
-                link: LinkType::ETHERNET,
-                interface: None,
-                bytes,
-            },
-        )
     }
 
     /// The headings of the table of `bytes`, a frame on Ethernet.
@@ -845,7 +829,7 @@ mod tests {
             })
             .collect();
         assert_eq!(frames.len(), lens.len());
-        let quoting: Vec<&str> = sections(&dissected(&frames[0]))
+        let quoting: Vec<&str> = sections(&crate::testing::dissect_ethernet(&frames[0]))
             .iter()
             .flat_map(|s| &s.fields)
             .filter(|f| f.quotes_lengths)

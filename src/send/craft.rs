@@ -283,8 +283,6 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{Frame, LinkType, Timestamp};
-    use crate::dissect::dissect;
     use crate::proto::arp::ArpKind;
     use crate::proto::tcp::{TcpFlags, TcpOption};
 
@@ -292,19 +290,7 @@ mod tests {
     const A: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
     const B: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 
-    fn dissected(bytes: &[u8]) -> crate::dissect::Dissection {
-        dissect(
-            1,
-            &Frame {
-                ts: Timestamp::default(),
-                caplen: bytes.len() as u32,
-                len: bytes.len() as u32,
-                link: LinkType::ETHERNET,
-                interface: None,
-                bytes,
-            },
-        )
-    }
+    use crate::testing::dissect_ethernet as dissected;
 
     fn ends(dst: Ipv4Addr) -> Ends {
         Ends {

@@ -395,8 +395,6 @@ pub fn tcp_verdict(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{Frame, LinkType, Timestamp};
-    use crate::dissect::dissect;
     use crate::proto::arp::Arp;
     use crate::proto::tcp::TcpOption;
     use crate::send::craft::{self, Ends};
@@ -406,19 +404,7 @@ mod tests {
     const MA: MacAddr = MacAddr([2, 0x77, 0, 0, 0, 1]);
     const MB: MacAddr = MacAddr([2, 0x77, 0, 0, 0, 2]);
 
-    fn d(bytes: &[u8]) -> Dissection {
-        dissect(
-            1,
-            &Frame {
-                ts: Timestamp::default(),
-                caplen: bytes.len() as u32,
-                len: bytes.len() as u32,
-                link: LinkType::ETHERNET,
-                interface: None,
-                bytes,
-            },
-        )
-    }
+    use crate::testing::dissect_ethernet as d;
 
     fn segment(from: Ipv4Addr, to: Ipv4Addr, sp: u16, dp: u16, flags: u16, id: u16) -> Dissection {
         let ends = Ends {
