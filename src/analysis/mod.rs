@@ -234,8 +234,9 @@ impl Analyzer {
     }
 
     /// [`Analyzer::analyse`] for a packet read the lean way: what the analyser does with
-    /// a dissection that [`FlowPacket::of`] accepts. The note a tracker may give (it had
-    /// to retire conversations early) is dropped, as `flows` shows no notes.
+    /// a dissection that [`FlowPacket::of`] accepts, less pairing an ICMP message with its
+    /// request (`flows` shows no pairs). The note a tracker may give (it had to retire
+    /// conversations early) is dropped, as `flows` shows no notes.
     pub fn analyse_flow(&mut self, p: &FlowPacket) {
         match &p.transport {
             FlowTransport::Tcp(seg) => {
@@ -244,6 +245,7 @@ impl Analyzer {
             FlowTransport::Udp(dg) => {
                 self.udp.track(p.ts, p.src, p.dst, dg, p.len);
             }
+            FlowTransport::Icmp => self.icmp_packets += 1,
         }
     }
 
