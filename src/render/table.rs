@@ -213,8 +213,9 @@ fn render_with(
         // 1 453 texts in the generated 200k file, whose IPv4 tables were 21 808 distinct
         // ones; found by shape, its pinned table took 1.98 s against 2.16, 7 alternating
         // runs, the real file's the same. Every meaning written for the packet, found so,
-        // cost the real file 4%: each is patched into the drawing on every packet, and
-        // most repeat word for word. bench/PROFILE.md section 20.)
+        // cost the real file 4% more instructions and 8% more time: each is patched into
+        // the drawing on every packet, and most repeat word for word. bench/PROFILE.md
+        // section 20.)
         let (vary, meaning) = if narrow {
             (1 << 2, 1 << 3)
         } else {
